@@ -1,0 +1,46 @@
+"""Read-only admin lists of the stored errors."""
+
+from django.contrib import admin
+
+from .models import GroupedMessage, Message
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Errors are recorded by the app, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GroupedMessage)
+class GroupedMessageAdmin(ReadOnlyAdmin):
+    list_display = (
+        "__str__",
+        "logger",
+        "level",
+        "view",
+        "status",
+        "times_seen",
+        "last_seen",
+    )
+    list_filter = ("status", "level", "logger", "last_seen")
+    search_fields = ("message", "class_name", "view", "checksum")
+    date_hierarchy = "last_seen"
+    ordering = ("-last_seen",)
+    show_full_result_count = False
+    exclude = ("data",)
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "logger", "level", "server_name", "site", "datetime")
+    list_filter = ("level", "logger", "server_name", "site", "datetime")
+    search_fields = ("message", "class_name", "view", "message_id", "url")
+    date_hierarchy = "datetime"
+    ordering = ("-datetime",)
+    raw_id_fields = ("group",)
+    show_full_result_count = False
+    exclude = ("data",)

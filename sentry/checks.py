@@ -1,0 +1,161 @@
+"""
+System checks for django-sentry's settings.
+
+Ids are stable: errors ``sentry.E0xx``, warnings ``sentry.W0xx``.
+"""
+
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.core import checks
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, PREFIX, settings
+
+# Settings of other parts of the project, not of this app's conf.
+KNOWN_ELSEWHERE = frozenset()
+
+
+@checks.register()
+def check_apps(app_configs, **kwargs):
+    errors = []
+    if apps.is_installed("sentry") and not apps.is_installed("sentry.client"):
+        errors.append(
+            checks.Warning(
+                "'sentry' is installed without 'sentry.client': this site's own "
+                "errors are not recorded.",
+                hint="Add 'sentry.client' to INSTALLED_APPS.",
+                id="sentry.W001",
+            )
+        )
+    for name in ("sentry_servers", "sentry_sites", "sentry_urls"):
+        path = f"sentry.plugins.{name}"
+        if apps.is_installed(path) and not apps.is_installed("sentry"):
+            errors.append(
+                checks.Error(
+                    f"'{path}' needs 'sentry' in INSTALLED_APPS.",
+                    id="sentry.E008",
+                )
+            )
+    return errors
+
+
+@checks.register()
+def check_settings(app_configs, **kwargs):
+    errors = []
+    errors += _check_client()
+    errors += _check_database()
+    errors += _check_numbers()
+    errors += _check_cache()
+    errors += _check_unknown()
+    return errors
+
+
+def _check_client():
+    path = settings.CLIENT
+    try:
+        client_class = import_string(path)
+    except ImportError as exc:
+        return [
+            checks.Error(
+                f"SENTRY_CLIENT {path!r} cannot be imported: {exc}",
+                hint="Use 'sentry.client.base.SentryClient' or a subclass of it.",
+                id="sentry.E001",
+            )
+        ]
+    if not (
+        isinstance(client_class, type) and callable(getattr(client_class, "send", None))
+    ):
+        return [
+            checks.Error(
+                f"SENTRY_CLIENT {path!r} is not a client class.",
+                hint="Subclass sentry.client.base.SentryClient.",
+                id="sentry.E001",
+            )
+        ]
+    return []
+
+
+def _check_database():
+    alias = settings.DATABASE_USING
+    if not alias:
+        return []
+    if alias not in django_settings.DATABASES:
+        return [
+            checks.Error(
+                f"SENTRY_DATABASE_USING names {alias!r}, which is not in DATABASES.",
+                id="sentry.E002",
+            )
+        ]
+    if "sentry.routers.SentryRouter" not in [
+        r if isinstance(r, str) else f"{type(r).__module__}.{type(r).__qualname__}"
+        for r in django_settings.DATABASE_ROUTERS
+    ]:
+        return [
+            checks.Warning(
+                "SENTRY_DATABASE_USING is set but sentry.routers.SentryRouter is not "
+                "in DATABASE_ROUTERS: migrations and instance saves go to 'default'.",
+                hint="Add 'sentry.routers.SentryRouter' to DATABASE_ROUTERS.",
+                id="sentry.W002",
+            )
+        ]
+    return []
+
+
+def _check_numbers():
+    errors = []
+    for name in (
+        "THRASHING_TIMEOUT",
+        "THRASHING_LIMIT",
+        "MAX_LENGTH_LIST",
+        "MAX_LENGTH_STRING",
+        "MAX_LENGTH_MESSAGE",
+        "MAX_DEPTH",
+        "MAX_FRAMES",
+        "CONTEXT_LINES",
+        "REMOTE_TIMEOUT",
+    ):
+        value = getattr(settings, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            errors.append(
+                checks.Error(
+                    f"SENTRY_{name} must be a number >= 0, not {value!r}.",
+                    id="sentry.E003",
+                )
+            )
+    for name in ("MAX_LENGTH_LIST", "MAX_LENGTH_STRING", "MAX_DEPTH"):
+        value = getattr(settings, name)
+        if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+            errors.append(
+                checks.Error(f"SENTRY_{name} must be at least 1.", id="sentry.E003")
+            )
+    return errors
+
+
+def _check_cache():
+    alias = settings.CACHE_ALIAS
+    if settings.THRASHING_TIMEOUT and alias not in django_settings.CACHES:
+        return [
+            checks.Error(
+                f"SENTRY_CACHE_ALIAS names {alias!r}, which is not in CACHES.",
+                id="sentry.E004",
+            )
+        ]
+    return []
+
+
+def _check_unknown():
+    names = [
+        name
+        for name in dir(django_settings)
+        if name.startswith(PREFIX)
+        and name[len(PREFIX) :] not in DEFAULTS
+        and name not in KNOWN_ELSEWHERE
+    ]
+    return [
+        checks.Warning(
+            f"{name} is not a django-sentry setting.",
+            hint="Check the spelling; the settings are listed in the documentation.",
+            id="sentry.W003",
+        )
+        for name in names
+    ]

@@ -1,0 +1,291 @@
+"""
+The client: capture errors in the host application.
+
+A client builds an event from an exception, a text or a logging record and
+hands it to :meth:`SentryClient.send`. The default client stores it in this
+site's database at once; subclasses send it elsewhere.
+
+Nothing here ever raises into the caller: a failure is written, with the
+event, to the ``sentry.errors`` logger and the caller gets ``None``.
+"""
+
+import logging
+import sys
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .. import pipeline
+from ..conf import settings
+from ..utils import stacks
+from ..utils.shaping import Shaper, to_text, truncate
+from .request import get_request_data, get_request_url, get_user_data, get_view_name
+
+error_logger = logging.getLogger("sentry.errors")
+
+#: Attributes every LogRecord has; anything else came from ``extra=``.
+RECORD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
+) | {"message", "asctime", "taskName"}
+#: ``extra=`` keys the client reads itself.
+RECORD_SPECIAL = frozenset({"request", "url", "view", "data", "tags", "fingerprint"})
+
+#: Exceptions that are how Django answers 404 and 403, not errors.
+NOT_ERRORS = (Http404, PermissionDenied)
+
+
+def should_skip(exc_type, exc_value):
+    """Return whether an exception asks not to be recorded."""
+    for candidate in (exc_value, exc_type):
+        try:
+            if getattr(candidate, "skip_sentry", False):
+                return True
+        except Exception:
+            pass
+    try:
+        return isinstance(exc_value, NOT_ERRORS) or (
+            isinstance(exc_type, type) and issubclass(exc_type, NOT_ERRORS)
+        )
+    except Exception:
+        return False
+
+
+class SentryClient:
+    """Record errors in this site's database."""
+
+    def create_from_exception(self, exc_info=None, url=None, view=None, **kwargs):
+        """
+        Record an exception and return the new ``message_id``.
+
+        ``exc_info`` defaults to the exception being handled. Returns
+        ``None`` when nothing was recorded (``skip_sentry``, no exception, or
+        a failure, which is logged to ``sentry.errors``).
+        """
+        try:
+            if exc_info is None or exc_info is True:
+                exc_info = sys.exc_info()
+            exc_type, exc_value, tb = exc_info
+            if exc_value is None and exc_type is None:
+                return None
+            if exc_value is None:
+                exc_value = exc_type()
+            if should_skip(exc_type, exc_value):
+                return None
+            if tb is None:
+                tb = exc_value.__traceback__
+            if tb is not exc_value.__traceback__:
+                exc_value = exc_value.with_traceback(tb)
+            return self.process(exception=exc_value, url=url, view=view, **kwargs)
+        except Exception:
+            self.report_failure(None)
+            return None
+        finally:
+            exc_info = tb = exc_value = None
+
+    def create_from_text(self, message, level=logging.ERROR, url=None, **kwargs):
+        """Record a text message and return the new ``message_id``."""
+        try:
+            return self.process(message=message, level=level, url=url, **kwargs)
+        except Exception:
+            self.report_failure(None)
+            return None
+
+    def create_from_record(self, record, **kwargs):
+        """Record a ``logging.LogRecord`` and return the new ``message_id``."""
+        try:
+            if is_own_logger(record.name):
+                return None
+            params = dict(kwargs)
+            extra = {
+                key: value
+                for key, value in vars(record).items()
+                if key not in RECORD_ATTRIBUTES and key not in RECORD_SPECIAL
+            }
+            for key in RECORD_SPECIAL:
+                if key in vars(record) and key not in params:
+                    params[key] = getattr(record, key)
+            data = params.pop("data", None)
+            if extra or data:
+                merged = dict(extra)
+                if isinstance(data, dict):
+                    merged.update(data)
+                elif data is not None:
+                    merged["data"] = data
+                params["data"] = merged
+            params.setdefault("logger", record.name)
+            params.setdefault("level", record.levelno)
+            params["message"] = record_message(record)
+            params["template"] = to_text(record.msg)
+            params["params"] = record.args
+            exc_info = record.exc_info
+            if exc_info and exc_info[1] is not None:
+                if should_skip(exc_info[0], exc_info[1]):
+                    return None
+                params["exception"] = exc_info[1]
+            return self.process(**params)
+        except Exception:
+            self.report_failure(None)
+            return None
+
+    def process(self, **kwargs):
+        """
+        Build an event from ``kwargs`` and send it; return its ``message_id``.
+
+        Understood: ``exception``, ``message``, ``level``, ``logger``,
+        ``url``, ``view``, ``request``, ``data`` (extra data), ``tags``,
+        ``fingerprint``, ``server_name``, ``site``, ``message_id``,
+        ``datetime``, and ``template``/``params`` for logging records.
+        """
+        event = None
+        try:
+            event = self.build_event(**kwargs)
+            event = pipeline.prepare(event, shaped=True)
+            return self.send(event)
+        except Exception:
+            self.report_failure(event)
+            return None
+
+    def build_event(
+        self,
+        exception=None,
+        message=None,
+        level=None,
+        logger=None,
+        url=None,
+        view=None,
+        request=None,
+        data=None,
+        tags=None,
+        template=None,
+        params=None,
+        **fields,
+    ):
+        """Return an event dict (see :mod:`sentry.pipeline`) of builtins."""
+        shaper = Shaper()
+        event_data = {}
+        event = {
+            "logger": logger,
+            "level": level,
+            "url": url,
+            "view": view,
+            "data": event_data,
+        }
+        if exception is not None:
+            builder = stacks.StackBuilder(shaper)
+            event_data["exception"] = {
+                "values": stacks.exception_values(exception, builder)
+            }
+            event["class_name"] = type(exception).__name__
+            event["traceback"] = stacks.format_traceback(
+                type(exception), exception, exception.__traceback__
+            )
+            if message is None:
+                message = stacks.exception_text(exception)
+            if not view:
+                event["view"] = culprit_from_frames(event_data["exception"]["values"])
+        if level is None:
+            event["level"] = logging.ERROR
+        event["message"] = shaper.text(message or "", settings.MAX_LENGTH_MESSAGE)
+        if template is not None:
+            event_data["logentry"] = {
+                "message": shaper.text(template, settings.MAX_LENGTH_MESSAGE),
+                "params": shaper(params) if params else [],
+            }
+        if request is not None:
+            event_data["request"] = shaper(get_request_data(request))
+            user = get_user_data(request)
+            if user:
+                event_data["user"] = shaper(user)
+            if not url:
+                event["url"] = get_request_url(request)
+            if not event["view"]:
+                event["view"] = get_view_name(request)
+        if data is not None:
+            event_data["extra"] = shaper(
+                data if isinstance(data, dict) else {"data": data}
+            )
+        if tags:
+            event_data["tags"] = {
+                truncate(to_text(k), 32): truncate(to_text(v), 200)
+                for k, v in dict(tags).items()
+                if v is not None
+            }
+        for name in (
+            "fingerprint",
+            "server_name",
+            "site",
+            "message_id",
+            "datetime",
+            "checksum",
+        ):
+            if fields.get(name) is not None:
+                event[name] = fields[name]
+        return event
+
+    def send(self, event):
+        """Store a prepared event; return its ``message_id``."""
+        return pipeline.record(event)
+
+    def report_failure(self, event):
+        """Write a failure, and the event when there is one, to ``sentry.errors``."""
+        try:
+            summary = describe_event(event) if event else "(no event was built)"
+            error_logger.error(
+                "Unable to record an error: %s",
+                summary,
+                exc_info=True,
+                extra={"event": event},
+            )
+        except Exception:
+            pass
+
+
+class LoggingSentryClient(SentryClient):
+    """Write events to the ``sentry.events`` logger instead of a database."""
+
+    logger = logging.getLogger("sentry.events")
+
+    def send(self, event):
+        message = event["message"]
+        if event.get("traceback"):
+            message = f"{message}\n{event['traceback']}"
+        self.logger.log(
+            event["level"],
+            "%s [%s] %s",
+            event["logger"],
+            event["message_id"],
+            message,
+            extra={"event": event},
+        )
+        return event["message_id"]
+
+
+def culprit_from_frames(values):
+    """Return ``module.function`` of the innermost application frame."""
+    for value in reversed(values):
+        frames = (value.get("stacktrace") or {}).get("frames") or []
+        for frame in reversed(frames):
+            if frame.get("in_app") and frame.get("module"):
+                return f"{frame['module']}.{frame.get('function') or '?'}"
+    return ""
+
+
+def record_message(record):
+    """Return a record's formatted message, even when its arguments don't fit."""
+    try:
+        return to_text(record.getMessage())
+    except Exception:
+        return f"{to_text(record.msg)} {to_text(record.args)}"
+
+
+def is_own_logger(name):
+    return name == "sentry" or name.startswith("sentry.")
+
+
+def describe_event(event):
+    try:
+        import simplejson
+
+        return simplejson.dumps(event, default=str, sort_keys=True)
+    except Exception:
+        return repr(event)

@@ -1,0 +1,86 @@
+"""
+Settings for django-sentry.
+
+Every option is read from the host project's settings as ``SENTRY_<NAME>`` and
+falls back to the value in :data:`DEFAULTS`. Options are looked up on every
+access, so ``override_settings`` and ``setting_changed`` just work.
+"""
+
+import socket
+
+from django.conf import settings as django_settings
+
+PREFIX = "SENTRY_"
+
+DEFAULTS = {
+    # Capture the site's errors even when DEBUG is on (meant for tests).
+    "TESTING": False,
+    # Database alias the app's tables live in; None means the router's choice.
+    "DATABASE_USING": None,
+    # Flood guard: at most THRASHING_LIMIT stored occurrences of one error per
+    # THRASHING_TIMEOUT seconds; further ones only increment the counters.
+    "THRASHING_TIMEOUT": 60,
+    "THRASHING_LIMIT": 10,
+    # Cache alias used by the flood guard.
+    "CACHE_ALIAS": "default",
+    # Dashboard filters (dotted paths); the dashboard reads this.
+    "FILTERS": (
+        "sentry.filters.StatusFilter",
+        "sentry.filters.LoggerFilter",
+        "sentry.filters.LevelFilter",
+        "sentry.filters.ServerNameFilter",
+        "sentry.filters.SiteFilter",
+    ),
+    # Shared secret for the classic Django-to-Django remote protocol.
+    "KEY": None,
+    # URL, or list of URLs, of central servers' ``store/`` endpoints.
+    "REMOTE_URL": None,
+    "REMOTE_TIMEOUT": 5,
+    # Who is mailed about new and regressed errors.
+    "ADMINS": (),
+    # Dotted path of the client class.
+    "CLIENT": "sentry.client.base.SentryClient",
+    # Name of this server (default: the host name) and of this site.
+    "NAME": socket.gethostname(),
+    "SITE": None,
+    # Culprit guessing: modules whose frames may name the culprit view.
+    # Defaults to the project's INSTALLED_APPS when empty.
+    "INCLUDE_PATHS": (),
+    "EXCLUDE_PATHS": (),
+    # Absolute URL prefix of the dashboard, used in notifications.
+    "URL_PREFIX": "",
+    # Open the read-only dashboard pages to everyone.
+    "PUBLIC": False,
+    # Shaping bounds for captured values.
+    "MAX_LENGTH_LIST": 50,
+    "MAX_LENGTH_STRING": 400,
+    "MAX_DEPTH": 5,
+    "MAX_FRAMES": 50,
+    "CONTEXT_LINES": 5,
+    # Bytes of a message (the title of an occurrence) kept.
+    "MAX_LENGTH_MESSAGE": 8192,
+    # Capture local variables of each frame.
+    "INCLUDE_LOCALS": True,
+    # Mask secrets (passwords, tokens, cookies, card numbers...) before storing.
+    "SCRUB_DATA": True,
+    # Extra key names (case-insensitive substrings) to mask.
+    "SCRUB_FIELDS": (),
+    # Logger names whose records the handler never records (no recursion).
+    "IGNORED_LOGGERS": ("sentry.errors",),
+}
+
+
+class SentrySettings:
+    """Lazy view of the ``SENTRY_*`` settings, with defaults from DEFAULTS."""
+
+    def __getattr__(self, name):
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown django-sentry setting: {name}")
+        value = getattr(django_settings, PREFIX + name, DEFAULTS[name])
+        return value
+
+    def __dir__(self):
+        return sorted(DEFAULTS)
+
+
+settings = SentrySettings()

@@ -1,0 +1,76 @@
+"""
+Checksums that decide which occurrences are the same error.
+
+* An exception groups by its type and its stack (module, function and source
+  line of each frame, without line numbers, which move with unrelated edits),
+  never by its message, which often carries ids and values.
+* A text message groups by its level and its template: for a logging record,
+  the unformatted ``msg``, so ``log.error("order %s failed", n)`` is one error.
+* An explicit fingerprint (Sentry SDKs) wins; ``{{ default }}`` in it stands
+  for the checksum the rules above would give.
+"""
+
+import hashlib
+import re
+
+# Memory addresses and similar noise in messages that have no template.
+_ADDRESS_RE = re.compile(r"0x[0-9a-fA-F]{6,16}")
+
+
+def _digest(parts):
+    md5 = hashlib.md5(usedforsecurity=False)
+    for part in parts:
+        md5.update(str(part).encode("utf-8", "replace"))
+        md5.update(b"\x00")
+    return md5.hexdigest()
+
+
+def exception_parts(values):
+    """Yield what identifies an exception chain: types and frames."""
+    for value in values:
+        yield "type"
+        yield value.get("module") or ""
+        yield value.get("type") or ""
+        frames = ((value.get("stacktrace") or {}).get("frames")) or []
+        in_app = [frame for frame in frames if frame.get("in_app")]
+        # Only the application's frames when there are some: a library's
+        # internals differ between versions but the error is the same.
+        for frame in in_app or frames:
+            yield frame.get("module") or frame.get("filename") or ""
+            yield frame.get("function") or ""
+            context = frame.get("context_line")
+            if context:
+                yield context.strip()
+            elif frame.get("lineno") is not None:
+                yield frame["lineno"]
+
+
+def default_checksum(event):
+    """Return the checksum of an event by the rules of this module."""
+    data = event.get("data") or {}
+    values = (data.get("exception") or {}).get("values")
+    if values and any((v.get("stacktrace") or {}).get("frames") for v in values):
+        return _digest(exception_parts(values))
+    template = (data.get("logentry") or {}).get("message")
+    if not template:
+        template = event.get("message") or ""
+        if values:
+            # An exception without a stack (ingested, or never raised).
+            last = values[-1]
+            template = f"{last.get('type')}: {last.get('value')}"
+        template = _ADDRESS_RE.sub("0x?", template)
+    return _digest(("text", event.get("level"), template))
+
+
+def get_checksum(event):
+    """Return the checksum for ``event``, honouring a fingerprint."""
+    fingerprint = event.get("fingerprint")
+    if fingerprint:
+        parts = []
+        for part in fingerprint:
+            part = str(part)
+            if part.strip("{} ") == "default":
+                part = default_checksum(event)
+            parts.append(part)
+        return _digest(["fingerprint", *parts])
+    return default_checksum(event)

@@ -1,0 +1,248 @@
+"""
+The stored errors.
+
+``GroupedMessage`` is one row per distinct error, ``Message`` one row per
+occurrence. The counter tables let the dashboard and the plugins answer "how
+often, where, when" without scanning ``Message``.
+"""
+
+import logging
+import math
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from picklefield.fields import PickledObjectField
+
+from .conf import settings
+from .constants import (
+    DEFAULT_LOGGER,
+    LEVEL_NAMES,
+    LOG_LEVELS,
+    STATUS_CHOICES,
+    STATUS_RESOLVED,
+    STATUS_UNRESOLVED,
+)
+
+__all__ = (
+    "FilterValue",
+    "GroupedMessage",
+    "Message",
+    "MessageCountByMinute",
+    "MessageFilterValue",
+)
+
+
+def get_score(times_seen, last_seen):
+    """Return the priority of a group: frequent and recent errors come first."""
+    return math.log(max(times_seen, 1)) * 600 + last_seen.timestamp()
+
+
+class SentryManager(models.Manager):
+    """Send the app's queries to ``SENTRY_DATABASE_USING`` when it is set."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self._db is None and settings.DATABASE_USING:
+            queryset = queryset.using(settings.DATABASE_USING)
+        return queryset
+
+
+class MessageBase(models.Model):
+    """Fields that describe an error, shared by a group and an occurrence."""
+
+    logger = models.CharField(max_length=64, default=DEFAULT_LOGGER)
+    class_name = models.CharField(
+        _("type"), max_length=128, blank=True, null=True, db_index=True
+    )
+    level = models.PositiveIntegerField(
+        choices=LOG_LEVELS, default=logging.ERROR, blank=True
+    )
+    message = models.TextField()
+    traceback = models.TextField(blank=True, null=True)
+    # The culprit: "module.function" of the code that failed. An empty string
+    # rather than NULL, so that the unique (logger, view, checksum) constraint
+    # also holds for errors without a view.
+    view = models.CharField(max_length=200, blank=True, default="")
+    checksum = models.CharField(max_length=32)
+    data = PickledObjectField(compress=True, copy=False, null=True, blank=True)
+
+    objects = SentryManager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def level_name(self):
+        return LEVEL_NAMES.get(self.level, str(self.level))
+
+    @property
+    def title(self):
+        """Return the one-line summary shown in lists."""
+        if self.class_name:
+            first = self.message.split("\n", 1)[0]
+            if first.startswith(self.class_name):
+                return first
+            return f"{self.class_name}: {first}"
+        return self.message.split("\n", 1)[0]
+
+
+class GroupedMessage(MessageBase):
+    """One distinct error, with how often and when it was seen."""
+
+    STATUS_UNRESOLVED = STATUS_UNRESOLVED
+    STATUS_RESOLVED = STATUS_RESOLVED
+
+    status = models.PositiveIntegerField(
+        choices=STATUS_CHOICES, default=STATUS_UNRESOLVED
+    )
+    times_seen = models.PositiveIntegerField(default=1)
+    first_seen = models.DateTimeField(db_index=True)
+    last_seen = models.DateTimeField(db_index=True)
+    score = models.FloatField(default=0)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("grouped message")
+        verbose_name_plural = _("grouped messages")
+        ordering = ("-last_seen",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("logger", "view", "checksum"),
+                name="sentry_group_logger_view_checksum_uniq",
+            )
+        ]
+        indexes = [
+            # The seed's query: filter(status=0).order_by("-last_seen").
+            models.Index(
+                fields=("status", "-last_seen"), name="sentry_group_status_seen"
+            ),
+            models.Index(fields=("status", "-score"), name="sentry_group_status_score"),
+            models.Index(
+                fields=("status", "-first_seen"), name="sentry_group_status_first"
+            ),
+            models.Index(
+                fields=("status", "-times_seen"), name="sentry_group_status_times"
+            ),
+            models.Index(fields=("checksum",), name="sentry_group_checksum"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("sentry:group", kwargs={"group_id": self.pk})
+
+    def get_score(self):
+        return get_score(self.times_seen, self.last_seen)
+
+    @property
+    def is_resolved(self):
+        return self.status == STATUS_RESOLVED
+
+
+class Message(MessageBase):
+    """One occurrence of an error."""
+
+    group = models.ForeignKey(
+        GroupedMessage,
+        on_delete=models.CASCADE,
+        related_name="message_set",
+        blank=True,
+        null=True,
+    )
+    message_id = models.CharField(max_length=32, unique=True)
+    datetime = models.DateTimeField(db_index=True)
+    url = models.URLField(max_length=1000, null=True, blank=True)
+    server_name = models.CharField(max_length=128, db_index=True)
+    site = models.CharField(max_length=128, null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ("-datetime",)
+        indexes = [
+            # The occurrences of a group, newest first.
+            models.Index(fields=("group", "-datetime"), name="sentry_message_group_dt"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse(
+            "sentry:message",
+            kwargs={"group_id": self.group_id, "message_id": self.message_id},
+        )
+
+
+class FilterValue(models.Model):
+    """A distinct value seen for a filterable key (server, site, logger...)."""
+
+    key = models.CharField(max_length=32)
+    value = models.CharField(max_length=200)
+
+    objects = SentryManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("key", "value"), name="sentry_filtervalue_uniq"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.key}={self.value}"
+
+
+class MessageFilterValue(models.Model):
+    """How often, and when first and last, a group was seen with a value."""
+
+    group = models.ForeignKey(GroupedMessage, on_delete=models.CASCADE)
+    key = models.CharField(max_length=32)
+    value = models.CharField(max_length=200)
+    times_seen = models.PositiveIntegerField(default=0)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    objects = SentryManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("group", "key", "value"), name="sentry_mfv_group_key_value_uniq"
+            )
+        ]
+        indexes = [
+            # The top values of a key for a group (plugin widgets and panels).
+            models.Index(
+                fields=("group", "key", "-times_seen"),
+                name="sentry_mfv_group_key_times",
+            ),
+            # Groups seen with a value (stream filters by server or site).
+            models.Index(fields=("key", "value"), name="sentry_mfv_key_value"),
+        ]
+
+    def __str__(self):
+        return f"{self.key}={self.value} ({self.times_seen})"
+
+
+class MessageCountByMinute(models.Model):
+    """How many occurrences of a group fell in one minute (trend charts)."""
+
+    group = models.ForeignKey(GroupedMessage, on_delete=models.CASCADE)
+    date = models.DateTimeField()
+    times_seen = models.PositiveIntegerField(default=0)
+
+    objects = SentryManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("group", "date"), name="sentry_mcbm_group_date_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=("date",), name="sentry_mcbm_date")]
+
+    def __str__(self):
+        return f"{self.group_id} @ {self.date:%Y-%m-%d %H:%M}: {self.times_seen}"

@@ -1,0 +1,198 @@
+"""
+The one path every event takes, whatever its source.
+
+    normalize -> shape & limit -> scrub -> checksum -> flood guard -> store
+
+The in-process client, the logging handler and (later) the ingest endpoints
+all build an event dict and hand it to :func:`record`.
+"""
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import uuid
+
+from django.core.cache import caches
+
+from .conf import settings
+from .constants import DEFAULT_LOGGER, LEVELS_BY_NAME
+from .grouping import get_checksum
+from .scrubbing import mask_cards, scrub
+from .utils.shaping import Shaper, to_text, truncate
+
+logger = logging.getLogger("sentry.errors")
+
+_HEX32_RE = re.compile(r"^[0-9a-f]{32}$")
+
+# Column sizes of the models: longer values are cut, never rejected.
+FIELD_LIMITS = {
+    "logger": 64,
+    "class_name": 128,
+    "view": 200,
+    "url": 1000,
+    "server_name": 128,
+    "site": 128,
+}
+
+
+def new_message_id():
+    """Return a fresh 32-character hexadecimal id."""
+    return uuid.uuid4().hex
+
+
+def normalize_message_id(value):
+    """Return ``value`` as 32 lowercase hex characters, or a new id."""
+    if isinstance(value, str):
+        candidate = value.strip().replace("-", "").lower()
+        if _HEX32_RE.match(candidate):
+            return candidate
+    return new_message_id()
+
+
+def normalize_level(value):
+    """Return a logging level number for a number or a level name."""
+    if isinstance(value, bool):
+        return logging.ERROR
+    if isinstance(value, int):
+        return value if 0 <= value <= 100 else logging.ERROR
+    if isinstance(value, float) and value == value:
+        return normalize_level(int(value))
+    if isinstance(value, str):
+        name = value.strip().lower()
+        if name.isdigit():
+            return normalize_level(int(name))
+        return LEVELS_BY_NAME.get(name, logging.ERROR)
+    return logging.ERROR
+
+
+def normalize_datetime(value):
+    """Return an aware UTC datetime; naive values are taken as UTC."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
+def _optional_text(value, limit):
+    if value is None or value == "":
+        return None
+    return truncate(to_text(value), limit)
+
+
+def normalize(event):
+    """Return a copy of ``event`` with every field present and well typed."""
+    data = event.get("data")
+    normalized = {
+        "message_id": normalize_message_id(event.get("message_id")),
+        "datetime": normalize_datetime(event.get("datetime")),
+        "logger": truncate(
+            to_text(event.get("logger") or DEFAULT_LOGGER), FIELD_LIMITS["logger"]
+        ),
+        "level": normalize_level(event.get("level", logging.ERROR)),
+        "class_name": _optional_text(
+            event.get("class_name"), FIELD_LIMITS["class_name"]
+        ),
+        "message": truncate(
+            to_text(event.get("message") or ""), settings.MAX_LENGTH_MESSAGE
+        ),
+        "traceback": _optional_text(event.get("traceback"), 10**6),
+        "view": truncate(to_text(event.get("view") or ""), FIELD_LIMITS["view"]),
+        "url": _optional_text(event.get("url"), FIELD_LIMITS["url"]),
+        "server_name": truncate(
+            to_text(event.get("server_name") or settings.NAME or ""),
+            FIELD_LIMITS["server_name"],
+        ),
+        "site": _optional_text(
+            event.get("site") or settings.SITE, FIELD_LIMITS["site"]
+        ),
+        "data": data if isinstance(data, dict) else {},
+        "checksum": event.get("checksum"),
+        "fingerprint": event.get("fingerprint"),
+    }
+    return normalized
+
+
+def prepare(event, shaped=False):
+    """
+    Return ``event`` ready to store: normalized, bounded, scrubbed, grouped.
+
+    ``shaped`` says that ``event["data"]`` is made of bounded builtins
+    already (the in-process client shapes as it captures).
+    """
+    event = normalize(event)
+    if not shaped:
+        event["data"] = Shaper()(event["data"])
+    if settings.SCRUB_DATA:
+        event["data"] = scrub(event["data"])
+        event["message"] = mask_cards(event["message"])
+        if event["url"]:
+            event["url"] = scrub({"url": event["url"]})["url"]
+    checksum = event["checksum"]
+    if not (isinstance(checksum, str) and _HEX32_RE.match(checksum)):
+        event["checksum"] = get_checksum(event)
+    return event
+
+
+def _thrash_key(event):
+    ident = f"{event['logger']}\x00{event['view']}\x00{event['checksum']}"
+    return (
+        "sentry:thrash:"
+        + hashlib.md5(ident.encode(), usedforsecurity=False).hexdigest()
+    )
+
+
+def check_flood(event):
+    """
+    Return ``(flooding, last_message_id)`` for ``event``.
+
+    At most ``SENTRY_THRASHING_LIMIT`` occurrences of one error are stored
+    per ``SENTRY_THRASHING_TIMEOUT`` seconds. A cache that fails turns the
+    guard off rather than losing events.
+    """
+    timeout, limit = settings.THRASHING_TIMEOUT, settings.THRASHING_LIMIT
+    if not timeout or not limit:
+        return False, None
+    key = _thrash_key(event)
+    try:
+        cache = caches[settings.CACHE_ALIAS]
+        if cache.add(key, 1, timeout):
+            return False, None
+        count = cache.incr(key)
+        if count <= limit:
+            return False, None
+        return True, cache.get(key + ":last")
+    except Exception:
+        return False, None
+
+
+def remember_stored(event, message_id):
+    """Note the last stored occurrence of an error, for the flood guard."""
+    if not settings.THRASHING_TIMEOUT or not settings.THRASHING_LIMIT:
+        return
+    try:
+        caches[settings.CACHE_ALIAS].set(
+            _thrash_key(event) + ":last", message_id, settings.THRASHING_TIMEOUT
+        )
+    except Exception:
+        pass
+
+
+def record(event):
+    """
+    Store a prepared event and return the ``message_id`` of its stored row.
+
+    When the flood guard holds the event back, its group is still counted
+    and the id of the last stored occurrence of the same error is returned.
+    """
+    from .storage import store_event
+
+    flooding, last_message_id = check_flood(event)
+    result = store_event(event, keep_row=not flooding)
+    if result.stored:
+        remember_stored(event, result.message_id)
+        return result.message_id
+    if result.duplicate:
+        return result.message_id
+    return last_message_id

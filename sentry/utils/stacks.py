@@ -1,0 +1,225 @@
+"""Structured frames and exception chains from Python tracebacks."""
+
+import linecache
+import traceback as traceback_module
+
+from django.conf import settings as django_settings
+
+from ..conf import settings
+from .shaping import safe_repr, to_text, truncate
+
+#: Longest source line kept in a frame's context.
+MAX_LINE_LENGTH = 300
+#: How many exceptions of a ``__cause__``/``__context__`` chain are kept.
+MAX_CHAIN = 10
+#: Longest plain-text traceback kept.
+MAX_TRACEBACK_LENGTH = 100_000
+
+
+def contains(prefixes, value):
+    """Return whether ``value`` is one of ``prefixes`` or a submodule of one."""
+    if not value:
+        return False
+    return any(value == prefix or value.startswith(prefix + ".") for prefix in prefixes)
+
+
+def get_include_paths():
+    """Return the module prefixes that count as the application's code."""
+    paths = list(settings.INCLUDE_PATHS)
+    if not paths:
+        paths = [app.rsplit(".apps.", 1)[0] for app in django_settings.INSTALLED_APPS]
+    return paths
+
+
+def is_in_app(module, include_paths, exclude_paths):
+    return contains(include_paths, module) and not contains(exclude_paths, module)
+
+
+def iter_traceback_frames(tb):
+    """Yield ``(frame, lineno)`` from the outermost to the innermost call."""
+    seen = 0
+    while tb is not None and seen < 10_000:
+        frame = tb.tb_frame
+        # Frames that ask to be hidden (as in Django's debug page) are skipped.
+        if not _hidden(frame):
+            yield frame, tb.tb_lineno
+        tb = tb.tb_next
+        seen += 1
+
+
+def _hidden(frame):
+    try:
+        return bool(frame.f_locals.get("__traceback_hide__"))
+    except Exception:
+        return False
+
+
+def get_lines(filename, module_globals, lineno, context_lines):
+    """Return ``(pre_context, context_line, post_context)`` around ``lineno``."""
+    try:
+        lines = linecache.getlines(filename, module_globals)
+    except Exception:
+        lines = []
+    if not lines or lineno is None or not 0 < lineno <= len(lines):
+        return [], None, []
+    index = lineno - 1
+
+    def clean(line):
+        return truncate(line.rstrip("\r\n"), MAX_LINE_LENGTH)
+
+    pre = [clean(line) for line in lines[max(index - context_lines, 0) : index]]
+    post = [clean(line) for line in lines[index + 1 : index + 1 + context_lines]]
+    return pre, clean(lines[index]), post
+
+
+class StackBuilder:
+    """Build Sentry-style frame dicts, reading the settings once."""
+
+    def __init__(self, shaper):
+        self.shaper = shaper
+        self.include_paths = get_include_paths()
+        self.exclude_paths = list(settings.EXCLUDE_PATHS)
+        self.context_lines = settings.CONTEXT_LINES
+        self.include_locals = settings.INCLUDE_LOCALS
+        self.max_frames = settings.MAX_FRAMES
+
+    def frames_from_traceback(self, tb):
+        """Return ``(frames, omitted)``: frame dicts, outermost first."""
+        raw = list(iter_traceback_frames(tb))
+        omitted = 0
+        if self.max_frames and len(raw) > self.max_frames:
+            # Keep both ends: where it started and where it failed.
+            head = self.max_frames // 2
+            tail = self.max_frames - head
+            omitted = len(raw) - self.max_frames
+            raw = raw[:head] + raw[-tail:]
+        return [self.frame(frame, lineno) for frame, lineno in raw], omitted
+
+    def frame(self, frame, lineno):
+        code = frame.f_code
+        f_globals = frame.f_globals
+        module = f_globals.get("__name__")
+        module = module if isinstance(module, str) else None
+        abs_path = code.co_filename
+        pre, line, post = get_lines(abs_path, f_globals, lineno, self.context_lines)
+        result = {
+            "filename": _short_filename(abs_path, module),
+            "abs_path": abs_path,
+            "module": module,
+            "function": getattr(code, "co_qualname", code.co_name),
+            "lineno": lineno,
+            "pre_context": pre,
+            "context_line": line,
+            "post_context": post,
+            "in_app": is_in_app(module, self.include_paths, self.exclude_paths),
+        }
+        if self.include_locals:
+            try:
+                local_vars = {
+                    name: value
+                    for name, value in frame.f_locals.items()
+                    # Module-level frames list the module's globals: leave out
+                    # the interpreter's bookkeeping.
+                    if not (name.startswith("__") and name.endswith("__"))
+                }
+            except Exception:
+                local_vars = {}
+            result["vars"] = self.shaper(local_vars) if local_vars else {}
+        return result
+
+
+def _short_filename(abs_path, module):
+    """Return the path relative to its package root, stable across machines."""
+    if module and abs_path.endswith(".py"):
+        parts = module.split(".")
+        # "pkg/sub/mod.py" for module "pkg.sub.mod"; packages end in __init__.py.
+        path_parts = abs_path.replace("\\", "/").split("/")
+        keep = len(parts) + (1 if path_parts[-1] == "__init__.py" else 0)
+        return "/".join(path_parts[-keep:])
+    return abs_path
+
+
+def iter_exception_chain(exc_value):
+    """Yield the exceptions of a chain, the oldest (root cause) first."""
+    chain = []
+    seen = set()
+    current = exc_value
+    while current is not None and id(current) not in seen and len(chain) < MAX_CHAIN:
+        seen.add(id(current))
+        chain.append(current)
+        if current.__cause__ is not None:
+            current = current.__cause__
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current = current.__context__
+        else:
+            current = None
+    return reversed(chain)
+
+
+def exception_values(exc_value, builder):
+    """
+    Return Sentry-style exception entries for ``exc_value`` and its chain.
+
+    Entries run from the root cause to the exception that was raised, as in
+    Sentry's protocol; sub-exceptions of an exception group follow their
+    group, each naming its parent with ``mechanism.parent_id``.
+    """
+    values = []
+    _append_exception(values, exc_value, builder, parent_id=None, source=None)
+    return values
+
+
+def _append_exception(values, exc_value, builder, parent_id, source, depth=0):
+    chain = list(iter_exception_chain(exc_value))
+    for position, exc in enumerate(chain):
+        frames, omitted = builder.frames_from_traceback(exc.__traceback__)
+        exc_type = type(exc)
+        module = exc_type.__module__
+        entry = {
+            "type": exc_type.__qualname__,
+            "value": truncate(exception_text(exc), builder.shaper.max_string * 10),
+            "module": None if module == "builtins" else module,
+            "stacktrace": {"frames": frames},
+            "mechanism": {"type": "generic", "handled": True},
+        }
+        if omitted:
+            entry["stacktrace"]["frames_omitted"] = omitted
+        is_last = position == len(chain) - 1
+        if is_last and parent_id is not None:
+            entry["mechanism"]["parent_id"] = parent_id
+            entry["mechanism"]["source"] = source
+        values.append(entry)
+        if is_last and isinstance(exc, BaseExceptionGroup) and depth < 3:
+            exception_id = len(values) - 1
+            entry["mechanism"]["exception_id"] = exception_id
+            entry["mechanism"]["is_exception_group"] = True
+            for index, sub in enumerate(exc.exceptions[: builder.shaper.max_list]):
+                _append_exception(
+                    values,
+                    sub,
+                    builder,
+                    exception_id,
+                    f"exceptions[{index}]",
+                    depth + 1,
+                )
+
+
+def exception_text(exc):
+    """Return ``str(exc)``, safe against a broken ``__str__``."""
+    try:
+        text = str(exc)
+    except Exception:
+        return f"<unprintable {safe_repr(type(exc).__qualname__)} object>"
+    return text if type(text) is str else to_text(text)
+
+
+def format_traceback(exc_type, exc_value, tb):
+    """Return the plain-text traceback, as Python would print it."""
+    try:
+        text = "".join(traceback_module.format_exception(exc_type, exc_value, tb))
+    except Exception:
+        try:
+            text = "".join(traceback_module.format_tb(tb)) + exception_text(exc_value)
+        except Exception:
+            text = ""
+    return truncate(text, MAX_TRACEBACK_LENGTH)

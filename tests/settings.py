@@ -1,0 +1,88 @@
+"""Settings for the test suite.
+
+``SENTRY_TEST_DB=postgresql`` runs the suite against PostgreSQL
+(127.0.0.1:5432, database ``test``); the default is SQLite.
+"""
+
+import os
+import tempfile
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+ENGINE = os.environ.get("SENTRY_TEST_DB", "sqlite")
+if ENGINE == "postgresql":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ.get("SENTRY_TEST_DB_NAME", "test"),
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+            "PORT": os.environ.get("PGPORT", "5432"),
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "TEST": {"NAME": os.environ.get("SENTRY_TEST_PG_TEST_NAME", "test_sentry")},
+        }
+    }
+elif ENGINE == "sqlite":
+    # A file, not memory: the concurrency tests open it from other processes.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get(
+                "SENTRY_TEST_DB_NAME",
+                os.path.join(tempfile.gettempdir(), "sentry-tests.db"),
+            ),
+            "OPTIONS": {"timeout": 30},
+            "TEST": {
+                "NAME": os.path.join(
+                    tempfile.gettempdir(), f"sentry-tests-{os.getpid()}.sqlite3"
+                )
+            },
+        }
+    }
+else:
+    raise RuntimeError(f"Unknown SENTRY_TEST_DB {ENGINE!r}")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "sentry",
+    "sentry.client",
+    "tests.testapp",
+]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "tests.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+STATIC_URL = "/static/"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SENTRY_TESTING = True
+SENTRY_NAME = "test-server"

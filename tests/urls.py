@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tests.testapp import views
+
+urlpatterns = [
+    path("sentry/", include("sentry.urls")),
+    path("admin/", admin.site.urls),
+    path("ok/", views.ok),
+    path("boom/", views.boom, name="boom"),
+    path("broken-transaction/", views.broken_transaction),
+    path("caught-in-atomic/", views.caught_in_atomic),
+    path("log-error/", views.log_error),
+]
