@@ -8,4 +8,10 @@ class SentryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.core.signals import request_finished
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .db import flush_deferred
+
+        # Errors recorded inside a broken transaction wait for its end.
+        request_finished.connect(flush_deferred, dispatch_uid="sentry.flush_deferred")

@@ -9,6 +9,7 @@ to the same database and commits independently.
 """
 
 import logging
+import threading
 import time
 
 from django.db import DatabaseError, OperationalError, connections, router, transaction
@@ -19,7 +20,10 @@ from .conf import settings
 
 logger = logging.getLogger("sentry.errors")
 
-SIDE_SUFFIX = "__sentry_side"
+#: Returned by :func:`run_in_transaction` when the write had to wait.
+DEFERRED = object()
+
+_local = threading.local()
 
 
 def get_write_alias(model):
@@ -27,50 +31,103 @@ def get_write_alias(model):
     return settings.DATABASE_USING or router.db_for_write(model)
 
 
-def _side_alias(alias):
-    """Register (once) and return a second connection alias for ``alias``."""
-    side = alias + SIDE_SUFFIX
-    source = connections.settings[alias]
-    if connections.settings.get(side, {}).get("NAME") != source["NAME"]:
-        connections.settings[side] = {**source, "TEST": {**source.get("TEST", {})}}
-    return side
-
-
-def _inside_host_transaction(connection):
-    """Return whether ``connection`` is inside an atomic block of the host."""
-    if not connection.in_atomic_block:
-        return False
-    # Django's TestCase wraps each test in atomic blocks marked as its own;
-    # writing on a side connection there would escape the test's rollback.
-    return not all(
-        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
-    )
-
-
-def _can_use_side_connection(connection):
-    if connection.vendor == "sqlite":
-        return not connection.is_in_memory_db()
-    return True
-
-
 def run_in_transaction(func, alias, retries=3):
     """
-    Call ``func(alias)`` in a transaction that the host cannot roll back.
+    Call ``func(alias)`` in a transaction of its own and return its result.
 
-    Returns what ``func`` returns. Retries briefly when SQLite reports that
-    the database is locked and no outer transaction forbids a retry.
+    Outside the host's transactions that is a plain transaction. Inside one,
+    the write must neither vanish with a rollback of the host nor fail
+    because the host's transaction is broken:
+
+    * on servers with row locking (PostgreSQL...) it goes through a second
+      connection of this thread to the same database, which commits at once;
+    * on SQLite, where a second connection would wait for the host's write
+      lock, it is deferred until the host's transaction is over (the end of
+      the request, or the next write), and :data:`DEFERRED` is returned;
+    * inside Django's ``TestCase``, whose rollback must undo everything, it
+      is written in a savepoint of the test's transaction, or deferred while
+      the innermost block is broken.
     """
     connection = connections[alias]
-    if _inside_host_transaction(connection) and _can_use_side_connection(connection):
-        side = _side_alias(alias)
-        try:
-            return _attempt(func, side, retries)
-        except DatabaseError:
+    if connection.in_atomic_block:
+        if any(
+            getattr(block, "_from_testcase", False)
+            for block in connection.atomic_blocks
+        ):
             if connection.needs_rollback:
-                raise
-            # Fall back to a savepoint inside the host's transaction: the row
-            # is kept unless the host rolls back.
-    return _attempt(func, alias, retries if not connection.in_atomic_block else 1)
+                return _defer(func, alias)
+            return _attempt(func, alias, 1)
+        if connection.vendor != "sqlite":
+            try:
+                return _on_second_connection(func, alias)
+            except DatabaseError:
+                logger.warning(
+                    "Second connection failed; deferring the write", exc_info=True
+                )
+        return _defer(func, alias)
+    flush_deferred(alias)
+    return _attempt(func, alias, retries)
+
+
+def _on_second_connection(func, alias):
+    # The ORM looks connections up by alias, per thread: for the length of
+    # this write, this thread's alias points at a fresh connection.
+    original = connections[alias]
+    second = connections.create_connection(alias)
+    connections[alias] = second
+    try:
+        if second.vendor == "postgresql":
+            with second.cursor() as cursor:
+                # Never wait long for a row the host's transaction has locked.
+                cursor.execute("SET lock_timeout = '2s'")
+        return _attempt(func, alias, 1)
+    finally:
+        connections[alias] = original
+        second.close()
+
+
+def _defer(func, alias):
+    pending = _pending()
+    pending.append((func, alias))
+    try:
+        transaction.on_commit(lambda: flush_deferred(alias), using=alias)
+    except Exception:
+        pass
+    return DEFERRED
+
+
+def _pending():
+    pending = getattr(_local, "pending", None)
+    if pending is None:
+        pending = _local.pending = []
+    return pending
+
+
+def flush_deferred(alias=None, **kwargs):
+    """Write what was deferred while a host transaction was open."""
+    pending = getattr(_local, "pending", None)
+    if not pending:
+        return
+    waiting = []
+    for func, func_alias in list(pending):
+        if alias is not None and func_alias != alias:
+            waiting.append((func, func_alias))
+            continue
+        connection = connections[func_alias]
+        if connection.in_atomic_block and (
+            connection.needs_rollback
+            or not all(
+                getattr(b, "_from_testcase", False) for b in connection.atomic_blocks
+            )
+        ):
+            waiting.append((func, func_alias))
+            continue
+        try:
+            _attempt(func, func_alias, 3)
+        except Exception as exc:
+            if not getattr(exc, "expected", False):
+                logger.error("Unable to write a deferred error", exc_info=True)
+    _local.pending = waiting
 
 
 def _attempt(func, alias, retries):

@@ -12,7 +12,7 @@ from django.db.models.fields import DateTimeField
 from django.db.models.functions import Greatest
 
 from .constants import FILTERED_KEYS, STATUS_RESOLVED, STATUS_UNRESOLVED
-from .db import get_write_alias, run_in_transaction, upsert_counters
+from .db import DEFERRED, get_write_alias, run_in_transaction, upsert_counters
 from .models import (
     FilterValue,
     GroupedMessage,
@@ -28,6 +28,8 @@ MAX_VALUE_LENGTH = 200
 
 class DuplicateEvent(Exception):
     """The event's ``message_id`` is stored already."""
+
+    expected = True
 
 
 class StoreResult:
@@ -63,11 +65,15 @@ def store_event(event, keep_row=True):
     """
     alias = get_write_alias(Message)
     try:
-        return run_in_transaction(lambda using: _store(event, using, keep_row), alias)
+        result = run_in_transaction(lambda using: _store(event, using, keep_row), alias)
     except DuplicateEvent:
         result = StoreResult(event["message_id"], stored=False)
         result.duplicate = True
         return result
+    if result is DEFERRED:
+        # Written once the host's transaction is over (see sentry.db).
+        result = StoreResult(event["message_id"], stored=keep_row)
+    return result
 
 
 def _store(event, using, keep_row):

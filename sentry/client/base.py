@@ -261,12 +261,28 @@ class LoggingSentryClient(SentryClient):
 
 
 def culprit_from_frames(values):
-    """Return ``module.function`` of the innermost application frame."""
-    for value in reversed(values):
-        frames = (value.get("stacktrace") or {}).get("frames") or []
-        for frame in reversed(frames):
-            if frame.get("in_app") and frame.get("module"):
-                return f"{frame['module']}.{frame.get('function') or '?'}"
+    """
+    Return ``module.function`` of the frame most likely to blame.
+
+    That is the innermost application frame (``SENTRY_INCLUDE_PATHS``, by
+    default the installed apps); failing that, the innermost frame that is
+    neither excluded nor part of the standard library or an installed package.
+    """
+    frames = [
+        frame
+        for value in reversed(values)
+        for frame in reversed((value.get("stacktrace") or {}).get("frames") or [])
+        if frame.get("module")
+    ]
+    for frame in frames:
+        if frame.get("in_app"):
+            return f"{frame['module']}.{frame.get('function') or '?'}"
+    exclude = list(settings.EXCLUDE_PATHS)
+    for frame in frames:
+        if not stacks.contains(exclude, frame["module"]) and not stacks.is_library_path(
+            frame.get("abs_path")
+        ):
+            return f"{frame['module']}.{frame.get('function') or '?'}"
     return ""
 
 

@@ -1,6 +1,10 @@
 """Structured frames and exception chains from Python tracebacks."""
 
+import functools
 import linecache
+import os
+import site
+import sysconfig
 import traceback as traceback_module
 
 from django.conf import settings as django_settings
@@ -29,6 +33,21 @@ def get_include_paths():
     if not paths:
         paths = [app.rsplit(".apps.", 1)[0] for app in django_settings.INSTALLED_APPS]
     return paths
+
+
+@functools.cache
+def _library_prefixes():
+    paths = sysconfig.get_paths()
+    prefixes = {paths[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    prefixes.update(site.getsitepackages())
+    return tuple(sorted(os.path.join(p, "") for p in prefixes if p))
+
+
+def is_library_path(abs_path):
+    """Return whether a file belongs to Python itself or an installed package."""
+    if not abs_path or abs_path.startswith("<"):
+        return True
+    return abs_path.startswith(_library_prefixes()) or "/site-packages/" in abs_path
 
 
 def is_in_app(module, include_paths, exclude_paths):

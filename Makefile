@@ -1,0 +1,42 @@
+# Everyday commands. Each target sets up what it needs on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test test-sqlite test-postgresql docs lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test,docs,lint]"
+	touch $(STAMP)
+
+## demo: run the example project on http://$(HOST):$(PORT)/sentry/ (SQLite, demo login printed)
+demo: $(STAMP)
+	cd example_project && ../$(BIN)/python manage.py migrate --noinput
+	cd example_project && ../$(BIN)/python manage.py demo_setup
+	cd example_project && ../$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite on SQLite
+test: test-sqlite
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-postgresql: the whole suite on PostgreSQL (127.0.0.1:5432, database "test")
+test-postgresql: $(STAMP)
+	SENTRY_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## docs: build the documentation, warnings as errors
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+lint: $(STAMP)
+	$(BIN)/ruff check sentry tests example_project benchmarks
+	$(BIN)/ruff format --check sentry tests example_project benchmarks
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build
