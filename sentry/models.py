@@ -153,7 +153,7 @@ class Message(MessageBase):
     )
     message_id = models.CharField(max_length=32, unique=True)
     datetime = models.DateTimeField(db_index=True)
-    url = models.URLField(max_length=1000, null=True, blank=True)
+    url = models.CharField(max_length=1000, null=True, blank=True)
     server_name = models.CharField(max_length=128, db_index=True)
     site = models.CharField(max_length=128, null=True, blank=True, db_index=True)
 

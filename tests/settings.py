@@ -34,7 +34,11 @@ elif ENGINE == "sqlite":
                 "SENTRY_TEST_DB_NAME",
                 os.path.join(tempfile.gettempdir(), "sentry-tests.db"),
             ),
-            "OPTIONS": {"timeout": 30},
+            "OPTIONS": {
+                "timeout": float(os.environ.get("SENTRY_TEST_SQLITE_TIMEOUT", "30")),
+                # Lets SENTRY_TEST_DB_NAME be a "file:...?mode=ro" URI.
+                "uri": True,
+            },
             "TEST": {
                 "NAME": os.path.join(
                     tempfile.gettempdir(), f"sentry-tests-{os.getpid()}.sqlite3"
@@ -44,6 +48,16 @@ elif ENGINE == "sqlite":
     }
 else:
     raise RuntimeError(f"Unknown SENTRY_TEST_DB {ENGINE!r}")
+
+# A second database, for SENTRY_DATABASE_USING.
+DATABASES["other"] = {
+    **DATABASES["default"],
+    "TEST": {
+        "NAME": DATABASES["default"]["TEST"]["NAME"].replace("sentry", "sentry-other")
+        if ENGINE == "sqlite"
+        else "test_sentry_other"
+    },
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",

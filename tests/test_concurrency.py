@@ -1,0 +1,76 @@
+"""Several processes recording the same few errors at once."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from sentry.models import (
+    GroupedMessage,
+    Message,
+    MessageCountByMinute,
+    MessageFilterValue,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 4
+PER_WORKER = 60
+KINDS = 3
+
+
+def worker_env():
+    env = dict(os.environ)
+    env["SENTRY_TEST_DB"] = (
+        connection.vendor if connection.vendor == "postgresql" else "sqlite"
+    )
+    env["SENTRY_TEST_DB_NAME"] = connection.settings_dict["NAME"]
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_lose_no_counts_and_create_no_duplicate_groups():
+    start_at = time.time() + 2.0
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.worker",
+                "record",
+                str(PER_WORKER),
+                str(KINDS),
+                str(start_at),
+            ],
+            cwd=ROOT,
+            env=worker_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(WORKERS)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+
+    total = WORKERS * PER_WORKER
+    assert sum(r["failed"] for r in results) == 0
+    assert GroupedMessage.objects.count() == KINDS
+    assert GroupedMessage.objects.aggregate(n=Sum("times_seen"))["n"] == total
+    for group in GroupedMessage.objects.all():
+        assert group.times_seen == total // KINDS
+        assert group.message_set.count() == total // KINDS
+    assert Message.objects.count() == total
+    servers = MessageFilterValue.objects.filter(key="server_name")
+    assert servers.aggregate(n=Sum("times_seen"))["n"] == total
+    assert MessageCountByMinute.objects.aggregate(n=Sum("times_seen"))["n"] == total

@@ -1,0 +1,95 @@
+"""Which occurrences are the same error."""
+
+import logging
+
+import pytest
+
+from sentry.client.models import client
+from sentry.grouping import get_checksum
+from sentry.models import GroupedMessage
+from tests.factories import fail_with
+
+pytestmark = pytest.mark.django_db
+
+
+def fail_elsewhere(exc):
+    raise exc
+
+
+def capture(func, exc):
+    try:
+        func(exc)
+    except Exception:
+        return client.create_from_exception()
+
+
+def test_the_same_exception_with_varying_messages_is_one_group():
+    for n in range(4):
+        capture(fail_with, ValueError(f"order {n} is invalid"))
+
+    group = GroupedMessage.objects.get()
+    assert group.times_seen == 4
+
+
+def test_a_different_code_path_is_another_group():
+    capture(fail_with, ValueError("x"))
+    capture(fail_elsewhere, ValueError("x"))
+
+    assert GroupedMessage.objects.count() == 2
+
+
+def test_a_different_exception_type_is_another_group():
+    capture(fail_with, ValueError("x"))
+    capture(fail_with, TypeError("x"))
+
+    assert GroupedMessage.objects.count() == 2
+
+
+def test_text_messages_group_by_level_and_text():
+    client.create_from_text("disk full")
+    client.create_from_text("disk full")
+    client.create_from_text("disk full", level=logging.WARNING)
+    client.create_from_text("disk nearly full")
+
+    counts = sorted(GroupedMessage.objects.values_list("times_seen", flat=True))
+    assert counts == [1, 1, 2]
+
+
+def test_checksums_are_stable_across_runs():
+    event = {"level": 40, "message": "disk full", "data": {}}
+    assert get_checksum(event) == get_checksum(dict(event))
+    assert len(get_checksum(event)) == 32
+
+
+def test_a_fingerprint_decides_the_group():
+    base = {"level": 40, "message": "a", "data": {}}
+    one = get_checksum({**base, "fingerprint": ["payments"]})
+    two = get_checksum({**base, "message": "b", "fingerprint": ["payments"]})
+    default = get_checksum({**base, "fingerprint": ["{{ default }}", "x"]})
+    assert one == two
+    assert default != one
+    assert default == get_checksum({**base, "fingerprint": ["{{default}}", "x"]})
+
+
+def test_a_new_occurrence_reopens_a_resolved_group():
+    client.create_from_text("comes back")
+    GroupedMessage.objects.update(status=GroupedMessage.STATUS_RESOLVED)
+
+    client.create_from_text("comes back")
+
+    group = GroupedMessage.objects.get()
+    assert group.status == GroupedMessage.STATUS_UNRESOLVED
+    assert group.times_seen == 2
+
+
+def test_each_occurrence_moves_last_seen_and_the_score():
+    client.create_from_text("scored")
+    group = GroupedMessage.objects.get()
+    first_score, first_seen = group.score, group.last_seen
+
+    client.create_from_text("scored")
+
+    group.refresh_from_db()
+    assert group.last_seen >= first_seen
+    assert group.score > first_score
+    assert group.score == pytest.approx(group.get_score())

@@ -1,0 +1,75 @@
+"""Secrets are masked before anything is stored."""
+
+import pytest
+from django.test import override_settings
+
+from sentry.client.models import client
+from sentry.models import Message
+from sentry.scrubbing import MASK, Scrubber, luhn_ok, mask_cards, scrub
+
+
+def test_sensitive_keys_are_masked_anywhere():
+    data = {
+        "vars": {"password": "hunter2", "user": "jane"},
+        "extra": {"nested": {"api_key": "k-123", "API_TOKEN": "t", "count": 3}},
+        "headers": {
+            "Authorization": "Bearer abc",
+            "Cookie": "sessionid=1",
+            "Accept": "*/*",
+        },
+    }
+    result = scrub(data)
+    assert result["vars"] == {"password": MASK, "user": "jane"}
+    assert result["extra"]["nested"] == {"api_key": MASK, "API_TOKEN": MASK, "count": 3}
+    assert result["headers"] == {"Authorization": MASK, "Cookie": MASK, "Accept": "*/*"}
+
+
+def test_cookies_keep_harmless_values():
+    result = scrub({"cookies": {"theme": "dark", "sessionid": "s", "csrftoken": "c"}})
+    assert result["cookies"] == {"theme": "dark", "sessionid": MASK, "csrftoken": MASK}
+
+
+def test_query_strings_and_urls_are_masked_by_parameter():
+    result = scrub({"query_string": "a=1&token=abc", "url": "http://x/?password=p&b=2"})
+    assert result["query_string"] == "a=1&token=********"
+    assert result["url"] == "http://x/?password=********&b=2"
+
+
+@pytest.mark.parametrize(
+    "number", ["4111111111111111", "4111 1111 1111 1111", "5500-0000-0000-0004"]
+)
+def test_card_numbers_are_masked_in_text(number):
+    assert mask_cards(f"paid with {number} today") == f"paid with {MASK} today"
+
+
+def test_digit_runs_that_fail_luhn_are_kept():
+    assert not luhn_ok("1234567890123456")
+    assert mask_cards("order 1234567890123456") == "order 1234567890123456"
+
+
+def test_extra_fields_can_be_added():
+    with override_settings(SENTRY_SCRUB_FIELDS=["pin"]):
+        assert Scrubber()({"PIN": "1234", "name": "x"}) == {"PIN": MASK, "name": "x"}
+
+
+def test_empty_values_are_left_as_they_are():
+    assert scrub({"password": ""}) == {"password": ""}
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_SCRUB_DATA=False)
+def test_scrubbing_can_be_turned_off():
+    message_id = client.create_from_text("x", data={"password": "visible"})
+    assert Message.objects.get(message_id=message_id).data["extra"] == {
+        "password": "visible"
+    }
+
+
+@pytest.mark.django_db
+def test_scrubbing_applies_to_stored_events():
+    message_id = client.create_from_text(
+        "card 4111111111111111 declined", data={"secret": "s3", "ok": 1}
+    )
+    message = Message.objects.get(message_id=message_id)
+    assert message.message == f"card {MASK} declined"
+    assert message.data["extra"] == {"secret": MASK, "ok": 1}

@@ -1,0 +1,85 @@
+"""
+A separate process that records errors: ``python -m tests.worker MODE ...``.
+
+Used by the concurrency and fault tests; the database comes from the same
+environment variables as the suite's settings (``SENTRY_TEST_DB``,
+``SENTRY_TEST_DB_NAME``).
+"""
+
+import json
+import logging
+import os
+import sys
+import time
+
+
+def setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+
+
+def record_many(count, kinds, start_at):
+    """Record ``count`` errors cycling over ``kinds`` distinct ones."""
+    from django.test import override_settings
+
+    from sentry.client.models import client
+
+    # Start together, so that the writers really overlap.
+    time.sleep(max(0.0, start_at - time.time()))
+    ids = []
+    with override_settings(SENTRY_THRASHING_LIMIT=0):
+        for n in range(count):
+            kind = n % kinds
+            try:
+                raise ValueError(f"kind {kind} occurrence {n}")
+            except ValueError:
+                ids.append(
+                    client.create_from_exception(
+                        view=f"worker.kind{kind}", server_name=f"web-{os.getpid() % 3}"
+                    )
+                )
+    return {
+        "recorded": sum(1 for i in ids if i),
+        "failed": sum(1 for i in ids if not i),
+    }
+
+
+def survive_failure():
+    """Record through a database that fails; report what the caller saw."""
+    from sentry.client.models import client
+
+    seen = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    logging.getLogger("sentry.errors").addHandler(Collect())
+    results = {}
+    try:
+        1 / 0
+    except ZeroDivisionError:
+        results["exception"] = client.create_from_exception()
+    results["text"] = client.create_from_text("text while the database is down")
+    logging.getLogger("tests.worker").addHandler(
+        __import__("sentry.client.handlers", fromlist=["SentryHandler"]).SentryHandler()
+    )
+    logging.getLogger("tests.worker").error("logged while the database is down")
+    results["logged_errors"] = len(seen)
+    results["logged_text"] = "\n".join(seen)
+    results["caller_continued"] = True
+    return results
+
+
+if __name__ == "__main__":
+    setup()
+    mode = sys.argv[1]
+    if mode == "record":
+        output = record_many(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    elif mode == "survive":
+        output = survive_failure()
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print(json.dumps(output))
