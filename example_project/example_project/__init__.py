@@ -1,0 +1,1 @@
+"""A small shop whose views fail on purpose, recorded by django-sentry."""

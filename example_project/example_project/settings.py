@@ -1,0 +1,137 @@
+"""
+Settings of the django-sentry example project.
+
+A demo, not a deployment template: the secret key is public, DEBUG is on and
+the database is a local SQLite file. What it shows is the wiring a real site
+needs to record its errors with django-sentry:
+
+* ``"sentry"`` (storage and dashboard) and ``"sentry.client"`` (capture of
+  the exceptions that escape views) in ``INSTALLED_APPS``;
+* ``sentry.client.handlers.SentryHandler`` in ``LOGGING`` for the warnings
+  and errors the site logs itself;
+* the dashboard's URLs, included in ``urls.py``.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# DEMO ONLY: this key is published with the code. Never reuse it anywhere.
+SECRET_KEY = "demo-only-insecure-secret-key-do-not-use-in-production"
+
+# DEBUG keeps ``runserver`` serving the static files (the dashboard's CSS)
+# without a web server in front. With DEBUG on, django-sentry does not record
+# the exceptions that escape views (the debug page shows them instead) unless
+# SENTRY_TESTING is set, so the demo sets it to record them anyway.
+DEBUG = True
+SENTRY_TESTING = True
+
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "sentry",
+    "sentry.client",
+    "shop",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# One SQLite file shared by the site and django-sentry. ``runserver`` serves
+# requests from several threads and django-sentry writes its rows while the
+# site's own transaction may be open, so the database is set up for
+# concurrent use: WAL lets readers and one writer work at the same time,
+# IMMEDIATE takes the write lock when a transaction starts (no deadlock
+# between two transactions that both read, then write), and the timeout makes
+# a writer wait for the lock instead of failing with "database is locked".
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("EXAMPLE_DB_PATH") or BASE_DIR / "db.sqlite3",
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+}
+
+# The flood guard of django-sentry counts occurrences in this cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+
+STATIC_URL = "static/"
+
+# How this server and this site are named on every recorded error.
+SENTRY_NAME = "demo-web-1"
+SENTRY_SITE = "example-shop"
+
+# The shop's own warnings and errors go to the console and to django-sentry.
+# Exceptions that escape a view are recorded by "sentry.client" through
+# Django's got_request_exception signal, so "django.request" is deliberately
+# not routed to the Sentry handler: that would record each of them twice.
+# "sentry.errors" is where django-sentry reports that it could not record an
+# error; it must never be routed to the Sentry handler itself.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "short": {"format": "%(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "short"},
+        "sentry": {
+            "class": "sentry.client.handlers.SentryHandler",
+            "level": "WARNING",
+        },
+    },
+    "loggers": {
+        "shop": {
+            "handlers": ["console", "sentry"],
+            "level": "WARNING",
+            "propagate": False,
+        },
+        "sentry.errors": {
+            "handlers": ["console"],
+            "level": "WARNING",
+            "propagate": False,
+        },
+    },
+}

@@ -1,0 +1,10 @@
+"""URLs of the example project: the shop, the Sentry dashboard and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("sentry/", include("sentry.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("shop.urls")),
+]

@@ -1,0 +1,1 @@
+"""The demo shop: views that fail in the ways real sites do."""

@@ -1,0 +1,185 @@
+"""
+The example project runs end to end and records real errors.
+
+``manage.py migrate``, ``demo_setup`` (twice: it must be safe to run again)
+and ``check`` run in subprocesses, in ``example_project/``, against a
+temporary SQLite file; the tests then read that file with the ``sqlite3``
+module to see what django-sentry stored.
+"""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from picklefield.fields import dbsafe_decode
+
+pytestmark = pytest.mark.slow
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "example_project"
+
+#: Must match ``SIGNUP_PASSWORD`` in ``shop/management/commands/demo_setup.py``.
+SIGNUP_PASSWORD = "hunter2-demo-Sekr1t"
+
+
+def manage(db_path, *args):
+    """Run ``manage.py *args`` for the example project; return the result."""
+    env = {
+        **os.environ,
+        # pytest-django exported the suite's settings module; replace it.
+        "DJANGO_SETTINGS_MODULE": "example_project.settings",
+        "EXAMPLE_DB_PATH": str(db_path),
+        # As in the suite: a warning is an error.
+        "PYTHONWARNINGS": "error",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (
+        f"manage.py {' '.join(args)} exited with {result.returncode}\n"
+        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    )
+    return result
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Set the demo up in a fresh database; return its path and the output."""
+    db_path = tmp_path_factory.mktemp("example_project") / "demo.sqlite3"
+    manage(db_path, "migrate", "--noinput")
+    first = manage(db_path, "demo_setup")
+    groups_after_first = count_rows(db_path, "sentry_groupedmessage")
+    second = manage(db_path, "demo_setup")
+    check = manage(db_path, "check")
+    return {
+        "db_path": db_path,
+        "first": first,
+        "second": second,
+        "check": check,
+        "groups_after_first": groups_after_first,
+    }
+
+
+def query(db_path, sql, params=()):
+    with closing(sqlite3.connect(db_path)) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def count_rows(db_path, table):
+    return query(db_path, f"SELECT COUNT(*) FROM {table}")[0][0]
+
+
+def test_demo_setup_prints_login_and_dashboard(demo):
+    for result in (demo["first"], demo["second"]):
+        assert "http://127.0.0.1:8000/sentry/" in result.stdout
+        assert "demo / demo" in result.stdout
+    assert "System check identified no issues" in demo["check"].stdout
+
+
+def test_demo_user_is_a_staff_superuser(demo):
+    rows = query(
+        demo["db_path"],
+        "SELECT is_staff, is_superuser, is_active FROM auth_user WHERE username = ?",
+        ("demo",),
+    )
+    assert rows == [(1, 1, 1)]
+
+
+def test_errors_are_grouped(demo):
+    groups = count_rows(demo["db_path"], "sentry_groupedmessage")
+    assert groups >= 6
+    # Running again adds occurrences to the same groups, not new groups.
+    assert groups == demo["groups_after_first"]
+    class_names = {
+        name
+        for (name,) in query(
+            demo["db_path"], "SELECT class_name FROM sentry_groupedmessage"
+        )
+    }
+    assert {
+        "ZeroDivisionError",
+        "KeyError",
+        "ValueError",
+        "IntegrityError",
+        "JSONDecodeError",
+        "AttributeError",
+    } <= class_names
+
+
+def test_zero_division_group_was_seen_several_times(demo):
+    rows = query(
+        demo["db_path"],
+        "SELECT times_seen, view FROM sentry_groupedmessage "
+        "WHERE class_name = 'ZeroDivisionError'",
+    )
+    assert len(rows) == 1
+    times_seen, view = rows[0]
+    assert times_seen > 1
+    assert view == "shop.views.average_order_value"
+
+
+def test_varying_messages_share_a_group(demo):
+    rows = query(
+        demo["db_path"],
+        "SELECT group_id, message FROM sentry_message WHERE class_name = 'KeyError'",
+    )
+    assert len({group_id for group_id, _ in rows}) == 1
+    assert {"'GIFT-CARD'", "'SAUCER-9'"} <= {message for _, message in rows}
+
+
+def test_chained_exception_is_stored(demo):
+    rows = query(
+        demo["db_path"],
+        "SELECT traceback, data FROM sentry_message "
+        "WHERE class_name = 'ValueError' AND message = 'could not price order' "
+        "AND url LIKE '%sku=MUG-002%'",
+    )
+    assert rows
+    traceback, data = rows[0]
+    assert "InvalidOperation" in traceback
+    assert "The above exception was the direct cause" in traceback
+    values = dbsafe_decode(data, compress_object=True)["exception"]["values"]
+    assert [value["type"] for value in values] == ["InvalidOperation", "ValueError"]
+
+
+def test_logged_warning_is_stored(demo):
+    rows = query(
+        demo["db_path"],
+        "SELECT level, message FROM sentry_message WHERE logger = 'shop.views'",
+    )
+    assert (30, "stock low for MUG-002") in rows
+
+
+def test_posted_password_is_never_stored(demo):
+    db_path = demo["db_path"]
+    for table in ("sentry_message", "sentry_groupedmessage"):
+        columns = [
+            name
+            for _, name, kind, *_ in query(db_path, f"PRAGMA table_info({table})")
+            if kind.lower() == "text" or kind.lower().startswith("varchar")
+        ]
+        assert "data" in columns
+        for row in query(db_path, f"SELECT {', '.join(columns)} FROM {table}"):
+            for name, value in zip(columns, row, strict=True):
+                if value is None:
+                    continue
+                assert SIGNUP_PASSWORD not in value, (table, name)
+                if name == "data":
+                    decoded = repr(dbsafe_decode(value, compress_object=True))
+                    assert SIGNUP_PASSWORD not in decoded, (table, name)
+
+    # The POST was recorded, with the password masked rather than dropped.
+    rows = query(db_path, "SELECT data FROM sentry_message WHERE url LIKE '%/signup/'")
+    assert rows
+    for (data,) in rows:
+        posted = dbsafe_decode(data, compress_object=True)["request"]["POST"]
+        assert posted["username"] == "newcustomer"
+        assert posted["password"] == "********"
