@@ -65,8 +65,9 @@ DEFAULTS = {
     "SCRUB_DATA": True,
     # Extra key names (case-insensitive substrings) to mask.
     "SCRUB_FIELDS": (),
-    # Logger names whose records the handler never records (no recursion).
-    "IGNORED_LOGGERS": ("sentry.errors",),
+    # Loggers (and their children) whose records the handler leaves alone, on
+    # top of "sentry" and "sentry.*", which it never records (no recursion).
+    "IGNORED_LOGGERS": (),
 }
 
 

@@ -49,6 +49,22 @@ def run_in_transaction(func, alias, retries=3):
       the innermost block is broken.
     """
     connection = connections[alias]
+    if (
+        connection.connection is None
+        and threading.current_thread() is not threading.main_thread()
+    ):
+        # Opened for us in a thread that may never see request_finished (an
+        # executor thread of an async server): leave it closed, as found.
+        try:
+            return _run(func, alias, retries)
+        finally:
+            if not connection.in_atomic_block:
+                connection.close()
+    return _run(func, alias, retries)
+
+
+def _run(func, alias, retries):
+    connection = connections[alias]
     if connection.in_atomic_block:
         if any(
             getattr(block, "_from_testcase", False)

@@ -357,3 +357,19 @@ def test_tags_and_explicit_server_name_are_kept():
     message = Message.objects.get(message_id=message_id)
     assert message.server_name == "web-07"
     assert message.data["tags"] == {"tenant": "acme", "n": "5"}
+
+
+def test_installed_packages_are_not_application_code():
+    from sentry.utils.stacks import get_include_paths
+
+    paths = get_include_paths()
+    assert "tests.testapp" in paths
+    assert "django.contrib.auth" not in paths
+    assert "django.contrib.admin" not in paths
+
+
+def test_a_caught_exception_is_marked_handled():
+    message_id = raise_and_capture(ValueError("caught"))
+
+    values = Message.objects.get(message_id=message_id).data["exception"]["values"]
+    assert values[-1]["mechanism"] == {"type": "generic", "handled": True}

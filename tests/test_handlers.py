@@ -147,3 +147,13 @@ def test_a_formatter_error_in_the_arguments_does_not_escape():
 
     message = Message.objects.get()
     assert message.message.startswith("value: %s")
+
+
+def test_ignored_loggers_and_their_children_are_left_alone(shop_logger, settings):
+    settings.SENTRY_IGNORED_LOGGERS = ["shop.noisy"]
+
+    logging.getLogger("shop.noisy").error("ignored")
+    logging.getLogger("shop.noisy.deeper").error("ignored too")
+    logging.getLogger("shop.noisyneighbour").error("recorded")
+
+    assert list(Message.objects.values_list("message", flat=True)) == ["recorded"]

@@ -29,7 +29,9 @@ def test_a_view_exception_is_recorded_with_the_request(browser):
     assert request["GET"] == {"n": "1", "token": "********"}
     assert request["headers"]["User-Agent"] == "pytest"
     assert request["headers"]["X-Trace"] == "t-1"
-    frame = message.data["exception"]["values"][-1]["stacktrace"]["frames"][-1]
+    exception = message.data["exception"]["values"][-1]
+    assert exception["mechanism"] == {"type": "django", "handled": False}
+    frame = exception["stacktrace"]["frames"][-1]
     assert frame["function"] == "boom"
     assert frame["vars"]["secret_local"] == "********"
 
@@ -110,3 +112,28 @@ def test_an_error_caught_inside_a_broken_atomic_block_is_recorded(browser):
     assert message.class_name == "IntegrityError"
     # The host's transaction was rolled back, the recorded error survived it.
     assert not Widget.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_async_view_can_record_an_error_itself(browser):
+    response = browser.get("/async-caught/")
+
+    message_id = response.content.decode()
+    assert len(message_id) == 32
+    assert Message.objects.get(message_id=message_id).class_name == "KeyError"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_exception_escaping_an_async_view_is_recorded():
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    async def request():
+        return await AsyncClient(raise_request_exception=False).get("/async-boom/")
+
+    response = async_to_sync(request)()
+
+    assert response.status_code == 500
+    message = Message.objects.get()
+    assert message.message == "async view failed"
+    assert message.view == "tests.testapp.views.async_boom"

@@ -11,4 +11,6 @@ urlpatterns = [
     path("broken-transaction/", views.broken_transaction),
     path("caught-in-atomic/", views.caught_in_atomic),
     path("log-error/", views.log_error),
+    path("async-caught/", views.async_caught),
+    path("async-boom/", views.async_boom),
 ]

@@ -9,8 +9,11 @@ Nothing here ever raises into the caller: a failure is written, with the
 event, to the ``sentry.errors`` logger and the caller gets ``None``.
 """
 
+import asyncio
+import functools
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -19,6 +22,7 @@ from .. import pipeline
 from ..conf import settings
 from ..utils import stacks
 from ..utils.shaping import Shaper, to_text, truncate
+from .handlers import is_ignored_logger
 from .request import get_request_data, get_request_url, get_user_data, get_view_name
 
 error_logger = logging.getLogger("sentry.errors")
@@ -93,7 +97,7 @@ class SentryClient:
     def create_from_record(self, record, **kwargs):
         """Record a ``logging.LogRecord`` and return the new ``message_id``."""
         try:
-            if is_own_logger(record.name):
+            if is_ignored_logger(record.name):
                 return None
             params = dict(kwargs)
             extra = {
@@ -134,7 +138,8 @@ class SentryClient:
         Understood: ``exception``, ``message``, ``level``, ``logger``,
         ``url``, ``view``, ``request``, ``data`` (extra data), ``tags``,
         ``fingerprint``, ``server_name``, ``site``, ``message_id``,
-        ``datetime``, and ``template``/``params`` for logging records.
+        ``datetime``, ``mechanism`` (how an exception was caught), and
+        ``template``/``params`` for logging records.
         """
         event = None
         try:
@@ -158,6 +163,7 @@ class SentryClient:
         tags=None,
         template=None,
         params=None,
+        mechanism=None,
         **fields,
     ):
         """Return an event dict (see :mod:`sentry.pipeline`) of builtins."""
@@ -172,9 +178,11 @@ class SentryClient:
         }
         if exception is not None:
             builder = stacks.StackBuilder(shaper)
-            event_data["exception"] = {
-                "values": stacks.exception_values(exception, builder)
-            }
+            values = stacks.exception_values(exception, builder)
+            if isinstance(mechanism, dict):
+                # How it was caught: e.g. {"type": "django", "handled": False}.
+                values[-1]["mechanism"].update(shaper(mechanism))
+            event_data["exception"] = {"values": values}
             event["class_name"] = type(exception).__name__
             event["traceback"] = stacks.format_traceback(
                 type(exception), exception, exception.__traceback__
@@ -182,7 +190,7 @@ class SentryClient:
             if message is None:
                 message = stacks.exception_text(exception)
             if not view:
-                event["view"] = culprit_from_frames(event_data["exception"]["values"])
+                event["view"] = culprit_from_frames(values)
         if level is None:
             event["level"] = logging.ERROR
         event["message"] = shaper.text(message or "", settings.MAX_LENGTH_MESSAGE)
@@ -224,6 +232,10 @@ class SentryClient:
 
     def send(self, event):
         """Store a prepared event; return its ``message_id``."""
+        if in_event_loop():
+            # Django's ORM refuses to run in an event loop's thread (async
+            # views): write from a worker thread and wait for it.
+            return _writer().submit(_record_in_thread, event).result()
         return pipeline.record(event)
 
     def report_failure(self, event):
@@ -260,6 +272,29 @@ class LoggingSentryClient(SentryClient):
         return event["message_id"]
 
 
+def in_event_loop():
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@functools.cache
+def _writer():
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentry-writer")
+
+
+def _record_in_thread(event):
+    from django.db import connections
+
+    try:
+        return pipeline.record(event)
+    finally:
+        # This thread sees no request_finished: never keep a connection open.
+        connections.close_all()
+
+
 def culprit_from_frames(values):
     """
     Return ``module.function`` of the frame most likely to blame.
@@ -292,10 +327,6 @@ def record_message(record):
         return to_text(record.getMessage())
     except Exception:
         return f"{to_text(record.msg)} {to_text(record.args)}"
-
-
-def is_own_logger(name):
-    return name == "sentry" or name.startswith("sentry.")
 
 
 def describe_event(event):

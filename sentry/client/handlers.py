@@ -18,7 +18,7 @@ class SentryHandler(logging.Handler):
     """
 
     def emit(self, record):
-        if record.name == "sentry" or record.name.startswith("sentry."):
+        if is_ignored_logger(record.name):
             return
         # A handler may be re-entered from a thread that is already recording
         # (a database backend that logs, for example); do not loop.
@@ -36,3 +36,11 @@ class SentryHandler(logging.Handler):
 
 
 _local = threading.local()
+
+
+def is_ignored_logger(name):
+    """Return whether records of logger ``name`` are left alone."""
+    from ..conf import settings
+    from ..utils.stacks import contains
+
+    return contains(("sentry", *settings.IGNORED_LOGGERS), name)

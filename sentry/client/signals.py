@@ -14,7 +14,12 @@ def sentry_exception_handler(request=None, **kwargs):
             return
         from .models import get_client
 
-        get_client().create_from_exception(sys.exc_info(), request=request)
+        get_client().create_from_exception(
+            sys.exc_info(),
+            request=request,
+            # It escaped the view: nobody handled it.
+            mechanism={"type": "django", "handled": False},
+        )
     except Exception:
         # The client never raises, but the receiver must not either.
         pass

@@ -7,7 +7,7 @@ import site
 import sysconfig
 import traceback as traceback_module
 
-from django.conf import settings as django_settings
+from django.apps import apps
 
 from ..conf import settings
 from .shaping import safe_repr, to_text, truncate
@@ -28,10 +28,20 @@ def contains(prefixes, value):
 
 
 def get_include_paths():
-    """Return the module prefixes that count as the application's code."""
+    """
+    Return the module prefixes that count as the application's code.
+
+    ``SENTRY_INCLUDE_PATHS`` when set; otherwise the installed apps that are
+    part of the project, not installed packages (Django's contrib apps, this
+    app, other reusable apps).
+    """
     paths = list(settings.INCLUDE_PATHS)
     if not paths:
-        paths = [app.rsplit(".apps.", 1)[0] for app in django_settings.INSTALLED_APPS]
+        paths = [
+            config.name
+            for config in apps.get_app_configs()
+            if not is_library_path(os.path.join(config.path, ""))
+        ]
     return paths
 
 

@@ -47,3 +47,17 @@ def caught_in_atomic(request):
 def log_error(request):
     logger.error("order %s failed", request.GET.get("n"), extra={"request": request})
     return HttpResponse("logged")
+
+
+async def async_caught(request):
+    from sentry.client.models import client
+
+    try:
+        {}["missing"]
+    except KeyError:
+        message_id = client.create_from_exception()
+    return HttpResponse(message_id or "")
+
+
+async def async_boom(request):
+    raise RuntimeError("async view failed")
