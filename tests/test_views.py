@@ -106,3 +106,34 @@ def test_the_login_page_logs_staff_in(django_user_model):
     assert browser.get(reverse("sentry:index")).status_code == 200
     browser.post(reverse("sentry:logout"))
     assert browser.get(reverse("sentry:index")).status_code == 302
+
+
+def test_the_stream_filters_by_level_logger_server_and_site(staff, settings):
+    sentry_client.create_from_text("warned", level=30, logger="shop")
+    sentry_client.create_from_text("on web-9", server_name="web-9")
+    settings.SENTRY_SITE = "blog"
+    sentry_client.create_from_text("on the blog")
+    index = reverse("sentry:index")
+
+    def titles(query):
+        page = staff.get(index + query).context["page"]
+        return sorted(group.message for group in page)
+
+    assert titles("?level=30") == ["warned"]
+    assert titles("?logger=shop") == ["warned"]
+    assert titles("?server_name=web-9") == ["on web-9"]
+    assert titles("?site=blog") == ["on the blog"]
+    assert titles("?level=40&server_name=test-server") == ["on the blog"]
+    assert titles("?level=30&server_name=web-9") == []
+    assert len(titles("")) == 3
+
+
+def test_filter_choices_come_from_the_stored_values(staff):
+    sentry_client.create_from_text("x", server_name="web-3", logger="shop")
+    filters = {
+        f["column"]: f for f in staff.get(reverse("sentry:index")).context["filters"]
+    }
+    assert "web-3" in filters["server_name"]["choices"]
+    assert "shop" in filters["logger"]["choices"]
+    assert filters["level"]["choices"]["40"] == "error"
+    assert filters["status"]["value"] == "0"

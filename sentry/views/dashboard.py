@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
+from ..filters import get_filters
 from ..models import GroupedMessage, Message
 from .access import login_required, staff_required
 
@@ -23,20 +24,33 @@ SORTS = {
 
 @login_required
 def index(request):
-    status = request.GET.get("status", str(STATUS_UNRESOLVED))
     sort = request.GET.get("sort", "priority")
+    filters = get_filters(request)
     groups = GroupedMessage.objects.all()
-    if status in (str(STATUS_UNRESOLVED), str(STATUS_RESOLVED)):
-        groups = groups.filter(status=int(status))
+    for stream_filter in filters:
+        groups = stream_filter.apply(groups)
     groups = groups.order_by(SORTS.get(sort, "-score"), "-pk").defer(
         "data", "traceback"
     )
     page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("p"))
-    return render(
-        request,
-        "sentry/index.html",
-        {"page": page, "status": status, "sort": sort, "sorts": SORTS},
-    )
+    query = request.GET.copy()
+    query.pop("p", None)
+    context = {
+        "page": page,
+        "sort": sort,
+        "sorts": SORTS,
+        "filters": [
+            {
+                "label": f.label,
+                "column": f.column,
+                "value": f.get_value(),
+                "choices": f.get_choices(),
+            }
+            for f in filters
+        ],
+        "query": query.urlencode(),
+    }
+    return render(request, "sentry/index.html", context)
 
 
 @login_required
