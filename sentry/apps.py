@@ -1,3 +1,5 @@
+import atexit
+
 from django.apps import AppConfig
 
 
@@ -15,3 +17,4 @@ class SentryConfig(AppConfig):
 
         # Errors recorded inside a broken transaction wait for its end.
         request_finished.connect(flush_deferred, dispatch_uid="sentry.flush_deferred")
+        atexit.register(flush_deferred)

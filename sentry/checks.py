@@ -11,8 +11,15 @@ from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, PREFIX, settings
 
-# Settings of other parts of the project, not of this app's conf.
-KNOWN_ELSEWHERE = frozenset()
+# Names other tools read from the same settings (sentry-sdk set-ups, for one).
+KNOWN_ELSEWHERE = frozenset({"SENTRY_DSN", "SENTRY_ENVIRONMENT", "SENTRY_RELEASE"})
+#: Settings that must be whole numbers of at least 1.
+POSITIVE_INTEGERS = (
+    "MAX_LENGTH_LIST",
+    "MAX_LENGTH_STRING",
+    "MAX_LENGTH_MESSAGE",
+    "MAX_DEPTH",
+)
 
 
 @checks.register()
@@ -25,6 +32,20 @@ def check_apps(app_configs, **kwargs):
                 "errors are not recorded.",
                 hint="Add 'sentry.client' to INSTALLED_APPS.",
                 id="sentry.W001",
+            )
+        )
+    if (
+        apps.is_installed("sentry.client")
+        and not apps.is_installed("sentry")
+        and _stores_locally(settings.CLIENT)
+    ):
+        errors.append(
+            checks.Error(
+                "'sentry.client' stores errors in this site's database, but 'sentry' "
+                "(which owns the tables) is not installed.",
+                hint="Add 'sentry' to INSTALLED_APPS, or choose a client that sends "
+                "errors elsewhere with SENTRY_CLIENT.",
+                id="sentry.E006",
             )
         )
     for name in ("sentry_servers", "sentry_sites", "sentry_urls"):
@@ -46,8 +67,38 @@ def check_settings(app_configs, **kwargs):
     errors += _check_database()
     errors += _check_numbers()
     errors += _check_cache()
+    errors += _check_filters()
     errors += _check_unknown()
     return errors
+
+
+def _check_filters():
+    errors = []
+    for path in settings.FILTERS:
+        try:
+            import_string(path)
+        except ImportError as exc:
+            errors.append(
+                checks.Error(
+                    f"SENTRY_FILTERS names {path!r}, which cannot be imported: {exc}",
+                    id="sentry.E005",
+                )
+            )
+    return errors
+
+
+def _stores_locally(path):
+    """Return whether the client class at ``path`` writes to this database."""
+    try:
+        client_class = import_string(path)
+        from .client.base import SentryClient
+    except ImportError:
+        return False
+    return (
+        isinstance(client_class, type)
+        and issubclass(client_class, SentryClient)
+        and client_class.send is SentryClient.send
+    )
 
 
 def _check_client():
@@ -122,11 +173,22 @@ def _check_numbers():
                     id="sentry.E003",
                 )
             )
-    for name in ("MAX_LENGTH_LIST", "MAX_LENGTH_STRING", "MAX_DEPTH"):
+    for name in (*POSITIVE_INTEGERS, "MAX_FRAMES", "CONTEXT_LINES", "THRASHING_LIMIT"):
         value = getattr(settings, name)
-        if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        minimum = 1 if name in POSITIVE_INTEGERS else 0
+        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+            continue
+        if (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and value >= 0
+        ):
             errors.append(
-                checks.Error(f"SENTRY_{name} must be at least 1.", id="sentry.E003")
+                checks.Error(
+                    f"SENTRY_{name} must be a whole number >= {minimum}, "
+                    f"not {value!r}.",
+                    id="sentry.E003",
+                )
             )
     return errors
 

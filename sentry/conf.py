@@ -57,7 +57,7 @@ DEFAULTS = {
     "MAX_DEPTH": 5,
     "MAX_FRAMES": 50,
     "CONTEXT_LINES": 5,
-    # Bytes of a message (the title of an occurrence) kept.
+    # Characters of a message (the title of an occurrence) kept.
     "MAX_LENGTH_MESSAGE": 8192,
     # Capture local variables of each frame.
     "INCLUDE_LOCALS": True,
@@ -67,7 +67,8 @@ DEFAULTS = {
     "SCRUB_FIELDS": (),
     # Loggers (and their children) whose records the handler leaves alone, on
     # top of "sentry" and "sentry.*", which it never records (no recursion).
-    "IGNORED_LOGGERS": (),
+    # django.request repeats what the request signal records already.
+    "IGNORED_LOGGERS": ("django.request",),
 }
 
 

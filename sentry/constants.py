@@ -26,7 +26,5 @@ LEVELS_BY_NAME.update(
 
 DEFAULT_LOGGER = "root"
 
-# Keys of the per-group value counters (MessageFilterValue) and distinct values
-# (FilterValue) written for every occurrence.
-COUNTED_KEYS = ("server_name", "site", "url", "logger", "level")
+# Keys whose distinct values (FilterValue) feed the stream's filter choices.
 FILTERED_KEYS = ("server_name", "site", "logger", "level")

@@ -127,6 +127,8 @@ def prepare(event, shaped=False):
     if settings.SCRUB_DATA:
         event["data"] = scrub(event["data"])
         event["message"] = mask_cards(event["message"])
+        if event["traceback"]:
+            event["traceback"] = mask_cards(event["traceback"])
         if event["url"]:
             event["url"] = scrub({"url": event["url"]})["url"]
     checksum = event["checksum"]

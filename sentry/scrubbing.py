@@ -2,8 +2,9 @@
 Mask secrets in event data before it is stored or sent.
 
 Values are masked when their key looks sensitive (password, token, cookie...)
-or when the value itself looks like a payment card number. Query strings and
-``Cookie`` headers are masked parameter by parameter.
+or when the value itself looks like a payment card number. Query strings (and
+URLs) are masked parameter by parameter and a ``cookies`` dict cookie by
+cookie; a ``Cookie`` or ``Authorization`` header is masked whole.
 """
 
 import re
@@ -13,20 +14,20 @@ from .conf import settings
 
 MASK = "********"
 
+#: Patterns searched for in key names (case-insensitive). "auth" and "token"
+#: stop short of "author" and "tokenizer", which are no secrets.
 DEFAULT_FIELDS = (
     "password",
     "passwd",
     "secret",
-    "token",
-    "api_key",
-    "apikey",
-    "api-key",
-    "auth",
-    "credentials",
+    r"token(?!iz)",
+    r"api[-_]?key",
+    r"auth(?!ors?(?![a-z]))",
+    "credential",
     "session",
     "csrf",
     "cookie",
-    "private_key",
+    r"private[-_]?key",
     "signature",
 )
 
@@ -62,12 +63,13 @@ class Scrubber:
     """Walk shaped event data and mask what looks secret."""
 
     def __init__(self, fields=None):
-        extra = tuple(f.lower() for f in settings.SCRUB_FIELDS)
-        self.fields = tuple(fields or DEFAULT_FIELDS) + extra
+        # Extra field names from the settings are plain substrings.
+        patterns = list(fields or DEFAULT_FIELDS)
+        patterns += [re.escape(str(name)) for name in settings.SCRUB_FIELDS]
+        self.pattern = re.compile("|".join(patterns), re.IGNORECASE)
 
     def is_sensitive(self, key):
-        key = str(key).lower()
-        return any(field in key for field in self.fields)
+        return self.pattern.search(str(key)) is not None
 
     def __call__(self, value, key=None):
         if key is not None and self.is_sensitive(key):

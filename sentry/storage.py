@@ -9,7 +9,7 @@ the per-group value and per-minute counters.
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.fields import DateTimeField
-from django.db.models.functions import Greatest
+from django.db.models.functions import Greatest, Least
 
 from .constants import FILTERED_KEYS, STATUS_RESOLVED, STATUS_UNRESOLVED
 from .db import DEFERRED, get_write_alias, run_in_transaction, upsert_counters
@@ -22,8 +22,11 @@ from .models import (
     get_score,
 )
 
-#: Longest value kept in the value counters (their column's size).
+#: Longest key and value kept in the value counters (their columns' sizes).
+MAX_KEY_LENGTH = 32
 MAX_VALUE_LENGTH = 200
+#: Counter keys of tags: "tag:<name>".
+TAG_PREFIX = "tag:"
 
 
 class DuplicateEvent(Exception):
@@ -153,9 +156,12 @@ def _store(event, using, keep_row):
 
 
 def _count(queryset, now):
+    when = Value(now, output_field=DateTimeField())
     return queryset.update(
         times_seen=F("times_seen") + 1,
-        last_seen=Greatest(F("last_seen"), Value(now, output_field=DateTimeField())),
+        # Events may arrive out of order (a remote client's queue, a retry).
+        first_seen=Least(F("first_seen"), when),
+        last_seen=Greatest(F("last_seen"), when),
     )
 
 
@@ -168,7 +174,16 @@ def event_values(event):
         ("logger", event["logger"]),
         ("level", str(event["level"])),
     ]
-    return [(key, str(value)[:MAX_VALUE_LENGTH]) for key, value in values if value]
+    tags = (event.get("data") or {}).get("tags")
+    if isinstance(tags, dict):
+        values += [
+            (TAG_PREFIX + str(k), v) for k, v in sorted(tags.items()) if v is not None
+        ]
+    return [
+        (key[:MAX_KEY_LENGTH], str(value)[:MAX_VALUE_LENGTH])
+        for key, value in values
+        if value
+    ]
 
 
 def _count_values(using, group_id, event, now):

@@ -66,3 +66,30 @@ def test_the_server_without_the_client_is_a_warning():
     apps = [app for app in settings.INSTALLED_APPS if app != "sentry.client"]
     with override_settings(INSTALLED_APPS=apps):
         assert ids(run_checks()) == ["sentry.W001"]
+
+
+@override_settings(SENTRY_MAX_LENGTH_STRING=400.5, SENTRY_MAX_FRAMES=-1)
+def test_lengths_must_be_whole_numbers():
+    assert ids(run_checks()) == ["sentry.E003", "sentry.E003"]
+
+
+@override_settings(SENTRY_FILTERS=["sentry.filters.StatusFilter", "no.such.Filter"])
+def test_an_unimportable_filter_is_an_error():
+    assert ids(run_checks()) == ["sentry.E005"]
+
+
+@override_settings(SENTRY_DSN="http://key@host/1", SENTRY_RELEASE="1.0")
+def test_the_sdk_settings_are_no_misspellings():
+    assert run_checks() == []
+
+
+def test_the_database_client_without_the_server_is_an_error():
+    from django.conf import settings
+
+    apps = [app for app in settings.INSTALLED_APPS if app != "sentry"]
+    with override_settings(INSTALLED_APPS=apps):
+        assert ids(run_checks()) == ["sentry.E006"]
+    with override_settings(
+        INSTALLED_APPS=apps, SENTRY_CLIENT="sentry.client.base.LoggingSentryClient"
+    ):
+        assert run_checks() == []

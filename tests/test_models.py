@@ -158,3 +158,27 @@ def test_database_using_routes_the_tables_to_another_database():
 
 def test_migrations_are_complete():
     call_command("makemigrations", "sentry", "--check", "--dry-run", verbosity=0)
+
+
+def test_tags_are_counted_per_group():
+    client.create_from_text("tagged", tags={"env": "prod"})
+    client.create_from_text("tagged", tags={"env": "prod"})
+    client.create_from_text("tagged", tags={"env": "staging", "region": "eu"})
+
+    counts = dict(
+        MessageFilterValue.objects.filter(key__startswith="tag:").values_list(
+            "value", "times_seen"
+        )
+    )
+    assert counts == {"prod": 2, "staging": 1, "eu": 1}
+    assert MessageFilterValue.objects.get(value="eu").key == "tag:region"
+
+
+def test_an_older_occurrence_arriving_late_moves_first_seen_back():
+    client.create_from_text("late")
+    early = timezone.now() - dt.timedelta(hours=3)
+    client.create_from_text("late", datetime=early)
+
+    group = GroupedMessage.objects.get()
+    assert group.first_seen == early
+    assert group.last_seen > early

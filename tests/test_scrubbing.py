@@ -73,3 +73,26 @@ def test_scrubbing_applies_to_stored_events():
     message = Message.objects.get(message_id=message_id)
     assert message.message == f"card {MASK} declined"
     assert message.data["extra"] == {"secret": MASK, "ok": 1}
+
+
+def test_words_that_only_look_like_secrets_are_kept():
+    result = scrub(
+        {"author": "jane", "tokenizer": "bpe", "auth_header": "x", "tokens": "t"}
+    )
+    assert result == {
+        "author": "jane",
+        "tokenizer": "bpe",
+        "auth_header": MASK,
+        "tokens": MASK,
+    }
+
+
+@pytest.mark.django_db
+def test_card_numbers_in_the_traceback_text_are_masked():
+    try:
+        raise ValueError("card 4111111111111111 refused")
+    except ValueError:
+        message_id = client.create_from_exception()
+    message = Message.objects.get(message_id=message_id)
+    assert "4111111111111111" not in message.traceback
+    assert MASK in message.traceback

@@ -40,7 +40,10 @@ def get_include_paths():
         paths = [
             config.name
             for config in apps.get_app_configs()
+            # This app's own frames never name the culprit, even when it is
+            # installed from a checkout.
             if not is_library_path(os.path.join(config.path, ""))
+            and not contains(("sentry",), config.name)
         ]
     return paths
 
