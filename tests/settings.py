@@ -22,7 +22,8 @@ if ENGINE == "postgresql":
             "HOST": os.environ.get("PGHOST", "127.0.0.1"),
             "PORT": os.environ.get("PGPORT", "5432"),
             "USER": os.environ.get("PGUSER", "postgres"),
-            "TEST": {"NAME": os.environ.get("SENTRY_TEST_PG_TEST_NAME", "test_sentry")},
+            # One test database per run, so that parallel runs never collide.
+            "TEST": {"NAME": f"test_sentry_{os.getpid()}"},
         }
     }
 elif ENGINE == "sqlite":
@@ -55,7 +56,7 @@ DATABASES["other"] = {
     "TEST": {
         "NAME": DATABASES["default"]["TEST"]["NAME"].replace("sentry", "sentry-other")
         if ENGINE == "sqlite"
-        else "test_sentry_other"
+        else f"test_sentry_other_{os.getpid()}"
     },
 }
 
