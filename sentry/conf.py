@@ -51,6 +51,8 @@ DEFAULTS = {
     "URL_PREFIX": "",
     # Open the read-only dashboard pages to everyone.
     "PUBLIC": False,
+    # Seconds between two live updates of the stream's first page (0: off).
+    "POLL_INTERVAL": 10,
     # Shaping bounds for captured values.
     "MAX_LENGTH_LIST": 50,
     "MAX_LENGTH_STRING": 400,

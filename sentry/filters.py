@@ -12,6 +12,9 @@ from .conf import settings
 from .constants import LEVEL_NAMES, STATUS_CHOICES
 from .models import FilterValue, MessageFilterValue
 
+#: The status filter's value for "resolved or not".
+ALL = "all"
+
 
 class Filter:
     """Base class: subclasses set ``label`` and ``column`` and may override."""
@@ -23,10 +26,18 @@ class Filter:
 
     def __init__(self, request):
         self.request = request
+        self._choices = None
 
     def get_value(self):
         value = self.request.GET.get(self.column, self.default)
         return value or None
+
+    def get_choices_cached(self):
+        """Return :meth:`get_choices`, querying at most once per request."""
+        # getattr: a subclass may not call this __init__.
+        if getattr(self, "_choices", None) is None:
+            self._choices = self.get_choices()
+        return self._choices
 
     def get_choices(self):
         """Return ``{value: label}`` of what can be chosen."""
@@ -54,10 +65,13 @@ class StatusFilter(Filter):
     default = "0"
 
     def get_choices(self):
-        return {str(value): label for value, label in STATUS_CHOICES}
+        return {
+            **{str(value): label for value, label in STATUS_CHOICES},
+            ALL: "All",
+        }
 
     def filter(self, queryset, value):
-        if value not in self.get_choices():
+        if value == ALL or value not in self.get_choices():
             return queryset  # "all", or nonsense: no narrowing
         return queryset.filter(status=int(value))
 

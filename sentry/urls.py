@@ -2,19 +2,29 @@
 
 from django.urls import path
 
-from .views import dashboard
+from .views import actions, auth, groups, stream
 
 app_name = "sentry"
 
 urlpatterns = [
-    path("", dashboard.index, name="index"),
-    path("login/", dashboard.LoginView.as_view(), name="login"),
-    path("logout/", dashboard.logout, name="logout"),
-    path("group/<int:group_id>/", dashboard.group, name="group"),
-    path("group/<int:group_id>/resolve/", dashboard.resolve, name="resolve"),
+    path("", stream.index, name="index"),
+    path("poll/", stream.poll, name="poll"),
+    path("search/", stream.search, name="search"),
+    path("bulk/", actions.bulk, name="bulk"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.logout, name="logout"),
+    path("group/<int:group_id>/", groups.group, name="group"),
+    path("group/<int:group_id>/messages/", groups.group_messages, name="messages"),
     path(
         "group/<int:group_id>/messages/<str:message_id>/",
-        dashboard.message,
+        groups.message,
         name="message",
     ),
+    path(
+        "group/<int:group_id>/messages/<str:message_id>/json/",
+        groups.message_json,
+        name="message_json",
+    ),
+    path("group/<int:group_id>/resolve/", actions.resolve, name="resolve"),
+    path("group/<int:group_id>/unresolve/", actions.unresolve, name="unresolve"),
 ]

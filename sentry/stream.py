@@ -1,0 +1,158 @@
+"""
+The stream's query: which groups, in which order, from the request's parameters.
+
+The stream page, its live-update endpoint and bulk resolve all read the same
+parameters through :class:`StreamQuery`, so "the rows matching the filters"
+means the same thing everywhere:
+
+* the ``SENTRY_FILTERS`` filters (status, logger, level, server, site...);
+* ``since``: last seen within the last hour, day or week;
+* ``q``: text found in the message, the exception's class or the culprit;
+* ``sort``: priority (the stored score), last seen, first seen, times seen.
+"""
+
+import datetime as dt
+import re
+
+from django.db.models import Q
+from django.utils import timezone
+
+from . import pagination
+from .filters import get_filters
+from .models import GroupedMessage
+
+#: name -> (label, column, cursor kind). The first one is the default.
+SORTS = {
+    "priority": ("Priority", "score", "float"),
+    "date": ("Last seen", "last_seen", "datetime"),
+    "new": ("First seen", "first_seen", "datetime"),
+    "freq": ("Times seen", "times_seen", "int"),
+}
+DEFAULT_SORT = "priority"
+
+#: name -> (label, how far back). "all" (no limit) is the default.
+SINCE = {
+    "1h": ("Last hour", dt.timedelta(hours=1)),
+    "1d": ("Last day", dt.timedelta(days=1)),
+    "1w": ("Last week", dt.timedelta(weeks=1)),
+}
+
+PAGE_SIZE = 50
+MAX_QUERY_LENGTH = 200
+MESSAGE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+#: Columns a stream row needs; ``data`` and ``traceback`` can be large.
+ROW_FIELDS = (
+    "id",
+    "logger",
+    "class_name",
+    "level",
+    "message",
+    "view",
+    "status",
+    "times_seen",
+    "first_seen",
+    "last_seen",
+    "score",
+)
+
+
+def as_message_id(text):
+    """Return ``text`` as a 32-hex ``message_id`` if it looks like one, else None."""
+    candidate = (text or "").strip().replace("-", "").lower()
+    return candidate if MESSAGE_ID_RE.match(candidate) else None
+
+
+class StreamQuery:
+    """The stream's parameters, read from a request."""
+
+    def __init__(self, request):
+        params = request.GET
+        self.params = params
+        self.filters = get_filters(request)
+        sort = params.get("sort")
+        self.sort = sort if sort in SORTS else DEFAULT_SORT
+        since = params.get("since")
+        self.since = since if since in SINCE else None
+        self.query = (params.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+
+    @property
+    def sort_column(self):
+        return SORTS[self.sort][1]
+
+    @property
+    def sort_kind(self):
+        return SORTS[self.sort][2]
+
+    def queryset(self, now=None):
+        """Return the matching groups (unordered; no query runs yet)."""
+        groups = GroupedMessage.objects.all()
+        for stream_filter in self.filters:
+            groups = stream_filter.apply(groups)
+        if self.since:
+            now = now or timezone.now()
+            groups = groups.filter(last_seen__gte=now - SINCE[self.since][1])
+        if self.query:
+            groups = groups.filter(
+                Q(message__icontains=self.query)
+                | Q(class_name__icontains=self.query)
+                | Q(view__icontains=self.query)
+            )
+        return groups
+
+    def page(self, page_size=PAGE_SIZE):
+        """Return the requested :class:`~sentry.pagination.Page`. One query."""
+        return pagination.paginate(
+            self.queryset().only(*ROW_FIELDS),
+            self.sort_column,
+            self.sort_kind,
+            self.params,
+            page_size,
+        )
+
+    def state(self, *, with_cursor=False):
+        """
+        Return the parameters that define the result, as a ``QueryDict``.
+
+        Cursors are left out unless asked for, so that links built from it
+        (sorts, filters, the live-update URL) start on the first page.
+        """
+        state = self.params.copy()
+        if not with_cursor:
+            for name in (pagination.AFTER, pagination.BEFORE):
+                state.pop(name, None)
+        return state
+
+    def url_without(self, *names):
+        """Return the query string without ``names`` (and without cursors)."""
+        state = self.state()
+        for name in names:
+            state.pop(name, None)
+        return state.urlencode()
+
+    def url_with(self, **values):
+        """Return the query string with ``values`` set (and without cursors)."""
+        state = self.state()
+        for name, value in values.items():
+            state[name] = value
+        return state.urlencode()
+
+    def active(self):
+        """Return the narrowing choices in force: ``[(label, value, clear_url)]``."""
+        active = []
+        for stream_filter in self.filters:
+            value = stream_filter.get_value()
+            if value is None or value == stream_filter.default:
+                continue
+            choices = stream_filter.get_choices_cached()
+            active.append(
+                (
+                    stream_filter.label,
+                    choices.get(value, value),
+                    self.url_without(stream_filter.column),
+                )
+            )
+        if self.since:
+            active.append(("Seen", SINCE[self.since][0], self.url_without("since")))
+        if self.query:
+            active.append(("Search", self.query, self.url_without("q")))
+        return active

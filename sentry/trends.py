@@ -1,0 +1,108 @@
+"""
+Events per hour, read from the per-minute counters (``MessageCountByMinute``).
+
+Each function runs one aggregate query, whatever the number of groups or
+occurrences: the database sums the minutes into hours, and Python only lays
+the sums out as a list with one number per hour (zeros included).
+"""
+
+import datetime as dt
+
+from django.db.models import Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from .models import MessageCountByMinute
+
+HOUR = dt.timedelta(hours=1)
+
+#: The ranges of the group page's trend chart: name -> (label, hours).
+RANGES = {
+    "24h": ("24 hours", 24),
+    "7d": ("7 days", 24 * 7),
+    "30d": ("30 days", 24 * 30),
+}
+DEFAULT_RANGE = "24h"
+#: Hours shown by the stream's sparklines.
+SPARKLINE_HOURS = 24
+
+
+class HourBucket(TruncHour):
+    """``TruncHour`` in UTC, without SQLite's per-row Python function."""
+
+    def __init__(self, expression):
+        super().__init__(expression, tzinfo=dt.UTC)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite stores datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC;
+        # cutting the text is much cheaper than Django's Python function.
+        sql, params = compiler.compile(self.lhs)
+        return f"(substr({sql}, 1, 13) || ':00:00')", params
+
+
+def window(hours, now=None):
+    """Return ``(start, end)``: the last ``hours`` whole hours up to ``now``."""
+    now = now or timezone.now()
+    end = now.replace(minute=0, second=0, microsecond=0) + HOUR
+    return end - hours * HOUR, end
+
+
+def hourly_counts(group_ids, hours, now=None):
+    """
+    Return ``{group_id: [count per hour, oldest first]}`` for ``group_ids``.
+
+    Every id gets ``hours`` numbers. One query.
+    """
+    start, end = window(hours, now)
+    series = {group_id: [0] * hours for group_id in group_ids}
+    if not series:
+        return series
+    rows = (
+        MessageCountByMinute.objects.filter(
+            group__in=list(series), date__gte=start, date__lt=end
+        )
+        .annotate(hour=HourBucket("date"))
+        .values_list("group_id", "hour")
+        .annotate(total=Sum("times_seen"))
+        .order_by()
+    )
+    for group_id, hour, total in rows:
+        index = _hour_index(hour, start, hours)
+        if index is not None:
+            series[group_id][index] += total
+    return series
+
+
+def group_trend(group_id, range_name, now=None):
+    """Return a :class:`Trend` of one group over a named range. One query."""
+    label, hours = RANGES.get(range_name, RANGES[DEFAULT_RANGE])
+    start, end = window(hours, now)
+    counts = hourly_counts([group_id], hours, now)[group_id]
+    return Trend(counts, start, end, label)
+
+
+def _hour_index(hour, start, hours):
+    if hour is None:
+        return None
+    if timezone.is_naive(hour):
+        hour = hour.replace(tzinfo=dt.UTC)
+    index = int((hour - start) // HOUR)
+    return index if 0 <= index < hours else None
+
+
+class Trend:
+    """Counts per hour between ``start`` and ``end``."""
+
+    def __init__(self, counts, start, end, label):
+        self.counts = counts
+        self.start = start
+        self.end = end
+        self.label = label
+
+    @property
+    def total(self):
+        return sum(self.counts)
+
+    @property
+    def peak(self):
+        return max(self.counts, default=0)

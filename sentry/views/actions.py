@@ -1,0 +1,97 @@
+"""Resolve and unresolve errors, one or many (POST only, never public)."""
+
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from ..constants import STATUS_CHOICES, STATUS_RESOLVED, STATUS_UNRESOLVED
+from ..models import GroupedMessage
+from ..stream import StreamQuery
+from .access import dashboard_view, wants_json
+
+STATUS_LABELS = dict(STATUS_CHOICES)
+#: Most ids a "resolve selected" may name (a page holds 50).
+MAX_SELECTED = 500
+
+
+def status_changes(status):
+    """Return the column values that give a group ``status``."""
+    resolved_at = timezone.now() if status == STATUS_RESOLVED else None
+    return {"status": status, "resolved_at": resolved_at}
+
+
+@dashboard_view(public=False)
+@require_POST
+def resolve(request, group_id):
+    """Mark an error resolved (or unresolved with ``unresolve=1``)."""
+    status = STATUS_UNRESOLVED if request.POST.get("unresolve") else STATUS_RESOLVED
+    return set_status(request, group_id, status)
+
+
+@dashboard_view(public=False)
+@require_POST
+def unresolve(request, group_id):
+    """Mark an error unresolved."""
+    return set_status(request, group_id, STATUS_UNRESOLVED)
+
+
+def set_status(request, group_id, status):
+    group = get_object_or_404(GroupedMessage.objects.only("id"), pk=group_id)
+
+    GroupedMessage.objects.filter(pk=group.pk).update(**status_changes(status))
+
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "id": group.pk,
+                "status": status,
+                "status_label": STATUS_LABELS[status],
+                "resolved": status == STATUS_RESOLVED,
+            }
+        )
+    return redirect(next_url(request, reverse("sentry:group", args=[group.pk])))
+
+
+@dashboard_view(public=False)
+@require_POST
+def bulk(request):
+    """
+    Resolve or unresolve the selected rows, or every row matching the filters.
+
+    ``op`` is ``resolve-selected``, ``unresolve-selected``, ``resolve-all``
+    or ``unresolve-all``; the filters come in the query string, exactly as
+    the stream reads them.
+    """
+    action, _, scope = request.POST.get("op", "").partition("-")
+    if action not in ("resolve", "unresolve") or scope not in ("selected", "all"):
+        return JsonResponse({"error": "unknown operation"}, status=400)
+    status = STATUS_RESOLVED if action == "resolve" else STATUS_UNRESOLVED
+
+    if scope == "all":
+        groups = StreamQuery(request).queryset()
+    else:
+        ids = [i for i in request.POST.getlist("ids")[:MAX_SELECTED] if i.isdigit()]
+        groups = GroupedMessage.objects.filter(pk__in=ids)
+    # One UPDATE, whatever the number of rows.
+    updated = groups.exclude(status=status).update(**status_changes(status))
+
+    if wants_json(request):
+        return JsonResponse({"updated": updated, "status": status})
+    stream = reverse("sentry:index")
+    query = request.GET.urlencode()
+    return redirect(next_url(request, f"{stream}?{query}" if query else stream))
+
+
+def next_url(request, default):
+    """Return the ``next`` the form named when it is on this site, else ``default``."""
+    candidate = request.POST.get("next")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate,
+        allowed_hosts={request.get_host()},
+        require_https=request.is_secure(),
+    ):
+        return candidate
+    return default

@@ -1,0 +1,138 @@
+"""An error's pages: details (trend and latest occurrence), occurrences, one occurrence."""
+
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from .. import pagination, trends
+from ..display import Event, pretty_json
+from ..models import GroupedMessage, Message
+from .access import dashboard_view
+from .hooks import group_panels, group_widgets
+
+PAGE_SIZE = 50
+#: Columns an occurrence list needs; ``data`` and ``traceback`` can be large.
+LIST_FIELDS = (
+    "id",
+    "group_id",
+    "message_id",
+    "message",
+    "class_name",
+    "level",
+    "datetime",
+    "url",
+    "server_name",
+    "site",
+)
+
+
+@dashboard_view
+def group(request, group_id):
+    """Show an error: its trend over a chosen range and its latest occurrence."""
+    group = get_group(group_id)
+    range_name = request.GET.get("range")
+    if range_name not in trends.RANGES:
+        range_name = trends.DEFAULT_RANGE
+
+    message = group.message_set.order_by("-datetime", "-pk").first()
+    trend = trends.group_trend(group.pk, range_name)
+
+    return render(
+        request,
+        "sentry/group/details.html",
+        {
+            **group_context(request, group, "details"),
+            "message": message,
+            "event": Event(message) if message else None,
+            "trend": trend,
+            "range_name": range_name,
+            "ranges": [(name, label) for name, (label, _) in trends.RANGES.items()],
+        },
+    )
+
+
+@dashboard_view
+def group_messages(request, group_id):
+    """List an error's occurrences, newest first, a page at a time."""
+    group = get_group(group_id)
+
+    page = pagination.paginate(
+        group.message_set.only(*LIST_FIELDS),
+        "datetime",
+        "datetime",
+        request.GET,
+        PAGE_SIZE,
+    )
+
+    return render(
+        request,
+        "sentry/group/messages.html",
+        {**group_context(request, group, "messages"), "page": page},
+    )
+
+
+@dashboard_view
+def message(request, group_id, message_id):
+    """Show one occurrence, with links to the previous and next ones."""
+    group = get_group(group_id)
+    message = get_object_or_404(Message, group=group, message_id=message_id)
+
+    newer, older = neighbours(message)
+
+    return render(
+        request,
+        "sentry/group/message.html",
+        {
+            **group_context(request, group, "messages"),
+            "message": message,
+            "event": Event(message),
+            "newer": newer,
+            "older": older,
+        },
+    )
+
+
+@dashboard_view(json=True)
+def message_json(request, group_id, message_id):
+    """Return an occurrence's stored data as pretty JSON."""
+    message = get_object_or_404(
+        Message.objects.only("data"), group_id=group_id, message_id=message_id
+    )
+    return HttpResponse(
+        pretty_json(message.data), content_type="application/json; charset=utf-8"
+    )
+
+
+def get_group(group_id):
+    return get_object_or_404(GroupedMessage.objects.defer("data"), pk=group_id)
+
+
+def group_context(request, group, tab):
+    """Return what every tab of a group page shows around its content."""
+    return {
+        "group": group,
+        "tab": tab,
+        "plugin_widgets": group_widgets(request, group),
+        "plugin_panels": group_panels(request, group),
+    }
+
+
+def neighbours(message):
+    """Return the ``message_id`` of the next newer and next older occurrences."""
+    siblings = Message.objects.filter(group_id=message.group_id).values_list(
+        "message_id", flat=True
+    )
+    when, pk = message.datetime, message.pk
+    newer = (
+        siblings.filter(datetime__gte=when)
+        .filter(Q(datetime__gt=when) | Q(pk__gt=pk))
+        .order_by("datetime", "pk")
+        .first()
+    )
+    older = (
+        siblings.filter(datetime__lte=when)
+        .filter(Q(datetime__lt=when) | Q(pk__lt=pk))
+        .order_by("-datetime", "-pk")
+        .first()
+    )
+    return newer, older

@@ -1,0 +1,124 @@
+"""The stream: every error, one row each, and its live-update endpoint."""
+
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from .. import trends
+from ..conf import settings
+from ..models import Message
+from ..stream import SINCE, SORTS, StreamQuery, as_message_id
+from ..templatetags.sentry_tags import isotime
+from .access import dashboard_view
+from .hooks import stream_row_tags
+
+
+@dashboard_view
+def index(request):
+    """Show one page of the stream; a pasted event ID opens that occurrence."""
+    stream = StreamQuery(request)
+    message_id = as_message_id(stream.query)
+    if message_id:
+        occurrence = find_occurrence(message_id)
+        if occurrence is not None:
+            return redirect(occurrence)
+
+    page = stream.page()
+    gather_rows(request, page.items)
+
+    return render(
+        request,
+        "sentry/index.html",
+        {
+            "stream": stream,
+            "page": page,
+            "rows": page.items,
+            "filters": [describe_filter(f) for f in stream.filters],
+            "sorts": [(name, label) for name, (label, *_) in SORTS.items()],
+            "since_choices": [(name, label) for name, (label, _) in SINCE.items()],
+            "active": stream.active(),
+            "state": stream.state().urlencode(),
+            "full_path": request.get_full_path(),
+            "missing_message_id": message_id,
+            "poll_interval": poll_interval(),
+        },
+    )
+
+
+@dashboard_view(json=True)
+def poll(request):
+    """Return the stream's first page as JSON, for live updates."""
+    stream = StreamQuery(request)
+    page = stream.page()
+    gather_rows(request, page.items)
+    return JsonResponse(
+        {"rows": [row_json(group) for group in page.items], "more": page.has_next}
+    )
+
+
+@dashboard_view
+def search(request):
+    """Send a search to the stream (which opens an occurrence by its ID)."""
+    query = request.GET.copy()
+    return redirect(reverse("sentry:index") + "?" + query.urlencode())
+
+
+def poll_interval():
+    """Return ``SENTRY_POLL_INTERVAL`` in seconds; 0 (off) when it is not a number."""
+    value = settings.POLL_INTERVAL
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return 0
+    return value
+
+
+def find_occurrence(message_id):
+    """Return the occurrence with this ``message_id``, or None. One query."""
+    return (
+        Message.objects.filter(message_id=message_id)
+        .only("message_id", "group_id")
+        .first()
+    )
+
+
+def gather_rows(request, groups):
+    """Attach each row's sparkline and plugin tags (two queries at most)."""
+    series = trends.hourly_counts(
+        [group.pk for group in groups], trends.SPARKLINE_HOURS
+    )
+    tags = stream_row_tags(request, groups) or {}
+    for group in groups:
+        group.trend = series[group.pk]
+        group.plugin_tags = tags.get(group.pk, [])
+
+
+def describe_filter(stream_filter):
+    return {
+        "label": stream_filter.label,
+        "column": stream_filter.column,
+        "value": stream_filter.get_value(),
+        "choices": stream_filter.get_choices_cached(),
+        # Filters without a default offer "any value".
+        "has_any": stream_filter.default is None,
+    }
+
+
+def row_json(group):
+    """Return what sentry.js needs to draw or update a stream row."""
+    return {
+        "id": group.pk,
+        "title": Truncator(group.title).chars(200),
+        "culprit": group.view,
+        "level": group.level_name,
+        "logger": group.logger,
+        "status": group.status,
+        "resolved": group.is_resolved,
+        "times_seen": group.times_seen,
+        "last_seen": isotime(group.last_seen),
+        "first_seen": isotime(group.first_seen),
+        "trend": group.trend,
+        "tags": [[str(label), str(value)] for label, value in group.plugin_tags],
+        "url": group.get_absolute_url(),
+        "resolve_url": reverse("sentry:resolve", args=[group.pk]),
+        "unresolve_url": reverse("sentry:unresolve", args=[group.pk]),
+    }
