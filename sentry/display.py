@@ -192,7 +192,9 @@ class ExceptionEntry:
         self.mechanism = mechanism if isinstance(mechanism, dict) else {}
         stacktrace = value.get("stacktrace")
         self.frames = get_frames(stacktrace)
-        omitted = stacktrace.get("frames_omitted") if isinstance(stacktrace, dict) else 0
+        omitted = 0
+        if isinstance(stacktrace, dict):
+            omitted = stacktrace.get("frames_omitted")
         self.frames_omitted = omitted if type(omitted) is int else 0
         self.link = None
 
@@ -397,9 +399,8 @@ class Event:
 
     def _info(self, message, data):
         sdk = get_dict(data, "sdk")
-        sdk_text = " ".join(
-            text for text in (text_or_none(sdk.get("name")), text_or_none(sdk.get("version"))) if text
-        )
+        sdk_parts = (text_or_none(sdk.get("name")), text_or_none(sdk.get("version")))
+        sdk_text = " ".join(part for part in sdk_parts if part)
         fingerprint = data.get("fingerprint")
         rows = [
             ("Occurred", message.datetime),

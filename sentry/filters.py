@@ -39,6 +39,10 @@ class Filter:
             self._choices = self.get_choices()
         return self._choices
 
+    def get_value_label(self, value):
+        """Return how ``value`` is shown among the active filters."""
+        return self.get_choices_cached().get(value, value)
+
     def get_choices(self):
         """Return ``{value: label}`` of what can be chosen."""
         values = (
@@ -91,6 +95,11 @@ class LevelFilter(Filter):
             value: LEVEL_NAMES.get(int(value), value) if value.isdigit() else value
             for value in sorted(choices, key=lambda v: int(v) if v.isdigit() else 0)
         }
+
+    def get_value_label(self, value):
+        if value.isdigit():
+            return LEVEL_NAMES.get(int(value), value)
+        return value
 
     def filter(self, queryset, value):
         if not value.isdigit():

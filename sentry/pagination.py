@@ -95,8 +95,10 @@ def parse_cursor(text, kind):
 
 
 def _storable(value):
-    return dt.datetime(1, 1, 2, tzinfo=dt.UTC) < value < dt.datetime(
-        9999, 12, 30, tzinfo=dt.UTC
+    return (
+        dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+        < value
+        < dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
     )
 
 
@@ -142,8 +144,6 @@ def paginate(queryset, column, kind, params, page_size):
     items = rows[:page_size]
     return Page(
         items,
-        next_cursor=make_cursor(items[-1], column)
-        if len(rows) > page_size
-        else None,
+        next_cursor=make_cursor(items[-1], column) if len(rows) > page_size else None,
         previous_cursor=make_cursor(items[0], column) if after and items else None,
     )

@@ -143,11 +143,10 @@ class StreamQuery:
             value = stream_filter.get_value()
             if value is None or value == stream_filter.default:
                 continue
-            choices = stream_filter.get_choices_cached()
             active.append(
                 (
                     stream_filter.label,
-                    choices.get(value, value),
+                    stream_filter.get_value_label(value),
                     self.url_without(stream_filter.column),
                 )
             )

@@ -12,11 +12,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings as django_settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from ..conf import settings
+from .responses import json_response
 
 
 def can_view(user):
@@ -41,7 +41,7 @@ def refuse(request, *, json):
     """Return the answer to a request the user may not make."""
     if json:
         # Scripts cannot follow a login redirect usefully: say it plainly.
-        return JsonResponse({"error": "forbidden"}, status=403)
+        return json_response({"error": "forbidden"}, status=403)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("sentry:login"))
     return TemplateResponse(request, "sentry/403.html", status=403)

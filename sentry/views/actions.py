@@ -1,6 +1,5 @@
 """Resolve and unresolve errors, one or many (POST only, never public)."""
 
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +10,7 @@ from ..constants import STATUS_CHOICES, STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..models import GroupedMessage
 from ..stream import StreamQuery
 from .access import dashboard_view, wants_json
+from .responses import json_response
 
 STATUS_LABELS = dict(STATUS_CHOICES)
 #: Most ids a "resolve selected" may name (a page holds 50).
@@ -44,7 +44,7 @@ def set_status(request, group_id, status):
     GroupedMessage.objects.filter(pk=group.pk).update(**status_changes(status))
 
     if wants_json(request):
-        return JsonResponse(
+        return json_response(
             {
                 "id": group.pk,
                 "status": status,
@@ -67,7 +67,7 @@ def bulk(request):
     """
     action, _, scope = request.POST.get("op", "").partition("-")
     if action not in ("resolve", "unresolve") or scope not in ("selected", "all"):
-        return JsonResponse({"error": "unknown operation"}, status=400)
+        return json_response({"error": "unknown operation"}, status=400)
     status = STATUS_RESOLVED if action == "resolve" else STATUS_UNRESOLVED
 
     if scope == "all":
@@ -79,7 +79,7 @@ def bulk(request):
     updated = groups.exclude(status=status).update(**status_changes(status))
 
     if wants_json(request):
-        return JsonResponse({"updated": updated, "status": status})
+        return json_response({"updated": updated, "status": status})
     stream = reverse("sentry:index")
     query = request.GET.urlencode()
     return redirect(next_url(request, f"{stream}?{query}" if query else stream))

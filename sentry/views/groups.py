@@ -1,4 +1,4 @@
-"""An error's pages: details (trend and latest occurrence), occurrences, one occurrence."""
+"""An error's pages: details (trend, latest occurrence), occurrences, one occurrence."""
 
 from django.db.models import Q
 from django.http import HttpResponse

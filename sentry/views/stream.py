@@ -1,6 +1,5 @@
 """The stream: every error, one row each, and its live-update endpoint."""
 
-from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -12,6 +11,7 @@ from ..stream import SINCE, SORTS, StreamQuery, as_message_id
 from ..templatetags.sentry_tags import isotime
 from .access import dashboard_view
 from .hooks import stream_row_tags
+from .responses import json_response
 
 
 @dashboard_view
@@ -52,7 +52,7 @@ def poll(request):
     stream = StreamQuery(request)
     page = stream.page()
     gather_rows(request, page.items)
-    return JsonResponse(
+    return json_response(
         {"rows": [row_json(group) for group in page.items], "more": page.has_next}
     )
 
@@ -82,14 +82,32 @@ def find_occurrence(message_id):
 
 
 def gather_rows(request, groups):
-    """Attach each row's sparkline and plugin tags (two queries at most)."""
+    """Attach each row's URLs, sparkline and plugin tags (one query)."""
     series = trends.hourly_counts(
         [group.pk for group in groups], trends.SPARKLINE_HOURS
     )
     tags = stream_row_tags(request, groups) or {}
+    urls = RowUrls()
     for group in groups:
+        group.url, group.resolve_url, group.unresolve_url = urls.of(group.pk)
         group.trend = series[group.pk]
         group.plugin_tags = tags.get(group.pk, [])
+
+
+class RowUrls:
+    """Reverse each row URL once per page; rows only put in their id."""
+
+    # reverse() is the slowest part of drawing a row: 50 rows, 3 URLs each.
+    PLACEHOLDER = "9081726354"
+
+    def __init__(self):
+        self.patterns = [
+            reverse(name, args=[self.PLACEHOLDER])
+            for name in ("sentry:group", "sentry:resolve", "sentry:unresolve")
+        ]
+
+    def of(self, pk):
+        return [pattern.replace(self.PLACEHOLDER, str(pk)) for pattern in self.patterns]
 
 
 def describe_filter(stream_filter):
@@ -118,7 +136,7 @@ def row_json(group):
         "first_seen": isotime(group.first_seen),
         "trend": group.trend,
         "tags": [[str(label), str(value)] for label, value in group.plugin_tags],
-        "url": group.get_absolute_url(),
-        "resolve_url": reverse("sentry:resolve", args=[group.pk]),
-        "unresolve_url": reverse("sentry:unresolve", args=[group.pk]),
+        "url": group.url,
+        "resolve_url": group.resolve_url,
+        "unresolve_url": group.unresolve_url,
     }

@@ -1,0 +1,271 @@
+"""An error's pages: details, occurrences, one occurrence and its raw data."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from sentry.client.models import client as sentry_client
+from sentry.models import Message
+from tests.dashboard_factories import (
+    count_minute,
+    make_group,
+    make_message,
+    minutes_ago,
+    record_event,
+    sdk_event_data,
+    staff_client,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff():
+    return staff_client()
+
+
+def raise_chained():
+    try:
+        try:
+            {}["missing"]
+        except KeyError:
+            1 / 0
+    except ZeroDivisionError as exc:
+        raise ValueError("could not compute ratio") from exc
+
+
+def capture_chained():
+    try:
+        raise_chained()
+    except ValueError:
+        message_id = sentry_client.create_from_exception()
+    return Message.objects.get(message_id=message_id)
+
+
+def test_the_group_page_shows_header_sidebar_tabs_and_latest_occurrence(staff):
+    group = make_group(
+        "could not charge", class_name="CardError", view="pay.views.charge"
+    )
+    make_message(group, when=minutes_ago(10), message_id="a" * 32)
+    make_message(group, when=minutes_ago(1), message_id="b" * 32)
+
+    response = staff.get(reverse("sentry:group", args=[group.pk]))
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert '<h1 class="title">CardError: could not charge</h1>' in html
+    assert "pay.views.charge" in html
+    assert "Unresolved" in html
+    assert ">Details</a>" in html and ">Occurrences</a>" in html
+    assert "<dt>Logger</dt>" in html and "<dt>Times seen</dt>" in html
+    assert response.context["message"].message_id == "b" * 32
+
+
+def test_the_group_page_runs_a_fixed_number_of_queries(
+    staff, django_assert_num_queries
+):
+    group = make_group("x")
+    for minute in range(50):
+        make_message(group, when=minutes_ago(minute))
+        count_minute(group, minutes_ago(minute), 3)
+
+    # session, user, group, latest occurrence, trend.
+    with django_assert_num_queries(5):
+        response = staff.get(reverse("sentry:group", args=[group.pk]) + "?range=7d")
+    assert response.context["trend"].total == 150
+
+
+@pytest.mark.parametrize(
+    ("range_name", "hours"), [("24h", 24), ("7d", 168), ("30d", 720), ("x", 24)]
+)
+def test_the_trend_covers_the_chosen_range_per_hour(staff, range_name, hours):
+    group = make_group("x")
+    count_minute(group, timezone.now(), 2)
+    count_minute(group, timezone.now() - dt.timedelta(days=6), 5)
+    count_minute(group, timezone.now() - dt.timedelta(days=20), 7)
+
+    response = staff.get(
+        reverse("sentry:group", args=[group.pk]), {"range": range_name}
+    )
+    trend = response.context["trend"]
+
+    assert len(trend.counts) == hours
+    expected = {24: 2, 168: 7, 720: 14}[hours]
+    assert trend.total == expected
+    assert '<svg class="trend"' in response.content.decode()
+
+
+def test_a_group_without_stored_occurrences_still_shows(staff):
+    group = make_group("counted only", traceback="Traceback: the text")
+
+    html = staff.get(reverse("sentry:group", args=[group.pk])).content.decode()
+
+    assert "No occurrence of this error is stored" in html
+    assert "Traceback: the text" in html
+
+
+def test_unknown_groups_are_not_found(staff):
+    assert staff.get(reverse("sentry:group", args=[999])).status_code == 404
+    assert staff.get(reverse("sentry:messages", args=[999])).status_code == 404
+
+
+def test_the_traceback_shows_chained_exceptions_in_order_with_their_links(staff):
+    message = capture_chained()
+
+    html = staff.get(message.get_absolute_url()).content.decode()
+
+    key = html.index('<span class="exc-type">KeyError</span>')
+    zero = html.index('<span class="exc-type">ZeroDivisionError</span>')
+    value = html.index('<span class="exc-type">ValueError</span>')
+    during = html.index("During handling of the above exception, another exception")
+    cause = html.index("The above exception was the direct cause of the following")
+    assert key < during < zero < cause < value
+
+
+def test_frames_show_source_context_and_variables(staff):
+    message = record_event("ratio", data=sdk_event_data())
+
+    html = staff.get(message.get_absolute_url()).content.decode()
+
+    assert '<details class="frame in-app" open data-frame>' in html
+    assert '<details class="frame library" data-frame>' in html
+    assert '<span class="line current"><span class="lineno">26</span>' in html
+    assert '<span class="lineno">25</span>    try:' in html
+    assert "Local variables (2)" in html
+    assert "&#x27;ketchup&#x27;" in html
+    assert '<th scope="row">topping</th>' in html
+
+
+def test_an_sdk_event_shows_every_section(staff):
+    message = record_event("ratio", data=sdk_event_data())
+
+    html = staff.get(message.get_absolute_url()).content.decode()
+
+    for text in (
+        "The above exception was followed by the following exception",
+        "unhandled",
+        "mechanism: django",
+        '<span class="method">POST</span>',
+        'href="https://shop.example.com/orders/?page=2"',
+        "<caption>Headers</caption>",
+        "curl/8.0",
+        "<caption>Cookies</caption>",
+        "<caption>Body</caption>",
+        "jane@example.com",
+        '<span class="key">tenant</span> <span class="value">acme</span>',
+        "<caption>runtime</caption>",
+        "CPython",
+        "stock low for SKU-1",
+        "2026-11-18 11:06:40.500",  # an epoch breadcrumb timestamp, readable
+        "myapp@1.2.3",
+        "staging",
+        "sentry.python 2.75.0",
+        "{{ default }}",
+        "sys.argv",
+        "Raw data",
+    ):
+        assert text in html, text
+
+
+def test_a_logged_message_shows_its_template_and_parameters(staff):
+    message = record_event(
+        "order 1234 failed",
+        data={"logentry": {"message": "order %s failed", "params": [1234]}},
+    )
+
+    html = staff.get(message.get_absolute_url()).content.decode()
+
+    assert "order %s failed" in html
+    assert "[1234]" in html
+
+
+def test_the_occurrences_tab_lists_newest_first_a_page_at_a_time(staff):
+    group = make_group("x")
+    for minute in range(60):
+        make_message(group, when=minutes_ago(minute), server_name=f"web-{minute}")
+    url = reverse("sentry:messages", args=[group.pk])
+
+    first = staff.get(url)
+    second = staff.get(url + f"?after={first.context['page'].next_cursor}")
+
+    servers = [m.server_name for m in first.context["page"]] + [
+        m.server_name for m in second.context["page"]
+    ]
+    assert servers == [f"web-{minute}" for minute in range(60)]
+    assert not second.context["page"].has_next
+    html = first.content.decode()
+    assert html.count('class="when"') == 50
+    assert 'rel="next"' in html
+
+
+def test_the_occurrences_tab_runs_a_fixed_number_of_queries(
+    staff, django_assert_num_queries
+):
+    group = make_group("x")
+    for minute in range(70):
+        make_message(group, when=minutes_ago(minute))
+
+    # session, user, group, the page.
+    with django_assert_num_queries(4):
+        staff.get(reverse("sentry:messages", args=[group.pk]))
+
+
+def test_an_occurrence_links_to_its_neighbours(staff, django_assert_num_queries):
+    group = make_group("x")
+    when = minutes_ago(5)
+    older = make_message(group, when=minutes_ago(9))
+    # Same time: the id decides, so no occurrence is ever skipped.
+    middle = make_message(group, when=when)
+    newer = make_message(group, when=when)
+    make_message(make_group("other"), when=minutes_ago(7))
+
+    # session, user, group, occurrence, newer, older.
+    with django_assert_num_queries(6):
+        response = staff.get(middle.get_absolute_url())
+
+    assert response.context["newer"] == newer.message_id
+    assert response.context["older"] == older.message_id
+    assert staff.get(newer.get_absolute_url()).context["newer"] is None
+    assert staff.get(older.get_absolute_url()).context["older"] is None
+
+
+def test_an_occurrence_of_another_group_is_not_found(staff):
+    message = make_message(make_group("x"))
+    other = make_group("y")
+
+    url = reverse("sentry:message", args=[other.pk, message.message_id])
+    assert staff.get(url).status_code == 404
+
+
+def test_the_raw_data_is_pretty_json(staff):
+    message = record_event("x", data={"extra": {"b": 1, "a": "<b>"}})
+
+    response = staff.get(
+        reverse("sentry:message_json", args=[message.group_id, message.message_id])
+    )
+
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert json.loads(response.content)["extra"] == {"b": 1, "a": "<b>"}
+    assert b'\n  "extra": {' in response.content
+
+
+def test_the_plugin_hooks_are_rendered(staff, monkeypatch):
+    group = make_group("x")
+    monkeypatch.setattr(
+        "sentry.views.groups.group_widgets",
+        lambda request, group: ["<p>widget</p>"],
+    )
+    monkeypatch.setattr(
+        "sentry.views.groups.group_panels",
+        lambda request, group: [("Servers", "/servers/")],
+    )
+
+    html = staff.get(reverse("sentry:group", args=[group.pk])).content.decode()
+
+    # A plain string is escaped: only markup the plugin base class marks safe
+    # goes in as HTML.
+    assert '<section class="panel widget">&lt;p&gt;widget&lt;/p&gt;</section>' in html
+    assert '<a href="/servers/">Servers</a>' in html
