@@ -61,6 +61,10 @@ def parse_args(argv):
     parser.add_argument("--repeat", type=int, default=40, help="requests per page")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--sqlite-path",
+        help="keep the SQLite database in this file, and reuse it when it exists",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="50 groups, 2,000 occurrences, 3 requests per page",
@@ -528,7 +532,11 @@ def print_table(results, header):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.db == "sqlite":
+    keep = bool(args.sqlite_path)
+    reuse = keep and os.path.exists(args.sqlite_path)
+    if args.db == "sqlite" and keep:
+        name = args.sqlite_path
+    elif args.db == "sqlite":
         folder = tempfile.mkdtemp(prefix="sentry-bench-")
         name = os.path.join(folder, "bench.sqlite3")
     else:
@@ -543,7 +551,14 @@ def main(argv=None):
         call_command("migrate", verbosity=0)
         now = timezone.now()
         started = time.perf_counter()
-        hot, minute_rows, value_rows = generate(args, now)
+        if reuse:
+            from sentry.models import MessageCountByMinute, MessageFilterValue
+
+            hot = 1
+            minute_rows = MessageCountByMinute.objects.count()
+            value_rows = MessageFilterValue.objects.count()
+        else:
+            hot, minute_rows, value_rows = generate(args, now)
         loaded = time.perf_counter() - started
         page_list = pages(hot, now)
         results = time_pages(page_list, args.repeat)
@@ -556,7 +571,9 @@ def main(argv=None):
         print_table(results, header)
         connection.close()
     finally:
-        if args.db == "sqlite":
+        if keep:
+            pass
+        elif args.db == "sqlite":
             for suffix in ("", "-wal", "-shm"):
                 try:
                     os.remove(name + suffix)

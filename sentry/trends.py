@@ -7,8 +7,10 @@ the sums out as a list with one number per hour (zeros included).
 """
 
 import datetime as dt
+import functools
 
-from django.db.models import Sum
+from django.db import connections
+from django.db.models import Func, IntegerField, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -27,17 +29,38 @@ DEFAULT_RANGE = "24h"
 SPARKLINE_HOURS = 24
 
 
-class HourBucket(TruncHour):
-    """``TruncHour`` in UTC, without SQLite's per-row Python function."""
+class HourIndex(Func):
+    """
+    The whole hours between ``start`` and a datetime column, as an integer.
 
-    def __init__(self, expression):
-        super().__init__(expression, tzinfo=dt.UTC)
+    Computed by the database so that only small integers come back: turning
+    thousands of returned datetimes into Python objects would cost more than
+    the query itself.
+    """
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, start):
+        super().__init__(expression)
+        self.start_epoch = int(start.timestamp())
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        # SQLite stores datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC;
-        # cutting the text is much cheaper than Django's Python function.
-        sql, params = compiler.compile(self.lhs)
-        return f"(substr({sql}, 1, 13) || ':00:00')", params
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"((CAST(strftime('%%s', {sql}) AS INTEGER) - %s) / 3600)",
+            (*params, self.start_epoch),
+        )
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"((EXTRACT(EPOCH FROM {sql})::bigint - %s) / 3600)",
+            (*params, self.start_epoch),
+        )
+
+
+#: Databases that compute :class:`HourIndex`; others sum per TruncHour.
+HOUR_INDEX_VENDORS = ("sqlite", "postgresql")
 
 
 def window(hours, now=None):
@@ -57,18 +80,23 @@ def hourly_counts(group_ids, hours, now=None):
     series = {group_id: [0] * hours for group_id in group_ids}
     if not series:
         return series
+    counts = MessageCountByMinute.objects.filter(
+        group__in=list(series), date__gte=start, date__lt=end
+    )
+    if connections[counts.db].vendor in HOUR_INDEX_VENDORS:
+        counts = counts.annotate(hour=HourIndex("date", start))
+        to_index = int
+    else:
+        counts = counts.annotate(hour=TruncHour("date", tzinfo=dt.UTC))
+        to_index = functools.partial(_hour_index, start=start)
     rows = (
-        MessageCountByMinute.objects.filter(
-            group__in=list(series), date__gte=start, date__lt=end
-        )
-        .annotate(hour=HourBucket("date"))
-        .values_list("group_id", "hour")
+        counts.values_list("group_id", "hour")
         .annotate(total=Sum("times_seen"))
         .order_by()
     )
     for group_id, hour, total in rows:
-        index = _hour_index(hour, start, hours)
-        if index is not None:
+        index = to_index(hour)
+        if index is not None and 0 <= index < hours:
             series[group_id][index] += total
     return series
 
@@ -81,13 +109,12 @@ def group_trend(group_id, range_name, now=None):
     return Trend(counts, start, end, label)
 
 
-def _hour_index(hour, start, hours):
+def _hour_index(hour, start):
     if hour is None:
         return None
     if timezone.is_naive(hour):
         hour = hour.replace(tzinfo=dt.UTC)
-    index = int((hour - start) // HOUR)
-    return index if 0 <= index < hours else None
+    return int((hour - start) // HOUR)
 
 
 class Trend:

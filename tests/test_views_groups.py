@@ -269,3 +269,18 @@ def test_the_plugin_hooks_are_rendered(staff, monkeypatch):
     # goes in as HTML.
     assert '<section class="panel widget">&lt;p&gt;widget&lt;/p&gt;</section>' in html
     assert '<a href="/servers/">Servers</a>' in html
+
+
+@pytest.mark.parametrize("odd", [None, 0, "text", [], {}, [1, "x"], {"x": None}])
+def test_an_occurrence_with_odd_data_still_renders(staff, odd):
+    keys = ("exception", "request", "user", "tags", "contexts", "breadcrumbs")
+    data = dict.fromkeys(keys, odd)
+    data["exception"] = {
+        "values": [odd, {"type": odd, "stacktrace": {"frames": [odd]}}]
+    }
+    message = make_message(make_group("x"), data=data)
+
+    assert staff.get(message.get_absolute_url()).status_code == 200
+    assert (
+        staff.get(reverse("sentry:group", args=[message.group_id])).status_code == 200
+    )
