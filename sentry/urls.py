@@ -1,7 +1,8 @@
 """URLs of the dashboard: ``path("sentry/", include("sentry.urls"))``."""
 
-from django.urls import path
+from django.urls import include, path
 
+from . import feeds
 from .views import dashboard
 
 app_name = "sentry"
@@ -17,4 +18,7 @@ urlpatterns = [
         dashboard.message,
         name="message",
     ),
+    path("api/v1/", include("sentry.api.urls")),
+    path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),
+    path("feeds/groups/", feeds.GroupFeed(), name="feed-groups"),
 ]

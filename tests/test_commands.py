@@ -138,3 +138,27 @@ def test_cleanup_applies_the_max_occurrences_setting_and_is_safe_to_repeat():
 def test_cleanup_refuses_an_unknown_level():
     with pytest.raises(CommandError, match="Unknown level"):
         call_command("cleanup_sentry", "--level", "loud", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_createtoken_prints_a_token_that_authenticates(django_user_model):
+    from sentry.api.tokens import ApiToken
+
+    user = django_user_model.objects.create_user("ops", is_staff=True)
+    out = StringIO()
+    call_command(
+        "sentry_createtoken", "ops", "--label", "grafana", stdout=out, stderr=StringIO()
+    )
+
+    token = out.getvalue().strip()
+    assert ApiToken.objects.authenticate(token) == user
+    assert ApiToken.objects.get().label == "grafana"
+
+
+@pytest.mark.django_db
+def test_createtoken_refuses_users_without_access(django_user_model):
+    django_user_model.objects.create_user("member")
+    with pytest.raises(CommandError, match="may not see the dashboard"):
+        call_command("sentry_createtoken", "member", stdout=StringIO())
+    with pytest.raises(CommandError, match="No user"):
+        call_command("sentry_createtoken", "nobody", stdout=StringIO())
