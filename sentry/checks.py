@@ -164,6 +164,7 @@ def _check_numbers():
         "MAX_FRAMES",
         "CONTEXT_LINES",
         "REMOTE_TIMEOUT",
+        "MAX_EVENT_SIZE",
     ):
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

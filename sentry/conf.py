@@ -63,6 +63,9 @@ DEFAULTS = {
     "MAX_DEPTH": 5,
     "MAX_FRAMES": 50,
     "CONTEXT_LINES": 5,
+    # Bytes one occurrence's data may take (pickled, before compression);
+    # larger ones lose their least useful parts first. 0: no limit.
+    "MAX_EVENT_SIZE": 256 * 1024,
     # Characters of a message (the title of an occurrence) kept.
     "MAX_LENGTH_MESSAGE": 8192,
     # Capture local variables of each frame.
