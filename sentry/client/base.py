@@ -186,9 +186,7 @@ class SentryClient:
                 values[-1]["mechanism"].update(shaper(mechanism))
             event_data["exception"] = {"values": values}
             event["class_name"] = type(exception).__name__
-            event["traceback"] = stacks.format_traceback(
-                type(exception), exception, exception.__traceback__
-            )
+            event["traceback"] = stacks.render_traceback(values)
             if message is None:
                 message = stacks.exception_text(exception)
             if not view:
