@@ -19,7 +19,7 @@ from .conf import settings
 from .constants import DEFAULT_LOGGER, LEVELS_BY_NAME
 from .grouping import get_checksum
 from .limits import enforce_size
-from .scrubbing import mask_cards, scrub
+from .scrubbing import Scrubber
 from .utils.shaping import Shaper, to_text, truncate
 
 logger = logging.getLogger("sentry.errors")
@@ -136,12 +136,13 @@ def prepare(event, shaped=False):
     if not shaped:
         event["data"] = Shaper()(event["data"])
     if settings.SCRUB_DATA:
-        event["data"] = scrub(event["data"])
-        event["message"] = mask_cards(event["message"])
+        scrubber = Scrubber()
+        event["data"] = scrubber(event["data"])
+        event["message"] = scrubber.text(event["message"])
         if event["traceback"]:
-            event["traceback"] = mask_cards(event["traceback"])
+            event["traceback"] = scrubber.text(event["traceback"])
         if event["url"]:
-            event["url"] = scrub({"url": event["url"]})["url"]
+            event["url"] = scrubber({"url": event["url"]})["url"]
     checksum = event["checksum"]
     if not (isinstance(checksum, str) and _HEX32_RE.match(checksum)):
         event["checksum"] = get_checksum(event)

@@ -86,6 +86,12 @@ class Scrubber:
         patterns = list(fields or DEFAULT_FIELDS)
         patterns += [re.escape(str(name)) for name in settings.SCRUB_FIELDS]
         self.pattern = re.compile("|".join(patterns), re.IGNORECASE)
+        # "name=value" inside any text (query strings in a request's repr,
+        # "password=..." in a message): mask the value of a sensitive name.
+        names = "|".join(patterns)
+        self.assignment = re.compile(
+            rf"([\w.-]*(?:{names})[\w.-]*)=([^&\s'\",;]+)", re.IGNORECASE
+        )
         # The same few keys come back in every frame: decide each once.
         self.verdicts = {}
 
@@ -104,8 +110,14 @@ class Scrubber:
         if cls is list:
             return [self(item) for item in value]
         if cls is str:
-            return mask_cards(value) if _has_digits(value) else value
+            return self.text(value)
         return value
+
+    def text(self, value):
+        """Mask card numbers and sensitive ``name=value`` pairs in a text."""
+        if "=" in value:
+            value = self.assignment.sub(r"\1=" + MASK, value)
+        return mask_cards(value) if _has_digits(value) else value
 
     def _item(self, key, value):
         if key in CODE_KEYS:
