@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from . import feeds
-from .views import dashboard
+from .views import dashboard, plugins
 
 app_name = "sentry"
 
@@ -18,6 +18,11 @@ urlpatterns = [
         dashboard.message,
         name="message",
     ),
+    path(
+        "group/<int:group_id>/plugin/<slug:slug>/", plugins.panel, name="plugin-panel"
+    ),
+    path("plugins/<slug:slug>/", plugins.dispatch, name="plugin"),
+    path("plugins/<slug:slug>/<path:rest>", plugins.dispatch, name="plugin"),
     path("api/v1/", include("sentry.api.urls")),
     path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),
     path("feeds/groups/", feeds.GroupFeed(), name="feed-groups"),
