@@ -39,6 +39,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "sentry",
     "sentry.client",
+    # The bundled plugins: the servers, sites and URLs an error was seen on.
+    "sentry.plugins.sentry_servers",
+    "sentry.plugins.sentry_sites",
+    "sentry.plugins.sentry_urls",
+    # A plugin of the project's own (example_project/browsers/).
+    "browsers",
     "shop",
 ]
 
