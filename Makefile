@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
 	cd example_project && ../$(BIN)/python manage.py demo_setup
-	cd example_project && ../$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	cd example_project && ../$(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
 
 ## test: the whole suite on SQLite
 test: test-sqlite

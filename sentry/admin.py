@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import GroupedMessage, Message
+from .models import ApiToken, GroupedMessage, Message
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -44,3 +44,15 @@ class MessageAdmin(ReadOnlyAdmin):
     raw_id_fields = ("group",)
     show_full_result_count = False
     exclude = ("data",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created with ``manage.py sentry_createtoken``; revoke them here."""
+
+    list_display = ("label", "user", "created", "last_used")
+    readonly_fields = ("user", "created", "last_used")
+    fields = ("label", "user", "created", "last_used")
+
+    def has_add_permission(self, request):
+        return False

@@ -68,7 +68,42 @@ def check_settings(app_configs, **kwargs):
     errors += _check_numbers()
     errors += _check_cache()
     errors += _check_filters()
+    errors += _check_plugins()
     errors += _check_unknown()
+    return errors
+
+
+def _check_plugins():
+    from .plugins.registry import get_plugins
+
+    try:
+        plugins = get_plugins()
+    except ImportError as exc:
+        return [
+            checks.Error(
+                f"A plugin app names a plugin class that cannot be imported: {exc}",
+                id="sentry.E010",
+            )
+        ]
+    errors = []
+    seen = {}
+    for plugin in plugins:
+        if not plugin.slug:
+            errors.append(
+                checks.Error(
+                    f"Plugin {type(plugin).__qualname__} has no slug.", id="sentry.E009"
+                )
+            )
+        elif plugin.slug in seen:
+            errors.append(
+                checks.Error(
+                    f"Plugins {type(seen[plugin.slug]).__qualname__} and "
+                    f"{type(plugin).__qualname__} both use the slug {plugin.slug!r}.",
+                    hint="Give each plugin a unique slug.",
+                    id="sentry.E009",
+                )
+            )
+        seen.setdefault(plugin.slug, plugin)
     return errors
 
 
@@ -164,6 +199,7 @@ def _check_numbers():
         "MAX_FRAMES",
         "CONTEXT_LINES",
         "REMOTE_TIMEOUT",
+        "MAX_EVENT_SIZE",
     ):
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

@@ -36,8 +36,14 @@ DEFAULTS = {
     # URL, or list of URLs, of central servers' ``store/`` endpoints.
     "REMOTE_URL": None,
     "REMOTE_TIMEOUT": 5,
-    # Who is mailed about new and regressed errors.
+    # Who is mailed about new and regressed errors: a list of addresses.
     "ADMINS": (),
+    # Mail only about errors of this level or worse...
+    "MAIL_LEVEL": 40,
+    # ...of these loggers (empty: all) and not of these (with their children).
+    "MAIL_INCLUDE_LOGGERS": (),
+    "MAIL_EXCLUDE_LOGGERS": ("http404",),
+    "EMAIL_SUBJECT_PREFIX": "[Sentry] ",
     # Dotted path of the client class.
     "CLIENT": "sentry.client.base.SentryClient",
     # Name of this server (default: the host name) and of this site.
@@ -59,6 +65,9 @@ DEFAULTS = {
     "MAX_DEPTH": 5,
     "MAX_FRAMES": 50,
     "CONTEXT_LINES": 5,
+    # Bytes one occurrence's data may take (pickled, before compression);
+    # larger ones lose their least useful parts first. 0: no limit.
+    "MAX_EVENT_SIZE": 256 * 1024,
     # Characters of a message (the title of an occurrence) kept.
     "MAX_LENGTH_MESSAGE": 8192,
     # Capture local variables of each frame.
@@ -67,6 +76,9 @@ DEFAULTS = {
     "SCRUB_DATA": True,
     # Extra key names (case-insensitive substrings) to mask.
     "SCRUB_FIELDS": (),
+    # Occurrences kept per group by ``manage.py cleanup_sentry`` (None: all);
+    # times_seen keeps counting every one.
+    "MAX_OCCURRENCES_PER_GROUP": None,
     # Loggers (and their children) whose records the handler leaves alone, on
     # top of "sentry" and "sentry.*", which it never records (no recursion).
     # django.request repeats what the request signal records already.

@@ -25,6 +25,7 @@ from .constants import (
 )
 
 __all__ = (
+    "ApiToken",
     "FilterValue",
     "GroupedMessage",
     "Message",
@@ -246,3 +247,7 @@ class MessageCountByMinute(models.Model):
 
     def __str__(self):
         return f"{self.group_id} @ {self.date:%Y-%m-%d %H:%M}: {self.times_seen}"
+
+
+# Defined next to the API that uses them; importable from here like every model.
+from .api.tokens import ApiToken  # noqa: E402

@@ -18,7 +18,8 @@ from django.core.cache import caches
 from .conf import settings
 from .constants import DEFAULT_LOGGER, LEVELS_BY_NAME
 from .grouping import get_checksum
-from .scrubbing import mask_cards, scrub
+from .limits import enforce_size
+from .scrubbing import Scrubber
 from .utils.shaping import Shaper, to_text, truncate
 
 logger = logging.getLogger("sentry.errors")
@@ -75,43 +76,53 @@ def normalize_datetime(value):
     return dt.datetime.now(dt.UTC)
 
 
+def _missing(value):
+    # Never ask an arbitrary object for its truth value: it may raise.
+    return value is None or (type(value) is str and not value)
+
+
 def _optional_text(value, limit):
-    if value is None or value == "":
+    if _missing(value):
         return None
     return truncate(to_text(value), limit)
+
+
+def _text(value, default, limit):
+    return truncate(to_text(default if _missing(value) else value), limit)
+
+
+def _fingerprint(value):
+    if isinstance(value, (list, tuple)) and value:
+        return [truncate(to_text(part), 200) for part in value[:32]]
+    return None
 
 
 def normalize(event):
     """Return a copy of ``event`` with every field present and well typed."""
     data = event.get("data")
-    normalized = {
+    return {
         "message_id": normalize_message_id(event.get("message_id")),
         "datetime": normalize_datetime(event.get("datetime")),
-        "logger": truncate(
-            to_text(event.get("logger") or DEFAULT_LOGGER), FIELD_LIMITS["logger"]
-        ),
+        "logger": _text(event.get("logger"), DEFAULT_LOGGER, FIELD_LIMITS["logger"]),
         "level": normalize_level(event.get("level", logging.ERROR)),
         "class_name": _optional_text(
             event.get("class_name"), FIELD_LIMITS["class_name"]
         ),
-        "message": truncate(
-            to_text(event.get("message") or ""), settings.MAX_LENGTH_MESSAGE
-        ),
+        "message": _text(event.get("message"), "", settings.MAX_LENGTH_MESSAGE),
         "traceback": _optional_text(event.get("traceback"), 10**6),
-        "view": truncate(to_text(event.get("view") or ""), FIELD_LIMITS["view"]),
+        "view": _text(event.get("view"), "", FIELD_LIMITS["view"]),
         "url": _optional_text(event.get("url"), FIELD_LIMITS["url"]),
-        "server_name": truncate(
-            to_text(event.get("server_name") or settings.NAME or ""),
-            FIELD_LIMITS["server_name"],
+        "server_name": _text(
+            event.get("server_name"), settings.NAME or "", FIELD_LIMITS["server_name"]
         ),
         "site": _optional_text(
-            event.get("site") or settings.SITE, FIELD_LIMITS["site"]
+            settings.SITE if _missing(event.get("site")) else event["site"],
+            FIELD_LIMITS["site"],
         ),
         "data": data if isinstance(data, dict) else {},
         "checksum": event.get("checksum"),
-        "fingerprint": event.get("fingerprint"),
+        "fingerprint": _fingerprint(event.get("fingerprint")),
     }
-    return normalized
 
 
 def prepare(event, shaped=False):
@@ -125,15 +136,18 @@ def prepare(event, shaped=False):
     if not shaped:
         event["data"] = Shaper()(event["data"])
     if settings.SCRUB_DATA:
-        event["data"] = scrub(event["data"])
-        event["message"] = mask_cards(event["message"])
+        scrubber = Scrubber()
+        event["data"] = scrubber(event["data"])
+        event["message"] = scrubber.text(event["message"])
         if event["traceback"]:
-            event["traceback"] = mask_cards(event["traceback"])
+            event["traceback"] = scrubber.text(event["traceback"])
         if event["url"]:
-            event["url"] = scrub({"url": event["url"]})["url"]
+            event["url"] = scrubber({"url": event["url"]})["url"]
     checksum = event["checksum"]
     if not (isinstance(checksum, str) and _HEX32_RE.match(checksum)):
         event["checksum"] = get_checksum(event)
+    # After grouping: cutting frames must not change which group it joins.
+    event["data"] = enforce_size(event["data"])
     return event
 
 
@@ -188,10 +202,12 @@ def record(event):
     When the flood guard holds the event back, its group is still counted
     and the id of the last stored occurrence of the same error is returned.
     """
+    from .notifications import notify
     from .storage import store_event
 
     flooding, last_message_id = check_flood(event)
     result = store_event(event, keep_row=not flooding)
+    notify(event, result)
     if result.stored:
         remember_stored(event, result.message_id)
         return result.message_id

@@ -6,7 +6,7 @@ concurrent writers), count the occurrence, write the ``Message`` row and bump
 the per-group value and per-minute counters.
 """
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Value
 from django.db.models.fields import DateTimeField
 from django.db.models.functions import Greatest, Least
@@ -95,9 +95,9 @@ def _store(event, using, keep_row):
             status=STATUS_UNRESOLVED, resolved_at=None
         )
     )
-    counted = _count(groups.filter(**key), now)
+    group_id = _count(using, key, now)
     created = False
-    if not counted:
+    if group_id is None:
         try:
             with transaction.atomic(using=using):
                 group = groups.create(
@@ -115,32 +115,28 @@ def _store(event, using, keep_row):
             group_id = group.pk
         except IntegrityError:
             # Another writer created it between our update and insert.
-            _count(groups.filter(**key), now)
-    if not created:
-        group_id, times_seen, last_seen = (
-            groups.filter(**key).values_list("pk", "times_seen", "last_seen").get()
-        )
-        groups.filter(pk=group_id).update(score=get_score(times_seen, last_seen))
+            group_id = _count(using, key, now)
 
     if keep_row:
         try:
-            with transaction.atomic(using=using):
-                Message.objects.using(using).create(
-                    group_id=group_id,
-                    message_id=event["message_id"],
-                    logger=event["logger"],
-                    class_name=event["class_name"],
-                    level=event["level"],
-                    message=event["message"],
-                    traceback=event["traceback"],
-                    view=event["view"],
-                    checksum=event["checksum"],
-                    data=event["data"],
-                    datetime=now,
-                    url=event["url"],
-                    server_name=event["server_name"],
-                    site=event["site"],
-                )
+            # No savepoint: a duplicate id must undo the counting above too,
+            # and leaving the transaction with an error does just that.
+            Message.objects.using(using).create(
+                group_id=group_id,
+                message_id=event["message_id"],
+                logger=event["logger"],
+                class_name=event["class_name"],
+                level=event["level"],
+                message=event["message"],
+                traceback=event["traceback"],
+                view=event["view"],
+                checksum=event["checksum"],
+                data=event["data"],
+                datetime=now,
+                url=event["url"],
+                server_name=event["server_name"],
+                site=event["site"],
+            )
         except IntegrityError:
             # Same message_id twice: undo the counting above as well.
             raise DuplicateEvent(event["message_id"]) from None
@@ -155,14 +151,60 @@ def _store(event, using, keep_row):
     )
 
 
-def _count(queryset, now):
+# Count one occurrence in its group and return the group's id, in one
+# statement: increments and the score are computed by the database from the
+# row as it is, so concurrent writers never lose an update.
+COUNT_SQL = {
+    "sqlite": (
+        "UPDATE {table} SET times_seen = times_seen + 1,"
+        " first_seen = MIN(first_seen, %s), last_seen = MAX(last_seen, %s),"
+        " score = LN(times_seen + 1) * 600"
+        " + MAX((julianday(last_seen) - 2440587.5) * 86400.0, %s)"
+        " WHERE logger = %s AND view = %s AND checksum = %s RETURNING id"
+    ),
+    "postgresql": (
+        "UPDATE {table} SET times_seen = times_seen + 1,"
+        " first_seen = LEAST(first_seen, %s), last_seen = GREATEST(last_seen, %s),"
+        " score = LN(times_seen + 1) * 600"
+        " + GREATEST(EXTRACT(EPOCH FROM last_seen)::float, %s)"
+        " WHERE logger = %s AND view = %s AND checksum = %s RETURNING id"
+    ),
+}
+
+
+def _count(using, key, now):
+    connection = connections[using]
+    sql = COUNT_SQL.get(connection.vendor)
+    if sql is None:
+        return _count_portable(using, key, now)
+    field = GroupedMessage._meta.get_field("last_seen")
+    when = field.get_db_prep_save(now, connection)
+    params = [when, when, now.timestamp(), key["logger"], key["view"], key["checksum"]]
+    table = connection.ops.quote_name(GroupedMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(table=table), params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _count_portable(using, key, now):
+    """The same with the ORM, for databases without ``UPDATE ... RETURNING``."""
+    groups = GroupedMessage.objects.using(using).filter(**key)
     when = Value(now, output_field=DateTimeField())
-    return queryset.update(
+    counted = groups.update(
         times_seen=F("times_seen") + 1,
-        # Events may arrive out of order (a remote client's queue, a retry).
         first_seen=Least(F("first_seen"), when),
         last_seen=Greatest(F("last_seen"), when),
     )
+    if not counted:
+        return None
+    group_id, times_seen, last_seen = groups.values_list(
+        "pk", "times_seen", "last_seen"
+    ).get()
+    GroupedMessage.objects.using(using).filter(pk=group_id).update(
+        score=get_score(times_seen, last_seen)
+    )
+    return group_id
 
 
 def event_values(event):

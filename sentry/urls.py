@@ -1,8 +1,9 @@
 """URLs of the dashboard: ``path("sentry/", include("sentry.urls"))``."""
 
-from django.urls import path
+from django.urls import include, path
 
-from .views import actions, auth, groups, stream
+from . import feeds
+from .views import actions, auth, groups, plugins, stream
 
 app_name = "sentry"
 
@@ -27,4 +28,12 @@ urlpatterns = [
     ),
     path("group/<int:group_id>/resolve/", actions.resolve, name="resolve"),
     path("group/<int:group_id>/unresolve/", actions.unresolve, name="unresolve"),
+    path(
+        "group/<int:group_id>/plugin/<slug:slug>/", plugins.panel, name="plugin-panel"
+    ),
+    path("plugins/<slug:slug>/", plugins.dispatch, name="plugin"),
+    path("plugins/<slug:slug>/<path:rest>", plugins.dispatch, name="plugin"),
+    path("api/v1/", include("sentry.api.urls")),
+    path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),
+    path("feeds/groups/", feeds.GroupFeed(), name="feed-groups"),
 ]

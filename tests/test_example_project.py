@@ -183,3 +183,23 @@ def test_posted_password_is_never_stored(demo):
         posted = dbsafe_decode(data, compress_object=True)["request"]["POST"]
         assert posted["username"] == "newcustomer"
         assert posted["password"] == "********"
+
+
+ERROR_PAGE_CHECK = """
+from django.test import Client
+from sentry.models import Message
+
+response = Client(raise_request_exception=False).get("/customers/stats/?customer=carol")
+error_id = response["X-Sentry-ID"]
+assert response.status_code == 500, response.status_code
+assert error_id.encode() in response.content, "the 500 page quotes the id"
+assert Message.objects.filter(message_id=error_id).exists()
+missing_id = Client().get("/no-such-page/")["X-Sentry-ID"]
+assert Message.objects.filter(message_id=missing_id, logger="http404").exists()
+print("ok", error_id)
+"""
+
+
+def test_the_500_page_quotes_the_recorded_error_id(demo):
+    result = manage(demo["db_path"], "shell", "-c", ERROR_PAGE_CHECK)
+    assert "\nok " in "\n" + result.stdout

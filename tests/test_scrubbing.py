@@ -96,3 +96,14 @@ def test_card_numbers_in_the_traceback_text_are_masked():
     message = Message.objects.get(message_id=message_id)
     assert "4111111111111111" not in message.traceback
     assert MASK in message.traceback
+
+
+def test_sensitive_assignments_inside_any_text_are_masked():
+    result = scrub(
+        {
+            "note": "retry with password=hunter2 and page=3",
+            "repr": "<Request '/x?api_key=K1&a=b'>",
+        }
+    )
+    assert result["note"] == "retry with password=******** and page=3"
+    assert result["repr"] == "<Request '/x?api_key=********&a=b'>"

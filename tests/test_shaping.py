@@ -157,3 +157,11 @@ def test_huge_values_stay_small_and_builtin():
 
 def test_truncate_leaves_short_text_alone():
     assert truncate("abc", 10) == "abc"
+
+
+def test_lone_surrogates_are_replaced_and_question_marks_kept():
+    assert shape("bad \udcff? ok") == "bad \ufffd? ok"
+
+
+def test_ints_too_big_to_print_are_described():
+    assert shape(10**5000) == f"<int of {(10**5000).bit_length()} bits>"

@@ -12,6 +12,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sentry.models import GroupedMessage
+from sentry.plugins.testing import plugin_installed
 from tests.dashboard_factories import (
     XSS,
     hostile_event_data,
@@ -24,48 +25,71 @@ from tests.dashboard_factories import (
 
 pytestmark = pytest.mark.django_db
 
-#: name -> kind. "page": HTML, read-only; "json": JSON, read-only;
-#: "action": changes state (POST only, never public); "auth": log in/out.
+#: Every route of ``sentry.urls`` -> kind.
+#: "page": HTML, read-only; "json": JSON, read-only; "action": changes state
+#: (POST only, never public); "auth": log in/out; "feed": RSS (sessions or
+#: tokens, 403 otherwise); "api"/"api-write": the token-or-session JSON API.
 KINDS = {
-    "index": "page",
-    "search": "page",
-    "group": "page",
-    "messages": "page",
-    "message": "page",
-    "poll": "json",
-    "message_json": "json",
-    "resolve": "action",
-    "unresolve": "action",
-    "bulk": "action",
-    "login": "auth",
-    "logout": "auth",
+    "": "page",
+    "search/": "page",
+    "group/<int:group_id>/": "page",
+    "group/<int:group_id>/messages/": "page",
+    "group/<int:group_id>/messages/<str:message_id>/": "page",
+    "group/<int:group_id>/plugin/<slug:slug>/": "page",
+    "plugins/<slug:slug>/": "page",
+    "plugins/<slug:slug>/<path:rest>": "page",
+    "poll/": "json",
+    "group/<int:group_id>/messages/<str:message_id>/json/": "json",
+    "group/<int:group_id>/resolve/": "action",
+    "group/<int:group_id>/unresolve/": "action",
+    "bulk/": "action",
+    "login/": "auth",
+    "logout/": "auth",
+    "feeds/messages/": "feed",
+    "feeds/groups/": "feed",
+    "api/v1/groups/": "api",
+    "api/v1/groups/<int:group_id>/": "api",
+    "api/v1/groups/<int:group_id>/occurrences/": "api",
+    "api/v1/occurrences/<str:message_id>/": "api",
+    "api/v1/groups/<int:group_id>/resolve/": "api-write",
+    "api/v1/groups/<int:group_id>/unresolve/": "api-write",
 }
+#: Installed while the matrix runs, so that plugin URLs have a plugin to serve.
+PLUGINS = ("sentry.plugins.sentry_servers", "tests.plugins.broken")
 
 
-def dashboard_patterns():
-    """Yield ``(name, pattern)`` for every URL of ``sentry.urls`` (recursively)."""
-    resolver = get_resolver("sentry.urls")
+def dashboard_routes():
+    """Return ``[(route, pattern)]`` for every URL of ``sentry.urls``."""
+    routes = []
 
-    def walk(patterns):
+    def walk(patterns, prefix):
         for entry in patterns:
             if isinstance(entry, URLResolver):
-                yield from walk(entry.url_patterns)
+                walk(entry.url_patterns, prefix + str(entry.pattern))
             elif isinstance(entry, URLPattern):
                 module = getattr(entry.callback, "__module__", "")
                 # The ingest endpoints are their own trust boundary (keys,
                 # not sessions) and are tested with the ingest code.
                 if not module.startswith("sentry.ingest"):
-                    yield entry.name, entry
+                    routes.append((prefix + str(entry.pattern), entry))
 
-    return list(walk(resolver.url_patterns))
+    walk(get_resolver("sentry.urls").url_patterns, "")
+    return routes
 
 
-def url_for(name, pattern, message):
-    """Reverse ``name`` with arguments taken from real rows."""
-    values = {"group_id": message.group_id, "message_id": message.message_id}
+def url_for(route, pattern, message):
+    """Fill a route in with arguments taken from real rows."""
     converters = getattr(pattern.pattern, "converters", {})
-    kwargs = {key: values[key] for key in converters}
-    return reverse(f"sentry:{name}", kwargs=kwargs)
+    values = {
+        "group_id": message.group_id,
+        "message_id": message.message_id,
+        "slug": "broken" if route.startswith("plugins/") else "servers",
+        "rest": "hello/5/",
+    }
+    path = route
+    for key in converters:
+        path = re.sub(rf"<(\w+:)?{key}>", str(values[key]), path)
+    return reverse("sentry:index") + path
 
 
 @pytest.fixture
@@ -75,14 +99,24 @@ def message():
 
 @pytest.fixture
 def urls(message):
-    return [(name, url_for(name, p, message)) for name, p in dashboard_patterns()]
+    with plugin_installed(*PLUGINS):
+        yield [
+            (KINDS.get(route), url_for(route, p, message))
+            for route, p in dashboard_routes()
+        ]
 
 
 def test_every_dashboard_url_is_classified():
-    names = [name for name, _ in dashboard_patterns()]
+    routes = [route for route, _ in dashboard_routes()]
 
-    assert len(names) == len(set(names)), "each URL needs a name of its own"
-    assert sorted(names) == sorted(KINDS)
+    assert sorted(routes) == sorted(KINDS)
+
+
+def is_served(response, url):
+    """A 200, or the plugin's own 404 (the test plugin has no root URL)."""
+    if url.endswith("/plugins/broken/"):
+        return response.status_code == 404
+    return response.status_code == 200
 
 
 def is_login_redirect(response):
@@ -91,42 +125,49 @@ def is_login_redirect(response):
     )
 
 
-def is_json_refusal(response):
-    return (
-        response.status_code == 403
-        and response["Content-Type"] == "application/json"
-        and response.json() == {"error": "forbidden"}
+def is_json_refusal(response, status=403):
+    return response.status_code == status and response["Content-Type"] == (
+        "application/json"
     )
 
 
-def test_anonymous_visitors_are_sent_to_log_in(urls):
+def test_anonymous_visitors_are_refused_everywhere(urls):
     anonymous = Client()
-    for name, url in urls:
-        kind = KINDS[name]
+    for kind, url in urls:
         if kind == "page":
-            assert is_login_redirect(anonymous.get(url)), name
+            assert is_login_redirect(anonymous.get(url)), url
         elif kind == "json":
-            assert is_json_refusal(anonymous.get(url)), name
+            assert is_json_refusal(anonymous.get(url)), url
+            assert anonymous.get(url).json() == {"error": "forbidden"}
         elif kind == "action":
-            assert is_login_redirect(anonymous.post(url, {"op": "resolve-all"})), name
+            assert is_login_redirect(anonymous.post(url, {"op": "resolve-all"})), url
             assert is_json_refusal(
                 anonymous.post(url, headers={"Accept": "application/json"})
-            ), name
+            ), url
+        elif kind == "feed":
+            assert anonymous.get(url).status_code == 403, url
+        elif kind == "api":
+            assert is_json_refusal(anonymous.get(url), 401), url
+        elif kind == "api-write":
+            assert is_json_refusal(anonymous.post(url), 401), url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
 
 
-def test_users_who_are_not_staff_are_refused(urls):
+def test_users_who_are_not_staff_are_refused_everywhere(urls):
     member = member_client()
-    for name, url in urls:
-        kind = KINDS[name]
+    for kind, url in urls:
         if kind == "page":
             response = member.get(url)
-            assert response.status_code == 403, name
+            assert response.status_code == 403, url
             assert b"Access denied" in response.content
-        elif kind == "json":
-            assert is_json_refusal(member.get(url)), name
+        elif kind in ("json", "api"):
+            assert is_json_refusal(member.get(url)), url
         elif kind == "action":
-            assert member.post(url, {"op": "resolve-all"}).status_code == 403, name
+            assert member.post(url, {"op": "resolve-all"}).status_code == 403, url
+        elif kind == "feed":
+            assert member.get(url).status_code == 403, url
+        elif kind == "api-write":
+            assert is_json_refusal(member.post(url)), url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
 
 
@@ -136,24 +177,25 @@ def test_inactive_staff_are_refused(urls, django_user_model):
     browser.force_login(user)
     user.is_active = False
     user.save()
-    for name, url in urls:
-        if KINDS[name] in ("page", "json"):
-            assert browser.get(url).status_code in (302, 403), name
+    for kind, url in urls:
+        if kind in ("page", "json", "feed", "api"):
+            assert browser.get(url).status_code in (302, 401, 403), url
 
 
-def test_staff_see_every_page_and_may_act(urls):
+def test_staff_see_everything_and_may_act(urls):
     staff = staff_client()
-    for name, url in urls:
-        kind = KINDS[name]
-        if kind == "page":
-            assert staff.get(url, follow=True).status_code == 200, name
+    for kind, url in urls:
+        if kind in ("page", "feed", "api"):
+            assert is_served(staff.get(url, follow=True), url), url
         elif kind == "json":
             response = staff.get(url)
-            assert response.status_code == 200, name
+            assert response.status_code == 200, url
             assert response["Content-Type"].startswith("application/json")
         elif kind == "action":
-            assert staff.get(url).status_code == 405, name
-            assert staff.post(url, {"op": "resolve-all"}).status_code == 302, name
+            assert staff.get(url).status_code == 405, url
+            assert staff.post(url, {"op": "resolve-all"}).status_code == 302, url
+        elif kind == "api-write":
+            assert staff.post(url).status_code == 200, url
 
 
 def test_the_view_permission_is_enough_to_read(urls, django_user_model):
@@ -163,31 +205,59 @@ def test_the_view_permission_is_enough_to_read(urls, django_user_model):
     user.user_permissions.add(Permission.objects.get(codename="view_groupedmessage"))
     browser = Client()
     browser.force_login(user)
-    for name, url in urls:
-        if KINDS[name] == "page":
-            assert browser.get(url, follow=True).status_code == 200, name
+    for kind, url in urls:
+        if kind in ("page", "json", "feed", "api"):
+            assert is_served(browser.get(url, follow=True), url), url
+        elif kind == "action":
+            assert browser.post(url, {"op": "resolve-all"}).status_code == 403, url
+    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+
+
+def test_the_change_permission_is_needed_to_act(urls, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("changer")
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_groupedmessage", "change_groupedmessage"]
+        )
+    )
+    browser = Client()
+    browser.force_login(user)
+    for kind, url in urls:
+        if kind == "action":
+            assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
 
 
 @override_settings(SENTRY_PUBLIC=True)
 def test_public_mode_opens_the_read_only_urls_only(urls):
     anonymous = Client()
-    for name, url in urls:
-        kind = KINDS[name]
-        if kind in ("page", "json"):
-            assert anonymous.get(url, follow=True).status_code == 200, name
+    for kind, url in urls:
+        if kind in ("page", "json", "feed", "api"):
+            assert is_served(anonymous.get(url, follow=True), url), url
         elif kind == "action":
-            assert is_login_redirect(anonymous.post(url, {"op": "resolve-all"})), name
+            assert is_login_redirect(anonymous.post(url, {"op": "resolve-all"})), url
+        elif kind == "api-write":
+            assert anonymous.post(url).status_code == 401, url
+    # A plugin URL may change state: public mode opens it for reads only.
+    plugin_url = next(url for _, url in urls if "/plugins/broken/" in url)
+    assert is_login_redirect(anonymous.post(plugin_url))
     member = member_client()
-    for name, url in urls:
-        if KINDS[name] == "action":
-            assert member.post(url, {"op": "resolve-all"}).status_code == 403, name
+    for kind, url in urls:
+        if kind == "action":
+            assert member.post(url, {"op": "resolve-all"}).status_code == 403, url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
 
 
 def test_dashboard_responses_carry_security_headers(urls):
     staff = staff_client()
     anonymous = Client()
-    responses = [staff.get(url) for _, url in urls] + [
+    responses = [
+        staff.get(url)
+        for kind, url in urls
+        # (Not the test plugin's missing root URL: Django's own 404 page.)
+        if kind in ("page", "json", "action") and not url.endswith("/broken/")
+    ] + [
         anonymous.get(reverse("sentry:index")),
         anonymous.get(reverse("sentry:login")),
         member_client().get(reverse("sentry:index")),

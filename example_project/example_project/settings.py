@@ -20,11 +20,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # DEMO ONLY: this key is published with the code. Never reuse it anywhere.
 SECRET_KEY = "demo-only-insecure-secret-key-do-not-use-in-production"
 
-# DEBUG keeps ``runserver`` serving the static files (the dashboard's CSS)
-# without a web server in front. With DEBUG on, django-sentry does not record
-# the exceptions that escape views (the debug page shows them instead) unless
-# SENTRY_TESTING is set, so the demo sets it to record them anyway.
-DEBUG = True
+# DEBUG is off, as on a real site: a failing page shows the site's own 500
+# page with the id of the recorded error (``make demo`` runs ``runserver
+# --insecure`` so that the static files are still served). EXAMPLE_DEBUG=1
+# turns Django's debug page back on; django-sentry then records only because
+# SENTRY_TESTING is set.
+DEBUG = os.environ.get("EXAMPLE_DEBUG") == "1"
 SENTRY_TESTING = True
 
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
@@ -38,10 +39,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "sentry",
     "sentry.client",
+    # The bundled plugins: the servers, sites and URLs an error was seen on.
+    "sentry.plugins.sentry_servers",
+    "sentry.plugins.sentry_sites",
+    "sentry.plugins.sentry_urls",
+    # A plugin of the project's own (example_project/browsers/).
+    "browsers",
     "shop",
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees the final response: adds X-Sentry-ID to the
+    # response of a request whose error was recorded.
+    "sentry.client.middleware.SentryResponseErrorIdMiddleware",
+    # Records 404 responses (logger "http404", level INFO).
+    "sentry.client.middleware.Sentry404CatchMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -3,6 +3,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# The site's 500 page quotes the id of the recorded error.
+handler500 = "shop.views.server_error"
+
 urlpatterns = [
     path("sentry/", include("sentry.urls")),
     path("admin/", admin.site.urls),

@@ -260,3 +260,11 @@ def signup(request):
             [f"Account {form.cleaned_data['username']} created.", voucher],
         )
     return render(request, "shop/signup.html", {"form": form})
+
+
+def server_error(request):
+    """The site's 500 page: it quotes the recorded error's id for support."""
+    recorded = getattr(request, "sentry", None) or {}
+    return render(
+        request, "shop/500.html", {"error_id": recorded.get("id")}, status=500
+    )

@@ -42,7 +42,9 @@ def should_skip(exc_type, exc_value):
     """Return whether an exception asks not to be recorded."""
     for candidate in (exc_value, exc_type):
         try:
-            if getattr(candidate, "skip_sentry", False):
+            flag = getattr(candidate, "skip_sentry", False)
+            # On the class, a property is the descriptor itself, not a flag.
+            if flag and not isinstance(flag, property):
                 return True
         except Exception:
             pass
@@ -184,9 +186,7 @@ class SentryClient:
                 values[-1]["mechanism"].update(shaper(mechanism))
             event_data["exception"] = {"values": values}
             event["class_name"] = type(exception).__name__
-            event["traceback"] = stacks.format_traceback(
-                type(exception), exception, exception.__traceback__
-            )
+            event["traceback"] = stacks.render_traceback(values)
             if message is None:
                 message = stacks.exception_text(exception)
             if not view:
@@ -212,12 +212,8 @@ class SentryClient:
             event_data["extra"] = shaper(
                 data if isinstance(data, dict) else {"data": data}
             )
-        if tags:
-            event_data["tags"] = {
-                truncate(to_text(k), 32): truncate(to_text(v), 200)
-                for k, v in dict(tags).items()
-                if v is not None
-            }
+        if tags is not None:
+            event_data["tags"] = shape_tags(tags)
         for name in (
             "fingerprint",
             "server_name",
@@ -270,6 +266,19 @@ class LoggingSentryClient(SentryClient):
             extra={"event": event},
         )
         return event["message_id"]
+
+
+def shape_tags(tags):
+    """Return tags as ``{str: str}``: a mapping or ``(key, value)`` pairs."""
+    try:
+        pairs = dict(tags).items()
+    except Exception:
+        return {}
+    return {
+        truncate(to_text(key), 32): truncate(to_text(value), 200)
+        for key, value in list(pairs)[:50]
+        if value is not None
+    }
 
 
 def in_event_loop():

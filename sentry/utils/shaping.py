@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from django.db.models import Model
 from django.db.models.query import QuerySet
-from django.utils.functional import Promise
+from django.utils.functional import LazyObject, Promise, empty
 
 from ..conf import settings
 
@@ -49,17 +49,30 @@ class Shaper:
         if cls is str:
             return truncate(value, self.max_string)
         if cls is int:
-            return value if -MAX_SAFE_INT <= value <= MAX_SAFE_INT else str(value)
+            return value if -MAX_SAFE_INT <= value <= MAX_SAFE_INT else big_int(value)
         if cls is float:
             return value if math.isfinite(value) else repr(value)
-        if depth >= self.max_depth:
-            return (
-                truncate(safe_repr(value), self.max_string)
-                if _is_scalar(value)
-                else DEPTH_MARK
-            )
+        try:
+            return self._shape_other(value, cls, depth, seen)
+        except Exception:
+            # Whatever the object does, capture goes on: describe it by its
+            # type, which asks nothing of the object itself.
+            return f"<unrepresentable {cls.__qualname__} object>"
 
-        hook = _sentry_hook(value)
+    def _shape_other(self, value, cls, depth, seen):
+        # issubclass(type(value), ...) rather than isinstance(): isinstance
+        # reads __class__, which proxies (lazy objects) answer by evaluating.
+        if issubclass(cls, LazyObject):
+            wrapped = value._wrapped
+            if wrapped is empty:
+                return f"<{cls.__name__} (not evaluated)>"
+            return self._shape(wrapped, depth, seen)
+        if depth >= self.max_depth:
+            if issubclass(cls, (str, bytes, int, float)):
+                return truncate(safe_repr(value), self.max_string)
+            return DEPTH_MARK
+
+        hook = _sentry_hook(value, cls)
         if hook is not None:
             try:
                 result = hook()
@@ -67,34 +80,34 @@ class Shaper:
                 return truncate(safe_repr(value), self.max_string)
             return self._shape(result, depth + 1, seen)
 
-        if isinstance(value, (bytes, bytearray, memoryview)):
+        if issubclass(cls, (bytes, bytearray, memoryview)):
             return truncate(
                 decode_bytes(bytes(value[: self.max_string * 4])), self.max_string
             )
-        if isinstance(value, str):
+        if issubclass(cls, str):
             return truncate(str.__str__(value), self.max_string)
-        if isinstance(value, bool):
+        if issubclass(cls, bool):
             return bool(value)
-        if isinstance(value, int):
+        if issubclass(cls, int):
             return self._shape(int(value), depth, seen)
-        if isinstance(value, float):
+        if issubclass(cls, float):
             return self._shape(float(value), depth, seen)
-        if isinstance(value, Promise):
+        if issubclass(cls, Promise):
             # Lazy translation strings: render them, never keep the proxy.
             return truncate(to_text(value), self.max_string)
-        if isinstance(value, QuerySet):
+        if issubclass(cls, QuerySet):
             # repr() would run the query; describe it instead.
             return f"<QuerySet of {value.model._meta.label}>"
-        if isinstance(value, Model):
+        if issubclass(cls, Model):
             return truncate(_model_repr(value), self.max_string)
 
-        if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+        if issubclass(cls, (Mapping, list, tuple, set, frozenset)):
             key = id(value)
             if key in seen:
                 return CYCLE_MARK
             seen.add(key)
             try:
-                if isinstance(value, Mapping):
+                if issubclass(cls, Mapping):
                     return self._shape_mapping(value, depth, seen)
                 return self._shape_sequence(value, depth, seen)
             except Exception:
@@ -102,7 +115,7 @@ class Shaper:
             finally:
                 seen.discard(key)
 
-        # Generators, iterators, files, lazy objects...: describe, never consume.
+        # Generators, iterators, files, sockets...: describe, never consume.
         return truncate(safe_repr(value), self.max_string)
 
     def _shape_mapping(self, value, depth, seen):
@@ -140,8 +153,29 @@ def shape(value, **bounds):
 def truncate(text, max_length):
     """Cut ``text`` to ``max_length`` characters, marking the cut."""
     if max_length and len(text) > max_length:
-        return text[: max(max_length - len(TRUNCATION_MARK), 0)] + TRUNCATION_MARK
+        text = text[: max(max_length - len(TRUNCATION_MARK), 0)] + TRUNCATION_MARK
+    if not text.isascii():
+        text = valid_unicode(text)
     return text
+
+
+def valid_unicode(text):
+    """Replace lone surrogates, which no database can store, by U+FFFD."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Through UTF-16, paired surrogates become the character they encode
+        # and lone ones the replacement character.
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def big_int(value):
+    """Return a huge int as text (Python refuses str() beyond 4300 digits)."""
+    try:
+        return str(value)
+    except ValueError:
+        return f"<int of {value.bit_length()} bits>"
 
 
 def decode_bytes(data):
@@ -154,11 +188,12 @@ def decode_bytes(data):
 
 def to_text(value):
     """Return ``str(value)``, or a description when that fails."""
-    if type(value) is str:
+    cls = type(value)
+    if cls is str:
         return value
-    if isinstance(value, (bytes, bytearray)):
-        return decode_bytes(bytes(value))
     try:
+        if issubclass(cls, (bytes, bytearray)):
+            return decode_bytes(bytes(value))
         text = str(value)
     except Exception:
         return safe_repr(value)
@@ -182,20 +217,16 @@ def safe_repr(value):
     return text
 
 
-def _sentry_hook(value):
-    if isinstance(value, type):
+def _sentry_hook(value, cls):
+    if issubclass(cls, type):
         return None
     try:
-        hook = getattr(type(value), "__sentry__", None)
+        hook = getattr(cls, "__sentry__", None)
     except Exception:
         return None
     if hook is None or not callable(hook):
         return None
     return types.MethodType(hook, value)
-
-
-def _is_scalar(value):
-    return isinstance(value, (str, bytes, int, float))
 
 
 def _model_repr(instance):

@@ -5,7 +5,6 @@ import linecache
 import os
 import site
 import sysconfig
-import traceback as traceback_module
 
 from django.apps import apps
 
@@ -217,11 +216,16 @@ def _append_exception(values, exc_value, builder, parent_id, source, depth=0):
         if omitted:
             entry["stacktrace"]["frames_omitted"] = omitted
         is_last = position == len(chain) - 1
+        if not is_last:
+            # How the next (newer) exception is linked to this one.
+            newer = chain[position + 1]
+            link = "__cause__" if newer.__cause__ is exc else "__context__"
+            entry["mechanism"]["source"] = link
         if is_last and parent_id is not None:
             entry["mechanism"]["parent_id"] = parent_id
             entry["mechanism"]["source"] = source
         values.append(entry)
-        if is_last and isinstance(exc, BaseExceptionGroup) and depth < 3:
+        if is_last and issubclass(exc_type, BaseExceptionGroup) and depth < 3:
             exception_id = len(values) - 1
             entry["mechanism"]["exception_id"] = exception_id
             entry["mechanism"]["is_exception_group"] = True
@@ -236,6 +240,80 @@ def _append_exception(values, exc_value, builder, parent_id, source, depth=0):
                 )
 
 
+CAUSE_LINE = (
+    "\nThe above exception was the direct cause of the following exception:\n\n"
+)
+CONTEXT_LINE = (
+    "\nDuring handling of the above exception, another exception occurred:\n\n"
+)
+
+
+def render_traceback(values):
+    """
+    Return a Python-style traceback text for Sentry-style exception entries.
+
+    Built from the captured frames, so it costs nothing more to make and
+    reads the same for events captured here and events sent by SDKs.
+    """
+    parts = []
+    previous = None
+    for value in values:
+        if not isinstance(value, dict):
+            continue
+        mechanism = (
+            value.get("mechanism") if isinstance(value.get("mechanism"), dict) else {}
+        )
+        if previous is not None:
+            source = previous.get("source")
+            if mechanism.get("parent_id") is not None and str(
+                mechanism.get("source", "")
+            ).startswith("exceptions["):
+                parts.append(
+                    f"\n(raised in the exception group, {mechanism['source']})\n\n"
+                )
+            elif source == "__cause__":
+                parts.append(CAUSE_LINE)
+            else:
+                parts.append(CONTEXT_LINE)
+        previous = mechanism
+        stacktrace = (
+            value.get("stacktrace") if isinstance(value.get("stacktrace"), dict) else {}
+        )
+        frames = (
+            stacktrace.get("frames")
+            if isinstance(stacktrace.get("frames"), list)
+            else []
+        )
+        if frames:
+            parts.append("Traceback (most recent call last):\n")
+            omitted = stacktrace.get("frames_omitted")
+            middle = len(frames) // 2 if omitted else -1
+            for index, frame in enumerate(frames):
+                if index == middle:
+                    parts.append(f"  [... {omitted} frames omitted ...]\n")
+                if not isinstance(frame, dict):
+                    continue
+                where = frame.get("abs_path") or frame.get("filename") or "?"
+                parts.append(
+                    f'  File "{where}", line {frame.get("lineno", "?")}, '
+                    f"in {frame.get('function') or '?'}\n"
+                )
+                line = frame.get("context_line")
+                if isinstance(line, str) and line.strip():
+                    parts.append(f"    {line.strip()}\n")
+        parts.append(_exception_line(value) + "\n")
+    return truncate("".join(parts), MAX_TRACEBACK_LENGTH)
+
+
+def _exception_line(value):
+    name = str(value.get("type") or "Error")
+    module = value.get("module")
+    if module and module not in ("builtins", "__main__", "exceptions"):
+        name = f"{module}.{name}"
+    text = value.get("value")
+    return f"{name}: {text}" if text not in (None, "") else name
+
+
 def exception_text(exc):
     """Return ``str(exc)``, safe against a broken ``__str__``."""
     try:
@@ -243,15 +321,3 @@ def exception_text(exc):
     except Exception:
         return f"<unprintable {safe_repr(type(exc).__qualname__)} object>"
     return text if type(text) is str else to_text(text)
-
-
-def format_traceback(exc_type, exc_value, tb):
-    """Return the plain-text traceback, as Python would print it."""
-    try:
-        text = "".join(traceback_module.format_exception(exc_type, exc_value, tb))
-    except Exception:
-        try:
-            text = "".join(traceback_module.format_tb(tb)) + exception_text(exc_value)
-        except Exception:
-            text = ""
-    return truncate(text, MAX_TRACEBACK_LENGTH)

@@ -28,8 +28,12 @@ def can_view(user):
 
 def can_change(user):
     """Return whether ``user`` may resolve and unresolve errors."""
-    # The same people who may read it: SENTRY_PUBLIC never grants changes.
-    return user.is_authenticated and can_view(user)
+    # SENTRY_PUBLIC never grants changes.
+    return (
+        user.is_authenticated
+        and can_view(user)
+        and (user.is_staff or user.has_perm("sentry.change_groupedmessage"))
+    )
 
 
 def wants_json(request):

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, render
 from .. import pagination, trends
 from ..display import Event, pretty_json
 from ..models import GroupedMessage, Message
+from ..plugins.dashboard import group_actions, group_panels, group_widgets
 from .access import dashboard_view
-from .hooks import group_panels, group_widgets
 
 PAGE_SIZE = 50
 #: Columns an occurrence list needs; ``data`` and ``traceback`` can be large.
@@ -113,6 +113,7 @@ def group_context(request, group, tab):
         "group": group,
         "tab": tab,
         "plugin_widgets": group_widgets(request, group),
+        "plugin_actions": group_actions(request, group),
         "plugin_panels": group_panels(request, group),
     }
 

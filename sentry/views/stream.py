@@ -8,10 +8,10 @@ from django.utils.text import Truncator
 from .. import trends
 from ..conf import settings
 from ..models import Message
+from ..plugins.dashboard import stream_row_tags
 from ..stream import SINCE, SORTS, StreamQuery, as_message_id
 from ..templatetags.sentry_tags import isotime, reltime
 from .access import dashboard_view
-from .hooks import stream_row_tags
 from .responses import json_response
 
 

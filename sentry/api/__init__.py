@@ -1,0 +1,1 @@
+"""A read-mostly JSON API over the stored errors, and its tokens."""

@@ -1,0 +1,57 @@
+"""How groups and occurrences look in the JSON API."""
+
+from django.urls import reverse
+
+from ..constants import LEVEL_NAMES
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def group_summary(group, request):
+    return {
+        "id": group.pk,
+        "title": group.title,
+        "logger": group.logger,
+        "level": LEVEL_NAMES.get(group.level, str(group.level)),
+        "class_name": group.class_name,
+        "culprit": group.view,
+        "status": "resolved" if group.is_resolved else "unresolved",
+        "times_seen": group.times_seen,
+        "first_seen": _iso(group.first_seen),
+        "last_seen": _iso(group.last_seen),
+        "resolved_at": _iso(group.resolved_at),
+        "score": group.score,
+        "url": request.build_absolute_uri(group.get_absolute_url()),
+        "api_url": request.build_absolute_uri(
+            reverse("sentry:api-group", kwargs={"group_id": group.pk})
+        ),
+    }
+
+
+def occurrence_summary(message, request):
+    return {
+        "message_id": message.message_id,
+        "group_id": message.group_id,
+        "datetime": _iso(message.datetime),
+        "message": message.message,
+        "class_name": message.class_name,
+        "level": LEVEL_NAMES.get(message.level, str(message.level)),
+        "logger": message.logger,
+        "culprit": message.view,
+        "url": message.url,
+        "server_name": message.server_name,
+        "site": message.site,
+        "api_url": request.build_absolute_uri(
+            reverse("sentry:api-occurrence", kwargs={"message_id": message.message_id})
+        ),
+    }
+
+
+def occurrence_detail(message, request):
+    return {
+        **occurrence_summary(message, request),
+        "traceback": message.traceback,
+        "data": message.data or {},
+    }

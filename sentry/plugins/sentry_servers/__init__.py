@@ -1,0 +1,1 @@
+"""Bundled plugin: the servers a group was seen on."""

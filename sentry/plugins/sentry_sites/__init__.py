@@ -1,0 +1,1 @@
+"""Bundled plugin: the sites a group was seen on."""

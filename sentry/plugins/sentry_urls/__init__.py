@@ -1,0 +1,1 @@
+"""Bundled plugin: the urls a group was seen on."""

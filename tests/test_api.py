@@ -1,0 +1,177 @@
+"""The JSON API, for staff sessions and API tokens."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from sentry.api.tokens import ApiToken
+from sentry.client.models import client as sentry_client
+from sentry.models import GroupedMessage, Message
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    return django_user_model.objects.create_user("ops", password="pw", is_staff=True)
+
+
+@pytest.fixture
+def token(staff_user):
+    return ApiToken.objects.create_token(staff_user, label="script")[1]
+
+
+@pytest.fixture
+def api(token):
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+def record(message, **kwargs):
+    return Message.objects.get(
+        message_id=sentry_client.create_from_text(message, **kwargs)
+    )
+
+
+def test_groups_are_listed_with_the_stream_filters(api):
+    record("disk full", logger="storage")
+    record("card declined", logger="payments", level=30)
+    url = reverse("sentry:api-groups")
+
+    everything = api.get(url).json()
+    warnings = api.get(url, {"level": 30}).json()
+    storage = api.get(url, {"logger": "storage"}).json()
+
+    assert {g["title"] for g in everything["results"]} == {"disk full", "card declined"}
+    assert [g["title"] for g in warnings["results"]] == ["card declined"]
+    assert warnings["results"][0]["level"] == "warning"
+    assert [g["title"] for g in storage["results"]] == ["disk full"]
+    assert everything["next"] is None
+
+
+def test_lists_are_paged_without_counting(api):
+    for n in range(5):
+        record(f"error {n}")
+    url = reverse("sentry:api-groups")
+
+    first = api.get(url, {"limit": 2, "sort": "date"}).json()
+    second = api.get(first["next"]).json()
+    third = api.get(second["next"]).json()
+
+    titles = [g["title"] for page in (first, second, third) for g in page["results"]]
+    assert titles == [f"error {n}" for n in (4, 3, 2, 1, 0)]
+    assert third["next"] is None
+
+
+def test_bad_paging_and_sorting_are_400(api):
+    url = reverse("sentry:api-groups")
+    assert api.get(url, {"limit": "ten"}).status_code == 400
+    assert api.get(url, {"sort": "nonsense"}).status_code == 400
+
+
+def test_a_group_shows_its_top_values_and_latest_occurrence(api):
+    record("flaky", server_name="web-1")
+    record("flaky", server_name="web-1")
+    latest = record("flaky", server_name="web-2")
+
+    data = api.get(reverse("sentry:api-group", args=[latest.group_id])).json()
+
+    assert data["times_seen"] == 3
+    assert data["top_values"]["server_name"] == [
+        {"value": "web-1", "times_seen": 2},
+        {"value": "web-2", "times_seen": 1},
+    ]
+    assert data["latest_occurrence"]["message_id"] == latest.message_id
+    assert data["url"].endswith(f"/sentry/group/{latest.group_id}/")
+
+
+def test_occurrences_of_a_group_and_one_occurrence(api):
+    first = record("twice")
+    second = record("twice")
+
+    listing = api.get(reverse("sentry:api-occurrences", args=[first.group_id])).json()
+    detail = api.get(reverse("sentry:api-occurrence", args=[first.message_id])).json()
+
+    assert [o["message_id"] for o in listing["results"]] == [
+        second.message_id,
+        first.message_id,
+    ]
+    assert detail["message"] == "twice"
+    assert detail["data"] == first.data
+
+
+def test_missing_objects_are_json_404s(api):
+    response = api.get(reverse("sentry:api-group", args=[999]))
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_token_resolves_and_unresolves_without_csrf(api):
+    group_id = record("fix me").group_id
+
+    resolved = api.post(reverse("sentry:api-resolve", args=[group_id]))
+    assert resolved.status_code == 200
+    assert resolved.json()["status"] == "resolved"
+    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_RESOLVED
+
+    api.post(reverse("sentry:api-unresolve", args=[group_id]))
+    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+
+
+def test_state_changes_need_a_post(api):
+    group_id = record("x").group_id
+    response = api.get(reverse("sentry:api-resolve", args=[group_id]))
+    assert response.status_code == 405
+    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+
+
+def test_a_staff_session_reads_and_writes_with_csrf(staff_user):
+    group_id = record("session").group_id
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(staff_user)
+
+    assert browser.get(reverse("sentry:api-groups")).status_code == 200
+    refused = browser.post(reverse("sentry:api-resolve", args=[group_id]))
+    assert refused.status_code == 403
+    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+
+    browser.get(reverse("sentry:login"))  # sets the CSRF cookie
+    csrf = browser.cookies["csrftoken"].value
+    accepted = browser.post(
+        reverse("sentry:api-resolve", args=[group_id]), headers={"X-CSRFToken": csrf}
+    )
+    assert accepted.status_code == 200
+
+
+def test_anonymous_requests_and_bad_tokens_are_refused():
+    record("secret")
+    url = reverse("sentry:api-groups")
+    assert Client().get(url).status_code == 401
+    bad = Client(headers={"Authorization": "Bearer sntr_not-a-real-token"}).get(url)
+    assert bad.status_code == 401
+
+
+def test_tokens_of_users_without_access_are_refused(django_user_model):
+    member = django_user_model.objects.create_user("member")
+    token = ApiToken.objects.create_token(member)[1]
+    response = Client(headers={"Authorization": f"Bearer {token}"}).get(
+        reverse("sentry:api-groups")
+    )
+    assert response.status_code == 403
+
+
+def test_tokens_of_inactive_users_are_refused(staff_user, api):
+    staff_user.is_active = False
+    staff_user.save()
+    assert api.get(reverse("sentry:api-groups")).status_code == 401
+
+
+def test_only_a_digest_of_the_token_is_stored(token):
+    row = ApiToken.objects.get()
+    assert token not in (row.key_hash, row.label)
+    assert len(row.key_hash) == 64
+    assert row.last_used is None
+
+
+def test_using_a_token_records_when(api):
+    api.get(reverse("sentry:api-groups"))
+    assert ApiToken.objects.get().last_used is not None

@@ -1,0 +1,164 @@
+"""Management commands."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from sentry.models import Message
+
+
+@pytest.mark.django_db
+def test_sentry_test_records_an_error_and_says_where_to_see_it():
+    out = StringIO()
+    with override_settings(SENTRY_URL_PREFIX="https://errors.example.com"):
+        call_command("sentry_test", stdout=out)
+
+    message = Message.objects.get()
+    assert message.class_name == "SentryTestError"
+    text = out.getvalue()
+    assert message.message_id in text
+    assert f"https://errors.example.com{message.get_absolute_url()}" in text
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_CLIENT="sentry.client.base.LoggingSentryClient")
+def test_sentry_test_with_the_logging_client_names_the_logger():
+    out = StringIO()
+    call_command("sentry_test", stdout=out)
+
+    assert "sentry.events" in out.getvalue()
+    assert not Message.objects.exists()
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_CLIENT="tests.test_client.ExplodingClient")
+def test_sentry_test_fails_loudly_when_nothing_is_recorded():
+    with pytest.raises(CommandError, match="Nothing was recorded"):
+        call_command("sentry_test", stdout=StringIO())
+
+
+def age(days):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return timezone.now() - dt.timedelta(days=days)
+
+
+def record(message, days_ago=0, **kwargs):
+    from sentry.client.models import client
+
+    return client.create_from_text(message, datetime=age(days_ago), **kwargs)
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_THRASHING_LIMIT=0)
+def test_cleanup_deletes_old_occurrences_and_groups_not_seen_since():
+    from sentry.models import GroupedMessage, MessageCountByMinute, MessageFilterValue
+
+    record("old and gone", days_ago=40)
+    record("old and gone", days_ago=35)
+    record("still active", days_ago=40)
+    record("still active", days_ago=1)
+
+    out = StringIO()
+    call_command("cleanup_sentry", "--days", "30", "--batch-size", "1", stdout=out)
+
+    assert list(GroupedMessage.objects.values_list("message", "times_seen")) == [
+        ("still active", 2)
+    ]
+    assert Message.objects.count() == 1
+    assert Message.objects.get().datetime > age(30)
+    group = GroupedMessage.objects.get()
+    # The counters still count every occurrence ever seen.
+    assert (
+        MessageFilterValue.objects.get(group=group, key="server_name").times_seen == 2
+    )
+    # Trend rows older than the cut-off go with the occurrences.
+    assert MessageCountByMinute.objects.filter(group=group).count() == 1
+    assert "Deleted 3 occurrences." in out.getvalue()
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_THRASHING_LIMIT=0)
+def test_cleanup_can_be_limited_to_a_logger_and_a_level():
+    record("shop error", days_ago=40, logger="shop")
+    record("shop warning", days_ago=40, logger="shop", level=30)
+    record("other error", days_ago=40, logger="other")
+
+    call_command(
+        "cleanup_sentry",
+        "--days",
+        "30",
+        "--logger",
+        "shop",
+        "--level",
+        "error",
+        stdout=StringIO(),
+    )
+
+    assert sorted(Message.objects.values_list("message", flat=True)) == [
+        "other error",
+        "shop warning",
+    ]
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_THRASHING_LIMIT=0)
+def test_cleanup_keeps_the_newest_occurrences_of_each_group():
+    from sentry.models import GroupedMessage
+
+    ids = [record("crowded", days_ago=n) for n in (5, 4, 3, 2, 1)]
+    record("quiet")
+
+    call_command("cleanup_sentry", "--days", "30", "--keep", "2", stdout=StringIO())
+
+    crowded = GroupedMessage.objects.get(message="crowded")
+    assert set(crowded.message_set.values_list("message_id", flat=True)) == set(
+        ids[-2:]
+    )
+    assert crowded.times_seen == 5
+    assert Message.objects.filter(message="quiet").count() == 1
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_THRASHING_LIMIT=0, SENTRY_MAX_OCCURRENCES_PER_GROUP=1)
+def test_cleanup_applies_the_max_occurrences_setting_and_is_safe_to_repeat():
+    for n in range(3):
+        record("bounded", days_ago=n)
+
+    call_command("cleanup_sentry", stdout=StringIO())
+    call_command("cleanup_sentry", stdout=StringIO())
+
+    assert Message.objects.count() == 1
+
+
+def test_cleanup_refuses_an_unknown_level():
+    with pytest.raises(CommandError, match="Unknown level"):
+        call_command("cleanup_sentry", "--level", "loud", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_createtoken_prints_a_token_that_authenticates(django_user_model):
+    from sentry.api.tokens import ApiToken
+
+    user = django_user_model.objects.create_user("ops", is_staff=True)
+    out = StringIO()
+    call_command(
+        "sentry_createtoken", "ops", "--label", "grafana", stdout=out, stderr=StringIO()
+    )
+
+    token = out.getvalue().strip()
+    assert ApiToken.objects.authenticate(token) == user
+    assert ApiToken.objects.get().label == "grafana"
+
+
+@pytest.mark.django_db
+def test_createtoken_refuses_users_without_access(django_user_model):
+    django_user_model.objects.create_user("member")
+    with pytest.raises(CommandError, match="may not see the dashboard"):
+        call_command("sentry_createtoken", "member", stdout=StringIO())
+    with pytest.raises(CommandError, match="No user"):
+        call_command("sentry_createtoken", "nobody", stdout=StringIO())

@@ -1,0 +1,126 @@
+"""Mail to SENTRY_ADMINS: once per new or returning error, never per event."""
+
+import logging
+
+import pytest
+from django.core import mail
+from django.test import RequestFactory, override_settings
+
+from sentry import notifications
+from sentry.client.models import client
+from sentry.models import GroupedMessage
+from tests.factories import raise_and_capture
+
+pytestmark = pytest.mark.django_db
+
+admins = override_settings(
+    SENTRY_ADMINS=["ops@example.com"], SENTRY_URL_PREFIX="https://errors.example.com"
+)
+
+
+def sent():
+    assert notifications.flush(), "the mail queue did not drain"
+    return list(mail.outbox)
+
+
+@admins
+def test_a_new_error_is_mailed_once_however_often_it_happens():
+    for _ in range(5):
+        raise_and_capture(ValueError("card declined"))
+
+    [message] = sent()
+    group = GroupedMessage.objects.get()
+    assert message.to == ["ops@example.com"]
+    assert message.subject == "[Sentry] New error (ERROR): ValueError: card declined"
+    assert f"https://errors.example.com/sentry/group/{group.pk}/" in message.body
+    assert "Traceback (most recent call last)" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    assert f'href="https://errors.example.com/sentry/group/{group.pk}/"' in html
+
+
+@admins
+def test_a_resolved_error_that_returns_is_mailed_as_a_regression():
+    client.create_from_text("queue stalled")
+    GroupedMessage.objects.update(status=GroupedMessage.STATUS_RESOLVED)
+    client.create_from_text("queue stalled")
+    client.create_from_text("queue stalled")
+
+    subjects = [m.subject for m in sent()]
+    assert subjects == [
+        "[Sentry] New error (ERROR): queue stalled",
+        "[Sentry] Regression (ERROR): queue stalled",
+    ]
+
+
+@admins
+def test_the_request_and_user_are_summarised(django_user_model):
+    request = RequestFactory().post("/checkout/?step=2")
+    request.user = django_user_model(pk=3, username="jane", email="jane@example.com")
+
+    raise_and_capture(KeyError("sku"), request=request)
+
+    [message] = sent()
+    assert "POST http://testserver/checkout/?step=2" in message.body
+    assert "jane <jane@example.com>" in message.body
+
+
+@admins
+def test_html_in_an_error_is_escaped_in_the_html_part():
+    client.create_from_text("<script>alert(1)</script>")
+
+    [message] = sent()
+    html = message.alternatives[0][0]
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+@admins
+def test_errors_below_the_mail_level_are_not_mailed():
+    client.create_from_text("just so you know", level=logging.WARNING)
+
+    assert sent() == []
+
+
+@admins
+@override_settings(
+    SENTRY_MAIL_LEVEL=logging.WARNING, SENTRY_MAIL_EXCLUDE_LOGGERS=["noisy"]
+)
+def test_the_level_and_loggers_are_configurable():
+    client.create_from_text("warned", level=logging.WARNING)
+    client.create_from_text("ignored", logger="noisy.child")
+
+    assert [m.subject for m in sent()] == ["[Sentry] New error (WARNING): warned"]
+
+
+@admins
+@override_settings(SENTRY_MAIL_INCLUDE_LOGGERS=["payments"])
+def test_include_loggers_restricts_the_mails():
+    client.create_from_text("elsewhere", logger="shop")
+    client.create_from_text("charge failed", logger="payments.stripe")
+
+    assert [m.subject for m in sent()] == ["[Sentry] New error (ERROR): charge failed"]
+
+
+def test_without_admins_nothing_is_mailed():
+    client.create_from_text("nobody to tell")
+
+    assert sent() == []
+
+
+@admins
+@override_settings(EMAIL_BACKEND="tests.test_notifications.BrokenBackend")
+def test_a_failing_mail_server_leaves_recording_unharmed(sentry_errors):
+    message_id = client.create_from_text("mail server down")
+
+    assert message_id is not None
+    assert notifications.flush()
+    assert any("Unable to mail" in r.getMessage() for r in sentry_errors)
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("no SMTP server")
