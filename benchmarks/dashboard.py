@@ -15,7 +15,7 @@ logged-in staff user and prints the median and 95th percentile of the time
 per request and the number of queries each page ran.
 
 SQLite is used as an embedded site would use it: no ``ANALYZE`` is run.
-PostgreSQL is analysed after loading, as autovacuum would do.
+PostgreSQL is vacuumed and analysed after loading, as autovacuum would do.
 """
 
 import argparse
@@ -63,6 +63,10 @@ def parse_args(argv):
     parser.add_argument(
         "--sqlite-path",
         help="keep the SQLite database in this file, and reuse it when it exists",
+    )
+    parser.add_argument(
+        "--pg-database",
+        help="keep the PostgreSQL data in this database, and reuse it when it exists",
     )
     parser.add_argument(
         "--quick",
@@ -143,6 +147,16 @@ def create_postgresql_database(name):
     with psycopg.connect(_pg_dsn("postgres"), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def postgresql_database_exists(name):
+    import psycopg
+
+    with psycopg.connect(_pg_dsn("postgres"), autocommit=True) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+    return found is not None
 
 
 def drop_postgresql_database(name):
@@ -393,7 +407,9 @@ def generate(args, now):
         reset_sequences(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ANALYZE")
+            # What autovacuum does after a big load: statistics for the
+            # planner, hint bits and the visibility map for index-only scans.
+            cursor.execute("VACUUM ANALYZE")
         else:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -532,16 +548,23 @@ def print_table(results, header):
 
 def main(argv=None):
     args = parse_args(argv)
-    keep = bool(args.sqlite_path)
-    reuse = keep and os.path.exists(args.sqlite_path)
+    keep = bool(args.sqlite_path if args.db == "sqlite" else args.pg_database)
     if args.db == "sqlite" and keep:
         name = args.sqlite_path
+        reuse = os.path.exists(name)
     elif args.db == "sqlite":
         folder = tempfile.mkdtemp(prefix="sentry-bench-")
         name = os.path.join(folder, "bench.sqlite3")
+        reuse = False
+    elif keep:
+        name = args.pg_database
+        reuse = postgresql_database_exists(name)
+        if not reuse:
+            create_postgresql_database(name)
     else:
         name = f"sentry_bench_{os.getpid()}"
         create_postgresql_database(name)
+        reuse = False
     try:
         configure(args.db, name)
         from django.core.management import call_command

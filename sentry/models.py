@@ -231,7 +231,12 @@ class MessageFilterValue(models.Model):
 class MessageCountByMinute(models.Model):
     """How many occurrences of a group fell in one minute (trend charts)."""
 
-    group = models.ForeignKey(GroupedMessage, on_delete=models.CASCADE)
+    # No index of its own: the unique (group, date) index starts with it, and
+    # a second one only tempted PostgreSQL into scanning a group's whole
+    # history for a day's counts.
+    group = models.ForeignKey(
+        GroupedMessage, on_delete=models.CASCADE, db_index=False
+    )
     date = models.DateTimeField()
     times_seen = models.PositiveIntegerField(default=0)
 
@@ -243,7 +248,15 @@ class MessageCountByMinute(models.Model):
                 fields=("group", "date"), name="sentry_mcbm_group_date_uniq"
             )
         ]
-        indexes = [models.Index(fields=("date",), name="sentry_mcbm_date")]
+        indexes = [
+            models.Index(fields=("date",), name="sentry_mcbm_date"),
+            # Trends and sparklines sum a time range of some groups: read
+            # from this index alone (see docs/performance.rst).
+            models.Index(
+                fields=("group", "date", "times_seen"),
+                name="sentry_mcbm_group_date_count",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.group_id} @ {self.date:%Y-%m-%d %H:%M}: {self.times_seen}"

@@ -1,0 +1,250 @@
+"""
+The dashboard in a real browser: Chromium driven by Playwright.
+
+These tests need Debian's Chromium at ``/usr/bin/chromium`` (``apt-get
+install chromium``); without it they fail rather than skip, so that a CI
+machine missing it is noticed. They also save the screenshots the docs show
+(``docs/_static/dashboard-*.png``).
+"""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from sentry.client.models import client as sentry_client
+from sentry.models import GroupedMessage, Message
+from tests.dashboard_factories import (
+    XSS,
+    count_minute,
+    hostile_event_data,
+    record_event,
+    sdk_event_data,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "_static"
+PASSWORD = "browser-pw"
+#: How long to wait for something to show, in milliseconds.
+WAIT = 10_000
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: apt-get install chromium "
+            "(the browser tests fail rather than skip without it)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop in this thread; the tests'
+    # own ORM calls (and the database teardown) are still synchronous code.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if before is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.problems = []
+    page.dialogs = []
+    page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            page.problems.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on(
+        "dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss())
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user(
+        "jane", password=PASSWORD, is_staff=True
+    )
+
+
+def log_in(page, live_server, next_path="/sentry/"):
+    page.goto(live_server.url + next_path)
+    page.fill("input[name=username]", "jane")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(live_server.url + next_path)
+
+
+def assert_no_problems(page):
+    # A script error or a Content-Security-Policy violation shows here.
+    assert page.problems == []
+    assert page.dialogs == []
+
+
+def charge(card):
+    try:
+        raise KeyError(card)
+    except KeyError as exc:
+        raise ValueError("could not charge card") from exc
+
+
+def make_errors():
+    """Record a realistic set of errors, with an hour-by-hour history."""
+    now = timezone.now()
+    try:
+        cart = {"sku": "MUG-002", "quantity": 3}  # noqa: F841 (a local to show)
+        charge("4111-XXXX")
+    except ValueError:
+        sentry_client.create_from_exception(
+            tags={"tenant": "acme"}, data={"order": 991}
+        )
+    chained = GroupedMessage.objects.get(class_name="ValueError")
+    for message, level, logger in [
+        ("Payment gateway timed out", 30, "payments"),
+        ("Stock below threshold for MUG-002", 30, "shop.stock"),
+        ("Nightly export skipped: no new orders", 20, "shop.export"),
+        ("Mail server refused connection", 40, "mail"),
+    ]:
+        sentry_client.create_from_text(message, level=level, logger=logger)
+    record_event(
+        "could not compute ratio",
+        class_name="ValueError",
+        view="orders.handler",
+        data=sdk_event_data(),
+    )
+    for group in GroupedMessage.objects.all():
+        for hour in range(24):
+            if (hour + group.pk) % 3:
+                count_minute(
+                    group, now - dt.timedelta(hours=hour), (hour * group.pk) % 7 + 1
+                )
+    GroupedMessage.objects.filter(pk=chained.pk).update(times_seen=128)
+    return chained
+
+
+def test_staff_log_in_filter_the_stream_and_read_an_error(
+    page, live_server, staff, settings
+):
+    settings.SENTRY_INCLUDE_PATHS = ["tests"]  # this module is the "application"
+    chained = make_errors()
+
+    log_in(page, live_server)
+    assert page.locator("tr.group").count() == 6
+    page.wait_for_selector("[data-live-status]:has-text('Live')")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-stream.png"))
+
+    page.select_option("select[name=level]", "30")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector(".active-filters")
+    titles = page.locator("tr.group a.title").all_inner_texts()
+    assert sorted(titles) == [
+        "Payment gateway timed out",
+        "Stock below threshold for MUG-002",
+    ]
+    page.click(".chip a.clear")
+    page.wait_for_selector("tr.group >> nth=5")
+
+    page.click(f"tr.group[data-id='{chained.pk}'] a.title")
+    page.wait_for_selector("h1.title:has-text('could not charge card')")
+    assert "The above exception was the direct cause" in page.inner_text(".exceptions")
+    frame = page.locator("details.frame.in-app", has_text="charge").first
+    variables = frame.locator("details.vars")
+    assert not variables.locator("table").is_visible()
+    variables.locator("summary").click()
+    assert variables.locator("table").is_visible()
+    assert "4111-XXXX" in variables.inner_text()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-group.png"))
+    assert_no_problems(page)
+
+
+def test_the_resolve_button_works_in_place(page, live_server, staff):
+    group = GroupedMessage.objects.get(
+        pk=Message.objects.get(
+            message_id=sentry_client.create_from_text("Flaky export")
+        ).group_id
+    )
+
+    log_in(page, live_server, f"/sentry/group/{group.pk}/")
+    url = page.url
+    page.click("[data-group] form[data-resolve] button")
+    page.wait_for_selector("[data-group].is-resolved")
+
+    assert page.url == url  # no reload: done by script
+    assert page.inner_text(".status-badge") == "Resolved"
+    assert page.inner_text("[data-group] [data-resolve-label]") == "Unresolve"
+    group.refresh_from_db()
+    assert group.status == GroupedMessage.STATUS_RESOLVED
+
+    page.click("[data-group] form[data-resolve] button")
+    page.wait_for_selector("[data-group]:not(.is-resolved)")
+    group.refresh_from_db()
+    assert group.status == GroupedMessage.STATUS_UNRESOLVED
+    assert_no_problems(page)
+
+
+def test_a_new_error_appears_through_live_updates(page, live_server, staff, settings):
+    settings.SENTRY_POLL_INTERVAL = 0.5
+    sentry_client.create_from_text("Already known")
+
+    log_in(page, live_server)
+    page.wait_for_selector("[data-live-status]:has-text('Live')")
+    sentry_client.create_from_text("Brand new <b>error</b>")
+    row = page.wait_for_selector("tr.group.is-new")
+
+    assert row.inner_text().count("Brand new <b>error</b>") == 1
+    assert page.locator("tr.group").count() == 2
+    assert page.locator("tr.group b").count() == 0
+
+    page.click("[data-live-toggle]")
+    page.wait_for_selector("[data-live-status]:has-text('Paused')")
+    sentry_client.create_from_text("While paused")
+    page.wait_for_timeout(1500)
+    assert page.locator("tr.group").count() == 2
+    assert_no_problems(page)
+
+
+def test_script_in_an_event_is_shown_as_text_and_never_runs(page, live_server, staff):
+    message = record_event(XSS, class_name=XSS, view=XSS, data=hostile_event_data())
+
+    log_in(page, live_server)
+    page.goto(live_server.url + message.get_absolute_url())
+    page.locator("details[data-frame]").first.evaluate("frame => frame.open = true")
+    page.locator("details.vars summary").first.click()
+    page.locator("details.raw summary").click()
+
+    assert XSS in page.inner_text("h1.title")
+    assert XSS in page.inner_text("details.vars")
+    assert page.locator("img[src=x]").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.goto(live_server.url + "/sentry/")
+    page.wait_for_selector("tr.group")
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert_no_problems(page)
