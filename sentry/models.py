@@ -234,9 +234,7 @@ class MessageCountByMinute(models.Model):
     # No index of its own: the unique (group, date) index starts with it, and
     # a second one only tempted PostgreSQL into scanning a group's whole
     # history for a day's counts.
-    group = models.ForeignKey(
-        GroupedMessage, on_delete=models.CASCADE, db_index=False
-    )
+    group = models.ForeignKey(GroupedMessage, on_delete=models.CASCADE, db_index=False)
     date = models.DateTimeField()
     times_seen = models.PositiveIntegerField(default=0)
 
