@@ -382,3 +382,20 @@ def test_live_updates_follow_the_same_filters_and_sort(staff):
     rows = staff.get(POLL + "?logger=shop&sort=freq").json()["rows"]
 
     assert [row["title"] for row in rows] == ["b", "a"]
+
+
+def test_a_project_can_extend_the_row_template(staff, settings, tmp_path):
+    folder = tmp_path / "sentry" / "stream"
+    folder.mkdir(parents=True)
+    (folder / "row.html").write_text(
+        '{% extends "sentry/stream/row.html" %}'
+        '{% block plugin_tags %}<span class="tag mine">{{ group.logger|upper }}'
+        "</span>{% endblock %}"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    make_group("x", logger="shop")
+
+    html = staff.get(INDEX).content.decode()
+
+    assert '<span class="tag mine">SHOP</span>' in html
+    assert 'data-field="times_seen"' in html

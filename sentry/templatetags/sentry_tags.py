@@ -70,13 +70,14 @@ def sparkline(counts, width=96, height=22):
     step = width / len(counts)
     bar_width = _num(max(step - 1, 1))
     # Only numbers go into this markup, so it is built as a plain string:
-    # this runs for every row of the stream.
+    # this runs for every row of the stream (24 bars each).
     bars = "".join(
-        f'<rect x="{_num(index * step)}" y="{_num(height - bar)}" '
-        f'width="{bar_width}" height="{_num(bar)}"></rect>'
+        f'<rect x="{_num(index * step)}" y="{height - bar}" '
+        f'width="{bar_width}" height="{bar}"></rect>'
         for index, count in enumerate(counts)
         if count
-        for bar in (_bar(count, peak, height),)
+        # Whole pixels; every non-zero hour keeps at least one.
+        for bar in (max(round(count / peak * height), 1),)
     )
     label = f"{sum(counts)} in the last {len(counts)} hours"
     return mark_safe(
@@ -140,6 +141,8 @@ def _bar(count, peak, height):
 
 
 def _num(value):
+    if value == int(value):
+        return str(int(value))
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 

@@ -65,12 +65,12 @@
     svg.appendChild(line);
     counts.forEach(function (count, index) {
       if (!count) { return; }
-      var bar = Math.max(count / peak * height, 1.5);
+      var bar = Math.max(Math.round(count / peak * height), 1);
       var rect = document.createElementNS(SVG_NS, "rect");
-      rect.setAttribute("x", (index * step).toFixed(1));
-      rect.setAttribute("y", (height - bar).toFixed(1));
-      rect.setAttribute("width", Math.max(step - 1, 1).toFixed(1));
-      rect.setAttribute("height", bar.toFixed(1));
+      rect.setAttribute("x", String(Math.round(index * step * 10) / 10));
+      rect.setAttribute("y", String(height - bar));
+      rect.setAttribute("width", String(Math.round(Math.max(step - 1, 1) * 10) / 10));
+      rect.setAttribute("height", String(bar));
       svg.appendChild(rect);
     });
     return svg;
