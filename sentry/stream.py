@@ -99,13 +99,18 @@ class StreamQuery:
             )
         return groups
 
-    def page(self, page_size=PAGE_SIZE):
-        """Return the requested :class:`~sentry.pagination.Page`. One query."""
+    def page(self, page_size=PAGE_SIZE, first=False):
+        """
+        Return the requested :class:`~sentry.pagination.Page`. One query.
+
+        ``first=True`` ignores the request's cursors (live updates only ever
+        redraw the first page).
+        """
         return pagination.paginate(
             self.queryset().only(*ROW_FIELDS),
             self.sort_column,
             self.sort_kind,
-            self.params,
+            self.state() if first else self.params,
             page_size,
         )
 

@@ -51,7 +51,7 @@ def index(request):
 def poll(request):
     """Return the stream's first page as JSON, for live updates."""
     stream = StreamQuery(request)
-    page = stream.page()
+    page = stream.page(first=True)
     gather_rows(request, page.items)
     return json_response(
         {"rows": [row_json(group) for group in page.items], "more": page.has_next}
