@@ -588,7 +588,8 @@ def main(argv=None):
         header = (
             f"{args.db}: {args.occurrences:,} occurrences in {args.groups:,} groups "
             f"({minute_rows:,} per-minute rows, {value_rows:,} per-group values), "
-            f"loaded in {loaded:.0f} s; {args.repeat} requests per page; "
+            + ("reused; " if reuse else f"loaded in {loaded:.0f} s; ")
+            + f"{args.repeat} requests per page; "
             f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}"
         )
         print_table(results, header)
