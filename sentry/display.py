@@ -403,7 +403,7 @@ class Event:
         sdk_text = " ".join(part for part in sdk_parts if part)
         fingerprint = data.get("fingerprint")
         rows = [
-            ("Occurred", message.datetime),
+            ("Occurred", _utc_text(message.datetime)),
             ("Event ID", message.message_id),
             ("Server", message.server_name),
             ("Site", message.site),
@@ -423,6 +423,14 @@ class Event:
     def raw(self):
         """Return the stored data as pretty JSON."""
         return pretty_json(self.data)
+
+
+def _utc_text(moment):
+    if not isinstance(moment, dt.datetime):
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def pretty_json(data):
