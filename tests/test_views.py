@@ -352,3 +352,29 @@ def test_event_values_are_escaped_on_every_page():
         assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in html, url
     poll = staff.get(reverse("sentry:poll")).content.decode()
     assert "<script>" not in poll  # escaped as \\u003c, as json_script does
+
+
+@override_settings(SENTRY_PUBLIC=True)
+def test_public_visitors_are_not_offered_buttons_they_cannot_use(message):
+    anonymous = Client()
+    for url in (
+        reverse("sentry:index"),
+        reverse("sentry:group", args=[message.group_id]),
+    ):
+        html = anonymous.get(url).content.decode()
+        assert "data-resolve" not in html, url
+        assert "bulk-form" not in html, url
+    assert (
+        "data-resolve" in staff_client().get(reverse("sentry:index")).content.decode()
+    )
+
+
+def test_the_script_never_writes_markup():
+    from pathlib import Path
+
+    import sentry
+
+    script = (Path(sentry.__file__).parent / "static/sentry/sentry.js").read_text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
+        assert sink not in script.replace("never uses innerHTML", ""), sink
+    assert "eval(" not in script and "new Function" not in script

@@ -8,7 +8,7 @@ from .. import pagination, trends
 from ..display import Event, pretty_json
 from ..models import GroupedMessage, Message
 from ..plugins.dashboard import group_actions, group_panels, group_widgets
-from .access import dashboard_view
+from .access import can_change, dashboard_view
 
 PAGE_SIZE = 50
 #: Columns an occurrence list needs; ``data`` and ``traceback`` can be large.
@@ -112,6 +112,7 @@ def group_context(request, group, tab):
     return {
         "group": group,
         "tab": tab,
+        "can_change": can_change(request.user),
         "plugin_widgets": group_widgets(request, group),
         "plugin_actions": group_actions(request, group),
         "plugin_panels": group_panels(request, group),

@@ -11,7 +11,7 @@ from ..models import Message
 from ..plugins.dashboard import stream_row_tags
 from ..stream import SINCE, SORTS, StreamQuery, as_message_id
 from ..templatetags.sentry_tags import isotime, reltime
-from .access import dashboard_view
+from .access import can_change, dashboard_view
 from .responses import json_response
 
 
@@ -43,6 +43,7 @@ def index(request):
             "full_path": request.get_full_path(),
             "missing_message_id": message_id,
             "poll_interval": poll_interval(),
+            "can_change": can_change(request.user),
         },
     )
 
