@@ -143,7 +143,9 @@ def make_errors():
         for hour in range(24):
             if (hour + group.pk) % 3:
                 count_minute(
-                    group, now - dt.timedelta(hours=hour), (hour * group.pk) % 7 + 1
+                    group,
+                    now - dt.timedelta(hours=hour),
+                    (hour * 3 + group.pk * 5) % 11 + 1,
                 )
     GroupedMessage.objects.filter(pk=chained.pk).update(times_seen=128)
     return chained
