@@ -26,6 +26,7 @@ from .constants import (
 
 __all__ = (
     "FilterValue",
+    "ProjectKey",
     "GroupedMessage",
     "Message",
     "MessageCountByMinute",
@@ -246,3 +247,8 @@ class MessageCountByMinute(models.Model):
 
     def __str__(self):
         return f"{self.group_id} @ {self.date:%Y-%m-%d %H:%M}: {self.times_seen}"
+
+
+# The ingest keys live with the ingest code; imported last because they use
+# SentryManager above.
+from .ingest.keys import ProjectKey  # noqa: E402

@@ -19,7 +19,8 @@ from .conf import settings
 from .constants import DEFAULT_LOGGER, LEVELS_BY_NAME
 from .grouping import get_checksum
 from .scrubbing import mask_cards, scrub
-from .utils.shaping import Shaper, to_text, truncate
+from .utils.eventdata import shape_event_data
+from .utils.shaping import to_text, truncate
 
 logger = logging.getLogger("sentry.errors")
 
@@ -123,7 +124,7 @@ def prepare(event, shaped=False):
     """
     event = normalize(event)
     if not shaped:
-        event["data"] = Shaper()(event["data"])
+        event["data"] = shape_event_data(event["data"])
     if settings.SCRUB_DATA:
         event["data"] = scrub(event["data"])
         event["message"] = mask_cards(event["message"])

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from .ingest import remote as remote_ingest
+from .ingest import views as ingest
 from .views import dashboard
 
 app_name = "sentry"
@@ -17,4 +19,12 @@ urlpatterns = [
         dashboard.message,
         name="message",
     ),
+    # Ingest (sentry.ingest): with and without the trailing slash, as SDKs
+    # and hand-written senders differ.
+    path("store/", remote_ingest.store, name="remote-store"),
+    path("store", remote_ingest.store),
+    path("api/<int:project_id>/store/", ingest.store, name="api-store"),
+    path("api/<int:project_id>/store", ingest.store),
+    path("api/<int:project_id>/envelope/", ingest.envelope, name="api-envelope"),
+    path("api/<int:project_id>/envelope", ingest.envelope),
 ]
