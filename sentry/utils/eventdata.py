@@ -16,6 +16,8 @@ from .shaping import Shaper, to_text, truncate
 
 #: Keys of ``data`` that hold a ``{"values": [...]}`` list of stacks.
 STACK_LISTS = ("exception", "threads")
+#: Marks a part that does not fit the layout.
+_DROP = object()
 #: Keys of ``data`` that must be dicts, or are dropped.
 MAPPINGS = ("logentry", "request", "user", "tags", "contexts", "extra", "sdk")
 
@@ -37,10 +39,10 @@ def shape_event_data(data, shaper=None):
         elif key == "breadcrumbs":
             value = _values(value, shaper, _breadcrumb)
         elif key in MAPPINGS:
-            value = shaper(value) if isinstance(value, dict) else None
+            value = shaper(value) if isinstance(value, dict) else _DROP
         else:
             value = shaper(value)
-        if value is not None:
+        if value is not _DROP:
             result[key] = value
     return result
 
@@ -49,21 +51,21 @@ def _values(value, shaper, shape_item):
     if isinstance(value, dict):
         value = value.get("values")
     if not isinstance(value, list):
-        return None
+        return _DROP
     # The newest entries come last (the exception raised, the latest
     # breadcrumb): keep those.
     items = [shape_item(item, shaper) for item in value[-shaper.max_list :]]
-    return {"values": [item for item in items if item is not None]}
+    return {"values": [item for item in items if item is not _DROP]}
 
 
 def _breadcrumb(value, shaper):
-    return shaper(value) if isinstance(value, dict) else None
+    return shaper(value) if isinstance(value, dict) else _DROP
 
 
 def _with_stack(value, shaper):
     """Shape an exception or a thread: its stack by the layout, the rest freely."""
     if not isinstance(value, dict):
-        return None
+        return _DROP
     result = {}
     for key, item in value.items():
         key = truncate(to_text(key), shaper.max_string)
@@ -74,14 +76,14 @@ def _with_stack(value, shaper):
             item = truncate(item, shaper.max_string * 10)
         else:
             item = shaper(item)
-        if item is not None:
+        if item is not _DROP:
             result[key] = item
     return result
 
 
 def _stacktrace(value, shaper):
     if not isinstance(value, dict):
-        return None
+        return _DROP
     frames = value.get("frames")
     if not isinstance(frames, list):
         frames = []
