@@ -144,7 +144,8 @@ class Transport:
 
     def close(self, timeout=None):
         """Flush, then report what is still waiting as lost (interpreter exit)."""
-        if self.closed:
+        if self.closed or self.pid != os.getpid():
+            # A forked child inherits this exit hook, not the parent's queue.
             return
         self.closed = True
         try:
