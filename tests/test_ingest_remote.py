@@ -289,7 +289,9 @@ def test_a_full_queue_logs_the_event_and_returns_none(hanging_server, sentry_err
     with override_settings(SENTRY_REMOTE_URL=hanging_server):
         # The first is taken by the thread (hanging), the second waits.
         assert transport.enqueue(b"body", event)
-        time.sleep(0.2)
+        deadline = time.monotonic() + 10
+        while not transport.queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert transport.enqueue(b"body", event)
         assert not transport.enqueue(b"body", dict(event, message="dropped"))
         assert "queue is full" in sentry_errors[0].getMessage()
