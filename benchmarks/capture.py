@@ -149,7 +149,8 @@ def main():
     ):
         p95 = statistics.quantiles(samples, n=20)[18] * 1000
         print(f"{name:<48} {statistics.median(samples) * 1000:>10.3f} {p95:>8.3f}")
-    print(f"ratio (ours / sdk): {ours_median / theirs_median:.2f}  rounds: {len(ours_samples)}")
+    ratio = ours_median / theirs_median
+    print(f"ratio (ours / sdk): {ratio:.2f}  rounds: {len(ours_samples)}")
 
 
 if __name__ == "__main__":
