@@ -1,8 +1,8 @@
-"""Read-only admin lists of the stored errors."""
+"""Read-only admin lists of the stored errors; the ingest keys, editable."""
 
 from django.contrib import admin
 
-from .models import ApiToken, GroupedMessage, Message
+from .models import ApiToken, GroupedMessage, Message, ProjectKey
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,3 +56,36 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(ProjectKey)
+class ProjectKeyAdmin(admin.ModelAdmin):
+    """Client keys are managed here (or with ``manage.py sentry_createkey``)."""
+
+    list_display = (
+        "label",
+        "project_id",
+        "public_key",
+        "is_active",
+        "rate_limit",
+        "date_added",
+    )
+    list_filter = ("is_active", "project_id")
+    search_fields = ("label", "public_key")
+    readonly_fields = ("dsn", "date_added")
+    fields = (
+        "label",
+        "project_id",
+        "public_key",
+        "secret_key",
+        "is_active",
+        "rate_limit",
+        "dsn",
+        "date_added",
+    )
+
+    @admin.display(description="DSN")
+    def dsn(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return obj.dsn or "(set SENTRY_URL_PREFIX to show the DSN)"

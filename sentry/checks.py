@@ -19,6 +19,9 @@ POSITIVE_INTEGERS = (
     "MAX_LENGTH_STRING",
     "MAX_LENGTH_MESSAGE",
     "MAX_DEPTH",
+    "REMOTE_QUEUE_SIZE",
+    "INGEST_MAX_EVENT_SIZE",
+    "INGEST_MAX_ENVELOPE_SIZE",
 )
 
 
@@ -37,7 +40,7 @@ def check_apps(app_configs, **kwargs):
     if (
         apps.is_installed("sentry.client")
         and not apps.is_installed("sentry")
-        and _stores_locally(settings.CLIENT)
+        and _stores_locally(_client_path())
     ):
         errors.append(
             checks.Error(
@@ -69,6 +72,8 @@ def check_settings(app_configs, **kwargs):
     errors += _check_cache()
     errors += _check_filters()
     errors += _check_plugins()
+    errors += _check_remote()
+    errors += _check_ingest()
     errors += _check_unknown()
     return errors
 
@@ -104,6 +109,57 @@ def _check_plugins():
                 )
             )
         seen.setdefault(plugin.slug, plugin)
+    return errors
+
+
+def _client_path():
+    from .client.models import get_client_path
+
+    return get_client_path()
+
+
+def _check_remote():
+    urls = settings.REMOTE_URL
+    if not urls:
+        return []
+    errors = []
+    if isinstance(urls, str):
+        urls = [urls]
+    if not isinstance(urls, (list, tuple)):
+        urls = [urls]
+    for url in urls:
+        if not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+            errors.append(
+                checks.Error(
+                    f"SENTRY_REMOTE_URL entry {url!r} is not an http(s) URL.",
+                    hint="Use the URL of a server's store/ endpoint, e.g. "
+                    "'https://errors.example.com/sentry/store/'.",
+                    id="sentry.E013",
+                )
+            )
+    if not settings.KEY:
+        errors.append(
+            checks.Error(
+                "SENTRY_REMOTE_URL is set but SENTRY_KEY is not: the remote "
+                "client cannot sign what it sends.",
+                hint="Set SENTRY_KEY to the secret the central server shares.",
+                id="sentry.E012",
+            )
+        )
+    return errors
+
+
+def _check_ingest():
+    errors = []
+    origins = settings.INGEST_CORS_ORIGINS
+    if isinstance(origins, str) or not all(isinstance(o, str) for o in origins):
+        errors.append(
+            checks.Error(
+                "SENTRY_INGEST_CORS_ORIGINS must be a list of origins "
+                f"(or ['*']), not {origins!r}.",
+                id="sentry.E014",
+            )
+        )
     return errors
 
 
@@ -200,6 +256,11 @@ def _check_numbers():
         "CONTEXT_LINES",
         "REMOTE_TIMEOUT",
         "MAX_EVENT_SIZE",
+        "REMOTE_MAX_AGE",
+        "REMOTE_QUEUE_SIZE",
+        "REMOTE_FLUSH_TIMEOUT",
+        "INGEST_MAX_EVENT_SIZE",
+        "INGEST_MAX_ENVELOPE_SIZE",
     ):
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

@@ -36,6 +36,21 @@ DEFAULTS = {
     # URL, or list of URLs, of central servers' ``store/`` endpoints.
     "REMOTE_URL": None,
     "REMOTE_TIMEOUT": 5,
+    # Remote protocol: how far (seconds) a request's signed timestamp may be
+    # from the server's clock (replay protection).
+    "REMOTE_MAX_AGE": 300,
+    # Remote client: events waiting to be sent at most, and how long (seconds)
+    # the interpreter's exit waits for them.
+    "REMOTE_QUEUE_SIZE": 1000,
+    "REMOTE_FLUSH_TIMEOUT": 5,
+    # Ingest endpoints: largest event (store body, envelope event item) and
+    # largest envelope, in bytes, compressed or not.
+    "INGEST_MAX_EVENT_SIZE": 1024 * 1024,
+    "INGEST_MAX_ENVELOPE_SIZE": 20 * 1024 * 1024,
+    # Ingest: the site ingested events are filed under; None: the key's label.
+    "INGEST_SITE": None,
+    # Ingest: origins browsers may send from ("*": any).
+    "INGEST_CORS_ORIGINS": ("*",),
     # Who is mailed about new and regressed errors: a list of addresses.
     "ADMINS": (),
     # Mail only about errors of this level or worse...

@@ -27,6 +27,7 @@ from .constants import (
 __all__ = (
     "ApiToken",
     "FilterValue",
+    "ProjectKey",
     "GroupedMessage",
     "Message",
     "MessageCountByMinute",
@@ -260,5 +261,7 @@ class MessageCountByMinute(models.Model):
         return f"{self.group_id} @ {self.date:%Y-%m-%d %H:%M}: {self.times_seen}"
 
 
-# Defined next to the API that uses them; importable from here like every model.
+# API tokens and ingest keys live with the code that uses them; importable
+# from here like every model, and imported last as they use SentryManager.
 from .api.tokens import ApiToken  # noqa: E402
+from .ingest.keys import ProjectKey  # noqa: E402

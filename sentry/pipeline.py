@@ -20,7 +20,8 @@ from .constants import DEFAULT_LOGGER, LEVELS_BY_NAME
 from .grouping import get_checksum
 from .limits import enforce_size
 from .scrubbing import Scrubber
-from .utils.shaping import Shaper, to_text, truncate
+from .utils.eventdata import shape_event_data
+from .utils.shaping import to_text, truncate
 
 logger = logging.getLogger("sentry.errors")
 
@@ -134,7 +135,7 @@ def prepare(event, shaped=False):
     """
     event = normalize(event)
     if not shaped:
-        event["data"] = Shaper()(event["data"])
+        event["data"] = shape_event_data(event["data"])
     if settings.SCRUB_DATA:
         scrubber = Scrubber()
         event["data"] = scrubber(event["data"])

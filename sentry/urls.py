@@ -3,6 +3,8 @@
 from django.urls import include, path
 
 from . import feeds
+from .ingest import remote as remote_ingest
+from .ingest import views as ingest
 from .views import actions, auth, groups, plugins, stream
 
 app_name = "sentry"
@@ -36,4 +38,12 @@ urlpatterns = [
     path("api/v1/", include("sentry.api.urls")),
     path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),
     path("feeds/groups/", feeds.GroupFeed(), name="feed-groups"),
+    # Ingest (sentry.ingest): with and without the trailing slash, as SDKs
+    # and hand-written senders differ.
+    path("store/", remote_ingest.store, name="remote-store"),
+    path("store", remote_ingest.store),
+    path("api/<int:project_id>/store/", ingest.store, name="api-store"),
+    path("api/<int:project_id>/store", ingest.store),
+    path("api/<int:project_id>/envelope/", ingest.envelope, name="api-envelope"),
+    path("api/<int:project_id>/envelope", ingest.envelope),
 ]

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from django.apps import apps
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 
 from sentry.client.models import client
 
@@ -116,4 +116,63 @@ def test_no_secret_from_any_in_process_path_is_stored():
         HTTP_AUTHORIZATION=f"Bearer {SECRETS['bearer']}",
     )
 
+    assert_no_secret_stored()
+
+
+def test_no_secret_sent_by_an_sdk_or_a_remote_site_is_stored(client):
+    from tests.ingest_factories import (
+        event_envelope,
+        exception_event,
+        frame,
+        make_key,
+        post_envelope,
+        post_store,
+        signed_remote_request,
+    )
+
+    key = make_key()
+    event = exception_event(
+        request={
+            "url": f"https://shop.example.com/pay?token={SECRETS['token']}",
+            "method": "POST",
+            "query_string": f"api_key={SECRETS['api_key']}&page=1",
+            "headers": {
+                "Authorization": f"Bearer {SECRETS['bearer']}",
+                "Cookie": f"sessionid={SECRETS['session']}",
+                "X-Csrftoken": SECRETS["csrf"],
+            },
+            "cookies": {"sessionid": SECRETS["session"], "theme": "dark"},
+            "data": {"password": SECRETS["password"], "card_number": CARDS[0]},
+        },
+        extra={"client_secret": SECRETS["client_secret"], "note": f"card {CARDS[1]}"},
+        breadcrumbs={
+            "values": [
+                {"message": f"charged {CARDS[2]}", "data": {"auth": SECRETS["bearer"]}},
+                {"message": f"login password={SECRETS['password']}"},
+            ]
+        },
+        contexts={"payment": {"private_key": SECRETS["private_key"]}},
+        tags={"session_id": SECRETS["session"]},
+    )
+    event["exception"]["values"][-1]["stacktrace"]["frames"].append(
+        frame("charge", 5, "    gateway.charge(card)", password=SECRETS["password"])
+    )
+    assert post_envelope(client, event_envelope(event), key).status_code == 200
+
+    # The legacy store endpoint, and the classic Django-to-Django protocol.
+    legacy = exception_event(extra={"api_key": SECRETS["api_key"]})
+    import json
+
+    assert post_store(client, json.dumps(legacy).encode(), key).status_code == 200
+    remote = {
+        "message": f"refund to {CARDS[0]} failed",
+        "level": 40,
+        "data": {"extra": {"token": SECRETS["token"]}},
+    }
+    with override_settings(SENTRY_KEY="shared-secret"):
+        assert signed_remote_request(client, remote).status_code == 200
+
+    from sentry.models import Message
+
+    assert Message.objects.count() == 3
     assert_no_secret_stored()

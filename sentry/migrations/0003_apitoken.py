@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sentry', '0001_initial'),
+        ('sentry', '0002_projectkey'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -4,12 +4,10 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-# Named 0003 as agreed (0002 is the ingest branch's). It depends on 0004 only
-# because 0004 is already on main: the migration graph must keep one leaf.
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sentry', '0004_apitoken'),
+        ('sentry', '0003_apitoken'),
     ]
 
     operations = [

@@ -1,0 +1,179 @@
+"""
+Send request bodies to the central servers, off the caller's thread.
+
+A bounded queue and one daemon thread per process: the caller only pays for
+putting the event in the queue. Whatever cannot be delivered -- queue full,
+server down, slow or refusing, interpreter exiting -- is written with the
+whole event to the ``sentry.errors`` logger, never raised.
+"""
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from .. import __version__
+from ..conf import settings
+from ..utils import wire
+
+error_logger = logging.getLogger("sentry.errors")
+
+USER_AGENT = f"django-sentry/{__version__}"
+
+
+def remote_urls():
+    """Return ``SENTRY_REMOTE_URL`` as a list."""
+    urls = settings.REMOTE_URL
+    if not urls:
+        return []
+    if isinstance(urls, str):
+        return [urls]
+    return [url for url in urls if url]
+
+
+def describe(event):
+    from .base import describe_event
+
+    return describe_event(event)
+
+
+def post(url, body, key, timeout):
+    """Send one signed body to ``url``; raise on anything but a 2xx answer."""
+    timestamp = int(time.time())
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": wire.CONTENT_TYPE,
+            "Content-Encoding": wire.CONTENT_ENCODING,
+            "User-Agent": USER_AGENT,
+            wire.TIMESTAMP_HEADER: str(timestamp),
+            wire.SIGNATURE_HEADER: wire.sign(key, timestamp, body),
+        },
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        response.read(65536)
+
+
+class Transport:
+    """A queue of bodies and the thread that sends them."""
+
+    def __init__(self, maxsize=None):
+        self.maxsize = maxsize if maxsize is not None else settings.REMOTE_QUEUE_SIZE
+        self.queue = queue.Queue(maxsize=max(int(self.maxsize), 1))
+        self.pid = os.getpid()
+        self.lock = threading.Lock()
+        self.thread = None
+        self.closed = False
+
+    def enqueue(self, body, event):
+        """Queue ``body`` for sending; return whether it was accepted."""
+        self._ensure_thread()
+        try:
+            self.queue.put_nowait((body, event))
+        except queue.Full:
+            self.fail(event, "the send queue is full (SENTRY_REMOTE_QUEUE_SIZE)")
+            return False
+        return True
+
+    def _ensure_thread(self):
+        if self.thread is not None and self.thread.is_alive():
+            return
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="sentry-remote", daemon=True
+                )
+                self.thread.start()
+
+    def _run(self):
+        while True:
+            body, event = self.queue.get()
+            try:
+                if body is None:
+                    return
+                self.send(body, event)
+            except Exception:
+                pass
+            finally:
+                self.queue.task_done()
+
+    def send(self, body, event):
+        """Deliver one body to every remote URL, reporting each failure."""
+        key = settings.KEY
+        urls = remote_urls()
+        if not urls or not key:
+            self.fail(event, "SENTRY_REMOTE_URL or SENTRY_KEY is not set")
+            return
+        for url in urls:
+            try:
+                post(url, body, key, settings.REMOTE_TIMEOUT)
+            except urllib.error.HTTPError as exc:
+                detail = exc.headers.get("X-Sentry-Error") or exc.reason
+                self.fail(event, f"{url} answered {exc.code}: {detail}")
+            except Exception as exc:
+                self.fail(event, f"{url} could not be reached: {exc!r}")
+
+    def fail(self, event, reason):
+        """Write an undelivered event, in full, to ``sentry.errors``."""
+        try:
+            error_logger.error(
+                "Unable to send an error to the Sentry server (%s): %s",
+                reason,
+                describe(event),
+                extra={"event": event},
+            )
+        except Exception:
+            pass
+
+    def flush(self, timeout=None):
+        """Wait until the queue is empty, at most ``timeout`` seconds."""
+        if timeout is None:
+            timeout = settings.REMOTE_FLUSH_TIMEOUT
+        deadline = time.monotonic() + float(timeout)
+        if self.thread is None or not self.thread.is_alive():
+            return self.queue.unfinished_tasks == 0
+        while self.queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.queue.unfinished_tasks == 0
+
+    def close(self, timeout=None):
+        """Flush, then report what is still waiting as lost (interpreter exit)."""
+        if self.closed or self.pid != os.getpid():
+            # A forked child inherits this exit hook, not the parent's queue.
+            return
+        self.closed = True
+        try:
+            self.flush(timeout)
+        except Exception:
+            pass
+        while True:
+            try:
+                body, event = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if body is not None:
+                self.fail(event, "the process exited before it could be sent")
+            self.queue.task_done()
+
+
+_transport = None
+_transport_lock = threading.Lock()
+
+
+def get_transport():
+    """Return this process's transport (a new one after a fork)."""
+    global _transport
+    transport = _transport
+    if transport is not None and transport.pid == os.getpid():
+        return transport
+    with _transport_lock:
+        if _transport is None or _transport.pid != os.getpid():
+            _transport = Transport()
+            atexit.register(_transport.close)
+        return _transport

@@ -1,0 +1,745 @@
+"""
+Map a Sentry event (protocol JSON from any SDK) onto the pipeline's event.
+
+The classic columns are derived here -- title, type, traceback text, culprit,
+logger, level, server, site, URL, time, id -- and everything else is kept in
+``data`` in Sentry's layout. Input is untrusted JSON: every field is checked
+for its type and coerced or dropped, never trusted to have the right one.
+Bounding and scrubbing happen afterwards, in :func:`sentry.pipeline.prepare`.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+
+from ..conf import settings
+from ..pipeline import new_message_id, normalize_message_id
+from ..utils.shaping import to_text, truncate
+
+#: Names of the old "interfaces" (raven and other legacy clients).
+LEGACY_ALIASES = {
+    "sentry.interfaces.Message": "logentry",
+    "sentry.interfaces.Exception": "exception",
+    "sentry.interfaces.Stacktrace": "stacktrace",
+    "sentry.interfaces.Http": "request",
+    "sentry.interfaces.User": "user",
+    "sentry.interfaces.Breadcrumbs": "breadcrumbs",
+    "sentry.interfaces.Contexts": "contexts",
+    "sentry.interfaces.Template": "template",
+    "sentry.interfaces.Query": "query",
+}
+#: Top-level fields that become columns (or are rebuilt) rather than kept as is.
+CONSUMED = frozenset(
+    {
+        "event_id",
+        "timestamp",
+        "level",
+        "logger",
+        "server_name",
+        "culprit",
+        "exception",
+        "logentry",
+        "message",
+        "stacktrace",
+        "fingerprint",
+        "checksum",
+    }
+)
+#: Top-level fields not worth storing for error tracking (large, or SDK noise).
+DROPPED = frozenset(
+    {
+        "modules",
+        "debug_meta",
+        "_meta",
+        "spans",
+        "measurements",
+        "breakdowns",
+        "project",
+        "time_spent",
+        "repos",
+        "received",
+    }
+)
+FRAME_TEXT_FIELDS = (
+    "filename",
+    "abs_path",
+    "module",
+    "function",
+    "raw_function",
+    "context_line",
+    "package",
+    "platform",
+    "instruction_addr",
+    "symbol_addr",
+    "image_addr",
+    "addr_mode",
+    "symbol",
+    "source_link",
+)
+USER_FIELDS = ("id", "email", "username", "ip_address", "name", "segment")
+#: Longest tag name and value (Sentry's servers allow 200 characters).
+MAX_TAG_LENGTH = 200
+#: Events stamped further in the future or past get the time they arrived.
+MAX_FUTURE = dt.timedelta(seconds=60)
+MAX_PAST = dt.timedelta(days=30)
+#: Clock drift (sent_at against arrival) worth correcting.
+MIN_DRIFT = dt.timedelta(seconds=60)
+DEFAULT_TITLE = "<unlabeled event>"
+#: ``server_name`` of events that name none (browser SDKs, for one).
+UNKNOWN_SERVER = "unknown"
+
+DIRECT_CAUSE = "The above exception was the direct cause of the following exception:"
+CONTEXT = "During handling of the above exception, another exception occurred:"
+
+# printf-style placeholders, as Python's logging (and most SDKs) use them.
+_PLACEHOLDER_RE = re.compile(
+    r"%(?:\(([^)]{0,100})\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlL]?"
+    r"([diouxXeEfFgGcrsa%])"
+)
+
+
+def text(value, limit=None):
+    """Return a scalar as text (``None`` for null, containers and empties)."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif isinstance(value, float) and not math.isfinite(value):
+        value = repr(value)
+    value = to_text(value)
+    if not value:
+        return None
+    return truncate(value, limit) if limit else value
+
+
+def integer(value):
+    """Return a whole number from an int, float or numeric string, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def parse_timestamp(value):
+    """Return an aware UTC datetime for an RFC 3339 string or Unix seconds."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        candidate = value.strip()
+        try:
+            value = float(candidate)
+        except ValueError:
+            try:
+                parsed = dt.datetime.fromisoformat(candidate)
+            except ValueError:
+                return None
+            if parsed.tzinfo is None:
+                return parsed.replace(tzinfo=dt.UTC)
+            return parsed.astimezone(dt.UTC)
+    if isinstance(value, (int, float)):
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    return None
+
+
+def event_time(payload, received, sent_at=None):
+    """Return when the event happened, corrected and kept plausible."""
+    when = parse_timestamp(payload.get("timestamp"))
+    if when is None:
+        return received
+    sent = parse_timestamp(sent_at)
+    if sent is not None and abs(received - sent) > MIN_DRIFT:
+        # The sender's clock is off: shift by how far off it is.
+        try:
+            when += received - sent
+        except OverflowError:
+            return received
+    if when > received + MAX_FUTURE or when < received - MAX_PAST:
+        return received
+    return when
+
+
+def dealias(payload):
+    """Return the payload with the legacy interface names turned modern."""
+    result = dict(payload)
+    for legacy, modern in LEGACY_ALIASES.items():
+        if legacy in result:
+            value = result.pop(legacy)
+            result.setdefault(modern, value)
+    return result
+
+
+# --- exceptions and frames ---------------------------------------------------
+
+
+def normalize_frame(value):
+    if not isinstance(value, dict):
+        return None
+    frame = {}
+    for name in FRAME_TEXT_FIELDS:
+        item = text(value.get(name))
+        if item is not None:
+            frame[name] = item
+    for name in ("lineno", "colno"):
+        number = integer(value.get(name))
+        if number is not None:
+            frame[name] = number
+    for name in ("pre_context", "post_context"):
+        lines = value.get(name)
+        if isinstance(lines, list):
+            frame[name] = [text(line) or "" for line in lines]
+    if isinstance(value.get("in_app"), bool):
+        frame["in_app"] = value["in_app"]
+    if isinstance(value.get("vars"), dict):
+        frame["vars"] = value["vars"]
+    return frame or None
+
+
+def normalize_stacktrace(value):
+    if not isinstance(value, dict):
+        return None
+    frames = value.get("frames")
+    if not isinstance(frames, list):
+        return None
+    frames = [frame for frame in map(normalize_frame, frames) if frame]
+    result = {"frames": frames}
+    omitted = integer(value.get("frames_omitted"))
+    if omitted and omitted > 0:
+        result["frames_omitted"] = omitted
+    return result
+
+
+def _listed(value):
+    """Return the entries of a ``{"values": [...]}``, a list or one object."""
+    if isinstance(value, dict):
+        value = value.get("values", [value])
+    return value if isinstance(value, list) else []
+
+
+def normalize_exceptions(value, stacktrace=None):
+    """Return the exception entries, oldest first, each with a known layout."""
+    result = []
+    for item in _listed(value):
+        if not isinstance(item, dict):
+            continue
+        entry = {"type": text(item.get("type")), "value": text(item.get("value"))}
+        if entry["type"] is None and entry["value"] is None:
+            continue
+        module = text(item.get("module"))
+        entry["module"] = module
+        stack = normalize_stacktrace(item.get("stacktrace"))
+        if stack is None:
+            stack = normalize_stacktrace(item.get("raw_stacktrace"))
+        if stack is not None:
+            entry["stacktrace"] = stack
+        if isinstance(item.get("mechanism"), dict):
+            entry["mechanism"] = item["mechanism"]
+        thread_id = item.get("thread_id")
+        if isinstance(thread_id, (int, str)) and not isinstance(thread_id, bool):
+            entry["thread_id"] = thread_id
+        result.append(entry)
+    if result and stacktrace is not None and "stacktrace" not in result[-1]:
+        # A legacy top-level stack belongs to the exception reported.
+        result[-1]["stacktrace"] = stacktrace
+    return result
+
+
+def exception_title(entry):
+    kind, value = entry.get("type"), entry.get("value")
+    if kind and value:
+        return f"{kind}: {value}"
+    return kind or value or DEFAULT_TITLE
+
+
+def frame_label(frame):
+    """Return ``module.function`` for a frame (or what of it is known)."""
+    where = frame.get("module") or frame.get("filename") or frame.get("abs_path")
+    function = frame.get("function")
+    if where and function:
+        return f"{where}.{function}"
+    return where or function or ""
+
+
+def culprit(payload, exceptions):
+    """Return the code to blame: ``culprit``, ``transaction`` or a frame."""
+    for name in ("culprit", "transaction"):
+        value = text(payload.get(name))
+        if value:
+            return value
+    frames = [
+        frame
+        for entry in reversed(exceptions)
+        for frame in reversed((entry.get("stacktrace") or {}).get("frames") or [])
+    ]
+    for frame in frames:
+        if frame.get("in_app") and frame_label(frame):
+            return frame_label(frame)
+    for frame in frames:
+        if frame.get("in_app") is not False and frame_label(frame):
+            return frame_label(frame)
+    return ""
+
+
+def traceback_text(exceptions):
+    """Return a Python-style traceback of the exception chain, oldest first."""
+    blocks = []
+    for index, entry in enumerate(exceptions):
+        lines = []
+        stack = entry.get("stacktrace") or {}
+        frames = stack.get("frames") or []
+        if frames:
+            lines.append("Traceback (most recent call last):")
+            for frame in frames:
+                path = (
+                    frame.get("abs_path")
+                    or frame.get("filename")
+                    or frame.get("module")
+                    or "?"
+                )
+                lineno = frame.get("lineno")
+                where = f", line {lineno}" if lineno is not None else ""
+                lines.append(
+                    f'  File "{path}"{where}, in {frame.get("function") or "?"}'
+                )
+                context_line = frame.get("context_line")
+                if context_line and context_line.strip():
+                    lines.append(f"    {context_line.strip()}")
+            if stack.get("frames_omitted"):
+                lines.append(f"  ({stack['frames_omitted']} frames omitted)")
+        kind = entry.get("type") or "Error"
+        module = entry.get("module")
+        if module and module not in ("builtins", "exceptions"):
+            kind = f"{module}.{kind}"
+        value = entry.get("value")
+        lines.append(f"{kind}: {value}" if value else kind)
+        if index < len(exceptions) - 1:
+            source = (entry.get("mechanism") or {}).get("source")
+            # Without a source, the wording that is true of both kinds.
+            lines += ["", DIRECT_CAUSE if source == "__cause__" else CONTEXT, ""]
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+# --- messages ----------------------------------------------------------------
+
+
+def interpolate(template, params, limit):
+    """Fill printf-style placeholders; return None when the params do not fit."""
+    if isinstance(params, list) and len(params) == 1 and isinstance(params[0], dict):
+        named = params[0]
+    else:
+        named = params if isinstance(params, dict) else None
+    positional = iter(params if isinstance(params, list) else [])
+    size = 0
+
+    def replace(match):
+        nonlocal size
+        if match.group(2) == "%":
+            return "%"
+        name = match.group(1)
+        if name is not None:
+            if named is None:
+                raise KeyError(name)
+            value = named[name]
+        else:
+            value = next(positional)
+        rendered = value if isinstance(value, str) else json.dumps(value)
+        # Bounded however often a long value is referred to.
+        rendered = rendered[: max(limit - size, 0)]
+        size += len(rendered)
+        return rendered
+
+    try:
+        return _PLACEHOLDER_RE.sub(replace, template)
+    except (KeyError, StopIteration, TypeError, ValueError):
+        return None
+
+
+def normalize_logentry(value):
+    """Return ``{message, params, formatted}`` from a logentry-like value."""
+    if isinstance(value, str):
+        return {"formatted": value} if value else None
+    if not isinstance(value, dict):
+        return None
+    entry = {}
+    template = text(value.get("message"))
+    params = value.get("params")
+    formatted = text(value.get("formatted"))
+    if template is not None:
+        entry["message"] = template
+    if isinstance(params, (list, dict)) and params:
+        entry["params"] = params
+        if formatted is None and template is not None:
+            formatted = interpolate(template, params, settings.MAX_LENGTH_MESSAGE)
+    if formatted is None:
+        formatted = template
+    if formatted is None:
+        return None
+    entry["formatted"] = formatted
+    return entry
+
+
+# --- context interfaces ------------------------------------------------------
+
+
+def _pairs_to_dict(value):
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        result = {}
+        for pair in value:
+            if isinstance(pair, list) and len(pair) == 2 and text(pair[0]):
+                result[text(pair[0])] = pair[1]
+        return result
+    return None
+
+
+def normalize_request(value):
+    if not isinstance(value, dict) or not value:
+        return None
+    result = {}
+    for name in ("url", "method", "fragment", "api_target"):
+        item = text(value.get(name))
+        if item is not None:
+            result[name] = item
+    for name in ("query_string", "cookies"):
+        item = value.get(name)
+        if isinstance(item, str):
+            result[name] = item
+        elif isinstance(item, (dict, list)):
+            result[name] = _pairs_to_dict(item) or {}
+    headers = _pairs_to_dict(value.get("headers"))
+    if headers:
+        result["headers"] = {
+            text(name) or "": text(item) or "" for name, item in headers.items()
+        }
+    for name in ("data", "env", "body_size", "inferred_content_type"):
+        if value.get(name) is not None:
+            result[name] = value[name]
+    return result
+
+
+def normalize_user(value, client_ip=None):
+    if not isinstance(value, dict):
+        return None
+    result = {}
+    for name in USER_FIELDS:
+        item = text(value.get(name))
+        if item is not None:
+            result[name] = item
+    if result.get("ip_address") == "{{auto}}":
+        if client_ip:
+            result["ip_address"] = client_ip
+        else:
+            del result["ip_address"]
+    extra = {
+        key: item
+        for key, item in value.items()
+        if key not in USER_FIELDS and key not in ("data", "geo")
+    }
+    if isinstance(value.get("data"), dict):
+        extra.update(value["data"])
+    if extra:
+        result["data"] = extra
+    if isinstance(value.get("geo"), dict):
+        result["geo"] = value["geo"]
+    return result or None
+
+
+def tag_text(value):
+    if isinstance(value, (dict, list)):
+        return truncate(json.dumps(value, default=str), MAX_TAG_LENGTH)
+    return text(value, MAX_TAG_LENGTH)
+
+
+def normalize_tags(value):
+    tags = {}
+    pairs = _pairs_to_dict(value) or {}
+    for name, item in pairs.items():
+        name = text(name, MAX_TAG_LENGTH)
+        item = tag_text(item)
+        if name and item is not None:
+            tags[name] = item
+    return tags
+
+
+def normalize_breadcrumbs(value):
+    crumbs = [crumb for crumb in _listed(value) if isinstance(crumb, dict)]
+    for crumb in crumbs:
+        crumb.setdefault("type", "default")
+    return {"values": crumbs} if crumbs else None
+
+
+def normalize_fingerprint(value):
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return None
+    parts = [tag_text(part) for part in value[:32]]
+    parts = [part for part in parts if part]
+    return parts or None
+
+
+# --- the event ---------------------------------------------------------------
+
+
+def map_event(
+    payload,
+    key=None,
+    event_id=None,
+    received=None,
+    sent_at=None,
+    client_ip=None,
+):
+    """
+    Return the pipeline event for a Sentry event payload (a dict).
+
+    ``event_id`` (the envelope header's) wins over the payload's; ``key`` is
+    the :class:`~sentry.models.ProjectKey` it came with, whose label is the
+    site unless ``SENTRY_INGEST_SITE`` says otherwise.
+    """
+    payload = dealias(payload)
+    received = received or dt.datetime.now(dt.UTC)
+    exceptions = normalize_exceptions(
+        payload.get("exception"), normalize_stacktrace(payload.get("stacktrace"))
+    )
+    message = payload.get("message")
+    logentry = normalize_logentry(payload.get("logentry"))
+    if logentry is None and isinstance(message, dict):
+        logentry = normalize_logentry(message)
+    message_text = text(message) if isinstance(message, (str, int, float)) else None
+
+    if exceptions:
+        title = exception_title(exceptions[-1])
+    elif logentry is not None:
+        title = logentry["formatted"]
+    else:
+        title = message_text or DEFAULT_TITLE
+
+    data = {}
+    for name, value in payload.items():
+        if name in CONSUMED or name in DROPPED or value is None:
+            continue
+        data[name] = value
+    if exceptions:
+        data["exception"] = {"values": exceptions}
+    elif payload.get("stacktrace") is not None:
+        stack = normalize_stacktrace(payload.get("stacktrace"))
+        if stack:
+            data["stacktrace"] = stack
+    if logentry is not None:
+        data["logentry"] = logentry
+    _normalize_interfaces(data, client_ip)
+
+    request = data.get("request") or {}
+    site = settings.INGEST_SITE or (key.label if key is not None else None)
+    return {
+        "message_id": normalize_message_id(
+            event_id if event_id is not None else payload.get("event_id")
+        ),
+        "datetime": event_time(payload, received, sent_at),
+        "logger": text(payload.get("logger")),
+        "level": _level(payload.get("level")),
+        "class_name": exceptions[-1].get("type") if exceptions else None,
+        "message": title,
+        "traceback": traceback_text(exceptions) if exceptions else None,
+        "view": culprit(payload, exceptions),
+        "url": request.get("url"),
+        "server_name": text(payload.get("server_name")) or UNKNOWN_SERVER,
+        "site": site,
+        "data": data,
+        "fingerprint": normalize_fingerprint(payload.get("fingerprint")),
+    }
+
+
+def _level(value):
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _normalize_interfaces(data, client_ip):
+    """Give the known interfaces of ``data`` their layout; drop broken ones."""
+    normalizers = {
+        "request": normalize_request,
+        "user": lambda value: normalize_user(value, client_ip),
+        "breadcrumbs": normalize_breadcrumbs,
+        "threads": lambda value: _threads(value),
+    }
+    for name, normalize in normalizers.items():
+        if name in data:
+            value = normalize(data[name])
+            if value is None:
+                del data[name]
+            else:
+                data[name] = value
+    tags = normalize_tags(data.get("tags"))
+    for name in ("environment", "release"):
+        value = text(data.get(name), MAX_TAG_LENGTH)
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+            # Filterable like any tag, as in Sentry.
+            tags.setdefault(name, value)
+    if tags:
+        data["tags"] = tags
+    else:
+        data.pop("tags", None)
+    for name in ("contexts", "sdk"):
+        if name in data and not isinstance(data[name], dict):
+            del data[name]
+    if isinstance(data.get("contexts"), dict):
+        data["contexts"] = {
+            name: value
+            for name, value in data["contexts"].items()
+            if isinstance(value, dict)
+        }
+    if "extra" in data and not isinstance(data["extra"], dict):
+        data["extra"] = {"extra": data["extra"]}
+    for name in ("platform", "transaction", "dist", "type"):
+        if name in data:
+            value = text(data[name], 200)
+            if value is None:
+                del data[name]
+            else:
+                data[name] = value
+
+
+def _threads(value):
+    threads = []
+    for item in _listed(value):
+        if not isinstance(item, dict):
+            continue
+        thread = {
+            name: item[name]
+            for name in ("id", "name", "crashed", "current", "main")
+            if isinstance(item.get(name), (str, int, bool))
+        }
+        stack = normalize_stacktrace(item.get("stacktrace"))
+        if stack is not None:
+            thread["stacktrace"] = stack
+        threads.append(thread)
+    return {"values": threads} if threads else None
+
+
+# --- user feedback -----------------------------------------------------------
+
+FEEDBACK_LOGGER = "feedback"
+FEEDBACK_FINGERPRINT = ["user-feedback"]
+
+
+def map_feedback(payload, key=None, event_id=None, received=None, client_ip=None):
+    """Return the pipeline event for a ``feedback`` item (an event payload)."""
+    event = map_event(
+        payload, key=key, event_id=event_id, received=received, client_ip=client_ip
+    )
+    contexts = payload.get("contexts")
+    feedback = contexts.get("feedback") if isinstance(contexts, dict) else None
+    feedback = feedback if isinstance(feedback, dict) else {}
+    return _as_feedback(
+        event,
+        comments=text(feedback.get("message")),
+        name=text(feedback.get("name")),
+        email=text(feedback.get("contact_email")),
+        url=text(feedback.get("url")),
+        associated=text(feedback.get("associated_event_id")),
+    )
+
+
+def map_user_report(payload, key=None, received=None):
+    """Return the pipeline event for a legacy ``user_report`` item."""
+    associated = text(payload.get("event_id"))
+    comments = text(payload.get("comments"))
+    name, email = text(payload.get("name")), text(payload.get("email"))
+    # The report names the event it is about; its own id is derived from it,
+    # so that the same report sent twice is stored once.
+    digest = hashlib.md5(usedforsecurity=False)
+    for part in ("user_report", associated, name, email, comments):
+        digest.update((part or "").encode("utf-8", "replace") + b"\0")
+    event = map_event({}, key=key, event_id=digest.hexdigest(), received=received)
+    return _as_feedback(event, comments, name, email, None, associated)
+
+
+def _as_feedback(event, comments, name, email, url, associated):
+    feedback = {
+        "message": comments or "",
+        "name": name,
+        "contact_email": email,
+        "url": url,
+        "associated_event_id": associated,
+    }
+    feedback = {k: v for k, v in feedback.items() if v is not None}
+    event["data"]["feedback"] = feedback
+    user = event["data"].get("user") or {}
+    if email:
+        user.setdefault("email", email)
+    if name:
+        user.setdefault("name", name)
+    if user:
+        event["data"]["user"] = user
+    event.update(
+        logger=FEEDBACK_LOGGER,
+        level="info",
+        class_name=None,
+        traceback=None,
+        message=comments or "(empty feedback)",
+        view=event["view"] or "",
+        fingerprint=list(FEEDBACK_FINGERPRINT),
+    )
+    if url:
+        event["url"] = url
+    if not event["message_id"]:
+        event["message_id"] = new_message_id()
+    return event
+
+
+# --- the classic remote protocol ---------------------------------------------
+
+REMOTE_TEXT_FIELDS = (
+    "logger",
+    "class_name",
+    "message",
+    "traceback",
+    "view",
+    "url",
+    "server_name",
+    "site",
+    "checksum",
+)
+
+
+def map_remote_event(payload, received=None):
+    """
+    Return the pipeline event for an event sent by a remote django-sentry client.
+
+    The sender prepared it already (same fields as the pipeline's events);
+    it is still checked field by field, as anything from the network is.
+    """
+    received = received or dt.datetime.now(dt.UTC)
+    event = {name: text(payload.get(name)) for name in REMOTE_TEXT_FIELDS}
+    when = parse_timestamp(payload.get("datetime"))
+    if when is None or not received - MAX_PAST <= when <= received + MAX_FUTURE:
+        when = received
+    data = payload.get("data")
+    event.update(
+        message_id=normalize_message_id(payload.get("message_id")),
+        datetime=when,
+        level=_level(payload.get("level")),
+        data=data if isinstance(data, dict) else {},
+        fingerprint=normalize_fingerprint(payload.get("fingerprint")),
+    )
+    event["view"] = event["view"] or ""
+    return event

@@ -1,0 +1,97 @@
+"""
+The Sentry SDK endpoints: ``api/<project_id>/envelope/`` and ``.../store/``.
+
+Each view reads top to bottom: who is sending, the body (capped, decoded),
+its events (mapped, prepared, recorded), the answer. Refusals are raised as
+:class:`~sentry.ingest.responses.IngestError` and answered as JSON by
+:func:`ingest_endpoint`.
+"""
+
+import functools
+
+from django.views.decorators.csrf import csrf_exempt
+
+from ..conf import settings
+from .auth import envelope_credentials, get_key, request_credentials
+from .decoding import decode_content, decode_store_body, parse_json_object, read_body
+from .envelope import parse_envelope
+from .events import accept_envelope, accept_event
+from .responses import (
+    Forbidden,
+    IngestError,
+    MethodNotAllowed,
+    Unauthorized,
+    add_cors_headers,
+    error_response,
+    json_response,
+    origin_allowed,
+    preflight_response,
+)
+
+ENVELOPE_CONTENT_TYPE = "application/x-sentry-envelope"
+
+
+def ingest_endpoint(view):
+    """Make ``view`` an ingest endpoint: CSRF-exempt, POST, CORS, JSON errors."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            return preflight_response(request)
+        try:
+            origin = request.headers.get("Origin")
+            if origin and not origin_allowed(origin):
+                raise Forbidden("origin not allowed")
+            if request.method != "POST":
+                raise MethodNotAllowed(
+                    f"method {request.method} not allowed", headers={"Allow": "POST"}
+                )
+            response = view(request, *args, **kwargs)
+        except IngestError as error:
+            response = error_response(error)
+        return add_cors_headers(request, response)
+
+    return wrapper
+
+
+def client_ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+def read_decoded(request, limit):
+    """Return the request body, ``Content-Encoding`` undone, within ``limit``."""
+    body = read_body(request, limit)
+    return decode_content(body, request.headers.get("Content-Encoding"), limit)
+
+
+@ingest_endpoint
+def envelope(request, project_id):
+    """Accept an envelope (every modern SDK sends here)."""
+    return _envelope(request, project_id, request_credentials(request))
+
+
+def _envelope(request, project_id, credentials):
+    # Refuse a bad key before reading the body, when the request names one.
+    key = get_key(credentials, project_id) if credentials is not None else None
+    limit = settings.INGEST_MAX_ENVELOPE_SIZE
+    parsed = parse_envelope(read_decoded(request, limit))
+    from_dsn = envelope_credentials(parsed.headers)
+    if key is None:
+        key = get_key(from_dsn, project_id)
+    elif from_dsn is not None and from_dsn.public_key != credentials.public_key:
+        raise Unauthorized("multiple authorization payloads detected")
+    return json_response(accept_envelope(parsed, key, client_ip(request)))
+
+
+@ingest_endpoint
+def store(request, project_id):
+    """Accept one event as a JSON object (raven and other legacy clients)."""
+    credentials = request_credentials(request)
+    if request.content_type == ENVELOPE_CONTENT_TYPE:
+        # As Sentry's servers do: an envelope posted here is an envelope.
+        return _envelope(request, project_id, credentials)
+    key = get_key(credentials, project_id)
+    limit = settings.INGEST_MAX_EVENT_SIZE
+    payload = parse_json_object(decode_store_body(read_decoded(request, limit), limit))
+    return json_response({"id": accept_event(payload, key, client_ip(request))})

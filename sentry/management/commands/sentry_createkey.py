@@ -1,0 +1,63 @@
+"""``manage.py sentry_createkey --label LABEL``: a new client key and its DSN."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ...ingest.keys import ProjectKey, build_dsn, default_base_url, new_key
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a client key for the Sentry SDK endpoints and print its DSN. "
+        "The DSN's address is --url, else SENTRY_URL_PREFIX."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--label",
+            required=True,
+            help="Name of the sending application; ingested events are filed "
+            "under it as their site.",
+        )
+        parser.add_argument(
+            "--project", type=int, default=1, help="Project id (default: 1)."
+        )
+        parser.add_argument(
+            "--url",
+            help="Where sentry.urls is mounted, as clients reach it, e.g. "
+            "https://errors.example.com/sentry/ (default: SENTRY_URL_PREFIX).",
+        )
+        parser.add_argument(
+            "--rate-limit",
+            type=int,
+            default=None,
+            help="Events accepted per minute (default: no limit).",
+        )
+        parser.add_argument(
+            "--secret",
+            action="store_true",
+            help="Also give the key a (deprecated) secret, put in the DSN.",
+        )
+
+    def handle(self, *args, label, project, url, rate_limit, secret, **options):
+        base_url = url or default_base_url()
+        if not base_url:
+            raise CommandError(
+                "Pass --url (where sentry.urls is mounted, as clients reach it) "
+                "or set SENTRY_URL_PREFIX."
+            )
+        if project < 0:
+            raise CommandError("--project must be a whole number >= 0.")
+        if rate_limit is not None and rate_limit < 1:
+            raise CommandError("--rate-limit must be at least 1.")
+        try:
+            # Checked before anything is created.
+            build_dsn(base_url, "key", project)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        key = ProjectKey.objects.create(
+            label=label,
+            project_id=project,
+            rate_limit=rate_limit,
+            secret_key=new_key() if secret else "",
+        )
+        self.stdout.write(key.get_dsn(base_url, include_secret=secret))

@@ -1,0 +1,206 @@
+"""
+Real clients against a live server: sentry-sdk, raven and the remote client.
+
+The clients run in subprocesses (:mod:`tests.ingest_clients`) and send to
+pytest-django's live server; the tests then read what was stored.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from sentry.models import GroupedMessage, Message
+from tests.ingest_factories import make_key
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parent.parent
+REMOTE_KEY = "a-long-shared-secret-for-the-tests"
+
+
+def run_client(*args, env=None, expect_ok=True):
+    """Run ``python -m tests.ingest_clients *args``; return (output, stderr)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.ingest_clients", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if expect_ok:
+        assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    return (json.loads(lines[-1]) if lines else None), result.stderr
+
+
+def dsn_for(live_server, key):
+    host = live_server.url.split("://", 1)[1]
+    return f"http://{key.public_key}@{host}/sentry/{key.project_id}"
+
+
+@pytest.fixture
+def key():
+    return make_key(label="myapp")
+
+
+# --- sentry-sdk ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compression", ["gzip", "br", "none"])
+def test_sentry_sdk_events_are_stored_and_grouped(live_server, key, compression):
+    ids, _ = run_client("sdk", dsn_for(live_server, key), compression)
+
+    stored = {m.message_id: m for m in Message.objects.all()}
+    assert set(ids.values()) <= set(stored)
+
+    exception = stored[ids["exception0"]]
+    assert exception.class_name == "ValueError"
+    assert exception.message == "ValueError: could not compute ratio"
+    assert exception.site == "myapp"
+    assert exception.server_name == "web-01"
+    assert exception.view == "__main__.handler"
+    assert "ZeroDivisionError: division by zero" in exception.traceback
+    assert "ratio = a / b" in exception.traceback
+    values = exception.data["exception"]["values"]
+    assert [v["type"] for v in values] == ["ZeroDivisionError", "ValueError"]
+    divide_frame = values[0]["stacktrace"]["frames"][-1]
+    assert divide_frame["function"] == "divide"
+    assert divide_frame["vars"]["b"] == "0"
+    data = exception.data
+    assert data["tags"] == {
+        "tenant": "acme",
+        "environment": "staging",
+        "release": "myapp@1.2.3",
+    }
+    assert data["user"]["username"] == "jane"
+    assert data["contexts"]["order"] == {"id": 991, "total": 12.5}
+    assert data["breadcrumbs"]["values"][0]["message"] == "user logged in"
+    assert data["sdk"]["name"] == "sentry.python"
+
+    # The same exception twice is one group seen twice.
+    assert exception.group_id == stored[ids["exception1"]].group_id
+    assert exception.group.times_seen == 2
+
+    message = stored[ids["message"]]
+    assert (message.message, message.level, message.class_name) == (
+        "Payment gateway timed out",
+        30,
+        None,
+    )
+
+    first, second = stored[ids["log1234"]], stored[ids["log5678"]]
+    assert first.message == "order 1234 failed"
+    assert second.message == "order 5678 failed"
+    assert first.logger == "myapp.orders"
+    assert first.group_id == second.group_id
+
+    fingerprinted = stored[ids["fingerprinted"]]
+    assert fingerprinted.group_id not in {
+        exception.group_id,
+        message.group_id,
+        first.group_id,
+    }
+    assert GroupedMessage.objects.count() == 4
+
+
+def test_sentry_sdks_django_integration_is_stored_with_its_request(live_server, key):
+    output, _ = run_client("sdk-django", dsn_for(live_server, key))
+
+    assert output["status"] == 500
+    message = Message.objects.get(message_id=output["event"])
+    assert message.class_name == "KeyError"
+    assert message.view == "/orders/{order_id}/checkout/"
+    assert message.server_name == "web-02"
+    # Under Django's test client the SDK sends the body, not the URL (which
+    # its WSGI middleware would add).
+    request = message.data["request"]
+    assert request["data"] == {"password": "********", "qty": "1"}
+    last = message.data["exception"]["values"][-1]
+    assert last["mechanism"]["type"] == "django"
+    assert last["mechanism"]["handled"] is False
+    assert message.data["sdk"]["name"] == "sentry.python.django"
+
+
+# --- raven --------------------------------------------------------------------
+
+
+def test_the_legacy_raven_client_reports_to_the_store_endpoint(live_server, key):
+    ids, _ = run_client("raven", dsn_for(live_server, key))
+
+    exception = Message.objects.get(message_id=ids["exception"])
+    assert exception.class_name == "ValueError"
+    assert exception.message == "ValueError: could not compute ratio"
+    assert exception.data["tags"]["tenant"] == "acme"
+    assert exception.data["tags"]["release"] == "2.0"
+    assert exception.server_name == "raven-host"
+    assert "divide" in exception.traceback
+    message = Message.objects.get(message_id=ids["message"])
+    assert (message.message, message.level) == ("Disk almost full", 30)
+
+
+# --- the classic remote client ------------------------------------------------
+
+
+def remote_env(url, **extra):
+    return {"TEST_REMOTE_URL": url, "TEST_REMOTE_KEY": REMOTE_KEY, **extra}
+
+
+@override_settings(SENTRY_KEY=REMOTE_KEY)
+def test_a_client_only_site_reports_to_the_central_server(live_server):
+    output, stderr = run_client(
+        "remote", env=remote_env(f"{live_server.url}/sentry/store/")
+    )
+
+    assert output["client"] == "RemoteSentryClient"
+    assert "SENTRY-ERROR" not in stderr
+    ids = output["ids"]
+    exception = Message.objects.get(message_id=ids["exception"])
+    assert exception.class_name == "ValueError"
+    assert exception.server_name == "remote-client"
+    assert exception.site == "reporting-site"
+    frames = exception.data["exception"]["values"][-1]["stacktrace"]["frames"]
+    assert frames[-1]["function"] == "handler"
+    assert Message.objects.get(message_id=ids["text"]).level == 30
+    logged = Message.objects.get(logger="shop.payments")
+    assert logged.message == "payment 77 refused"
+    assert logged.data["extra"]["card"] == "********"
+
+
+def test_with_the_server_down_the_caller_is_unharmed_and_events_are_logged():
+    # Nothing listens on port 9 of the loopback (discard): connections fail.
+    output, stderr = run_client(
+        "remote",
+        env=remote_env("http://127.0.0.1:9/sentry/store/", TEST_REMOTE_TIMEOUT="1"),
+    )
+
+    assert len(output["ids"]) == 2
+    assert all(len(i) == 32 for i in output["ids"].values())
+    assert output["elapsed"] < 2
+    lost = [line for line in stderr.splitlines() if line.startswith("SENTRY-ERROR")]
+    assert len(lost) == 3
+    assert all("could not be reached" in line for line in lost)
+    assert output["ids"]["exception"] in stderr
+    assert "Nightly export skipped" in stderr
+
+
+def test_a_wrong_key_is_refused_and_logged_by_the_client(live_server):
+    with override_settings(SENTRY_KEY="another-key"):
+        output, stderr = run_client(
+            "remote", env=remote_env(f"{live_server.url}/sentry/store/")
+        )
+
+    assert Message.objects.count() == 0
+    assert "answered 403: bad signature" in stderr
+    assert output["ids"]["text"] in stderr
+
+
+def test_connection_vendor_is_known():
+    # The live-server tests share the database file (SQLite) or server.
+    assert connection.vendor in ("sqlite", "postgresql")
