@@ -12,6 +12,7 @@ import atexit
 import logging
 import queue
 import threading
+import time
 
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -61,14 +62,15 @@ def notify(event, result):
 
 def flush(timeout=10):
     """Wait until the queued mails are sent (tests, interpreter exit)."""
-    done = threading.Event()
-
-    def wait():
-        _queue.join()
-        done.set()
-
-    threading.Thread(target=wait, daemon=True).start()
-    return done.wait(timeout)
+    # No helper thread: none can be started while the interpreter exits.
+    deadline = time.monotonic() + timeout
+    with _queue.all_tasks_done:
+        while _queue.unfinished_tasks:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _queue.all_tasks_done.wait(remaining)
+    return True
 
 
 def _ensure_worker():

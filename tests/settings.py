@@ -7,6 +7,8 @@
 import os
 import tempfile
 
+import django
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 USE_TZ = True
@@ -101,3 +103,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 SENTRY_TESTING = True
 SENTRY_NAME = "test-server"
+
+if django.VERSION >= (6, 1):
+    # Django 6.1 configures mail through MAILERS (EMAIL_BACKEND is deprecated);
+    # the test runner swaps every mailer for the in-memory one.
+    MAILERS = {"default": {}}

@@ -2,6 +2,7 @@
 
 import logging
 
+import django
 import pytest
 from django.core import mail
 from django.test import RequestFactory, override_settings
@@ -108,8 +109,14 @@ def test_without_admins_nothing_is_mailed():
     assert sent() == []
 
 
+def mail_backend(path):
+    if django.VERSION >= (6, 1):
+        return override_settings(MAILERS={"default": {"BACKEND": path}})
+    return override_settings(EMAIL_BACKEND=path)
+
+
 @admins
-@override_settings(EMAIL_BACKEND="tests.test_notifications.BrokenBackend")
+@mail_backend("tests.test_notifications.BrokenBackend")
 def test_a_failing_mail_server_leaves_recording_unharmed(sentry_errors):
     message_id = client.create_from_text("mail server down")
 
