@@ -31,3 +31,72 @@ def sentry_errors():
         yield handler.records
     finally:
         logger.removeHandler(handler)
+
+
+# --- the browser tests (tests/test_browser*.py) ------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, driven by Playwright; fails (never skips) when missing."""
+    import os
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: apt-get install chromium "
+            "(the browser tests fail rather than skip without it)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an asyncio loop in this thread; the tests'
+    # own ORM calls (and the database teardown) are still synchronous code.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if before is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser page that records script errors and dialogs."""
+    from tests.browser import WAIT
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    page.problems = []
+    page.dialogs = []
+    page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            page.problems.append(message.text) if message.type == "error" else None
+        ),
+    )
+    page.on(
+        "dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss())
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_staff(django_user_model):
+    """The staff user the browser tests log in as."""
+    from tests.browser import BROWSER_PASSWORD
+
+    return django_user_model.objects.create_user(
+        "jane", password=BROWSER_PASSWORD, is_staff=True
+    )

@@ -8,14 +8,13 @@ machine missing it is noticed. They also save the screenshots the docs show
 """
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from sentry.client.models import client as sentry_client
 from sentry.models import GroupedMessage, Message
+from tests.browser import BROWSER_PASSWORD, SCREENSHOTS, assert_no_problems, log_in
 from tests.dashboard_factories import (
     XSS,
     count_minute,
@@ -26,86 +25,7 @@ from tests.dashboard_factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "_static"
-PASSWORD = "browser-pw"
-#: How long to wait for something to show, in milliseconds.
-WAIT = 10_000
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: apt-get install chromium "
-            "(the browser tests fail rather than skip without it)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an asyncio loop in this thread; the tests'
-    # own ORM calls (and the database teardown) are still synchronous code.
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS
-            )
-            yield browser
-            browser.close()
-    finally:
-        if before is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    page.problems = []
-    page.dialogs = []
-    page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            page.problems.append(message.text) if message.type == "error" else None
-        ),
-    )
-    page.on(
-        "dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss())
-    )
-    yield page
-    context.close()
-
-
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user(
-        "jane", password=PASSWORD, is_staff=True
-    )
-
-
-def log_in(page, live_server, next_path="/sentry/"):
-    page.goto(live_server.url + next_path)
-    page.fill("input[name=username]", "jane")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.login button[type=submit]")
-    page.wait_for_url(live_server.url + next_path)
-
-
-def assert_no_problems(page):
-    # A script error or a Content-Security-Policy violation shows here.
-    assert page.problems == []
-    assert page.dialogs == []
+PASSWORD = BROWSER_PASSWORD
 
 
 def charge(card):
@@ -152,7 +72,7 @@ def make_errors():
 
 
 def test_staff_log_in_filter_the_stream_and_read_an_error(
-    page, live_server, staff, settings
+    page, live_server, browser_staff, settings
 ):
     settings.SENTRY_INCLUDE_PATHS = ["tests"]  # this module is the "application"
     chained = make_errors()
@@ -187,7 +107,7 @@ def test_staff_log_in_filter_the_stream_and_read_an_error(
     assert_no_problems(page)
 
 
-def test_the_resolve_button_works_in_place(page, live_server, staff):
+def test_the_resolve_button_works_in_place(page, live_server, browser_staff):
     group = GroupedMessage.objects.get(
         pk=Message.objects.get(
             message_id=sentry_client.create_from_text("Flaky export")
@@ -212,7 +132,9 @@ def test_the_resolve_button_works_in_place(page, live_server, staff):
     assert_no_problems(page)
 
 
-def test_a_new_error_appears_through_live_updates(page, live_server, staff, settings):
+def test_a_new_error_appears_through_live_updates(
+    page, live_server, browser_staff, settings
+):
     settings.SENTRY_POLL_INTERVAL = 0.5
     sentry_client.create_from_text("Already known")
 
@@ -233,7 +155,9 @@ def test_a_new_error_appears_through_live_updates(page, live_server, staff, sett
     assert_no_problems(page)
 
 
-def test_script_in_an_event_is_shown_as_text_and_never_runs(page, live_server, staff):
+def test_script_in_an_event_is_shown_as_text_and_never_runs(
+    page, live_server, browser_staff
+):
     message = record_event(XSS, class_name=XSS, view=XSS, data=hostile_event_data())
 
     log_in(page, live_server)
