@@ -350,6 +350,11 @@ class Event:
             else None
         )
         self.message = message.message
+        # What SENTRY_MAX_EVENT_SIZE cut from an oversized occurrence.
+        truncated = data.get("_truncated")
+        self.truncated = (
+            [str(part) for part in truncated] if isinstance(truncated, list) else []
+        )
         self.logentry = self._logentry(data)
         self.request = Request(get_dict(data, "request"), url=message.url)
         self.user = as_pairs(data.get("user")) or []

@@ -198,6 +198,21 @@ def test_staff_see_everything_and_may_act(urls):
             assert staff.post(url).status_code == 200, url
 
 
+def test_superusers_see_everything_and_may_act(urls, django_user_model):
+    user = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    browser = Client()
+    browser.force_login(user)
+    for kind, url in urls:
+        if kind in ("page", "feed", "api"):
+            assert is_served(browser.get(url, follow=True), url), url
+        elif kind == "json":
+            assert browser.get(url).status_code == 200, url
+        elif kind == "action":
+            assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
+        elif kind == "api-write":
+            assert browser.post(url).status_code == 200, url
+
+
 def test_the_view_permission_is_enough_to_read(urls, django_user_model):
     from django.contrib.auth.models import Permission
 

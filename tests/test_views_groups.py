@@ -284,3 +284,30 @@ def test_an_occurrence_with_odd_data_still_renders(staff, odd):
     assert (
         staff.get(reverse("sentry:group", args=[message.group_id])).status_code == 200
     )
+
+
+def test_a_truncated_occurrence_says_what_was_left_out():
+    from django.test import override_settings
+
+    from sentry.client.models import client as sentry_client
+    from sentry.models import Message
+    from tests.dashboard_factories import staff_client
+
+    def deep(n):
+        padding = "p" * 390  # noqa: F841  (a big local in every frame)
+        if n:
+            return deep(n - 1)
+        raise ValueError("deep")
+
+    with override_settings(SENTRY_MAX_EVENT_SIZE=20_000):
+        try:
+            deep(40)
+        except ValueError:
+            message_id = sentry_client.create_from_exception()
+    message = Message.objects.get(message_id=message_id)
+    assert message.data["_truncated"]
+
+    page = staff_client().get(message.get_absolute_url()).content.decode()
+
+    assert "was too large and was truncated" in page
+    assert "variables of outer frames" in page
