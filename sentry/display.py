@@ -56,6 +56,7 @@ KNOWN_KEYS = frozenset(
         "fingerprint",
         "dist",
         "transaction",
+        "_truncated",
     }
 )
 
