@@ -119,11 +119,13 @@ def get_lock(alias):
         return lock
 
 
-def drain_available(alias=None, blocking=False, timeout=None, deadline=None):
+def drain_available(
+    alias=None, blocking=False, timeout=None, deadline=None, batch_size=None
+):
     """
     Digest what is queued if no other drainer is at it; return the report.
 
-    ``None`` when another drainer holds the lock.
+    ``None`` when another drainer holds the lock (SQLite).
     """
     from .digest import drain
 
@@ -133,7 +135,9 @@ def drain_available(alias=None, blocking=False, timeout=None, deadline=None):
         return None
     try:
         # Alone on SQLite: a leased row can only be a dead drainer's.
-        return drain(using=alias, steal=lock.exclusive, deadline=deadline)
+        return drain(
+            using=alias, steal=lock.exclusive, deadline=deadline, batch_size=batch_size
+        )
     finally:
         lock.release()
 
