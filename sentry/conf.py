@@ -49,6 +49,8 @@ DEFAULTS = {
     "INGEST_MAX_ENVELOPE_SIZE": 20 * 1024 * 1024,
     # Ingest: the site ingested events are filed under; None: the key's label.
     "INGEST_SITE": None,
+    # Ingest: seconds each process remembers a looked-up client key (0: none).
+    "INGEST_KEY_CACHE_TIMEOUT": 10,
     # Ingest: origins browsers may send from ("*": any).
     "INGEST_CORS_ORIGINS": ("*",),
     # Who is mailed about new and regressed errors: a list of addresses.

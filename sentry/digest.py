@@ -36,6 +36,7 @@ from .db import get_write_alias, run_in_transaction, take_write_lock
 from .ingest import mapping
 from .notifications import notify
 from .queue import QueuedEvent
+from .scrubbing import Scrubber
 from .storage import store_batch
 
 logger = logging.getLogger("sentry.errors")
@@ -53,7 +54,7 @@ class _Key:
         self.label = label
 
 
-def read_event(row):
+def read_event(row, scrubber=None):
     """Return the prepared event of a queue row (raise if it cannot be read)."""
     payload = json.loads(row.decode())
     if not isinstance(payload, dict):
@@ -87,7 +88,7 @@ def read_event(row):
     # The id the endpoint answered with is the id the occurrence is stored
     # under, even when the payload's own was missing or malformed.
     event["message_id"] = row.event_id
-    return pipeline.prepare(event)
+    return pipeline.prepare(event, scrubber=scrubber)
 
 
 class Report:
@@ -131,9 +132,10 @@ def digest_batch(using, rows):
 def _digest(using, rows, alone):
     report = Report()
     events, readable, unreadable = [], [], []
+    scrubber = Scrubber()
     for row in rows:
         try:
-            events.append(read_event(row))
+            events.append(read_event(row, scrubber))
             readable.append(row)
         except Exception as exc:
             logger.error(

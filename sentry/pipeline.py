@@ -126,18 +126,20 @@ def normalize(event):
     }
 
 
-def prepare(event, shaped=False):
+def prepare(event, shaped=False, scrubber=None):
     """
     Return ``event`` ready to store: normalized, bounded, scrubbed, grouped.
 
     ``shaped`` says that ``event["data"]`` is made of bounded builtins
-    already (the in-process client shapes as it captures).
+    already (the in-process client shapes as it captures). ``scrubber``
+    (a :class:`~sentry.scrubbing.Scrubber`) may be shared by the events of
+    a batch: it remembers which keys are sensitive.
     """
     event = normalize(event)
     if not shaped:
         event["data"] = shape_event_data(event["data"])
     if settings.SCRUB_DATA:
-        scrubber = Scrubber()
+        scrubber = scrubber or Scrubber()
         event["data"] = scrubber(event["data"])
         event["message"] = scrubber.text(event["message"])
         if event["traceback"]:

@@ -3,7 +3,7 @@ The ingest queue: accepted events waiting to be digested.
 
 An ingest endpoint answers 200 once the event's row is committed here, in
 the same database as everything else: accepted means durable, with no other
-service to run. The row holds the event as it arrived (compressed JSON) and
+service to run. The row holds the event as it arrived (JSON, compressed when large) and
 what the digest needs to read it; the digest (:mod:`sentry.digest`) turns
 batches of rows into groups, occurrences and counters, and deletes the rows
 in the same transaction, so each event is counted exactly once even when a
@@ -33,8 +33,11 @@ KIND_REMOTE = "remote"  # a classic remote client's event (store/)
 KIND_CLIENT = "client"  # this site's own event, from the queued client
 KINDS = (KIND_EVENT, KIND_FEEDBACK, KIND_USER_REPORT, KIND_REMOTE, KIND_CLIENT)
 
-#: zlib level of the payloads: they live for seconds, speed matters more.
+#: zlib level of large payloads: they live for seconds, speed matters more.
 COMPRESSION_LEVEL = 1
+#: Payloads up to this size are kept as they came: compressing a typical
+#: event costs more of the accept path's time than writing it.
+COMPRESS_ABOVE = 16 * 1024
 
 
 class QueuedEvent(models.Model):
@@ -74,12 +77,19 @@ class QueuedEvent(models.Model):
 
     def decode(self):
         """Return the payload as JSON bytes."""
-        return zlib.decompress(bytes(self.payload))
+        return decompress(bytes(self.payload))
 
 
 def compress(data):
-    """Return JSON bytes compressed for a queue row."""
+    """Return JSON bytes as a queue row keeps them (zlib when large)."""
+    if len(data) <= COMPRESS_ABOVE:
+        return data
     return zlib.compress(data, COMPRESSION_LEVEL)
+
+
+def decompress(data):
+    # JSON starts with "{" (or whitespace); a zlib stream with 0x78.
+    return zlib.decompress(data) if data[:1] == b"\x78" else data
 
 
 class Entry:

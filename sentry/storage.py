@@ -227,35 +227,67 @@ def _count_group(using, key, group, events):
         return _count(using, key, count, group.earliest, group.latest), False, regressed
 
 
+#: The columns of a ``Message`` row, in the order they are inserted.
+MESSAGE_COLUMNS = (
+    "group_id",
+    "message_id",
+    "logger",
+    "class_name",
+    "level",
+    "message",
+    "traceback",
+    "view",
+    "checksum",
+    "data",
+    "datetime",
+    "url",
+    "server_name",
+    "site",
+)
+
+
 def _insert_messages(using, pairs):
+    """Insert the ``Message`` rows of a batch: a few multi-row ``INSERT``\\ s."""
     if not pairs:
         return
-    rows = [
-        Message(
-            group_id=result.group_id,
-            message_id=event["message_id"],
-            logger=event["logger"],
-            class_name=event["class_name"],
-            level=event["level"],
-            message=event["message"],
-            traceback=event["traceback"],
-            view=event["view"],
-            checksum=event["checksum"],
-            data=event["data"],
-            datetime=event["datetime"],
-            url=event["url"],
-            server_name=event["server_name"],
-            site=event["site"],
-        )
-        for event, result in pairs
-    ]
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = Message._meta
+    prepare_data = meta.get_field("data").get_db_prep_save
+    prepare_datetime = meta.get_field("datetime").get_db_prep_save
+    row = "(" + ", ".join(["%s"] * len(MESSAGE_COLUMNS)) + ")"
+    columns = ", ".join(quote(meta.get_field(c).column) for c in MESSAGE_COLUMNS)
     try:
-        # No savepoint: a duplicate id must undo the counting above too,
-        # and leaving the transaction with an error does just that.
-        Message.objects.using(using).bulk_create(rows)
+        with connection.cursor() as cursor:
+            for start in range(0, len(pairs), 1000):
+                part = pairs[start : start + 1000]
+                params = []
+                for event, result in part:
+                    params += (
+                        result.group_id,
+                        event["message_id"],
+                        event["logger"],
+                        event["class_name"],
+                        event["level"],
+                        event["message"],
+                        event["traceback"],
+                        event["view"],
+                        event["checksum"],
+                        prepare_data(event["data"], connection),
+                        prepare_datetime(event["datetime"], connection),
+                        event["url"],
+                        event["server_name"],
+                        event["site"],
+                    )
+                cursor.execute(
+                    f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+                    f"VALUES {', '.join([row] * len(part))}",
+                    params,
+                )
     except IntegrityError:
-        # Stored by another writer since _fresh() looked: the caller's
-        # transaction is rolled back and the batch can be tried again.
+        # Stored by another writer since _fresh() looked. No savepoint: the
+        # caller's transaction is rolled back, counting included, and the
+        # batch can be tried again.
         raise DuplicateEvent([event["message_id"] for event, _ in pairs]) from None
 
 

@@ -108,3 +108,5 @@ SENTRY_NAME = "test-server"
 # test reads the rows right after posting; the background modes have tests
 # of their own (tests/test_digest*.py).
 SENTRY_DIGEST = os.environ.get("SENTRY_TEST_DIGEST", "inline")
+# Tests create and change keys under the same public key: look them up anew.
+SENTRY_INGEST_KEY_CACHE_TIMEOUT = 0

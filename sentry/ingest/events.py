@@ -12,6 +12,8 @@ take as "drop and carry on"), logged to ``sentry.errors``.
 
 import logging
 
+from django.db import connections
+
 from .. import drain, queue
 from ..conf import settings
 from ..db import DEFERRED, get_write_alias, run_in_transaction
@@ -36,7 +38,14 @@ def enqueue(entries):
     """Commit ``entries`` to the queue, then get them digested (``SENTRY_DIGEST``)."""
     alias = get_write_alias(queue.QueuedEvent)
     try:
-        result = run_in_transaction(lambda using: queue.enqueue(using, entries), alias)
+        if connections[alias].in_atomic_block:
+            result = run_in_transaction(
+                lambda using: queue.enqueue(using, entries), alias
+            )
+        else:
+            # One statement in autocommit mode is a transaction of its own:
+            # committed when it returns, and no more round trips than that.
+            result = queue.enqueue(alias, entries)
     except Exception as exc:
         logger.error("Unable to queue an ingested event", exc_info=True)
         raise ServiceUnavailable("the event could not be stored now") from exc
