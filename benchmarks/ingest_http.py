@@ -311,17 +311,29 @@ async def drive(args, generator, monitor, report):
         state["rate"] = rate + args.step
     report["steps"] = steps
     report["capacity"] = kept_up
+    # End the ramp and let everything settle -- requests the generator still
+    # holds, the server's backlog -- so that the hold starts from nothing.
+    state["stop"] = True
+    await asyncio.wait_for(task, timeout=120)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and args.digest != "none":
+        _, accepted, persisted = monitor.samples[-1]
+        if persisted >= accepted:
+            break
+        await asyncio.sleep(0.5)
     hold_rate = max(kept_up * 0.9, args.start * 0.5)
-    state["rate"] = hold_rate
-    # Let the backlog of the failed step settle before measuring.
-    await asyncio.sleep(min(args.step_seconds, 5))
+    state.update(rate=hold_rate, stop=False)
+    task = asyncio.create_task(
+        generator.run(lambda elapsed: state["rate"], lambda: state["stop"])
+    )
+    await asyncio.sleep(1.0)
     hold_start = time.monotonic()
     sample0 = monitor.samples[-1]
     await asyncio.sleep(args.hold)
     sample1 = monitor.samples[-1]
     hold_end = time.monotonic()
     state["stop"] = True
-    await asyncio.wait_for(task, timeout=60)
+    await asyncio.wait_for(task, timeout=120)
     report["hold"] = (hold_rate, hold_start, hold_end, sample0, sample1)
 
 

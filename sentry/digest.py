@@ -37,7 +37,7 @@ from .ingest import mapping
 from .notifications import notify
 from .queue import QueuedEvent
 from .scrubbing import Scrubber
-from .storage import store_batch
+from .storage import encode_data, store_batch
 
 logger = logging.getLogger("sentry.errors")
 
@@ -182,6 +182,9 @@ def _digest(using, rows, alone):
 
 def _store(using, events, rows):
     keep_rows = [not pipeline.check_flood(event)[0] for event in events]
+    for event, keep in zip(events, keep_rows, strict=True):
+        if keep:
+            encode_data(event, using)
     ids = [row.pk for row in rows]
 
     def delete_rows(using):

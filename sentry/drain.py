@@ -178,10 +178,13 @@ class Drainer:
                 drain_available()
             except Exception:
                 logger.exception("The embedded digest failed; retrying")
-                time.sleep(settings.DIGEST_INTERVAL)
             finally:
                 # Never keep a connection from a thread no request closes.
                 connections.close_all()
+            # Let events gather: one drain per interval digests them in full
+            # batches, where draining at every event would write (and take
+            # the write lock) once per event.
+            time.sleep(settings.DIGEST_INTERVAL)
 
 
 _drainer = None

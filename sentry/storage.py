@@ -246,6 +246,18 @@ MESSAGE_COLUMNS = (
 )
 
 
+def encode_data(event, using):
+    """
+    Encode ``event["data"]`` for its column ahead of :func:`store_batch`.
+
+    Pickling and compressing is the costliest part of writing an occurrence
+    and needs no lock: done before the transaction, it keeps the write lock
+    (SQLite's is the whole database's) for the SQL alone.
+    """
+    field = Message._meta.get_field("data")
+    event["_encoded_data"] = field.get_db_prep_save(event["data"], connections[using])
+
+
 def _insert_messages(using, pairs):
     """Insert the ``Message`` rows of a batch: a few multi-row ``INSERT``\\ s."""
     if not pairs:
@@ -263,6 +275,9 @@ def _insert_messages(using, pairs):
                 part = pairs[start : start + 1000]
                 params = []
                 for event, result in part:
+                    data = event.get("_encoded_data")
+                    if data is None:
+                        data = prepare_data(event["data"], connection)
                     params += (
                         result.group_id,
                         event["message_id"],
@@ -273,7 +288,7 @@ def _insert_messages(using, pairs):
                         event["traceback"],
                         event["view"],
                         event["checksum"],
-                        prepare_data(event["data"], connection),
+                        data,
                         prepare_datetime(event["datetime"], connection),
                         event["url"],
                         event["server_name"],

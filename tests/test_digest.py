@@ -352,3 +352,13 @@ def test_inline_mode_digests_before_answering(client, key):
 
     assert Message.objects.get().message_id == event["event_id"]
     assert QueuedEvent.objects.count() == 0
+
+
+def test_large_payloads_are_queued_compressed_and_read_back():
+    small = b'{"message": "short"}'
+    large = b'{"message": "' + b"x" * (queue.COMPRESS_ABOVE + 1) + b'"}'
+
+    assert queue.compress(small) == small
+    assert len(queue.compress(large)) < len(large)
+    assert queue.decompress(queue.compress(large)) == large
+    assert queue.decompress(small) == small

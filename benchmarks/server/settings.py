@@ -67,6 +67,10 @@ SENTRY_DIGEST = os.environ.get("SENTRY_SERVER_DIGEST", "embedded")
 # Every event gets its row: the flood guard would make storing look cheap.
 SENTRY_THRASHING_LIMIT = 0
 SENTRY_NAME = "bench"
+# An ingest-only site: its own errors are not the point here.
+SILENCED_SYSTEM_CHECKS = ["sentry.W001"]
+SENTRY_DIGEST_CELERY_QUEUE = os.environ.get("SENTRY_SERVER_CELERY_QUEUE") or None
+SENTRY_DIGEST_LEASE = float(os.environ.get("SENTRY_SERVER_DIGEST_LEASE", "60"))
 
 if os.environ.get("SENTRY_SERVER_CELERY_BROKER"):
     CELERY_BROKER_URL = os.environ["SENTRY_SERVER_CELERY_BROKER"]
