@@ -397,6 +397,11 @@ def main():
             database.drop()
 
     print_report(args, generator.stats, report, drain_time, persisted, size, monitor)
+    if args.digest != "none" and persisted != generator.stats.accepted:
+        sys.exit(
+            f"persisted {persisted} events, "
+            f"but {generator.stats.accepted} were accepted"
+        )
 
 
 def print_report(args, stats, report, drain_time, persisted, size, monitor):

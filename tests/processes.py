@@ -50,7 +50,7 @@ class Process:
     def __init__(self, args, env):
         self.args = args
         # A file, not a pipe: a pipe nobody reads could fill and block it.
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.popen = subprocess.Popen(
             ["timeout", "-s", "KILL", str(LIFETIME), *args],
             cwd=ROOT,
