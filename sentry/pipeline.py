@@ -10,6 +10,7 @@ all build an event dict and hand it to :func:`record`.
 import datetime as dt
 import hashlib
 import logging
+import math
 import re
 import uuid
 
@@ -58,7 +59,7 @@ def normalize_level(value):
         return logging.ERROR
     if isinstance(value, int):
         return value if 0 <= value <= 100 else logging.ERROR
-    if isinstance(value, float) and value == value:
+    if isinstance(value, float) and math.isfinite(value):
         return normalize_level(int(value))
     if isinstance(value, str):
         name = value.strip().lower()

@@ -362,3 +362,10 @@ def test_large_payloads_are_queued_compressed_and_read_back():
     assert len(queue.compress(large)) < len(large)
     assert queue.decompress(queue.compress(large)) == large
     assert queue.decompress(small) == small
+
+
+@pytest.mark.parametrize("level", [float("inf"), float("-inf"), float("nan")])
+def test_a_level_that_is_no_number_is_an_error(level):
+    from sentry.pipeline import normalize_level
+
+    assert normalize_level(level) == 40
