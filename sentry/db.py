@@ -210,6 +210,19 @@ def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
     ]
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     prepare = [(column, fields[column].get_db_prep_save) for column in columns]
+    # A batch repeats the same few times and ids in every row: adapt each once.
+    cache = {}
+
+    def prepared(column, get_prep, value):
+        key = (column, value)
+        try:
+            return cache[key]
+        except KeyError:
+            result = cache[key] = get_prep(value, connection)
+            return result
+        except TypeError:  # unhashable
+            return get_prep(value, connection)
+
     # A batch's counters in few statements, each within the parameter limits
     # of SQLite (32,766) and PostgreSQL (65,535).
     chunk = max(1, 20000 // len(columns))
@@ -223,7 +236,7 @@ def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
                 f"DO UPDATE SET {', '.join(updates)}"
             )
             params = [
-                get_prep(row[column], connection)
+                prepared(column, get_prep, row[column])
                 for row in part
                 for column, get_prep in prepare
             ]

@@ -133,10 +133,13 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
             groups[key] = group = _GroupBatch(index, event["datetime"])
         group.add(index, event["datetime"])
 
+    # Resolved groups the batch touches are reopened in one statement.
+    reopened = _reopen(using, sorted(groups))
     # Sorted: concurrent batches take the groups' row locks in one order.
     for key in sorted(groups):
         group = groups[key]
-        group_id, created, regressed = _count_group(using, key, group, events)
+        group_id, created = _count_group(using, key, group, events)
+        regressed = key in reopened
         first = results[group.first]
         first.created, first.regressed = created, regressed
         for index in group.indexes:
@@ -191,27 +194,51 @@ def _fresh(using, events, results):
     return fresh
 
 
-def _count_group(using, key, group, events):
-    """Count a batch's occurrences of one group; return ``(id, created, regressed)``."""
-    logger, view, checksum = key
-    lookup = {"logger": logger, "view": view, "checksum": checksum}
+def _reopen(using, keys):
+    """Reopen the resolved groups among ``keys``; return the keys reopened."""
+    connection = connections[using]
     groups = GroupedMessage.objects.using(using)
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return {
+            key
+            for key in keys
+            if groups.filter(
+                logger=key[0], view=key[1], checksum=key[2], status=STATUS_RESOLVED
+            ).update(status=STATUS_UNRESOLVED, resolved_at=None)
+        }
+    quote = connection.ops.quote_name
+    table = quote(GroupedMessage._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("logger", "view", "checksum"))
+    reopened = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            values = ", ".join(["(%s, %s, %s)"] * len(part))
+            cursor.execute(
+                f"UPDATE {table} SET {quote('status')} = %s, "
+                f"{quote('resolved_at')} = NULL "
+                f"WHERE {quote('status')} = %s AND ({columns}) IN (VALUES {values}) "
+                f"RETURNING {columns}",
+                [STATUS_UNRESOLVED, STATUS_RESOLVED, *(v for key in part for v in key)],
+            )
+            reopened.update(tuple(row) for row in cursor.fetchall())
+    return reopened
+
+
+def _count_group(using, key, group, events):
+    """Count a batch's occurrences of one group; return ``(id, created)``."""
     count = len(group.indexes)
-    # Writing first takes the write lock at once (SQLite) or the row lock
-    # (PostgreSQL), so that the reads below see a settled row.
-    regressed = bool(
-        groups.filter(**lookup, status=STATUS_RESOLVED).update(
-            status=STATUS_UNRESOLVED, resolved_at=None
-        )
-    )
     group_id = _count(using, key, count, group.earliest, group.latest)
     if group_id is not None:
-        return group_id, False, regressed
+        return group_id, False
+    logger, view, checksum = key
     event = events[group.first]
     try:
         with transaction.atomic(using=using):
-            created = groups.create(
-                **lookup,
+            created = GroupedMessage.objects.using(using).create(
+                logger=logger,
+                view=view,
+                checksum=checksum,
                 class_name=event["class_name"],
                 level=event["level"],
                 message=event["message"],
@@ -221,10 +248,10 @@ def _count_group(using, key, group, events):
                 last_seen=group.latest,
                 score=get_score(count, group.latest),
             )
-        return created.pk, True, regressed
+        return created.pk, True
     except IntegrityError:
         # Another writer created it between our update and insert.
-        return _count(using, key, count, group.earliest, group.latest), False, regressed
+        return _count(using, key, count, group.earliest, group.latest), False
 
 
 #: The columns of a ``Message`` row, in the order they are inserted.
