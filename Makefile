@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgresql docs lint clean
+.PHONY: demo test test-sqlite test-postgresql docs lint clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,25 @@ test-postgresql: $(STAMP)
 ## docs: build the documentation, warnings as errors
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+## bench: every benchmark, full runs (about 20 minutes; see docs/throughput.rst)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/capture.py
+	$(BIN)/python -m benchmarks.storage
+	$(BIN)/python -m benchmarks.storage --db postgresql
+	$(BIN)/python -m benchmarks.ingest_http --digest worker
+	$(BIN)/python -m benchmarks.ingest_http --digest embedded
+	$(BIN)/python -m benchmarks.ingest_http --db postgresql --digest worker
+	$(BIN)/python -m benchmarks.ingest_http --db postgresql --digest embedded
+
+## bench-quick: every benchmark for a few seconds, so that none can rot (CI)
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/capture.py --quick
+	$(BIN)/python -m benchmarks.storage --quick
+	$(BIN)/python -m benchmarks.storage --quick --db postgresql
+	$(BIN)/python -m benchmarks.ingest_http --quick
+	$(BIN)/python -m benchmarks.ingest_http --quick --db postgresql --digest worker
+	$(BIN)/python -m benchmarks.ingest_inprocess 200
 
 lint: $(STAMP)
 	$(BIN)/ruff check sentry tests example_project benchmarks

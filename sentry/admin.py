@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import ApiToken, GroupedMessage, Message, ProjectKey
+from .models import ApiToken, GroupedMessage, Message, ProjectKey, QueuedEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -89,3 +89,21 @@ class ProjectKeyAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "-"
         return obj.dsn or "(set SENTRY_URL_PREFIX to show the DSN)"
+
+
+@admin.register(QueuedEvent)
+class QueuedEventAdmin(admin.ModelAdmin):
+    """Events waiting for the digest, and those it set aside (``failed``)."""
+
+    list_display = ("event_id", "kind", "site", "attempts", "failed", "error")
+    list_filter = ("failed", "kind")
+    search_fields = ("event_id",)
+    fields = ("event_id", "kind", "site", "client_ip", "attempts", "failed", "error")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

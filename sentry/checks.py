@@ -22,6 +22,8 @@ POSITIVE_INTEGERS = (
     "REMOTE_QUEUE_SIZE",
     "INGEST_MAX_EVENT_SIZE",
     "INGEST_MAX_ENVELOPE_SIZE",
+    "DIGEST_BATCH_SIZE",
+    "DIGEST_MAX_ATTEMPTS",
 )
 
 
@@ -74,6 +76,7 @@ def check_settings(app_configs, **kwargs):
     errors += _check_plugins()
     errors += _check_remote()
     errors += _check_ingest()
+    errors += _check_digest()
     errors += _check_unknown()
     return errors
 
@@ -261,6 +264,12 @@ def _check_numbers():
         "REMOTE_FLUSH_TIMEOUT",
         "INGEST_MAX_EVENT_SIZE",
         "INGEST_MAX_ENVELOPE_SIZE",
+        "DIGEST_BATCH_SIZE",
+        "DIGEST_LEASE",
+        "DIGEST_MAX_ATTEMPTS",
+        "DIGEST_INTERVAL",
+        "DIGEST_IDLE_TIMEOUT",
+        "DIGEST_TASK_TIME_LIMIT",
     ):
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -300,6 +309,62 @@ def _check_cache():
             )
         ]
     return []
+
+
+def _check_digest():
+    from .drain import MODES
+
+    mode = settings.DIGEST
+    if mode not in MODES:
+        return [
+            checks.Error(
+                f"SENTRY_DIGEST must be one of {', '.join(map(repr, MODES))}, "
+                f"not {mode!r}.",
+                id="sentry.E015",
+            )
+        ]
+    errors = []
+    if mode == "celery":
+        try:
+            import celery  # noqa: F401
+        except ImportError:
+            errors.append(
+                checks.Error(
+                    "SENTRY_DIGEST is 'celery' but Celery is not installed.",
+                    hint="pip install django-sentry[celery], or choose another mode.",
+                    id="sentry.E016",
+                )
+            )
+    errors += _check_sqlite()
+    return errors
+
+
+def _check_sqlite():
+    """Warn about a SQLite database not set up for concurrent writers."""
+    from django.db import router
+
+    from .models import QueuedEvent
+
+    alias = settings.DATABASE_USING or router.db_for_write(QueuedEvent)
+    database = django_settings.DATABASES.get(alias) or {}
+    if "sqlite" not in database.get("ENGINE", ""):
+        return []
+    options = database.get("OPTIONS") or {}
+    init = str(options.get("init_command") or "").replace(" ", "").lower()
+    if (
+        str(options.get("transaction_mode", "")).upper() == "IMMEDIATE"
+        and "journal_mode=wal" in init
+    ):
+        return []
+    return [
+        checks.Warning(
+            f"The SQLite database {alias!r} is not set up for concurrent writers.",
+            hint="Set OPTIONS {'transaction_mode': 'IMMEDIATE', 'timeout': 20, "
+            "'init_command': 'PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;'} "
+            "(see the throughput page of the documentation).",
+            id="sentry.W004",
+        )
+    ]
 
 
 def _check_unknown():

@@ -49,6 +49,8 @@ DEFAULTS = {
     "INGEST_MAX_ENVELOPE_SIZE": 20 * 1024 * 1024,
     # Ingest: the site ingested events are filed under; None: the key's label.
     "INGEST_SITE": None,
+    # Ingest: seconds each process remembers a looked-up client key (0: none).
+    "INGEST_KEY_CACHE_TIMEOUT": 10,
     # Ingest: origins browsers may send from ("*": any).
     "INGEST_CORS_ORIGINS": ("*",),
     # Who is mailed about new and regressed errors: a list of addresses.
@@ -59,6 +61,25 @@ DEFAULTS = {
     "MAIL_INCLUDE_LOGGERS": (),
     "MAIL_EXCLUDE_LOGGERS": ("http404",),
     "EMAIL_SUBJECT_PREFIX": "[Sentry] ",
+    # Who digests the queue of accepted events: "embedded" (a thread in the
+    # processes that accept them), "worker" (manage.py sentry_worker),
+    # "celery" (the sentry.digest task) or "inline" (the accepting request).
+    "DIGEST": "embedded",
+    # Events digested per transaction.
+    "DIGEST_BATCH_SIZE": 500,
+    # Seconds a claimed batch is reserved for the digest that claimed it.
+    "DIGEST_LEASE": 60,
+    # Claims an event survives without being digested before it is set aside.
+    "DIGEST_MAX_ATTEMPTS": 3,
+    # Seconds between two looks at the queue while events come in (embedded),
+    # and at least between two tasks sent by one process (celery).
+    "DIGEST_INTERVAL": 0.5,
+    # Seconds without new events after which the embedded drainer sleeps.
+    "DIGEST_IDLE_TIMEOUT": 30,
+    # Celery queue the digest task is sent to (None: Celery's default).
+    "DIGEST_CELERY_QUEUE": None,
+    # Seconds one digest task works before it hands on to a new one.
+    "DIGEST_TASK_TIME_LIMIT": 20,
     # Dotted path of the client class.
     "CLIENT": "sentry.client.base.SentryClient",
     # Name of this server (default: the host name) and of this site.

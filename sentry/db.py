@@ -158,6 +158,25 @@ def _attempt(func, alias, retries):
     raise AssertionError("unreachable")
 
 
+def take_write_lock(alias, model):
+    """
+    Start the current transaction as a writer (SQLite).
+
+    A SQLite transaction that reads first and writes later must upgrade its
+    lock, and when another connection writes meanwhile the upgrade fails at
+    once with "database is locked", whatever the timeout. A write that
+    changes nothing takes the lock up front, waiting for it as long as the
+    connection's timeout allows. Other databases lock rows, not the file:
+    nothing to do there.
+    """
+    connection = connections[alias]
+    if connection.vendor != "sqlite":
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET id = id WHERE 0")
+
+
 def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
     """
     Insert ``rows`` into ``model``'s table or add to the rows already there.
@@ -190,18 +209,38 @@ def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
         for c in least
     ]
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES {', '.join([placeholders] * len(rows))} "
-        f"ON CONFLICT ({', '.join(quote(c) for c in unique)}) "
-        f"DO UPDATE SET {', '.join(updates)}"
-    )
-    params = []
-    for row in rows:
-        for column in columns:
-            params.append(fields[column].get_db_prep_save(row[column], connection))
+    prepare = [(column, fields[column].get_db_prep_save) for column in columns]
+    # A batch repeats the same few times and ids in every row: adapt each once.
+    cache = {}
+
+    def prepared(column, get_prep, value):
+        key = (column, value)
+        try:
+            return cache[key]
+        except KeyError:
+            result = cache[key] = get_prep(value, connection)
+            return result
+        except TypeError:  # unhashable
+            return get_prep(value, connection)
+
+    # A batch's counters in few statements, each within the parameter limits
+    # of SQLite (32,766) and PostgreSQL (65,535).
+    chunk = max(1, 20000 // len(columns))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            sql = (
+                f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
+                f"VALUES {', '.join([placeholders] * len(part))} "
+                f"ON CONFLICT ({', '.join(quote(c) for c in unique)}) "
+                f"DO UPDATE SET {', '.join(updates)}"
+            )
+            params = [
+                prepared(column, get_prep, row[column])
+                for row in part
+                for column, get_prep in prepare
+            ]
+            cursor.execute(sql, params)
 
 
 def _upsert_portable(alias, model, rows, unique, add, greatest, least):

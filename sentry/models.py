@@ -28,6 +28,7 @@ __all__ = (
     "ApiToken",
     "FilterValue",
     "ProjectKey",
+    "QueuedEvent",
     "GroupedMessage",
     "Message",
     "MessageCountByMinute",
@@ -265,3 +266,4 @@ class MessageCountByMinute(models.Model):
 # from here like every model, and imported last as they use SentryManager.
 from .api.tokens import ApiToken  # noqa: E402
 from .ingest.keys import ProjectKey  # noqa: E402
+from .queue import QueuedEvent  # noqa: E402

@@ -10,6 +10,7 @@ all build an event dict and hand it to :func:`record`.
 import datetime as dt
 import hashlib
 import logging
+import math
 import re
 import uuid
 
@@ -58,7 +59,7 @@ def normalize_level(value):
         return logging.ERROR
     if isinstance(value, int):
         return value if 0 <= value <= 100 else logging.ERROR
-    if isinstance(value, float) and value == value:
+    if isinstance(value, float) and math.isfinite(value):
         return normalize_level(int(value))
     if isinstance(value, str):
         name = value.strip().lower()
@@ -126,18 +127,20 @@ def normalize(event):
     }
 
 
-def prepare(event, shaped=False):
+def prepare(event, shaped=False, scrubber=None):
     """
     Return ``event`` ready to store: normalized, bounded, scrubbed, grouped.
 
     ``shaped`` says that ``event["data"]`` is made of bounded builtins
-    already (the in-process client shapes as it captures).
+    already (the in-process client shapes as it captures). ``scrubber``
+    (a :class:`~sentry.scrubbing.Scrubber`) may be shared by the events of
+    a batch: it remembers which keys are sensitive.
     """
     event = normalize(event)
     if not shaped:
         event["data"] = shape_event_data(event["data"])
     if settings.SCRUB_DATA:
-        scrubber = Scrubber()
+        scrubber = scrubber or Scrubber()
         event["data"] = scrubber(event["data"])
         event["message"] = scrubber.text(event["message"])
         if event["traceback"]:

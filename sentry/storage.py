@@ -1,9 +1,11 @@
 """
-Digest: turn a prepared event into rows.
+Storage: turn prepared events into rows.
 
-One transaction per event: find or create the group (exactly once, even with
-concurrent writers), count the occurrence, write the ``Message`` row and bump
-the per-group value and per-minute counters.
+One transaction per batch of events (a batch of one for the synchronous
+client): find or create each touched group (exactly once, even with
+concurrent writers) and count its occurrences with one statement, insert the
+``Message`` rows together, and add the summed value and per-minute counts
+with one upsert per table.
 """
 
 from django.db import IntegrityError, connections, transaction
@@ -12,7 +14,13 @@ from django.db.models.fields import DateTimeField
 from django.db.models.functions import Greatest, Least
 
 from .constants import FILTERED_KEYS, STATUS_RESOLVED, STATUS_UNRESOLVED
-from .db import DEFERRED, get_write_alias, run_in_transaction, upsert_counters
+from .db import (
+    DEFERRED,
+    get_write_alias,
+    run_in_transaction,
+    take_write_lock,
+    upsert_counters,
+)
 from .models import (
     FilterValue,
     GroupedMessage,
@@ -57,6 +65,14 @@ class StoreResult:
         self.stored = stored
         self.duplicate = False
 
+    def __repr__(self):
+        flags = [
+            name
+            for name in ("created", "regressed", "stored", "duplicate")
+            if getattr(self, name)
+        ]
+        return f"<StoreResult {self.message_id} group={self.group_id} {flags}>"
+
 
 def store_event(event, keep_row=True):
     """
@@ -68,8 +84,11 @@ def store_event(event, keep_row=True):
     """
     alias = get_write_alias(Message)
     try:
-        result = run_in_transaction(lambda using: _store(event, using, keep_row), alias)
+        result = run_in_transaction(
+            lambda using: store_batch(using, [event], [keep_row])[0], alias
+        )
     except DuplicateEvent:
+        # Stored by a concurrent writer after the check for duplicates.
         result = StoreResult(event["message_id"], stored=False)
         result.duplicate = True
         return result
@@ -79,76 +98,239 @@ def store_event(event, keep_row=True):
     return result
 
 
-def _store(event, using, keep_row):
-    now = event["datetime"]
-    key = {
-        "logger": event["logger"],
-        "view": event["view"],
-        "checksum": event["checksum"],
-    }
-    groups = GroupedMessage.objects.using(using)
+def store_batch(using, events, keep_rows=None, before_commit=None):
+    """
+    Write prepared events in the current transaction; return their results.
 
-    # Writing first takes the write lock at once (SQLite) or the row lock
-    # (PostgreSQL), so that the reads below see a settled row.
-    regressed = bool(
-        groups.filter(**key, status=STATUS_RESOLVED).update(
-            status=STATUS_UNRESOLVED, resolved_at=None
-        )
+    Run inside a transaction on ``using`` (see :func:`sentry.db.run_in_transaction`):
+    the whole batch is stored or nothing is. Occurrences of one error are
+    counted with one statement for the batch, the ``Message`` rows are
+    inserted together and the value and per-minute counters summed before
+    they are written, so a batch costs a few statements per *touched group*,
+    not per event. Events whose ``message_id`` is stored already (or repeated
+    in the batch) count nothing and are reported as duplicates.
+
+    ``keep_rows`` says, per event, whether it gets a ``Message`` row (the
+    flood guard); ``before_commit(using)`` runs last, in the same transaction
+    (the digest deletes the queue rows it stored there).
+    """
+    if keep_rows is None:
+        keep_rows = [True] * len(events)
+    results = [
+        StoreResult(event["message_id"], stored=keep)
+        for event, keep in zip(events, keep_rows, strict=True)
+    ]
+    take_write_lock(using, GroupedMessage)
+    fresh = _fresh(using, events, results)
+
+    # One pass over the events: what each touched group gets.
+    groups = {}
+    for index in fresh:
+        event = events[index]
+        key = (event["logger"], event["view"], event["checksum"])
+        group = groups.get(key)
+        if group is None:
+            groups[key] = group = _GroupBatch(index, event["datetime"])
+        group.add(index, event["datetime"])
+
+    # Resolved groups the batch touches are reopened in one statement.
+    reopened = _reopen(using, sorted(groups))
+    # Sorted: concurrent batches take the groups' row locks in one order.
+    for key in sorted(groups):
+        group = groups[key]
+        group_id, created = _count_group(using, key, group, events)
+        regressed = key in reopened
+        first = results[group.first]
+        first.created, first.regressed = created, regressed
+        for index in group.indexes:
+            results[index].group_id = group_id
+
+    _insert_messages(
+        using, [(events[i], results[i]) for i in fresh if results[i].stored]
     )
-    group_id = _count(using, key, now)
-    created = False
-    if group_id is None:
-        try:
-            with transaction.atomic(using=using):
-                group = groups.create(
-                    **key,
-                    class_name=event["class_name"],
-                    level=event["level"],
-                    message=event["message"],
-                    traceback=event["traceback"],
-                    times_seen=1,
-                    first_seen=now,
-                    last_seen=now,
-                    score=get_score(1, now),
-                )
-            created = True
-            group_id = group.pk
-        except IntegrityError:
-            # Another writer created it between our update and insert.
-            group_id = _count(using, key, now)
+    _count_values(using, [(events[i], results[i].group_id) for i in fresh])
+    if before_commit is not None:
+        before_commit(using)
+    return results
 
-    if keep_row:
-        try:
-            # No savepoint: a duplicate id must undo the counting above too,
-            # and leaving the transaction with an error does just that.
-            Message.objects.using(using).create(
-                group_id=group_id,
-                message_id=event["message_id"],
-                logger=event["logger"],
+
+class _GroupBatch:
+    """The occurrences of one group in a batch."""
+
+    __slots__ = ("first", "indexes", "earliest", "latest")
+
+    def __init__(self, first, when):
+        self.first = first
+        self.indexes = []
+        self.earliest = self.latest = when
+
+    def add(self, index, when):
+        self.indexes.append(index)
+        if when < self.earliest:
+            self.earliest = when
+        if when > self.latest:
+            self.latest = when
+
+
+def _fresh(using, events, results):
+    """Return the indexes of the events that are not stored yet, in order."""
+    ids = [event["message_id"] for event in events]
+    stored = set()
+    for start in range(0, len(ids), 500):
+        stored.update(
+            Message.objects.using(using)
+            .filter(message_id__in=ids[start : start + 500])
+            .values_list("message_id", flat=True)
+        )
+    fresh = []
+    for index, message_id in enumerate(ids):
+        if message_id in stored:
+            result = results[index]
+            result.stored = False
+            result.duplicate = True
+        else:
+            stored.add(message_id)
+            fresh.append(index)
+    return fresh
+
+
+def _reopen(using, keys):
+    """Reopen the resolved groups among ``keys``; return the keys reopened."""
+    connection = connections[using]
+    groups = GroupedMessage.objects.using(using)
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return {
+            key
+            for key in keys
+            if groups.filter(
+                logger=key[0], view=key[1], checksum=key[2], status=STATUS_RESOLVED
+            ).update(status=STATUS_UNRESOLVED, resolved_at=None)
+        }
+    quote = connection.ops.quote_name
+    table = quote(GroupedMessage._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("logger", "view", "checksum"))
+    reopened = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            values = ", ".join(["(%s, %s, %s)"] * len(part))
+            cursor.execute(
+                f"UPDATE {table} SET {quote('status')} = %s, "
+                f"{quote('resolved_at')} = NULL "
+                f"WHERE {quote('status')} = %s AND ({columns}) IN (VALUES {values}) "
+                f"RETURNING {columns}",
+                [STATUS_UNRESOLVED, STATUS_RESOLVED, *(v for key in part for v in key)],
+            )
+            reopened.update(tuple(row) for row in cursor.fetchall())
+    return reopened
+
+
+def _count_group(using, key, group, events):
+    """Count a batch's occurrences of one group; return ``(id, created)``."""
+    count = len(group.indexes)
+    group_id = _count(using, key, count, group.earliest, group.latest)
+    if group_id is not None:
+        return group_id, False
+    logger, view, checksum = key
+    event = events[group.first]
+    try:
+        with transaction.atomic(using=using):
+            created = GroupedMessage.objects.using(using).create(
+                logger=logger,
+                view=view,
+                checksum=checksum,
                 class_name=event["class_name"],
                 level=event["level"],
                 message=event["message"],
                 traceback=event["traceback"],
-                view=event["view"],
-                checksum=event["checksum"],
-                data=event["data"],
-                datetime=now,
-                url=event["url"],
-                server_name=event["server_name"],
-                site=event["site"],
+                times_seen=count,
+                first_seen=group.earliest,
+                last_seen=group.latest,
+                score=get_score(count, group.latest),
             )
-        except IntegrityError:
-            # Same message_id twice: undo the counting above as well.
-            raise DuplicateEvent(event["message_id"]) from None
+        return created.pk, True
+    except IntegrityError:
+        # Another writer created it between our update and insert.
+        return _count(using, key, count, group.earliest, group.latest), False
 
-    _count_values(using, group_id, event, now)
-    return StoreResult(
-        event["message_id"],
-        group_id,
-        created=created,
-        regressed=regressed,
-        stored=keep_row,
-    )
+
+#: The columns of a ``Message`` row, in the order they are inserted.
+MESSAGE_COLUMNS = (
+    "group_id",
+    "message_id",
+    "logger",
+    "class_name",
+    "level",
+    "message",
+    "traceback",
+    "view",
+    "checksum",
+    "data",
+    "datetime",
+    "url",
+    "server_name",
+    "site",
+)
+
+
+def encode_data(event, using):
+    """
+    Encode ``event["data"]`` for its column ahead of :func:`store_batch`.
+
+    Pickling and compressing is the costliest part of writing an occurrence
+    and needs no lock: done before the transaction, it keeps the write lock
+    (SQLite's is the whole database's) for the SQL alone.
+    """
+    field = Message._meta.get_field("data")
+    event["_encoded_data"] = field.get_db_prep_save(event["data"], connections[using])
+
+
+def _insert_messages(using, pairs):
+    """Insert the ``Message`` rows of a batch: a few multi-row ``INSERT``\\ s."""
+    if not pairs:
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = Message._meta
+    prepare_data = meta.get_field("data").get_db_prep_save
+    prepare_datetime = meta.get_field("datetime").get_db_prep_save
+    row = "(" + ", ".join(["%s"] * len(MESSAGE_COLUMNS)) + ")"
+    columns = ", ".join(quote(meta.get_field(c).column) for c in MESSAGE_COLUMNS)
+    try:
+        with connection.cursor() as cursor:
+            for start in range(0, len(pairs), 1000):
+                part = pairs[start : start + 1000]
+                params = []
+                for event, result in part:
+                    data = event.get("_encoded_data")
+                    if data is None:
+                        data = prepare_data(event["data"], connection)
+                    params += (
+                        result.group_id,
+                        event["message_id"],
+                        event["logger"],
+                        event["class_name"],
+                        event["level"],
+                        event["message"],
+                        event["traceback"],
+                        event["view"],
+                        event["checksum"],
+                        data,
+                        prepare_datetime(event["datetime"], connection),
+                        event["url"],
+                        event["server_name"],
+                        event["site"],
+                    )
+                cursor.execute(
+                    f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+                    f"VALUES {', '.join([row] * len(part))}",
+                    params,
+                )
+    except IntegrityError:
+        # Stored by another writer since _fresh() looked. No savepoint: the
+        # caller's transaction is rolled back, counting included, and the
+        # batch can be tried again.
+        raise DuplicateEvent([event["message_id"] for event, _ in pairs]) from None
 
 
 # Count one occurrence in its group and return the group's id, in one
@@ -156,30 +338,36 @@ def _store(event, using, keep_row):
 # row as it is, so concurrent writers never lose an update.
 COUNT_SQL = {
     "sqlite": (
-        "UPDATE {table} SET times_seen = times_seen + 1,"
+        "UPDATE {table} SET times_seen = times_seen + %s,"
         " first_seen = MIN(first_seen, %s), last_seen = MAX(last_seen, %s),"
-        " score = LN(times_seen + 1) * 600"
+        " score = LN(times_seen + %s) * 600"
         " + MAX((julianday(last_seen) - 2440587.5) * 86400.0, %s)"
         " WHERE logger = %s AND view = %s AND checksum = %s RETURNING id"
     ),
     "postgresql": (
-        "UPDATE {table} SET times_seen = times_seen + 1,"
+        "UPDATE {table} SET times_seen = times_seen + %s,"
         " first_seen = LEAST(first_seen, %s), last_seen = GREATEST(last_seen, %s),"
-        " score = LN(times_seen + 1) * 600"
+        " score = LN(times_seen + %s) * 600"
         " + GREATEST(EXTRACT(EPOCH FROM last_seen)::float, %s)"
         " WHERE logger = %s AND view = %s AND checksum = %s RETURNING id"
     ),
 }
 
 
-def _count(using, key, now):
+def _count(using, key, count, earliest, latest):
     connection = connections[using]
     sql = COUNT_SQL.get(connection.vendor)
     if sql is None:
-        return _count_portable(using, key, now)
+        return _count_portable(using, key, count, earliest, latest)
     field = GroupedMessage._meta.get_field("last_seen")
-    when = field.get_db_prep_save(now, connection)
-    params = [when, when, now.timestamp(), key["logger"], key["view"], key["checksum"]]
+    params = [
+        count,
+        field.get_db_prep_save(earliest, connection),
+        field.get_db_prep_save(latest, connection),
+        count,
+        latest.timestamp(),
+        *key,
+    ]
     table = connection.ops.quote_name(GroupedMessage._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(sql.format(table=table), params)
@@ -187,14 +375,16 @@ def _count(using, key, now):
     return row[0] if row else None
 
 
-def _count_portable(using, key, now):
+def _count_portable(using, key, count, earliest, latest):
     """The same with the ORM, for databases without ``UPDATE ... RETURNING``."""
-    groups = GroupedMessage.objects.using(using).filter(**key)
-    when = Value(now, output_field=DateTimeField())
+    logger, view, checksum = key
+    groups = GroupedMessage.objects.using(using).filter(
+        logger=logger, view=view, checksum=checksum
+    )
     counted = groups.update(
-        times_seen=F("times_seen") + 1,
-        first_seen=Least(F("first_seen"), when),
-        last_seen=Greatest(F("last_seen"), when),
+        times_seen=F("times_seen") + count,
+        first_seen=Least(F("first_seen"), Value(earliest, DateTimeField())),
+        last_seen=Greatest(F("last_seen"), Value(latest, DateTimeField())),
     )
     if not counted:
         return None
@@ -228,30 +418,41 @@ def event_values(event):
     ]
 
 
-def _count_values(using, group_id, event, now):
-    values = event_values(event)
-    FilterValue.objects.using(using).bulk_create(
-        [
-            FilterValue(key=key, value=value)
-            for key, value in values
-            if key in FILTERED_KEYS
-        ],
-        ignore_conflicts=True,
-    )
+def _count_values(using, pairs):
+    """Add ``(event, group_id)`` pairs to the value and per-minute counters."""
+    filter_values = set()
+    by_value = {}
+    by_minute = {}
+    for event, group_id in pairs:
+        now = event["datetime"]
+        for key, value in event_values(event):
+            if key in FILTERED_KEYS:
+                filter_values.add((key, value))
+            row = by_value.get((group_id, key, value))
+            if row is None:
+                by_value[(group_id, key, value)] = {
+                    "group_id": group_id,
+                    "key": key,
+                    "value": value,
+                    "times_seen": 1,
+                    "first_seen": now,
+                    "last_seen": now,
+                }
+            else:
+                row["times_seen"] += 1
+                row["first_seen"] = min(row["first_seen"], now)
+                row["last_seen"] = max(row["last_seen"], now)
+        minute = (group_id, now.replace(second=0, microsecond=0))
+        by_minute[minute] = by_minute.get(minute, 0) + 1
+    if filter_values:
+        FilterValue.objects.using(using).bulk_create(
+            [FilterValue(key=key, value=value) for key, value in sorted(filter_values)],
+            ignore_conflicts=True,
+        )
     upsert_counters(
         using,
         MessageFilterValue,
-        [
-            {
-                "group_id": group_id,
-                "key": key,
-                "value": value,
-                "times_seen": 1,
-                "first_seen": now,
-                "last_seen": now,
-            }
-            for key, value in values
-        ],
+        list(by_value.values()),
         unique=("group_id", "key", "value"),
         add=("times_seen",),
         greatest=("last_seen",),
@@ -261,11 +462,8 @@ def _count_values(using, group_id, event, now):
         using,
         MessageCountByMinute,
         [
-            {
-                "group_id": group_id,
-                "date": now.replace(second=0, microsecond=0),
-                "times_seen": 1,
-            }
+            {"group_id": group_id, "date": date, "times_seen": count}
+            for (group_id, date), count in by_minute.items()
         ],
         unique=("group_id", "date"),
         add=("times_seen",),

@@ -41,6 +41,9 @@ elif ENGINE == "sqlite":
                 "timeout": float(os.environ.get("SENTRY_TEST_SQLITE_TIMEOUT", "30")),
                 # Lets SENTRY_TEST_DB_NAME be a "file:...?mode=ro" URI.
                 "uri": True,
+                # Set up for concurrent writers, as docs/throughput.rst says.
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             "TEST": {
                 "NAME": os.path.join(
@@ -108,3 +111,9 @@ if django.VERSION >= (6, 1):
     # Django 6.1 configures mail through MAILERS (EMAIL_BACKEND is deprecated);
     # the test runner swaps every mailer for the in-memory one.
     MAILERS = {"default": {}}
+# Accepted events are digested by the request that queued them, so that a
+# test reads the rows right after posting; the background modes have tests
+# of their own (tests/test_digest*.py).
+SENTRY_DIGEST = os.environ.get("SENTRY_TEST_DIGEST", "inline")
+# Tests create and change keys under the same public key: look them up anew.
+SENTRY_INGEST_KEY_CACHE_TIMEOUT = 0

@@ -41,3 +41,15 @@ def test_the_detail_page_shows_the_error(admin_client, recorded):
     response = admin_client.get(f"/admin/sentry/message/{recorded.pk}/change/")
     assert response.status_code == 200
     assert b"in the admin" in response.content
+
+
+def test_set_aside_events_are_listed_read_only(admin_client):
+    from sentry import queue
+
+    queue.enqueue("default", [queue.Entry("c" * 32, "event", b"[]", site="shop")])
+
+    response = admin_client.get("/admin/sentry/queuedevent/")
+
+    assert response.status_code == 200
+    assert "c" * 32 in response.content.decode()
+    assert admin_client.get("/admin/sentry/queuedevent/add/").status_code == 403

@@ -596,15 +596,37 @@ def test_the_endpoints_need_no_csrf_token(key):
     assert response.status_code == 200
 
 
-def test_a_storage_failure_is_503_not_500(client, key, monkeypatch, sentry_errors):
-    from sentry import pipeline
+def test_a_failure_to_queue_is_503_not_500(client, key, monkeypatch, sentry_errors):
+    from sentry import queue
 
-    def broken(event):
+    def broken(using, entries, received=None):
         raise RuntimeError("database is gone")
 
-    monkeypatch.setattr(pipeline, "record", broken)
+    monkeypatch.setattr(queue, "enqueue", broken)
 
     response = post_envelope(client, event_envelope(message_event()), key)
 
     assert response.status_code == 503
-    assert "Unable to store an ingested event" in sentry_errors[0].getMessage()
+    assert "Unable to queue an ingested event" in sentry_errors[0].getMessage()
+
+
+def test_a_failure_to_digest_leaves_the_accepted_event_queued(
+    client, key, monkeypatch, sentry_errors
+):
+    from sentry import digest
+    from sentry.models import QueuedEvent
+
+    def broken(using, events, rows):
+        raise RuntimeError("database is gone")
+
+    monkeypatch.setattr(digest, "_store", broken)
+    event = message_event()
+
+    response = post_envelope(client, event_envelope(event), key)
+
+    assert response.status_code == 200
+    assert Message.objects.count() == 0
+    queued = QueuedEvent.objects.get()
+    assert queued.event_id == event["event_id"]
+    assert queued.failed
+    assert "database is gone" in queued.error

@@ -95,10 +95,17 @@ DATABASES = {
         "OPTIONS": {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
+            # synchronous=NORMAL: commits survive a crashed process, not a
+            # power loss (FULL for that); see docs/throughput.rst.
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
     }
 }
+
+# Events sent to the ingest endpoints are queued, then digested by a thread
+# in the web process (the default, "embedded"); under load, run
+# "manage.py sentry_worker" and set this to "worker" (see docs/throughput).
+SENTRY_DIGEST = "embedded"
 
 # The flood guard of django-sentry counts occurrences in this cache.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

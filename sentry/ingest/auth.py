@@ -11,8 +11,13 @@ nothing about which keys exist.
 import base64
 import binascii
 import hmac
+import threading
+import time
 from urllib.parse import urlsplit
 
+from django.db.models.signals import post_delete, post_save
+
+from ..conf import settings
 from .keys import ProjectKey
 from .responses import BadRequest, Forbidden, Unauthorized
 
@@ -175,7 +180,7 @@ def get_key(credentials, project_id):
     public_key = credentials.public_key
     if not isinstance(public_key, str) or len(public_key) > MAX_KEY_LENGTH:
         raise Forbidden(FORBIDDEN)
-    key = ProjectKey.objects.filter(public_key=public_key).first()
+    key = lookup_key(public_key)
     if key is None or not key.is_active or key.project_id != project_id:
         raise Forbidden(FORBIDDEN)
     # The secret is deprecated and never required; a wrong one is refused.
@@ -188,3 +193,45 @@ def get_key(credentials, project_id):
     ):
         raise Forbidden(FORBIDDEN)
     return key
+
+
+# --- the key cache -------------------------------------------------------------
+#
+# Every event names its key, and looking it up costs more than queuing the
+# event. Keys change rarely: each process keeps what it looked up (unknown
+# keys too) for SENTRY_INGEST_KEY_CACHE_TIMEOUT seconds, and forgets it at
+# once when this process saves or deletes a key. A key changed elsewhere (the
+# admin of another process) takes effect everywhere within the timeout.
+
+#: Keys remembered at most; beyond, the cache starts afresh (key spraying).
+KEY_CACHE_SIZE = 1000
+
+_key_cache = {}
+_key_cache_lock = threading.Lock()
+
+
+def lookup_key(public_key):
+    """Return the :class:`ProjectKey` with this public key, or None (cached)."""
+    timeout = settings.INGEST_KEY_CACHE_TIMEOUT
+    if not timeout:
+        return ProjectKey.objects.filter(public_key=public_key).first()
+    now = time.monotonic()
+    cached = _key_cache.get(public_key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    key = ProjectKey.objects.filter(public_key=public_key).first()
+    with _key_cache_lock:
+        if len(_key_cache) >= KEY_CACHE_SIZE:
+            _key_cache.clear()
+        _key_cache[public_key] = (now + timeout, key)
+    return key
+
+
+def forget_keys(**kwargs):
+    """Empty the key cache (a key was saved or deleted)."""
+    with _key_cache_lock:
+        _key_cache.clear()
+
+
+post_save.connect(forget_keys, sender=ProjectKey, dispatch_uid="sentry.forget_keys")
+post_delete.connect(forget_keys, sender=ProjectKey, dispatch_uid="sentry.forget_keys")

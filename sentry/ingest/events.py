@@ -1,100 +1,121 @@
 """
-Accept events: map each item, then prepare and record it through the pipeline.
+Accept events: check each item, queue it, answer.
 
-Once an endpoint answers 200 the event is committed: recording is
-synchronous. A failure to map or prepare an event is the sender's data
-(400, logged to ``sentry.errors`` so that it can be fixed here); a failure to
-record it is ours (503, which SDKs take as "drop and carry on").
+Accepted means durable: an endpoint answers 200 once the events' rows are
+committed to the queue (:mod:`sentry.queue`); mapping, shaping, scrubbing,
+grouping and storing happen afterwards, in batches, in the digest
+(:mod:`sentry.digest`). What stays here is what decides the answer: the
+item's size and that it is a JSON object (400/413 as before), the rate
+limit (429) and the event's id. A failure to queue is ours (503, which SDKs
+take as "drop and carry on"), logged to ``sentry.errors``.
 """
 
 import logging
 
-from .. import pipeline
+from django.db import connections
+
+from .. import drain, queue
 from ..conf import settings
+from ..db import DEFERRED, get_write_alias, run_in_transaction
+from ..pipeline import normalize_message_id
 from . import mapping
 from .decoding import parse_json_object
 from .envelope import EVENT_ITEM_TYPES
 from .ratelimit import check_rate_limit
-from .responses import BadRequest, IngestError, ServiceUnavailable, TooLarge
+from .responses import ServiceUnavailable, TooLarge
 
 logger = logging.getLogger("sentry.errors")
 
+#: Item type -> queue kind.
+KINDS = {
+    "event": queue.KIND_EVENT,
+    "feedback": queue.KIND_FEEDBACK,
+    "user_report": queue.KIND_USER_REPORT,
+}
 
-def prepare(build, *args, **kwargs):
-    """Return ``build(*args, **kwargs)`` prepared by the pipeline."""
+
+def enqueue(entries):
+    """Commit ``entries`` to the queue, then get them digested (``SENTRY_DIGEST``)."""
+    alias = get_write_alias(queue.QueuedEvent)
     try:
-        return pipeline.prepare(build(*args, **kwargs))
-    except IngestError:
-        raise
+        if connections[alias].in_atomic_block:
+            result = run_in_transaction(
+                lambda using: queue.enqueue(using, entries), alias
+            )
+        else:
+            # One statement in autocommit mode is a transaction of its own:
+            # committed when it returns, and no more round trips than that.
+            result = queue.enqueue(alias, entries)
     except Exception as exc:
-        logger.warning("Unable to read an ingested event", exc_info=True)
-        raise BadRequest("the event could not be read", causes=[exc]) from None
-
-
-def record(event):
-    """Store a prepared event; return its ``message_id``."""
-    try:
-        pipeline.record(event)
-    except Exception as exc:
-        logger.error("Unable to store an ingested event", exc_info=True)
+        logger.error("Unable to queue an ingested event", exc_info=True)
         raise ServiceUnavailable("the event could not be stored now") from exc
-    return event["message_id"]
+    if result is not DEFERRED:
+        drain.after_enqueue(alias)
 
 
-def accept_event(payload, key, client_ip=None):
-    """Store one event payload (store endpoint); return its id."""
+def site_of(key):
+    """Return the site events sent with ``key`` are filed under."""
+    return settings.INGEST_SITE or (key.label if key is not None else None)
+
+
+def accept_event(payload, key, client_ip=None, body=None):
+    """Queue one event payload (store endpoint); return its id."""
     check_rate_limit(key)
-    event = prepare(mapping.map_event, payload, key=key, client_ip=client_ip)
-    return record(event)
+    event_id = normalize_message_id(payload.get("event_id"))
+    enqueue(
+        [
+            queue.Entry(
+                event_id,
+                queue.KIND_EVENT,
+                body,
+                site=site_of(key),
+                client_ip=client_ip,
+            )
+        ]
+    )
+    return event_id
 
 
 def accept_envelope(envelope, key, client_ip=None):
     """
-    Store the events of an envelope; return the response body.
+    Queue the events of an envelope; return the response body.
 
-    Event, feedback and user report items are processed; every other item
+    Event, feedback and user report items are queued; every other item
     type (transactions, sessions, attachments, client reports, ...) is
     skipped without being parsed.
     """
     headers = envelope.headers
-    event_id = headers.get("event_id")
-    event_id = event_id if isinstance(event_id, str) else None
+    header_id = headers.get("event_id")
+    header_id = header_id if isinstance(header_id, str) else None
+    sent_at = headers.get("sent_at")
+    sent_at = sent_at[:64] if isinstance(sent_at, str) else None
     items = [item for item in envelope.items if item.type in EVENT_ITEM_TYPES]
     if not items:
         return {}
     limit = settings.INGEST_MAX_EVENT_SIZE
-    payloads = []
+    entries = []
+    site = site_of(key)
     for item in items:
         if len(item.payload) > limit:
             raise TooLarge(f"{item.type} item over {limit} bytes")
-        payloads.append(
-            (item.type, parse_json_object(item.payload, f"the {item.type} item"))
+        payload = parse_json_object(item.payload, f"the {item.type} item")
+        if item.type == "user_report":
+            event_id = mapping.user_report_id(payload)
+        else:
+            # The envelope header's id wins over the payload's.
+            event_id = normalize_message_id(
+                header_id if header_id is not None else payload.get("event_id")
+            )
+        entries.append(
+            queue.Entry(
+                event_id,
+                KINDS[item.type],
+                bytes(item.payload),
+                site=site,
+                client_ip=client_ip,
+                sent_at=sent_at,
+            )
         )
     check_rate_limit(key)
-    events = []
-    for item_type, payload in payloads:
-        if item_type == "event":
-            events.append(
-                prepare(
-                    mapping.map_event,
-                    payload,
-                    key=key,
-                    event_id=event_id,
-                    sent_at=headers.get("sent_at"),
-                    client_ip=client_ip,
-                )
-            )
-        elif item_type == "feedback":
-            events.append(
-                prepare(
-                    mapping.map_feedback,
-                    payload,
-                    key=key,
-                    event_id=event_id,
-                    client_ip=client_ip,
-                )
-            )
-        else:
-            events.append(prepare(mapping.map_user_report, payload, key=key))
-    ids = [record(event) for event in events]
-    return {"id": ids[0]}
+    enqueue(entries)
+    return {"id": entries[0].event_id}

@@ -659,17 +659,26 @@ def map_feedback(payload, key=None, event_id=None, received=None, client_ip=None
     )
 
 
+def user_report_id(payload):
+    """
+    Return the id of a legacy ``user_report`` item.
+
+    The report names the event it is about; its own id is derived from it,
+    so that the same report sent twice is stored once.
+    """
+    digest = hashlib.md5(usedforsecurity=False)
+    parts = [text(payload.get(name)) for name in ("event_id", "name", "email")]
+    for part in ("user_report", *parts, text(payload.get("comments"))):
+        digest.update((part or "").encode("utf-8", "replace") + b"\0")
+    return digest.hexdigest()
+
+
 def map_user_report(payload, key=None, received=None):
     """Return the pipeline event for a legacy ``user_report`` item."""
     associated = text(payload.get("event_id"))
     comments = text(payload.get("comments"))
     name, email = text(payload.get("name")), text(payload.get("email"))
-    # The report names the event it is about; its own id is derived from it,
-    # so that the same report sent twice is stored once.
-    digest = hashlib.md5(usedforsecurity=False)
-    for part in ("user_report", associated, name, email, comments):
-        digest.update((part or "").encode("utf-8", "replace") + b"\0")
-    event = map_event({}, key=key, event_id=digest.hexdigest(), received=received)
+    event = map_event({}, key=key, event_id=user_report_id(payload), received=received)
     return _as_feedback(event, comments, name, email, None, associated)
 
 

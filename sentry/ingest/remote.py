@@ -6,16 +6,18 @@ The request must be signed with the shared ``SENTRY_KEY`` (see
 before the body is inflated or parsed, and its timestamp must be within
 ``SENTRY_REMOTE_MAX_AGE`` seconds of this server's clock. A request replayed
 inside that window changes nothing: an occurrence's ``message_id`` is
-stored once.
+stored once. Accepted events are queued and digested like the SDKs' (see
+:mod:`sentry.ingest.events`).
 """
 
 import time
 
+from .. import queue
 from ..conf import settings
+from ..pipeline import normalize_message_id
 from ..utils import wire
 from .decoding import decode_content, parse_json_object, read_body
-from .events import prepare, record
-from .mapping import map_remote_event
+from .events import enqueue
 from .responses import (
     BadRequest,
     Forbidden,
@@ -68,5 +70,8 @@ def store(request):
     body = read_body(request, limit)
     if not wire.verify(key, timestamp, body, signature):
         raise Forbidden("bad signature")
-    payload = parse_json_object(decode_content(body, wire.CONTENT_ENCODING, limit))
-    return json_response({"id": record(prepare(map_remote_event, payload))})
+    data = decode_content(body, wire.CONTENT_ENCODING, limit)
+    payload = parse_json_object(data)
+    event_id = normalize_message_id(payload.get("message_id"))
+    enqueue([queue.Entry(event_id, queue.KIND_REMOTE, data)])
+    return json_response({"id": event_id})

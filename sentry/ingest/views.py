@@ -2,13 +2,14 @@
 The Sentry SDK endpoints: ``api/<project_id>/envelope/`` and ``.../store/``.
 
 Each view reads top to bottom: who is sending, the body (capped, decoded),
-its events (mapped, prepared, recorded), the answer. Refusals are raised as
+its events (checked and queued, see :mod:`.events`), the answer. Refusals are raised as
 :class:`~sentry.ingest.responses.IngestError` and answered as JSON by
 :func:`ingest_endpoint`.
 """
 
 import functools
 
+from django.db import transaction
 from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import settings
@@ -34,6 +35,8 @@ ENVELOPE_CONTENT_TYPE = "application/x-sentry-envelope"
 def ingest_endpoint(view):
     """Make ``view`` an ingest endpoint: CSRF-exempt, POST, CORS, JSON errors."""
 
+    # Never inside ATOMIC_REQUESTS' transaction: the 200 must mean committed.
+    @transaction.non_atomic_requests
     @csrf_exempt
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -93,5 +96,6 @@ def store(request, project_id):
         return _envelope(request, project_id, credentials)
     key = get_key(credentials, project_id)
     limit = settings.INGEST_MAX_EVENT_SIZE
-    payload = parse_json_object(decode_store_body(read_decoded(request, limit), limit))
-    return json_response({"id": accept_event(payload, key, client_ip(request))})
+    body = decode_store_body(read_decoded(request, limit), limit)
+    payload = parse_json_object(body)
+    return json_response({"id": accept_event(payload, key, client_ip(request), body)})

@@ -52,6 +52,21 @@ class Shaper:
             return value if -MAX_SAFE_INT <= value <= MAX_SAFE_INT else big_int(value)
         if cls is float:
             return value if math.isfinite(value) else repr(value)
+        if cls is dict or cls is list:
+            # Plain containers (all of parsed JSON): what _shape_other would
+            # do, without asking them for hooks they cannot have.
+            if depth >= self.max_depth:
+                return DEPTH_MARK
+            key = id(value)
+            if key in seen:
+                return CYCLE_MARK
+            seen.add(key)
+            try:
+                if cls is dict:
+                    return self._shape_mapping(value, depth, seen)
+                return self._shape_sequence(value, depth, seen)
+            finally:
+                seen.discard(key)
         try:
             return self._shape_other(value, cls, depth, seen)
         except Exception:

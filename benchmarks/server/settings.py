@@ -1,0 +1,84 @@
+"""
+Settings of the ingest server of the HTTP benchmark and the process tests.
+
+The database comes from the environment: ``SENTRY_SERVER_DB=sqlite:/path``
+(WAL, IMMEDIATE, as docs/throughput.rst recommends) or
+``SENTRY_SERVER_DB=postgresql:NAME`` (127.0.0.1:5432, user postgres).
+``SENTRY_SERVER_DIGEST`` picks ``SENTRY_DIGEST`` (default "embedded").
+No middleware: the ingest endpoints need none, and a site that only ingests
+should not pay for sessions and CSRF on every event.
+"""
+
+import os
+
+SECRET_KEY = "benchmark-only-not-secret"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+
+_kind, _, _name = os.environ.get(
+    "SENTRY_SERVER_DB", "sqlite:/tmp/sentry-bench.db"
+).partition(":")
+if _kind == "postgresql":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": _name,
+            "HOST": "127.0.0.1",
+            "PORT": "5432",
+            "USER": "postgres",
+            "CONN_MAX_AGE": None,
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _name,
+            # Persistent connections: opening one per request costs more than
+            # the request itself.
+            "CONN_MAX_AGE": None,
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "sentry",
+]
+MIDDLEWARE = []
+ROOT_URLCONF = "benchmarks.server.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+    }
+]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SENTRY_DIGEST = os.environ.get("SENTRY_SERVER_DIGEST", "embedded")
+# Every event gets its row: the flood guard would make storing look cheap.
+SENTRY_THRASHING_LIMIT = 0
+SENTRY_NAME = "bench"
+# An ingest-only site: its own errors are not the point here.
+SILENCED_SYSTEM_CHECKS = ["sentry.W001"]
+SENTRY_DIGEST_CELERY_QUEUE = os.environ.get("SENTRY_SERVER_CELERY_QUEUE") or None
+SENTRY_DIGEST_LEASE = float(os.environ.get("SENTRY_SERVER_DIGEST_LEASE", "60"))
+SENTRY_DIGEST_BATCH_SIZE = int(os.environ.get("SENTRY_SERVER_BATCH_SIZE", "500"))
+
+if os.environ.get("SENTRY_SERVER_CELERY_BROKER"):
+    CELERY_BROKER_URL = os.environ["SENTRY_SERVER_CELERY_BROKER"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {"sentry.errors": {"handlers": ["stderr"], "level": "WARNING"}},
+}

@@ -1,0 +1,67 @@
+"""
+The queued client: capture into the queue, digest later.
+
+``SENTRY_CLIENT = "sentry.client.queued.QueuedSentryClient"`` makes
+``create_from_exception()`` and the others only build the event and insert it
+into the queue (:mod:`sentry.queue`), in the same database, committed before
+the call returns; scrubbing, grouping and storing happen in the digest
+(``SENTRY_DIGEST``), off the request. The returned ``message_id`` is the id
+the occurrence will be stored under, but the rows appear only once the event
+is digested: tests that read them right after the call want the default,
+synchronous client.
+"""
+
+import datetime as dt
+import json
+
+from .. import drain, pipeline, queue
+from ..conf import settings
+from ..db import DEFERRED, get_write_alias, run_in_transaction
+from .base import SentryClient, _writer, in_event_loop
+
+
+def _default(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+class QueuedSentryClient(SentryClient):
+    """Queue this site's errors for the digest instead of storing them at once."""
+
+    def process(self, **kwargs):
+        """Build the event, queue it; return its ``message_id`` (see the base)."""
+        event = None
+        try:
+            event = self.build_event(**kwargs)
+            event["message_id"] = pipeline.normalize_message_id(event.get("message_id"))
+            # Named here: the digest may run on another machine.
+            event.setdefault("server_name", settings.NAME)
+            event.setdefault("site", settings.SITE)
+            return self.send(event)
+        except Exception:
+            self.report_failure(event)
+            return None
+
+    def send(self, event):
+        """Insert a built event into the queue; return its ``message_id``."""
+        if in_event_loop():
+            return _writer().submit(self._enqueue, event, True).result()
+        return self._enqueue(event)
+
+    def _enqueue(self, event, close=False):
+        body = json.dumps(event, default=_default, ensure_ascii=False).encode()
+        entry = queue.Entry(event["message_id"], queue.KIND_CLIENT, body)
+        alias = get_write_alias(queue.QueuedEvent)
+        try:
+            result = run_in_transaction(
+                lambda using: queue.enqueue(using, [entry]), alias
+            )
+        finally:
+            if close:
+                from django.db import connections
+
+                connections.close_all()
+        if result is not DEFERRED:
+            drain.after_enqueue(alias)
+        return event["message_id"]

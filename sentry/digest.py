@@ -1,0 +1,269 @@
+"""
+Digest: turn queued events into groups, occurrences and counters, in batches.
+
+:func:`drain` claims batches of :class:`~sentry.queue.QueuedEvent` rows and
+hands each to :func:`digest_batch`, which reads every row into a prepared
+event (mapping, shaping, scrubbing, grouping: the same
+:func:`sentry.pipeline.prepare` as the synchronous path), applies the flood
+guard, and stores the batch with :func:`sentry.storage.store_batch` -- one
+transaction that also deletes the rows, so an event is counted exactly once
+however often a batch is retried.
+
+A bad event never blocks the queue:
+
+* an event that cannot be read (mapping or preparing raises) is set aside at
+  once (``failed``, with the error) and logged to ``sentry.errors``;
+* a batch that the database refuses is retried one event at a time, and the
+  event the database still refuses on its own is set aside;
+* a row that was claimed before and is still there (a digest died on it) is
+  digested on its own; after ``SENTRY_DIGEST_MAX_ATTEMPTS`` claims it is set
+  aside.
+
+Database trouble (lost connection, lock timeout) sets nothing aside: the rows
+are released and retried later.
+"""
+
+import datetime as dt
+import json
+import logging
+import time
+
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    transaction,
+)
+
+from . import pipeline, queue
+from .conf import settings
+from .db import get_write_alias, run_in_transaction, take_write_lock
+from .ingest import mapping
+from .notifications import notify
+from .queue import QueuedEvent
+from .scrubbing import Scrubber
+from .storage import encode_data, store_batch
+
+logger = logging.getLogger("sentry.errors")
+
+#: Errors that say nothing about the events: release them, try again later.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+class _Key:
+    """What the mapping needs of a client key: the site events are filed under."""
+
+    __slots__ = ("label",)
+
+    def __init__(self, label):
+        self.label = label
+
+
+def read_event(row, scrubber=None):
+    """Return the prepared event of a queue row (raise if it cannot be read)."""
+    payload = json.loads(row.decode())
+    if not isinstance(payload, dict):
+        raise ValueError("the payload is not a JSON object")
+    received = dt.datetime.fromtimestamp(row.received, dt.UTC)
+    key = _Key(row.site)
+    kind = row.kind
+    if kind == queue.KIND_EVENT:
+        event = mapping.map_event(
+            payload,
+            key=key,
+            event_id=row.event_id,
+            received=received,
+            sent_at=row.sent_at,
+            client_ip=row.client_ip,
+        )
+    elif kind == queue.KIND_FEEDBACK:
+        event = mapping.map_feedback(
+            payload,
+            key=key,
+            event_id=row.event_id,
+            received=received,
+            client_ip=row.client_ip,
+        )
+    elif kind == queue.KIND_USER_REPORT:
+        event = mapping.map_user_report(payload, key=key, received=received)
+    elif kind in (queue.KIND_REMOTE, queue.KIND_CLIENT):
+        event = mapping.map_remote_event(payload, received=received)
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    # The id the endpoint answered with is the id the occurrence is stored
+    # under, even when the payload's own was missing or malformed.
+    event["message_id"] = row.event_id
+    return pipeline.prepare(event, scrubber=scrubber)
+
+
+class Report:
+    """What a drain did: digested, duplicates, set aside, batches."""
+
+    __slots__ = ("digested", "duplicates", "set_aside", "batches")
+
+    def __init__(self):
+        self.digested = self.duplicates = self.set_aside = self.batches = 0
+
+    def add(self, other):
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def __repr__(self):
+        return (
+            f"<Report digested={self.digested} duplicates={self.duplicates} "
+            f"set_aside={self.set_aside} batches={self.batches}>"
+        )
+
+
+def digest_batch(using, rows):
+    """Digest claimed queue rows; return a :class:`Report`."""
+    report = Report()
+    report.batches = 1
+    suspects = [row for row in rows if row.attempts > 1]
+    rows = [row for row in rows if row.attempts <= 1]
+    for row in suspects:
+        # Claimed before and still here: a digest died with it. Alone, so
+        # that it cannot take a batch down with it again.
+        if row.attempts > settings.DIGEST_MAX_ATTEMPTS:
+            set_aside(using, [row], f"claimed {row.attempts - 1} times, never digested")
+            report.set_aside += 1
+        else:
+            report.add(_digest(using, [row], alone=True))
+    if rows:
+        report.add(_digest(using, rows, alone=False))
+    return report
+
+
+def _digest(using, rows, alone):
+    report = Report()
+    events, readable, unreadable = [], [], []
+    scrubber = Scrubber()
+    for row in rows:
+        try:
+            events.append(read_event(row, scrubber))
+            readable.append(row)
+        except Exception as exc:
+            logger.error(
+                "Unable to read queued event %s (%s): set aside",
+                row.event_id,
+                row.kind,
+                exc_info=True,
+            )
+            unreadable.append((row, exc))
+    for row, exc in unreadable:
+        set_aside(using, [row], f"unreadable: {exc!r}")
+        report.set_aside += 1
+    if not events:
+        return report
+    try:
+        results = _store(using, events, readable)
+    except TRANSIENT:
+        release(using, readable)
+        raise
+    except Exception as exc:
+        if alone:
+            logger.error(
+                "Unable to store queued event %s: set aside",
+                readable[0].event_id,
+                exc_info=True,
+            )
+            set_aside(using, readable, f"not stored: {exc!r}")
+            report.set_aside += 1
+            return report
+        # One of them, most likely: find it by storing them one by one.
+        for row in readable:
+            report.add(_digest(using, [row], alone=True))
+        return report
+    for event, result in zip(events, results, strict=True):
+        if result.duplicate:
+            report.duplicates += 1
+        else:
+            report.digested += 1
+        notify(event, result)
+        if result.stored:
+            pipeline.remember_stored(event, result.message_id)
+    return report
+
+
+def _store(using, events, rows):
+    keep_rows = [not pipeline.check_flood(event)[0] for event in events]
+    for event, keep in zip(events, keep_rows, strict=True):
+        if keep:
+            encode_data(event, using)
+    ids = [row.pk for row in rows]
+
+    def delete_rows(using):
+        QueuedEvent.objects.using(using).filter(pk__in=ids).delete()
+
+    with transaction.atomic(using=using):
+        return store_batch(using, events, keep_rows, before_commit=delete_rows)
+
+
+def set_aside(using, rows, error):
+    """Keep rows out of the digest for good, with the reason (admin, logs)."""
+    with transaction.atomic(using=using):
+        QueuedEvent.objects.using(using).filter(pk__in=[r.pk for r in rows]).update(
+            failed=True, lease_until=0, error=error[:2000]
+        )
+
+
+def release(using, rows):
+    """Give claimed rows back, not counting this claim (database trouble)."""
+    try:
+        with transaction.atomic(using=using):
+            take_write_lock(using, QueuedEvent)
+            for row in rows:
+                QueuedEvent.objects.using(using).filter(pk=row.pk).update(
+                    lease_until=0, attempts=max(row.attempts - 1, 0)
+                )
+    except DatabaseError:
+        # Their leases run out by themselves.
+        pass
+
+
+def drain(using=None, batch_size=None, max_batches=None, deadline=None, steal=False):
+    """
+    Digest queued events until none is free; return a :class:`Report`.
+
+    ``max_batches`` and ``deadline`` (a :func:`time.monotonic` value) bound
+    the work; ``steal`` takes leased rows too (see :func:`sentry.queue.claim`).
+    """
+    using = using or get_write_alias(QueuedEvent)
+    batch_size = batch_size or settings.DIGEST_BATCH_SIZE
+    report = Report()
+    while max_batches is None or report.batches < max_batches:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        rows = run_in_transaction(
+            lambda using: queue.claim(
+                using, batch_size, settings.DIGEST_LEASE, steal=steal
+            ),
+            using,
+        )
+        if not rows:
+            break
+        report.add(digest_batch(using, rows))
+        checkpoint(using)
+    return report
+
+
+def checkpoint(using):
+    """
+    Copy SQLite's write-ahead log into the database, off the request path.
+
+    In WAL mode the commit that finds the log over 1,000 pages copies it
+    back itself, fsync included: with events arriving at hundreds a second
+    that is an accepting request every few seconds, stalled for a hundred
+    milliseconds or more. Checkpointing here after each batch keeps the log
+    short, so that accepting requests never have to. ``PASSIVE`` waits for
+    nobody and blocks nobody.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except DatabaseError:
+        pass

@@ -1,0 +1,195 @@
+"""
+The ingest queue: accepted events waiting to be digested.
+
+An ingest endpoint answers 200 once the event's row is committed here, in
+the same database as everything else: accepted means durable, with no other
+service to run. The row holds the event as it arrived (JSON, compressed when large) and
+what the digest needs to read it; the digest (:mod:`sentry.digest`) turns
+batches of rows into groups, occurrences and counters, and deletes the rows
+in the same transaction, so each event is counted exactly once even when a
+process is killed halfway.
+
+``event_id`` is unique: an event sent twice while it waits is queued once
+(and once digested, its ``Message`` row makes a re-sent copy count nothing).
+
+Importable as ``sentry.models.QueuedEvent``.
+"""
+
+import time
+import zlib
+
+from django.db import connections, models
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from .db import take_write_lock
+from .models import SentryManager
+
+#: What a row holds, and so how the digest reads it.
+KIND_EVENT = "event"  # a Sentry event (envelope item or store body)
+KIND_FEEDBACK = "feedback"  # a feedback envelope item
+KIND_USER_REPORT = "user_report"  # a legacy user report item
+KIND_REMOTE = "remote"  # a classic remote client's event (store/)
+KIND_CLIENT = "client"  # this site's own event, from the queued client
+KINDS = (KIND_EVENT, KIND_FEEDBACK, KIND_USER_REPORT, KIND_REMOTE, KIND_CLIENT)
+
+#: zlib level of large payloads: they live for seconds, speed matters more.
+COMPRESSION_LEVEL = 1
+#: Payloads up to this size are kept as they came: compressing a typical
+#: event costs more of the accept path's time than writing it.
+COMPRESS_ABOVE = 16 * 1024
+
+
+class QueuedEvent(models.Model):
+    """An accepted event, waiting for the digest."""
+
+    event_id = models.CharField(_("event id"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=16)
+    # Unix time: when it arrived (the digest's "now" for plausibility checks).
+    received = models.FloatField(_("received"))
+    payload = models.BinaryField(_("payload"))
+    site = models.CharField(_("site"), max_length=128, blank=True, null=True)
+    client_ip = models.CharField(_("client IP"), max_length=45, blank=True, null=True)
+    sent_at = models.CharField(_("sent at"), max_length=64, blank=True, null=True)
+    # Times a digest took the row: more than once means a digest died on it.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Unix time until which a digest has the row; 0: free.
+    lease_until = models.FloatField(_("leased until"), default=0)
+    # Set aside: the event could not be digested (see ``error``).
+    failed = models.BooleanField(_("set aside"), default=False)
+    error = models.TextField(_("error"), blank=True, default="")
+
+    objects = SentryManager()
+
+    class Meta:
+        app_label = "sentry"
+        verbose_name = _("queued event")
+        verbose_name_plural = _("queued events")
+        indexes = [
+            # The digest's claim: free rows, oldest first.
+            models.Index(
+                fields=("failed", "lease_until", "id"), name="sentry_queue_claim"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.event_id}"
+
+    def decode(self):
+        """Return the payload as JSON bytes."""
+        return decompress(bytes(self.payload))
+
+
+def compress(data):
+    """Return JSON bytes as a queue row keeps them (zlib when large)."""
+    if len(data) <= COMPRESS_ABOVE:
+        return data
+    return zlib.compress(data, COMPRESSION_LEVEL)
+
+
+def decompress(data):
+    # JSON starts with "{" (or whitespace); a zlib stream with 0x78.
+    return zlib.decompress(data) if data[:1] == b"\x78" else data
+
+
+class Entry:
+    """One event to queue: what :func:`enqueue` writes."""
+
+    __slots__ = ("event_id", "kind", "payload", "site", "client_ip", "sent_at")
+
+    def __init__(
+        self, event_id, kind, payload, site=None, client_ip=None, sent_at=None
+    ):
+        self.event_id = event_id
+        self.kind = kind
+        self.payload = payload  # JSON bytes, not compressed yet
+        self.site = site
+        self.client_ip = client_ip
+        self.sent_at = sent_at
+
+
+def enqueue(using, entries, received=None):
+    """
+    Insert ``entries`` in the current transaction; skip ids already queued.
+
+    One statement, whatever the number of entries: the accept path's only
+    write.
+    """
+    if not entries:
+        return
+    received = time.time() if received is None else received
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    columns = (
+        "event_id",
+        "kind",
+        "received",
+        "payload",
+        "site",
+        "client_ip",
+        "sent_at",
+        "attempts",
+        "lease_until",
+        "failed",
+        "error",
+    )
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    params = []
+    for entry in entries:
+        params += [
+            entry.event_id,
+            entry.kind,
+            received,
+            compress(entry.payload),
+            entry.site,
+            entry.client_ip,
+            entry.sent_at,
+            0,
+            0.0,
+            False,
+            "",
+        ]
+    sql = (
+        f"INSERT INTO {quote(QueuedEvent._meta.db_table)} "
+        f"({', '.join(quote(c) for c in columns)}) "
+        f"VALUES {', '.join([row] * len(entries))} "
+        f"ON CONFLICT ({quote('event_id')}) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def claim(using, batch_size, lease, steal=False):
+    """
+    Take up to ``batch_size`` free rows, oldest first; return them.
+
+    Run in a transaction of its own, committed before the rows are digested:
+    each row's ``attempts`` goes up and it is leased for ``lease`` seconds,
+    so that a digest that dies on it is noticed and others leave it alone
+    meanwhile. On PostgreSQL, concurrent digests skip each other's locked
+    rows (``FOR UPDATE SKIP LOCKED``) and work in parallel. ``steal`` takes
+    leased rows too: for a digest that knows it is the only one (SQLite's
+    drain lock), a lease can only be left over from one that died.
+    """
+    now = time.time()
+    rows = QueuedEvent.objects.using(using).filter(failed=False)
+    if not steal:
+        rows = rows.filter(lease_until__lt=now)
+    rows = rows.order_by("id")
+    if connections[using].features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    take_write_lock(using, QueuedEvent)
+    claimed = list(rows[:batch_size])
+    if claimed:
+        QueuedEvent.objects.using(using).filter(
+            pk__in=[row.pk for row in claimed]
+        ).update(attempts=F("attempts") + 1, lease_until=now + lease)
+        for row in claimed:
+            row.attempts += 1
+            row.lease_until = now + lease
+    return claimed
+
+
+def pending(using):
+    """Return whether any row waits to be digested (leased or not)."""
+    return QueuedEvent.objects.using(using).filter(failed=False).exists()
