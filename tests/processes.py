@@ -138,6 +138,10 @@ def start_celery_worker(env, queue):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            # A node name of its own: two runs on one broker (developers in
+            # parallel) must not fight over the same control queue.
+            "--hostname",
+            f"sentry-test-{os.getpid()}-{uuid.uuid4().hex[:8]}@%h",
             "--loglevel",
             "WARNING",
         ],
