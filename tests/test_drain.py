@@ -1,5 +1,6 @@
 """Who digests: the embedded drainer, the worker command, the drain lock, checks."""
 
+import re
 import time
 
 import pytest
@@ -54,7 +55,10 @@ def test_the_worker_command_digests_what_is_queued(client, capsys):
     call_command("sentry_worker", "--once")
 
     assert Message.objects.count() == 3
-    assert "Digested 3 events." in capsys.readouterr().out
+    assert not QueuedEvent.objects.exists()
+    # A drain thread left by an earlier test of this process may take some
+    # of the batch first; the command reports what it digested itself.
+    assert re.search(r"Digested [0-3] events\.", capsys.readouterr().out)
 
 
 @pytest.mark.django_db(transaction=True)
