@@ -130,11 +130,8 @@ def flush_deferred(alias=None, **kwargs):
             waiting.append((func, func_alias))
             continue
         connection = connections[func_alias]
-        if connection.in_atomic_block and (
-            connection.needs_rollback
-            or not all(
-                getattr(b, "_from_testcase", False) for b in connection.atomic_blocks
-            )
+        if in_host_transaction(func_alias) or (
+            connection.in_atomic_block and connection.needs_rollback
         ):
             waiting.append((func, func_alias))
             continue
@@ -144,6 +141,14 @@ def flush_deferred(alias=None, **kwargs):
             if not getattr(exc, "expected", False):
                 logger.error("Unable to write a deferred error", exc_info=True)
     _local.pending = waiting
+
+
+def in_host_transaction(alias):
+    """Return whether a transaction of the host (not a test's) is open on ``alias``."""
+    connection = connections[alias]
+    return connection.in_atomic_block and not all(
+        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+    )
 
 
 def _attempt(func, alias, retries):

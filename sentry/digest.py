@@ -38,7 +38,12 @@ from django.db import (
 
 from . import pipeline, queue
 from .conf import settings
-from .db import get_write_alias, run_in_transaction, take_write_lock
+from .db import (
+    get_write_alias,
+    in_host_transaction,
+    run_in_transaction,
+    take_write_lock,
+)
 from .ingest import mapping
 from .notifications import notify
 from .queue import QueuedEvent
@@ -232,18 +237,28 @@ def drain(using=None, batch_size=None, max_batches=None, deadline=None, steal=Fa
     using = using or get_write_alias(QueuedEvent)
     batch_size = batch_size or settings.DIGEST_BATCH_SIZE
     report = Report()
+    if connections[using].vendor == "sqlite" and in_host_transaction(using):
+        # SQLite has one writer: a claim made now would only be written
+        # when the host's transaction ends. Digest then instead.
+        transaction.on_commit(
+            lambda: drain(using, batch_size, max_batches, deadline, steal),
+            using=using,
+        )
+        return report
     while max_batches is None or report.batches < max_batches:
         if deadline is not None and time.monotonic() >= deadline:
             break
-        rows = run_in_transaction(
+        claimed = run_in_transaction(
             lambda using: queue.claim(
                 using, batch_size, settings.DIGEST_LEASE, steal=steal
             ),
             using,
         )
-        if not rows:
+        if not claimed:
             break
-        report.add(digest_batch(using, rows))
+        rows = queue.load(using, claimed)
+        if rows:
+            report.add(digest_batch(using, rows))
         checkpoint(using)
     return report
 

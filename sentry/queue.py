@@ -161,15 +161,18 @@ def enqueue(using, entries, received=None):
 
 def claim(using, batch_size, lease, steal=False):
     """
-    Take up to ``batch_size`` free rows, oldest first; return them.
+    Take up to ``batch_size`` free rows, oldest first; return ``(id, attempts)`` pairs.
 
-    Run in a transaction of its own, committed before the rows are digested:
-    each row's ``attempts`` goes up and it is leased for ``lease`` seconds,
-    so that a digest that dies on it is noticed and others leave it alone
-    meanwhile. On PostgreSQL, concurrent digests skip each other's locked
-    rows (``FOR UPDATE SKIP LOCKED``) and work in parallel. ``steal`` takes
-    leased rows too: for a digest that knows it is the only one (SQLite's
-    drain lock), a lease can only be left over from one that died.
+    Run in a transaction of its own, committed before the rows are read and
+    digested (:func:`load`): each row's ``attempts`` goes up and it is leased
+    for ``lease`` seconds, so that a digest that dies on it is noticed and
+    others leave it alone meanwhile. Only ids are read here: on SQLite this
+    transaction holds the database's write lock, which accepting requests
+    wait for, and payloads can be read after it. On PostgreSQL, concurrent
+    digests skip each other's locked rows (``FOR UPDATE SKIP LOCKED``) and
+    work in parallel. ``steal`` takes leased rows too: for a digest that
+    knows it is the only one (SQLite's drain lock), a lease can only be left
+    over from one that died.
     """
     now = time.time()
     rows = QueuedEvent.objects.using(using).filter(failed=False)
@@ -179,15 +182,22 @@ def claim(using, batch_size, lease, steal=False):
     if connections[using].features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True)
     take_write_lock(using, QueuedEvent)
-    claimed = list(rows[:batch_size])
+    claimed = list(rows.values_list("pk", "attempts")[:batch_size])
     if claimed:
         QueuedEvent.objects.using(using).filter(
-            pk__in=[row.pk for row in claimed]
+            pk__in=[pk for pk, _ in claimed]
         ).update(attempts=F("attempts") + 1, lease_until=now + lease)
-        for row in claimed:
-            row.attempts += 1
-            row.lease_until = now + lease
-    return claimed
+    return [(pk, attempts + 1) for pk, attempts in claimed]
+
+
+def load(using, claimed):
+    """Return the rows of :func:`claim`'s ``(id, attempts)`` pairs, oldest first."""
+    attempts = dict(claimed)
+    rows = list(QueuedEvent.objects.using(using).filter(pk__in=attempts).order_by("id"))
+    for row in rows:
+        # As claimed, whatever a concurrent release wrote since.
+        row.attempts = attempts[row.pk]
+    return rows
 
 
 def pending(using):

@@ -290,6 +290,44 @@ def test_a_leased_batch_is_left_to_its_digest_unless_stolen(client, key):
     assert drain(steal=True).digested == 2
 
 
+@queued_only
+def test_a_claim_leases_rows_and_reads_them_after_its_commit(client, key):
+    post_events(client, key, kinds_of_errors(3, kinds=1))
+    first = QueuedEvent.objects.order_by("id").first()
+
+    claimed = queue.claim("default", 2, lease=60)
+
+    assert claimed == [(first.pk, 1), (first.pk + 1, 1)]
+    leased = QueuedEvent.objects.filter(lease_until__gt=0)
+    assert sorted(leased.values_list("pk", "attempts")) == claimed
+    rows = queue.load("default", claimed)
+    assert [(row.pk, row.attempts) for row in rows] == claimed
+    assert json.loads(rows[0].decode())["event_id"] == first.event_id
+    # The third is left to the next claim.
+    assert queue.claim("default", 2, lease=60) == [(first.pk + 2, 1)]
+
+
+@queued_only
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_inside_a_transaction_is_never_lost(client, key):
+    from django.db import connection, transaction
+
+    post_events(client, key, kinds_of_errors(2, kinds=1))
+
+    with transaction.atomic():
+        if connection.vendor == "sqlite":
+            assert drain().batches == 0
+            # Nothing was claimed for later either: no row leased for nobody.
+            assert not QueuedEvent.objects.filter(lease_until__gt=0).exists()
+            assert not Message.objects.exists()
+        else:
+            # Claimed on a second connection, stored in this transaction.
+            assert drain().digested == 2
+
+    assert Message.objects.count() == 2
+    assert not QueuedEvent.objects.exists()
+
+
 # --- the queued client --------------------------------------------------------------
 
 
