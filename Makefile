@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/capture.py
 	$(BIN)/python -m benchmarks.storage
 	$(BIN)/python -m benchmarks.storage --db postgresql
+	$(BIN)/python -m benchmarks.digest
 	$(BIN)/python -m benchmarks.ingest_http --digest worker
 	$(BIN)/python -m benchmarks.ingest_http --digest embedded
 	$(BIN)/python -m benchmarks.ingest_http --db postgresql --digest worker
@@ -49,6 +50,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/capture.py --quick
 	$(BIN)/python -m benchmarks.storage --quick
 	$(BIN)/python -m benchmarks.storage --quick --db postgresql
+	$(BIN)/python -m benchmarks.digest --quick
 	$(BIN)/python -m benchmarks.ingest_http --quick
 	$(BIN)/python -m benchmarks.ingest_http --quick --db postgresql --digest worker
 	$(BIN)/python -m benchmarks.ingest_inprocess 200
