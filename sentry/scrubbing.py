@@ -76,6 +76,16 @@ CODE_KEYS = frozenset(
         "in_app",
     }
 )
+#: Keys whose values are masked in parts (see :meth:`Scrubber.entry`).
+PARTWISE_KEYS = frozenset({"cookies", "query_string", "url"})
+#: Shortest text that can hold a card number (13 digits).
+MIN_CARD_LENGTH = 13
+
+#: What :meth:`Scrubber.rule` says of a key: how its value is scrubbed.
+WALK = "walk"  # like any value: walked, its texts searched
+CODE = "code"  # kept as it is (CODE_KEYS)
+PARTWISE = "partwise"  # masked in parts (PARTWISE_KEYS), or else masked whole
+MASKED = "masked"  # a sensitive name: masked whole unless empty
 
 
 class Scrubber:
@@ -94,6 +104,7 @@ class Scrubber:
         )
         # The same few keys come back in every frame: decide each once.
         self.verdicts = {}
+        self.rules = {}
 
     def is_sensitive(self, key):
         verdict = self.verdicts.get(key)
@@ -101,14 +112,33 @@ class Scrubber:
             verdict = self.verdicts[key] = self.pattern.search(str(key)) is not None
         return verdict
 
+    def rule(self, key):
+        """Return how the value of a dict's ``key`` is scrubbed (``WALK``...)."""
+        rule = self.rules.get(key)
+        if rule is None:
+            if key in CODE_KEYS:
+                rule = CODE
+            elif key in PARTWISE_KEYS:
+                rule = PARTWISE
+            elif self.is_sensitive(key):
+                rule = MASKED
+            else:
+                rule = WALK
+            self.rules[key] = rule
+        return rule
+
     def __call__(self, value, key=None):
         if key is not None and self.is_sensitive(key):
-            return MASK if value not in (None, "", [], {}) else value
+            return masked(value)
+        return self.walk(value)
+
+    def walk(self, value):
+        """Return ``value`` scrubbed, whatever key it is found under."""
         cls = type(value)
         if cls is dict:
-            return {k: self._item(k, v) for k, v in value.items()}
+            return {k: self.entry(k, v) for k, v in value.items()}
         if cls is list:
-            return [self(item) for item in value]
+            return [self.walk(item) for item in value]
         if cls is str:
             return self.text(value)
         return value
@@ -119,17 +149,25 @@ class Scrubber:
             value = self.assignment.sub(r"\1=" + MASK, value)
         return mask_cards(value) if _has_digits(value) else value
 
-    def _item(self, key, value):
-        if key in CODE_KEYS:
+    def entry(self, key, value):
+        """Return ``value`` scrubbed as the value of ``key`` in a dict."""
+        rule = self.rule(key)
+        if rule is WALK:
+            return self.walk(value)
+        if rule is CODE:
             return value
+        if rule is MASKED:
+            return masked(value)
+        # PARTWISE: mask the session and CSRF cookies, keep the harmless ones;
+        # the same for the parameters of a query string.
         if key == "cookies" and type(value) is dict:
-            # Mask the session and CSRF cookies, keep the harmless ones.
-            return {k: self._item(k, v) for k, v in value.items()}
+            return {k: self.entry(k, v) for k, v in value.items()}
         if key == "query_string" and type(value) is str:
             return self.query_string(value)
         if key == "url" and type(value) is str and "?" in value:
             base, _, query = value.partition("?")
             return f"{base}?{self.query_string(query)}"
+        # Of another type, it is what its name says.
         return self(value, key)
 
     def query_string(self, query):
@@ -139,15 +177,20 @@ class Scrubber:
             return MASK
         if not any(self.is_sensitive(name) for name, _ in pairs):
             return mask_cards(query) if _has_digits(query) else query
-        masked = [
+        pairs = [
             (name, MASK if self.is_sensitive(name) else value) for name, value in pairs
         ]
-        return urlencode(masked, safe="*")
+        return urlencode(pairs, safe="*")
+
+
+def masked(value):
+    """Return the mask in place of ``value``, unless there is nothing to hide."""
+    return MASK if value not in (None, "", [], {}) else value
 
 
 def _has_digits(text):
     # A cheap pre-check in C: a card number needs a run of digits.
-    return len(text) >= 13 and DIGIT_RUN_RE.search(text) is not None
+    return len(text) >= MIN_CARD_LENGTH and DIGIT_RUN_RE.search(text) is not None
 
 
 def scrub(data):
