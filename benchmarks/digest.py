@@ -46,6 +46,10 @@ PHASES = (
     ("shaping", [("pipeline.py:prepare", "eventdata.py:shape_event_data")]),
     ("scrubbing", [("pipeline.py:prepare", "scrubbing.py:__call__")]),
     ("", [("pipeline.py:prepare", "scrubbing.py:text")]),
+    (
+        "shaping + scrubbing, one walk",
+        [("pipeline.py:prepare", "jsondata.py:shape_and_scrub")],
+    ),
     ("checksum", [("pipeline.py:prepare", "grouping.py:get_checksum")]),
     ("size bound", [("pipeline.py:prepare", "limits.py:enforce_size")]),
     ("flood guard", [("digest.py:_store", "pipeline.py:check_flood")]),
@@ -153,20 +157,20 @@ def main():
     cpu = statistics.median(run[1] for run in runs)
     stats = pstats.Stats(profile)
     print(f"digest: SQLite, {count} events over 50 errors, {repeat} repetitions")
-    print(f"{'median':<28} {'events/s':>10} {'µs/event':>10}")
+    print(f"{'median':<30} {'events/s':>10} {'µs/event':>10}")
     for label, seconds in (("wall clock", wall), ("CPU of this process", cpu)):
-        print(f"{label:<28} {count / seconds:>10.0f} {seconds / count * 1e6:>10.0f}")
+        print(f"{label:<30} {count / seconds:>10.0f} {seconds / count * 1e6:>10.0f}")
     runs_text = ", ".join(f"{run[0] / count * 1e6:.0f}" for run in runs)
     print(f"each run (µs/event, wall): {runs_text}")
     print()
     total = stats.total_tt
     phases = phase_times(stats)
     print(f"cProfile of one more drain ({total / count * 1e6:.0f} µs/event profiled)")
-    print(f"{'phase':<28} {'µs/event':>10} {'share':>8}")
+    print(f"{'phase':<30} {'µs/event':>10} {'share':>8}")
     for label, seconds in phases:
-        print(f"{label:<28} {seconds / count * 1e6:>10.0f} {seconds / total:>8.1%}")
+        print(f"{label:<30} {seconds / count * 1e6:>10.0f} {seconds / total:>8.1%}")
     rest = total - sum(seconds for _, seconds in phases)
-    print(f"{'the rest':<28} {rest / count * 1e6:>10.0f} {rest / total:>8.1%}")
+    print(f"{'the rest':<30} {rest / count * 1e6:>10.0f} {rest / total:>8.1%}")
 
 
 if __name__ == "__main__":

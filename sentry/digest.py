@@ -99,7 +99,7 @@ def read_event(row, scrubber=None):
     # The id the endpoint answered with is the id the occurrence is stored
     # under, even when the payload's own was missing or malformed.
     event["message_id"] = row.event_id
-    return pipeline.prepare(event, scrubber=scrubber)
+    return pipeline.prepare(event, scrubber=scrubber, parsed=True)
 
 
 class Report:

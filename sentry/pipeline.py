@@ -19,10 +19,11 @@ from django.core.cache import caches
 from .conf import settings
 from .constants import DEFAULT_LOGGER, LEVELS_BY_NAME
 from .grouping import get_checksum
+from .jsondata import shape_and_scrub
 from .limits import enforce_size
 from .scrubbing import Scrubber
 from .utils.eventdata import shape_event_data
-from .utils.shaping import to_text, truncate
+from .utils.shaping import Shaper, to_text, truncate
 
 logger = logging.getLogger("sentry.errors")
 
@@ -127,21 +128,30 @@ def normalize(event):
     }
 
 
-def prepare(event, shaped=False, scrubber=None):
+def prepare(event, shaped=False, scrubber=None, parsed=False):
     """
     Return ``event`` ready to store: normalized, bounded, scrubbed, grouped.
 
     ``shaped`` says that ``event["data"]`` is made of bounded builtins
-    already (the in-process client shapes as it captures). ``scrubber``
-    (a :class:`~sentry.scrubbing.Scrubber`) may be shared by the events of
-    a batch: it remembers which keys are sensitive.
+    already (the in-process client shapes as it captures); ``parsed``, that
+    it was parsed from JSON (plain builtins, no cycles), which allows shaping
+    and scrubbing it in one walk (:mod:`sentry.jsondata`). ``scrubber`` (a
+    :class:`~sentry.scrubbing.Scrubber`) may be shared by the events of a
+    batch: it remembers which keys are sensitive.
     """
     event = normalize(event)
-    if not shaped:
-        event["data"] = shape_event_data(event["data"])
-    if settings.SCRUB_DATA:
-        scrubber = scrubber or Scrubber()
-        event["data"] = scrubber(event["data"])
+    if not settings.SCRUB_DATA:
+        scrubber = None
+    elif scrubber is None:
+        scrubber = Scrubber()
+    if parsed and not shaped and scrubber is not None:
+        event["data"] = shape_and_scrub(event["data"], Shaper(), scrubber)
+    else:
+        if not shaped:
+            event["data"] = shape_event_data(event["data"])
+        if scrubber is not None:
+            event["data"] = scrubber(event["data"])
+    if scrubber is not None:
         event["message"] = scrubber.text(event["message"])
         if event["traceback"]:
             event["traceback"] = scrubber.text(event["traceback"])

@@ -22,9 +22,49 @@ _DROP = object()
 MAPPINGS = ("logentry", "request", "user", "tags", "contexts", "extra", "sdk")
 
 
-def shape_event_data(data, shaper=None):
-    """Return ``data`` as bounded builtins that follow the event layout."""
-    shaper = shaper or Shaper()
+class Parts:
+    """
+    Shape the free-form parts of event data, each from its own root.
+
+    :func:`shape_event_data` walks the layout and hands every part it finds
+    to these methods. :class:`sentry.jsondata.ScrubbedParts` scrubs them in
+    the same walk.
+    """
+
+    def __init__(self, shaper):
+        self.shaper = shaper
+
+    def entry(self, key, value):
+        """Return ``value``, found under ``key`` (in data, an exception, a frame)."""
+        return self.shaper(value)
+
+    def entries(self, items):
+        """Return a dict of ``(key, value)`` pairs, each value from its own root."""
+        max_string = self.shaper.max_string
+        result = {}
+        for key, value in items:
+            key = truncate(to_text(key), max_string)
+            result[key] = self.entry(key, value)
+        return result
+
+    def item(self, value):
+        """Return ``value``, an entry of a list (a breadcrumb)."""
+        return self.shaper(value)
+
+    def text(self, key, value, max_length):
+        """Return the text found under ``key``, cut to ``max_length``."""
+        return truncate(value, max_length)
+
+
+def shape_event_data(data, shaper=None, parts=None):
+    """
+    Return ``data`` as bounded builtins that follow the event layout.
+
+    ``parts`` (a :class:`Parts`) shapes what the layout leaves free-form; by
+    default, ``shaper`` does.
+    """
+    parts = parts or Parts(shaper or Shaper())
+    shaper = parts.shaper
     if not isinstance(data, dict):
         return {}
     result = {}
@@ -33,55 +73,56 @@ def shape_event_data(data, shaper=None):
             break
         key = truncate(to_text(key), shaper.max_string)
         if key in STACK_LISTS:
-            value = _values(value, shaper, _with_stack)
+            value = _values(value, parts, _with_stack)
         elif key == "stacktrace":
-            value = _stacktrace(value, shaper)
+            value = _stacktrace(value, parts)
         elif key == "breadcrumbs":
-            value = _values(value, shaper, _breadcrumb)
+            value = _values(value, parts, _breadcrumb)
         elif key in MAPPINGS:
-            value = shaper(value) if isinstance(value, dict) else _DROP
+            value = parts.entry(key, value) if isinstance(value, dict) else _DROP
         else:
-            value = shaper(value)
+            value = parts.entry(key, value)
         if value is not _DROP:
             result[key] = value
     return result
 
 
-def _values(value, shaper, shape_item):
+def _values(value, parts, shape_item):
     if isinstance(value, dict):
         value = value.get("values")
     if not isinstance(value, list):
         return _DROP
     # The newest entries come last (the exception raised, the latest
     # breadcrumb): keep those.
-    items = [shape_item(item, shaper) for item in value[-shaper.max_list :]]
+    items = [shape_item(item, parts) for item in value[-parts.shaper.max_list :]]
     return {"values": [item for item in items if item is not _DROP]}
 
 
-def _breadcrumb(value, shaper):
-    return shaper(value) if isinstance(value, dict) else _DROP
+def _breadcrumb(value, parts):
+    return parts.item(value) if isinstance(value, dict) else _DROP
 
 
-def _with_stack(value, shaper):
+def _with_stack(value, parts):
     """Shape an exception or a thread: its stack by the layout, the rest freely."""
     if not isinstance(value, dict):
         return _DROP
+    max_string = parts.shaper.max_string
     result = {}
     for key, item in value.items():
-        key = truncate(to_text(key), shaper.max_string)
+        key = truncate(to_text(key), max_string)
         if key == "stacktrace":
-            item = _stacktrace(item, shaper)
+            item = _stacktrace(item, parts)
         elif key == "value" and isinstance(item, str):
             # An exception's text may be long: allowed ten times as much.
-            item = truncate(item, shaper.max_string * 10)
+            item = parts.text(key, item, max_string * 10)
         else:
-            item = shaper(item)
+            item = parts.entry(key, item)
         if item is not _DROP:
             result[key] = item
     return result
 
 
-def _stacktrace(value, shaper):
+def _stacktrace(value, parts):
     if not isinstance(value, dict):
         return _DROP
     frames = value.get("frames")
@@ -95,7 +136,7 @@ def _stacktrace(value, shaper):
         head = max_frames // 2
         omitted = len(frames) - max_frames
         frames = frames[:head] + frames[len(frames) - (max_frames - head) :]
-    result = {"frames": [_frame(frame, shaper) for frame in frames]}
+    result = {"frames": [_frame(frame, parts) for frame in frames]}
     previous = value.get("frames_omitted")
     if type(previous) is int and previous > 0:
         omitted += previous
@@ -104,9 +145,6 @@ def _stacktrace(value, shaper):
     return result
 
 
-def _frame(frame, shaper):
+def _frame(frame, parts):
     # Each value from its own root: ``vars`` keeps the whole depth budget.
-    return {
-        truncate(to_text(key), shaper.max_string): shaper(value)
-        for key, value in list(frame.items())[: max(shaper.max_list, 50)]
-    }
+    return parts.entries(list(frame.items())[: max(parts.shaper.max_list, 50)])
