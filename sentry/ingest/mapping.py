@@ -102,6 +102,11 @@ _PLACEHOLDER_RE = re.compile(
 
 def text(value, limit=None):
     """Return a scalar as text (``None`` for null, containers and empties)."""
+    if type(value) is str:
+        # Most of what JSON holds, and the fields this is asked for.
+        if not value:
+            return None
+        return truncate(value, limit) if limit else value
     if value is None or isinstance(value, (dict, list)):
         return None
     if isinstance(value, bool):
@@ -189,17 +194,24 @@ def normalize_frame(value):
         return None
     frame = {}
     for name in FRAME_TEXT_FIELDS:
-        item = text(value.get(name))
+        item = value.get(name)
+        # Most frames have a few of these fields: skip the others cheaply.
         if item is not None:
-            frame[name] = item
+            item = text(item)
+            if item is not None:
+                frame[name] = item
     for name in ("lineno", "colno"):
-        number = integer(value.get(name))
+        number = value.get(name)
         if number is not None:
-            frame[name] = number
+            number = integer(number)
+            if number is not None:
+                frame[name] = number
     for name in ("pre_context", "post_context"):
         lines = value.get(name)
         if isinstance(lines, list):
-            frame[name] = [text(line) or "" for line in lines]
+            frame[name] = [
+                line if type(line) is str else text(line) or "" for line in lines
+            ]
     if isinstance(value.get("in_app"), bool):
         frame["in_app"] = value["in_app"]
     if isinstance(value.get("vars"), dict):
