@@ -1,7 +1,11 @@
 """Secrets are masked before anything is stored."""
 
+import re
+
 import pytest
 from django.test import override_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sentry.client.models import client
 from sentry.models import Message
@@ -107,3 +111,58 @@ def test_sensitive_assignments_inside_any_text_are_masked():
     )
     assert result["note"] == "retry with password=******** and page=3"
     assert result["repr"] == "<Request '/x?api_key=********&a=b'>"
+
+
+def text_as_it_always_was(scrubber, value):
+    # Scrubber.text without its quick look for a sensitive name first.
+    if "=" in value:
+        value = scrubber.assignment.sub(r"\1=" + MASK, value)
+    if len(value) >= 13 and re.search(r"\d{4}", value):
+        value = mask_cards(value)
+    return value
+
+
+NAMES = st.sampled_from(
+    [
+        "password",
+        "PassWord",
+        "paſsword",
+        "TOKEN",
+        "tokenizer",
+        "Author",
+        "AUTH",
+        "api-key",
+        "API_KEY",
+        "credentİal",
+        "sessionid",
+        "pin",
+        "PIN",
+        "my key",
+        "a.b",
+        "x",
+    ]
+)
+ASSIGNMENTS = st.tuples(
+    st.sampled_from(["", "x", "my_", "a.b-", " "]),
+    NAMES,
+    st.sampled_from(["", "_id", "s", "=x"]),
+    st.sampled_from(["=", " = ", "=="]),
+    st.sampled_from(["hunter2", "", "x&y", "'q'", "4111 1111 1111 1111"]),
+).map("".join)
+TEXTS = st.lists(
+    ASSIGNMENTS
+    | st.sampled_from([" ", "&", ";", "\n", "4111111111111111"])
+    | st.text(st.characters(max_codepoint=127), max_size=5),
+    max_size=8,
+).map("".join) | st.text(max_size=20)
+
+
+@pytest.mark.parametrize(
+    "fields", [[], ["pin"], ["My Key", "a.b"], ["ſ"], ["=x"], ["PİN"]]
+)
+@settings(max_examples=300, deadline=None, database=None)
+@given(value=TEXTS)
+def test_texts_are_masked_as_they_always_were(fields, value):
+    with override_settings(SENTRY_SCRUB_FIELDS=fields):
+        scrubber = Scrubber()
+        assert scrubber.text(value) == text_as_it_always_was(scrubber, value)
