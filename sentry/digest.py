@@ -49,6 +49,7 @@ from .notifications import notify
 from .queue import QueuedEvent
 from .scrubbing import Scrubber
 from .storage import store_batch
+from .utils.shaping import Shaper
 
 logger = logging.getLogger("sentry.errors")
 
@@ -65,8 +66,12 @@ class _Key:
         self.label = label
 
 
-def read_event(row, scrubber=None):
-    """Return the prepared event of a queue row (raise if it cannot be read)."""
+def read_event(row, scrubber=None, shaper=None):
+    """
+    Return the prepared event of a queue row (raise if it cannot be read).
+
+    ``scrubber`` and ``shaper`` may be shared by the rows of a batch.
+    """
     payload = json.loads(row.decode())
     if not isinstance(payload, dict):
         raise ValueError("the payload is not a JSON object")
@@ -99,7 +104,7 @@ def read_event(row, scrubber=None):
     # The id the endpoint answered with is the id the occurrence is stored
     # under, even when the payload's own was missing or malformed.
     event["message_id"] = row.event_id
-    return pipeline.prepare(event, scrubber=scrubber, parsed=True)
+    return pipeline.prepare(event, scrubber=scrubber, shaper=shaper, parsed=True)
 
 
 class Report:
@@ -143,10 +148,10 @@ def digest_batch(using, rows):
 def _digest(using, rows, alone):
     report = Report()
     events, readable, unreadable = [], [], []
-    scrubber = Scrubber()
+    scrubber, shaper = Scrubber(), Shaper()
     for row in rows:
         try:
-            events.append(read_event(row, scrubber))
+            events.append(read_event(row, scrubber, shaper))
             readable.append(row)
         except Exception as exc:
             logger.error(

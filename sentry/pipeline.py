@@ -128,7 +128,7 @@ def normalize(event):
     }
 
 
-def prepare(event, shaped=False, scrubber=None, parsed=False):
+def prepare(event, shaped=False, scrubber=None, parsed=False, shaper=None):
     """
     Return ``event`` ready to store: normalized, bounded, scrubbed, grouped.
 
@@ -136,8 +136,10 @@ def prepare(event, shaped=False, scrubber=None, parsed=False):
     already (the in-process client shapes as it captures); ``parsed``, that
     it was parsed from JSON (plain builtins, no cycles), which allows shaping
     and scrubbing it in one walk (:mod:`sentry.jsondata`). ``scrubber`` (a
-    :class:`~sentry.scrubbing.Scrubber`) may be shared by the events of a
-    batch: it remembers which keys are sensitive.
+    :class:`~sentry.scrubbing.Scrubber`) and ``shaper`` (a
+    :class:`~sentry.utils.shaping.Shaper`) may be shared by the events of a
+    batch: the scrubber remembers which keys are sensitive, and both read
+    their settings once.
     """
     event = normalize(event)
     if not settings.SCRUB_DATA:
@@ -145,10 +147,10 @@ def prepare(event, shaped=False, scrubber=None, parsed=False):
     elif scrubber is None:
         scrubber = Scrubber()
     if parsed and not shaped and scrubber is not None:
-        event["data"] = shape_and_scrub(event["data"], Shaper(), scrubber)
+        event["data"] = shape_and_scrub(event["data"], shaper or Shaper(), scrubber)
     else:
         if not shaped:
-            event["data"] = shape_event_data(event["data"])
+            event["data"] = shape_event_data(event["data"], shaper)
         if scrubber is not None:
             event["data"] = scrubber(event["data"])
     if scrubber is not None:
