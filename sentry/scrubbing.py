@@ -82,6 +82,9 @@ PARTWISE_KEYS = frozenset({"cookies", "query_string", "url"})
 #: Shortest text that can hold a card number (13 digits).
 MIN_CARD_LENGTH = 13
 
+#: How many texts with nothing to mask a scrubber remembers (see ``text``).
+MAX_CLEAN_TEXTS = 10_000
+
 #: What :meth:`Scrubber.rule` says of a key: how its value is scrubbed.
 WALK = "walk"  # like any value: walked, its texts searched
 CODE = "code"  # kept as it is (CODE_KEYS)
@@ -115,6 +118,9 @@ class Scrubber:
         # The same few keys come back in every frame: decide each once.
         self.verdicts = {}
         self.rules = {}
+        # Texts with nothing to mask. The occurrences of one error repeat
+        # most of theirs (the traceback, headers, messages): searched once.
+        self.clean_texts = set()
 
     def is_sensitive(self, key):
         verdict = self.verdicts.get(key)
@@ -155,9 +161,18 @@ class Scrubber:
 
     def text(self, value):
         """Mask card numbers and sensitive ``name=value`` pairs in a text."""
-        if "=" in value and self._may_name_a_secret(value):
-            value = self.assignment.sub(r"\1=" + MASK, value)
-        return mask_cards(value) if _has_digits(value) else value
+        if value in self.clean_texts:
+            return value
+        masked = value
+        if "=" in masked and self._may_name_a_secret(masked):
+            masked = self.assignment.sub(r"\1=" + MASK, masked)
+        if _has_digits(masked):
+            masked = mask_cards(masked)
+        # Only what came back as it went in: a text that sub() copied without
+        # masking anything stays a copy, as the caller always got it.
+        if masked is value and len(self.clean_texts) < MAX_CLEAN_TEXTS:
+            self.clean_texts.add(value)
+        return masked
 
     def _may_name_a_secret(self, text):
         if self.lowercase_names is None or not text.isascii():
