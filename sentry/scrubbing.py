@@ -163,16 +163,16 @@ class Scrubber:
         """Mask card numbers and sensitive ``name=value`` pairs in a text."""
         if value in self.clean_texts:
             return value
-        masked = value
-        if "=" in masked and self._may_name_a_secret(masked):
-            masked = self.assignment.sub(r"\1=" + MASK, masked)
-        if _has_digits(masked):
-            masked = mask_cards(masked)
+        result = value
+        if "=" in result and self._may_name_a_secret(result):
+            result = self.assignment.sub(r"\1=" + MASK, result)
+        if _has_digits(result):
+            result = mask_cards(result)
         # Only what came back as it went in: a text that sub() copied without
         # masking anything stays a copy, as the caller always got it.
-        if masked is value and len(self.clean_texts) < MAX_CLEAN_TEXTS:
+        if result is value and len(self.clean_texts) < MAX_CLEAN_TEXTS:
             self.clean_texts.add(value)
-        return masked
+        return result
 
     def _may_name_a_secret(self, text):
         if self.lowercase_names is None or not text.isascii():
