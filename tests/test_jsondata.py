@@ -176,7 +176,7 @@ def assert_identical(fast, reference):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-@settings(max_examples=100, deadline=None, database=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(data=DATA)
 def test_one_walk_gives_what_shaping_then_scrubbing_gives(variant, data):
     with override_settings(**variant):
@@ -190,7 +190,7 @@ def test_one_walk_gives_what_shaping_then_scrubbing_gives(variant, data):
 @pytest.mark.parametrize(
     "variant", [*VARIANTS[:2], {"SENTRY_MAX_LENGTH_STRING": 0}, VARIANTS[4]]
 )
-@settings(max_examples=50, deadline=None, database=None)
+@settings(max_examples=30, deadline=None, database=None)
 @given(payload=DATA, message=TEXTS)
 def test_prepared_sdk_events_are_the_same_either_way(variant, payload, message):
     payload = {**payload, "message": message, "server_name": "web-1"}
