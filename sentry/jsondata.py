@@ -53,6 +53,7 @@ class ScrubbedParts(Parts):
         self.max_depth = shaper.max_depth
 
     def entry(self, key, value):
+        # The layout hands keys over shaped: _entries keeps them as they are.
         return self._entries(((key, value),), 0)[key]
 
     def entries(self, items):
