@@ -57,7 +57,13 @@ PHASES = (
     ("checksum", [("pipeline.py:prepare", "grouping.py:get_checksum")]),
     ("size bound", [("pipeline.py:prepare", "limits.py:enforce_size")]),
     ("flood guard", [("digest.py:_store", "pipeline.py:check_flood")]),
-    ("encode (pickle, compress)", [("digest.py:_store", "storage.py:encode_data")]),
+    (
+        "encode (pack, compress)",
+        [
+            ("digest.py:_store", "storage.py:encode_data"),
+            ("digest.py:_store", "packing.py:pack_events"),
+        ],
+    ),
     ("store (write transaction)", [("digest.py:_store", "storage.py:store_batch")]),
     ("", [("digest.py:_store", "transaction.py:__exit__")]),
     ("notify, remember", [("digest.py:_digest", "notifications.py:notify")]),
@@ -77,6 +83,7 @@ STEPS = (
     ("prepare (shape, scrub, group...)", "sentry.pipeline", "prepare"),
     ("flood guard", "sentry.pipeline", "check_flood"),
     ("encode (pickle, compress)", "sentry.digest", "encode_data"),
+    ("encode (pack, compress)", "sentry.packing", "pack_events"),
     ("store (write transaction)", "sentry.digest", "store_batch"),
     ("notify", "sentry.digest", "notify"),
 )
