@@ -25,13 +25,31 @@ def _digest(parts):
     return md5.hexdigest()
 
 
+def _dict(value):
+    # Shaping and scrubbing may leave a mark where a dict was (too deep, a
+    # masked key): group by what is there rather than fail.
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _frames(value):
+    return [
+        f
+        for f in _list(_dict(value.get("stacktrace")).get("frames"))
+        if isinstance(f, dict)
+    ]
+
+
 def exception_parts(values):
     """Yield what identifies an exception chain: types and frames."""
     for value in values:
         yield "type"
         yield value.get("module") or ""
         yield value.get("type") or ""
-        frames = ((value.get("stacktrace") or {}).get("frames")) or []
+        frames = _frames(value)
         in_app = [frame for frame in frames if frame.get("in_app")]
         # Only the application's frames when there are some: a library's
         # internals differ between versions but the error is the same.
@@ -47,12 +65,16 @@ def exception_parts(values):
 
 def default_checksum(event):
     """Return the checksum of an event by the rules of this module."""
-    data = event.get("data") or {}
-    values = (data.get("exception") or {}).get("values")
-    if values and any((v.get("stacktrace") or {}).get("frames") for v in values):
+    data = _dict(event.get("data"))
+    values = [
+        v
+        for v in _list(_dict(data.get("exception")).get("values"))
+        if isinstance(v, dict)
+    ]
+    if values and any(_frames(v) for v in values):
         return _digest(exception_parts(values))
-    template = (data.get("logentry") or {}).get("message")
-    if not template:
+    template = _dict(data.get("logentry")).get("message")
+    if not isinstance(template, str) or not template:
         template = event.get("message") or ""
         if values:
             # An exception without a stack (ingested, or never raised).

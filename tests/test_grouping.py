@@ -6,7 +6,7 @@ import pytest
 
 from sentry.client.models import client
 from sentry.grouping import get_checksum
-from sentry.models import GroupedMessage
+from sentry.models import GroupedMessage, Message
 from tests.factories import fail_with
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +93,42 @@ def test_each_occurrence_moves_last_seen_and_the_score():
     assert group.last_seen >= first_seen
     assert group.score > first_score
     assert group.score == pytest.approx(group.get_score())
+
+
+@pytest.mark.parametrize(
+    "settings_",
+    [
+        {"SENTRY_SCRUB_FIELDS": ["values"]},
+        {"SENTRY_SCRUB_FIELDS": ["frames"]},
+        {"SENTRY_SCRUB_FIELDS": ["stacktrace"]},
+        {"SENTRY_MAX_DEPTH": 0},
+        {"SENTRY_MAX_DEPTH": 1},
+    ],
+)
+def test_an_event_whose_layout_was_masked_or_cut_is_still_grouped(settings, settings_):
+    for name, value in settings_.items():
+        setattr(settings, name, value)
+
+    for n in range(2):
+        assert capture(fail_with, ValueError(f"order {n} is invalid"))
+
+    # Stored and counted; without frames to go by, grouped by the message.
+    assert Message.objects.count() == 2
+    assert sum(GroupedMessage.objects.values_list("times_seen", flat=True)) == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"exception": "[depth]"},
+        {"exception": {"values": "********"}},
+        {"exception": {"values": ["********", {"type": "E", "stacktrace": "x"}]}},
+        {"exception": {"values": [{"type": "E", "stacktrace": {"frames": "cut"}}]}},
+        {"logentry": {"message": ["not", "text"]}},
+        "not a dict",
+    ],
+)
+def test_a_checksum_is_computed_whatever_data_holds(data):
+    checksum = get_checksum({"data": data, "message": "boom", "level": 40})
+
+    assert len(checksum) == 32
