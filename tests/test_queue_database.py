@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.test import override_settings
 
 from sentry import checks, drain
+from sentry import queue as queue_module
 from sentry.client.queued import QueuedSentryClient
 from sentry.digest import drain as digest
 from sentry.models import GroupedMessage, Message, MessageCountByMinute, QueuedEvent
@@ -129,6 +130,45 @@ def test_events_are_queued_in_the_queue_database_and_stored_in_the_main_one(
     assert not QueuedEvent.objects.using("queue").exists()
     # Recorded in the store transactions, forgotten once the rows were gone.
     assert not DigestedEvent.objects.exists()
+
+
+@apart
+def test_each_batch_forgets_the_ids_of_the_one_before(client, key, monkeypatch):
+    post_events(client, key, one_error(10))
+    seen = []
+    original = queue_module.mark_digested
+
+    def mark_digested(using, event_ids):
+        # What the table holds when each batch records its ids (a spy: the
+        # real function does the work).
+        seen.append(DigestedEvent.objects.count())
+        return original(using, event_ids)
+
+    monkeypatch.setattr(queue_module, "mark_digested", mark_digested)
+    report = digest(batch_size=3)
+
+    assert report.digested == 10
+    assert report.batches == 4
+    assert seen == [0, 0, 0, 0]
+    assert not DigestedEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "queue"])
+@apart
+def test_a_drain_inside_a_host_transaction_waits_for_its_commit(client):
+    from django.db import transaction
+
+    key = make_key()
+    post_events(client, key, one_error(2))
+
+    with transaction.atomic():
+        assert digest().batches == 0
+        # Stored in the host's transaction, the events would be counted
+        # while its rollback could still undo them.
+        assert QueuedEvent.objects.count() == 2
+
+    assert Message.objects.count() == 2
+    assert not QueuedEvent.objects.exists()
 
 
 @apart
