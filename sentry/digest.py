@@ -7,7 +7,9 @@ event (mapping, shaping, scrubbing, grouping: the same
 :func:`sentry.pipeline.prepare` as the synchronous path), applies the flood
 guard, and stores the batch with :func:`sentry.storage.store_batch` -- one
 transaction that also deletes the rows, so an event is counted exactly once
-however often a batch is retried.
+however often a batch is retried. With the queue in a database of its own
+(``SENTRY_QUEUE_DATABASE``) that transaction records the batch's ids
+instead, and the rows are deleted after it (:func:`_store_apart`).
 
 A bad event never blocks the queue:
 
