@@ -52,6 +52,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.storage --quick --db postgresql
 	$(BIN)/python -m benchmarks.ingest_http --quick
 	$(BIN)/python -m benchmarks.ingest_http --quick --db postgresql --digest worker
+	$(BIN)/python -m benchmarks.ingest_http --quick --queue-db --digest worker
 	$(BIN)/python -m benchmarks.ingest_inprocess 200
 
 lint: $(STAMP)
