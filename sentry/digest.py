@@ -39,7 +39,7 @@ from django.db import (
     transaction,
 )
 
-from . import pipeline, queue
+from . import packing, pipeline, queue
 from .conf import settings
 from .db import (
     get_write_alias,
@@ -52,7 +52,7 @@ from .models import Message
 from .notifications import notify
 from .queue import QueuedEvent
 from .scrubbing import Scrubber
-from .storage import StoreResult, encode_data, store_batch
+from .storage import StoreResult, store_batch
 
 logger = logging.getLogger("sentry.errors")
 
@@ -198,9 +198,12 @@ def _digest(using, rows, alone):
 def _store(using, events, rows):
     store_using = get_store_alias(using)
     keep_rows = [not pipeline.check_flood(event)[0] for event in events]
-    for event, keep in zip(events, keep_rows, strict=True):
-        if keep:
-            encode_data(event, store_using)
+    # Packing costs more than the SQL: done before the write transaction,
+    # against the dictionaries of the database the events are stored in.
+    packing.pack_events(
+        store_using,
+        [event for event, keep in zip(events, keep_rows, strict=True) if keep],
+    )
     if store_using != using:
         return _store_apart(using, store_using, events, rows, keep_rows)
     ids = [row.pk for row in rows]

@@ -23,9 +23,11 @@ from .constants import (
     STATUS_RESOLVED,
     STATUS_UNRESOLVED,
 )
+from .fields import PackedPickleField, PackedTextField
 
 __all__ = (
     "ApiToken",
+    "CompressionDictionary",
     "FilterValue",
     "ProjectKey",
     "QueuedEvent",
@@ -159,6 +161,10 @@ class Message(MessageBase):
     url = models.CharField(max_length=1000, null=True, blank=True)
     server_name = models.CharField(max_length=128, db_index=True)
     site = models.CharField(max_length=128, null=True, blank=True, db_index=True)
+    # Read and written like the group's, stored packed against the group's
+    # first occurrence (see sentry.packing): a few hundred bytes each.
+    traceback = PackedTextField(blank=True, null=True)
+    data = PackedPickleField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("message")
@@ -266,4 +272,5 @@ class MessageCountByMinute(models.Model):
 # from here like every model, and imported last as they use SentryManager.
 from .api.tokens import ApiToken  # noqa: E402
 from .ingest.keys import ProjectKey  # noqa: E402
+from .packing import CompressionDictionary  # noqa: E402
 from .queue import QueuedEvent  # noqa: E402

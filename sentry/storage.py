@@ -13,6 +13,7 @@ from django.db.models import F, Value
 from django.db.models.fields import DateTimeField
 from django.db.models.functions import Greatest, Least
 
+from . import packing
 from .constants import FILTERED_KEYS, STATUS_RESOLVED, STATUS_UNRESOLVED
 from .db import (
     DEFERRED,
@@ -145,9 +146,13 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
         for index in group.indexes:
             results[index].group_id = group_id
 
-    _insert_messages(
-        using, [(events[i], results[i]) for i in fresh if results[i].stored]
-    )
+    kept = [i for i in fresh if results[i].stored]
+    # Packed before the transaction by the digest, or now; either way
+    # against dictionaries that may come from this process's cache, which
+    # are checked here.
+    packing.pack_events(using, [events[i] for i in kept if "_packed" not in events[i]])
+    packing.verify(using, [events[i] for i in kept])
+    _insert_messages(using, [(events[i], results[i]) for i in kept])
     _count_values(using, [(events[i], results[i].group_id) for i in fresh])
     if before_commit is not None:
         before_commit(using)
@@ -273,18 +278,6 @@ MESSAGE_COLUMNS = (
 )
 
 
-def encode_data(event, using):
-    """
-    Encode ``event["data"]`` for its column ahead of :func:`store_batch`.
-
-    Pickling and compressing is the costliest part of writing an occurrence
-    and needs no lock: done before the transaction, it keeps the write lock
-    (SQLite's is the whole database's) for the SQL alone.
-    """
-    field = Message._meta.get_field("data")
-    event["_encoded_data"] = field.get_db_prep_save(event["data"], connections[using])
-
-
 def _insert_messages(using, pairs):
     """Insert the ``Message`` rows of a batch: a few multi-row ``INSERT``\\ s."""
     if not pairs:
@@ -292,7 +285,7 @@ def _insert_messages(using, pairs):
     connection = connections[using]
     quote = connection.ops.quote_name
     meta = Message._meta
-    prepare_data = meta.get_field("data").get_db_prep_save
+    binary = connection.Database.Binary
     prepare_datetime = meta.get_field("datetime").get_db_prep_save
     row = "(" + ", ".join(["%s"] * len(MESSAGE_COLUMNS)) + ")"
     columns = ", ".join(quote(meta.get_field(c).column) for c in MESSAGE_COLUMNS)
@@ -302,9 +295,7 @@ def _insert_messages(using, pairs):
                 part = pairs[start : start + 1000]
                 params = []
                 for event, result in part:
-                    data = event.get("_encoded_data")
-                    if data is None:
-                        data = prepare_data(event["data"], connection)
+                    data, traceback, _ = event["_packed"]
                     params += (
                         result.group_id,
                         event["message_id"],
@@ -312,10 +303,10 @@ def _insert_messages(using, pairs):
                         event["class_name"],
                         event["level"],
                         event["message"],
-                        event["traceback"],
+                        None if traceback is None else binary(traceback),
                         event["view"],
                         event["checksum"],
-                        data,
+                        None if data is None else binary(data),
                         prepare_datetime(event["datetime"], connection),
                         event["url"],
                         event["server_name"],

@@ -14,10 +14,12 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
+from sentry import packing
 from sentry.conf import settings
 from sentry.constants import LEVELS_BY_NAME
 from sentry.db import get_write_alias
 from sentry.models import (
+    CompressionDictionary,
     FilterValue,
     GroupedMessage,
     Message,
@@ -103,6 +105,20 @@ class Command(BaseCommand):
             )
         )
         self.delete_in_batches(unused, "unused filter values")
+
+        # Occurrences are packed against their group's first one (see
+        # sentry.packing): its dictionary goes with the group.
+        orphans = CompressionDictionary.objects.using(self.using).filter(
+            ~Exists(
+                GroupedMessage.objects.using(self.using).filter(
+                    logger=OuterRef("logger"),
+                    view=OuterRef("view"),
+                    checksum=OuterRef("checksum"),
+                )
+            )
+        )
+        self.delete_in_batches(orphans, "compression dictionaries")
+        packing.cache.clear()
         self.forget_digested()
 
     def forget_digested(self):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sentry', '0005_queuedevent'),
+        ('sentry', '0006_packed_occurrences'),
     ]
 
     operations = [
