@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 ## demo: run the example project on http://$(HOST):$(PORT)/sentry/ (SQLite, demo login printed)
 demo: $(STAMP)
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
+	cd example_project && ../$(BIN)/python manage.py migrate --noinput --database queue
 	cd example_project && ../$(BIN)/python manage.py demo_setup
 	cd example_project && ../$(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
 
@@ -53,6 +54,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.digest --quick
 	$(BIN)/python -m benchmarks.ingest_http --quick
 	$(BIN)/python -m benchmarks.ingest_http --quick --db postgresql --digest worker
+	$(BIN)/python -m benchmarks.ingest_http --quick --queue-db --digest worker
 	$(BIN)/python -m benchmarks.ingest_inprocess 200
 
 lint: $(STAMP)

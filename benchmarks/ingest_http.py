@@ -4,13 +4,18 @@ HTTP ingest: real envelopes posted to the app under gunicorn, on 127.0.0.1.
     python -m benchmarks.ingest_http                 # SQLite, full run
     python -m benchmarks.ingest_http --db postgresql
     python -m benchmarks.ingest_http --quick         # a few seconds (CI)
+    python -m benchmarks.ingest_http --queue-db      # the queue in its own file
+    python -m benchmarks.ingest_http --rate 200 --hold 30   # a fixed rate
 
 An open-loop load generator (:mod:`benchmarks.loadgen`) posts envelopes of
 about 5.5 KB over 50 distinct errors (:mod:`benchmarks.events`, captured by
 the real sentry-sdk) from several keep-alive connections. The rate ramps up
 step by step until persisted events fall behind accepted ones (or accepting
 itself falls behind); then the load holds for ``--hold`` seconds at 90 % of
-the last rate that kept up. Persisted means counted in the database
+the last rate that kept up (``--rate`` skips the ramp and holds that
+rate). ``--queue-db`` gives the ingest queue a database of its own
+(``SENTRY_QUEUE_DATABASE``: a second SQLite file, or a second PostgreSQL
+database). Persisted means counted in the database
 (``SUM(times_seen)`` of the groups; the flood guard is off, so every event
 also gets its ``Message`` row). After the load stops, the time until the
 backlog is digested is measured. Everything runs on this machine: the load
@@ -56,7 +61,7 @@ def wait_for_port(port, timeout=30):
 class Database:
     """The benchmark's database: a fresh SQLite file or PostgreSQL database."""
 
-    def __init__(self, kind, folder):
+    def __init__(self, kind, folder, queue_db=False):
         self.kind = kind
         if kind == "postgresql":
             self.name = f"sentry_bench_{os.getpid()}"
@@ -64,12 +69,32 @@ class Database:
         else:
             self.name = os.path.join(folder, "bench.sqlite3")
             self.url = f"sqlite:{self.name}"
+        # The queue's own database (SENTRY_QUEUE_DATABASE), or none.
+        self.queue_name = self.queue_url = None
+        if queue_db:
+            if kind == "postgresql":
+                self.queue_name = f"sentry_bench_queue_{os.getpid()}"
+                self.queue_url = f"postgresql:{self.queue_name}"
+            else:
+                self.queue_name = os.path.join(folder, "queue.sqlite3")
+                self.queue_url = f"sqlite:{self.queue_name}"
+
+    def names(self):
+        return [name for name in (self.name, self.queue_name) if name]
+
+    def env(self):
+        """Return the server's environment variables for these databases."""
+        env = {"SENTRY_SERVER_DB": self.url}
+        if self.queue_url:
+            env["SENTRY_SERVER_QUEUE_DB"] = self.queue_url
+        return env
 
     def create(self):
         if self.kind == "postgresql":
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}"')
-            self._admin(f'CREATE DATABASE "{self.name}"')
-        os.environ["SENTRY_SERVER_DB"] = self.url
+            for name in self.names():
+                self._admin(f'DROP DATABASE IF EXISTS "{name}"')
+                self._admin(f'CREATE DATABASE "{name}"')
+        os.environ.update(self.env())
         os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.server.settings"
         import django
 
@@ -77,6 +102,8 @@ class Database:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
+        if self.queue_url:
+            call_command("migrate", database="queue", verbosity=0)
         from sentry.models import ProjectKey
 
         key = ProjectKey.objects.create(label="bench", project_id=1)
@@ -90,7 +117,8 @@ class Database:
             from django.db import connections
 
             connections.close_all()
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            for name in self.names():
+                self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     @staticmethod
     def _admin(sql):
@@ -141,7 +169,7 @@ class Server:
         self.processes = []
         env = {
             **os.environ,
-            "SENTRY_SERVER_DB": database.url,
+            **database.env(),
             # "none": accept only, nobody digests (the accept path's own cost).
             "SENTRY_SERVER_DIGEST": "worker" if args.digest == "none" else args.digest,
             "PYTHONPATH": str(ROOT),
@@ -275,12 +303,18 @@ class Monitor(threading.Thread):
 
 async def drive(args, generator, monitor, report):
     """Ramp, find the rate that keeps up, hold at 90 % of it, stop."""
-    state = {"rate": float(args.start), "stop": False}
+    state = {"rate": float(args.rate or args.start), "stop": False}
     task = asyncio.create_task(
         generator.run(lambda elapsed: state["rate"], lambda: state["stop"])
     )
     # Warm up (imports, connections, first groups) before judging anything.
     await asyncio.sleep(args.warmup)
+    if args.rate:
+        # A fixed rate: no ramp, the hold starts after the warm-up.
+        report["steps"] = []
+        report["capacity"] = None
+        await hold(args, state, task, monitor, report, args.rate)
+        return
     kept_up = 0.0
     steps = []
     started = time.monotonic()
@@ -327,6 +361,11 @@ async def drive(args, generator, monitor, report):
         generator.run(lambda elapsed: state["rate"], lambda: state["stop"])
     )
     await asyncio.sleep(1.0)
+    await hold(args, state, task, monitor, report, hold_rate)
+
+
+async def hold(args, state, task, monitor, report, hold_rate):
+    """Measure ``args.hold`` seconds of the load running at ``hold_rate``."""
     hold_start = time.monotonic()
     sample0 = monitor.samples[-1]
     await asyncio.sleep(args.hold)
@@ -354,6 +393,14 @@ def main():
     parser.add_argument("--hold", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--max-seconds", type=float, default=600)
+    parser.add_argument(
+        "--rate", type=float, default=None, help="hold this rate, without a ramp"
+    )
+    parser.add_argument(
+        "--queue-db",
+        action="store_true",
+        help="the queue in a database of its own (SENTRY_QUEUE_DATABASE)",
+    )
     parser.add_argument("--quick", action="store_true", help="a few seconds (CI)")
     args = parser.parse_args()
     if args.quick:
@@ -361,7 +408,7 @@ def main():
         args.max_steps, args.hold, args.max_seconds, args.warmup = 2, 2, 60, 1
 
     with tempfile.TemporaryDirectory() as folder:
-        database = Database(args.db, folder)
+        database = Database(args.db, folder, queue_db=args.queue_db)
         key = database.create()
         from benchmarks.events import EventFactory
         from benchmarks.loadgen import LoadGenerator, Templates
@@ -416,15 +463,25 @@ def print_report(args, stats, report, drain_time, persisted, size, monitor):
         return latencies[min(int(len(latencies) * q), len(latencies) - 1)] * 1000
 
     print(
-        f"ingest over HTTP: {args.db}, gunicorn {args.workers} x {args.worker_class}"
+        f"ingest over HTTP: {args.db}"
+        f"{' + queue database' if args.queue_db else ''},"
+        f" gunicorn {args.workers} x {args.worker_class}"
         f" ({args.threads} threads), digest {args.digest}, {os.cpu_count()} cores"
     )
     print(f"{'ramp rate/s':>12} {'accepted/s':>11} {'persisted/s':>12} {'backlog':>8}")
     for rate, accepted, persisted_rate, backlog in report["steps"]:
         print(f"{rate:>12.0f} {accepted:>11.0f} {persisted_rate:>12.0f} {backlog:>8}")
     rows = [
-        ("highest rate that kept up (events/s)", f"{report['capacity']:.0f}"),
-        ("held at (events/s, 90 %)", f"{hold_rate:.0f}"),
+        (
+            "highest rate that kept up (events/s)",
+            "--" if report["capacity"] is None else f"{report['capacity']:.0f}",
+        ),
+        (
+            "held at (events/s, 90 %)"
+            if report["capacity"] is not None
+            else "held at (events/s, fixed)",
+            f"{hold_rate:.0f}",
+        ),
         ("hold duration (s)", f"{span:.0f}"),
         ("accepted/s during the hold", f"{(sample1[1] - sample0[1]) / span:.0f}"),
         ("persisted/s during the hold", f"{(sample1[2] - sample0[2]) / span:.0f}"),

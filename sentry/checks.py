@@ -70,6 +70,7 @@ def check_settings(app_configs, **kwargs):
     errors = []
     errors += _check_client()
     errors += _check_database()
+    errors += _check_queue_database()
     errors += _check_numbers()
     errors += _check_cache()
     errors += _check_filters()
@@ -231,16 +232,60 @@ def _check_database():
                 id="sentry.E002",
             )
         ]
-    if "sentry.routers.SentryRouter" not in [
-        r if isinstance(r, str) else f"{type(r).__module__}.{type(r).__qualname__}"
-        for r in django_settings.DATABASE_ROUTERS
-    ]:
+    if not _router_installed():
         return [
             checks.Warning(
                 "SENTRY_DATABASE_USING is set but sentry.routers.SentryRouter is not "
                 "in DATABASE_ROUTERS: migrations and instance saves go to 'default'.",
                 hint="Add 'sentry.routers.SentryRouter' to DATABASE_ROUTERS.",
                 id="sentry.W002",
+            )
+        ]
+    return []
+
+
+def _router_installed():
+    return "sentry.routers.SentryRouter" in [
+        r if isinstance(r, str) else f"{type(r).__module__}.{type(r).__qualname__}"
+        for r in django_settings.DATABASE_ROUTERS
+    ]
+
+
+def _check_queue_database():
+    alias = settings.QUEUE_DATABASE
+    if not alias:
+        return []
+    if not isinstance(alias, str) or alias not in django_settings.DATABASES:
+        return [
+            checks.Error(
+                f"SENTRY_QUEUE_DATABASE names {alias!r}, which is not in DATABASES.",
+                hint="Add that database to DATABASES, or remove the setting to keep "
+                "the queue with the rest.",
+                id="sentry.E017",
+            )
+        ]
+    database = django_settings.DATABASES[alias]
+    name = str(database.get("NAME") or "")
+    if "sqlite" in database.get("ENGINE", "") and (
+        not name or ":memory:" in name or "mode=memory" in name
+    ):
+        return [
+            checks.Error(
+                f"SENTRY_QUEUE_DATABASE names {alias!r}, a SQLite database in "
+                "memory: accepted events would be lost with the process, and "
+                "no other process could digest them.",
+                hint="Give it a file: 'NAME': BASE_DIR / 'queue.sqlite3'.",
+                id="sentry.E018",
+            )
+        ]
+    if alias not in ("default", settings.DATABASE_USING) and not _router_installed():
+        return [
+            checks.Warning(
+                "SENTRY_QUEUE_DATABASE is set but sentry.routers.SentryRouter is not "
+                "in DATABASE_ROUTERS: migrate does not create the queue's table "
+                f"in {alias!r} alone, and the admin reads the queue elsewhere.",
+                hint="Add 'sentry.routers.SentryRouter' to DATABASE_ROUTERS.",
+                id="sentry.W005",
             )
         ]
     return []
@@ -340,12 +385,17 @@ def _check_digest():
 
 
 def _check_sqlite():
-    """Warn about a SQLite database not set up for concurrent writers."""
-    from django.db import router
+    """Warn about SQLite databases not set up for concurrent writers."""
+    from .db import get_write_alias
+    from .models import Message, QueuedEvent
 
-    from .models import QueuedEvent
+    if settings.QUEUE_DATABASE not in (None, "", *django_settings.DATABASES):
+        return []  # sentry.E017
+    aliases = dict.fromkeys([get_write_alias(Message), get_write_alias(QueuedEvent)])
+    return [warning for alias in aliases for warning in _check_sqlite_alias(alias)]
 
-    alias = settings.DATABASE_USING or router.db_for_write(QueuedEvent)
+
+def _check_sqlite_alias(alias):
     database = django_settings.DATABASES.get(alias) or {}
     if "sqlite" not in database.get("ENGINE", ""):
         return []

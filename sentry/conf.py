@@ -17,6 +17,9 @@ DEFAULTS = {
     "TESTING": False,
     # Database alias the app's tables live in; None means the router's choice.
     "DATABASE_USING": None,
+    # Database alias the ingest queue (QueuedEvent) lives in; None: with the
+    # rest. A database of its own lets accepting never wait for the digest.
+    "QUEUE_DATABASE": None,
     # Flood guard: at most THRASHING_LIMIT stored occurrences of one error per
     # THRASHING_TIMEOUT seconds; further ones only increment the counters.
     "THRASHING_TIMEOUT": 60,

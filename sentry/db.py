@@ -28,7 +28,14 @@ _local = threading.local()
 
 def get_write_alias(model):
     """Return the database alias the app's rows are written to."""
+    if settings.QUEUE_DATABASE and is_queue_model(model):
+        return settings.QUEUE_DATABASE
     return settings.DATABASE_USING or router.db_for_write(model)
+
+
+def is_queue_model(model):
+    """Return whether ``model`` lives in ``SENTRY_QUEUE_DATABASE`` when set."""
+    return model._meta.label_lower == "sentry.queuedevent"
 
 
 def run_in_transaction(func, alias, retries=3):

@@ -7,7 +7,9 @@ event (mapping, shaping, scrubbing, grouping: the same
 :func:`sentry.pipeline.prepare` as the synchronous path), applies the flood
 guard, and stores the batch with :func:`sentry.storage.store_batch` -- one
 transaction that also deletes the rows, so an event is counted exactly once
-however often a batch is retried.
+however often a batch is retried. With the queue in a database of its own
+(``SENTRY_QUEUE_DATABASE``) that transaction records the batch's ids
+instead, and the rows are deleted after it (:func:`_store_apart`).
 
 A bad event never blocks the queue:
 
@@ -26,6 +28,7 @@ are released and retried later.
 import datetime as dt
 import json
 import logging
+import threading
 import time
 
 from django.db import (
@@ -45,10 +48,11 @@ from .db import (
     take_write_lock,
 )
 from .ingest import mapping
+from .models import Message
 from .notifications import notify
 from .queue import QueuedEvent
 from .scrubbing import Scrubber
-from .storage import store_batch
+from .storage import StoreResult, store_batch
 from .utils.shaping import Shaper
 
 logger = logging.getLogger("sentry.errors")
@@ -197,11 +201,16 @@ def _digest(using, rows, alone):
 
 
 def _store(using, events, rows):
+    store_using = get_store_alias(using)
     keep_rows = [not pipeline.check_flood(event)[0] for event in events]
-    # Packing costs more than the SQL: done before the write transaction.
+    # Packing costs more than the SQL: done before the write transaction,
+    # against the dictionaries of the database the events are stored in.
     packing.pack_events(
-        using, [event for event, keep in zip(events, keep_rows, strict=True) if keep]
+        store_using,
+        [event for event, keep in zip(events, keep_rows, strict=True) if keep],
     )
+    if store_using != using:
+        return _store_apart(using, store_using, events, rows, keep_rows)
     ids = [row.pk for row in rows]
 
     def delete_rows(using):
@@ -209,6 +218,90 @@ def _store(using, events, rows):
 
     with transaction.atomic(using=using):
         return store_batch(using, events, keep_rows, before_commit=delete_rows)
+
+
+def get_store_alias(using):
+    """Return the alias events from the queue on ``using`` are stored to."""
+    if settings.QUEUE_DATABASE:
+        return get_write_alias(Message)
+    return using
+
+
+def _store_apart(using, store_using, events, rows, keep_rows):
+    """
+    Store a batch whose queue is in another database; return the results.
+
+    No transaction spans two databases, so exactly once rests on the main
+    one: its store transaction records the batch's ids
+    (:func:`sentry.queue.mark_digested`) and counts only the events not
+    recorded before. The queue rows are deleted after it commits; when a
+    crash comes in between, the batch is replayed and counts nothing again.
+    Ids are forgotten once their queue rows are gone: those of the previous
+    batch in this transaction, the last batch's at the end of the drain.
+    """
+    forget = _forgettable(store_using)
+    forgetting = list(forget)
+    with transaction.atomic(using=store_using):
+        if forgetting:
+            queue.forget_digested(store_using, forgetting)
+        fresh = queue.mark_digested(store_using, [row.event_id for row in rows])
+        chosen = [i for i, row in enumerate(rows) if row.event_id in fresh]
+        stored = store_batch(
+            store_using,
+            [events[i] for i in chosen],
+            [keep_rows[i] for i in chosen],
+        )
+    del forget[: len(forgetting)]
+    results = []
+    for event in events:
+        # Stored (or counted) by an earlier run of this batch.
+        result = StoreResult(event["message_id"], stored=False)
+        result.duplicate = True
+        results.append(result)
+    for index, result in zip(chosen, stored, strict=True):
+        results[index] = result
+    try:
+        with transaction.atomic(using=using):
+            QueuedEvent.objects.using(using).filter(
+                pk__in=[row.pk for row in rows]
+            ).delete()
+    except DatabaseError:
+        # Stored and recorded: digested again, they count nothing.
+        logger.warning(
+            "Stored %d queued events but could not delete their queue rows; "
+            "they will be digested again and count nothing",
+            len(rows),
+            exc_info=True,
+        )
+    else:
+        forget += [row.event_id for row in rows]
+    return results
+
+
+_local = threading.local()
+
+
+def _forgettable(store_using):
+    """Return this thread's digested ids whose queue rows are gone."""
+    pending = getattr(_local, "forget", None)
+    if pending is None:
+        pending = _local.forget = {}
+    return pending.setdefault(store_using, [])
+
+
+def forget_digested(store_using):
+    """Forget this thread's digested ids whose queue rows are gone, now."""
+    forget = _forgettable(store_using)
+    if not forget:
+        return
+    forgetting = list(forget)
+    try:
+        with transaction.atomic(using=store_using):
+            queue.forget_digested(store_using, forgetting)
+    except DatabaseError:
+        # The next batch, or the next drain's prune, forgets them.
+        return
+    del forget[: len(forgetting)]
 
 
 def set_aside(using, rows, error):
@@ -237,36 +330,65 @@ def drain(using=None, batch_size=None, max_batches=None, deadline=None, steal=Fa
     """
     Digest queued events until none is free; return a :class:`Report`.
 
-    ``max_batches`` and ``deadline`` (a :func:`time.monotonic` value) bound
-    the work; ``steal`` takes leased rows too (see :func:`sentry.queue.claim`).
+    ``using`` is the queue's database (default: where ``QueuedEvent`` is
+    written); events are stored where ``Message`` is. ``max_batches`` and
+    ``deadline`` (a :func:`time.monotonic` value) bound the work; ``steal``
+    takes leased rows too (see :func:`sentry.queue.claim`).
     """
     using = using or get_write_alias(QueuedEvent)
+    store_using = get_store_alias(using)
     batch_size = batch_size or settings.DIGEST_BATCH_SIZE
     report = Report()
-    if connections[using].vendor == "sqlite" and in_host_transaction(using):
-        # SQLite has one writer: a claim made now would only be written
-        # when the host's transaction ends. Digest then instead.
+    if _must_wait_for_host(using, store_using):
         transaction.on_commit(
             lambda: drain(using, batch_size, max_batches, deadline, steal),
-            using=using,
+            using=store_using if in_host_transaction(store_using) else using,
         )
         return report
-    while max_batches is None or report.batches < max_batches:
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        claimed = run_in_transaction(
-            lambda using: queue.claim(
-                using, batch_size, settings.DIGEST_LEASE, steal=steal
-            ),
-            using,
-        )
-        if not claimed:
-            break
-        rows = queue.load(using, claimed)
-        if rows:
-            report.add(digest_batch(using, rows))
-        checkpoint(using)
+    if store_using != using:
+        # Ids a dead digest could not forget.
+        queue.prune_digested(store_using, using)
+    try:
+        while max_batches is None or report.batches < max_batches:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            claimed = run_in_transaction(
+                lambda using: queue.claim(
+                    using, batch_size, settings.DIGEST_LEASE, steal=steal
+                ),
+                using,
+            )
+            if not claimed:
+                break
+            rows = queue.load(using, claimed)
+            if rows:
+                report.add(digest_batch(using, rows))
+            checkpoint(store_using)
+            if store_using != using:
+                checkpoint(using)
+    finally:
+        if store_using != using:
+            forget_digested(store_using)
     return report
+
+
+def _must_wait_for_host(using, store_using):
+    """
+    Return whether a transaction of the host must end before digesting.
+
+    SQLite has one writer: a claim (or a store) made inside the host's
+    transaction would only be written when it ends. And with the queue in a
+    database of its own, a store joined to the host's transaction would not
+    be committed when the queue rows are deleted.
+    """
+    for alias in {using, store_using}:
+        if not in_host_transaction(alias):
+            continue
+        if connections[alias].vendor == "sqlite" or (
+            alias == store_using and store_using != using
+        ):
+            return True
+    return False
 
 
 def checkpoint(using):

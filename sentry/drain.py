@@ -45,11 +45,18 @@ class DrainLock:
     lets one through; the kernel drops it when its process dies, however it
     dies, so a killed drainer never blocks the others. Databases with row
     locks need no such lock: concurrent digests claim different rows.
+
+    ``alias`` is the queue's database, ``store_alias`` (default: the same)
+    the one events are stored to: the lock file is next to the queue's
+    database when it is SQLite, else next to the main one when that is.
     """
 
-    def __init__(self, alias):
+    def __init__(self, alias, store_alias=None):
         self.alias = alias
+        self.store_alias = store_alias or alias
         self.path = self._path(alias)
+        if self.path is None and self.store_alias != alias:
+            self.path = self._path(self.store_alias)
         self.exclusive = self.path is not None
         self._file = None
         self._thread_lock = threading.Lock()
@@ -109,13 +116,13 @@ _locks = {}
 _locks_guard = threading.Lock()
 
 
-def get_lock(alias):
-    """Return this process's :class:`DrainLock` for a database alias."""
-    key = (os.getpid(), alias)
+def get_lock(alias, store_alias=None):
+    """Return this process's :class:`DrainLock` for a queue's database alias."""
+    key = (os.getpid(), alias, store_alias or alias)
     with _locks_guard:
         lock = _locks.get(key)
         if lock is None:
-            lock = _locks[key] = DrainLock(alias)
+            lock = _locks[key] = DrainLock(alias, store_alias)
         return lock
 
 
@@ -127,10 +134,10 @@ def drain_available(
 
     ``None`` when another drainer holds the lock (SQLite).
     """
-    from .digest import drain
+    from .digest import drain, get_store_alias
 
     alias = alias or get_write_alias_for_queue()
-    lock = get_lock(alias)
+    lock = get_lock(alias, get_store_alias(alias))
     if not lock.acquire(blocking=blocking, timeout=timeout):
         return None
     try:

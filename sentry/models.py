@@ -28,6 +28,7 @@ from .fields import PackedPickleField, PackedTextField
 __all__ = (
     "ApiToken",
     "CompressionDictionary",
+    "DigestedEvent",
     "FilterValue",
     "ProjectKey",
     "QueuedEvent",
@@ -273,4 +274,4 @@ class MessageCountByMinute(models.Model):
 from .api.tokens import ApiToken  # noqa: E402
 from .ingest.keys import ProjectKey  # noqa: E402
 from .packing import CompressionDictionary  # noqa: E402
-from .queue import QueuedEvent  # noqa: E402
+from .queue import DigestedEvent, QueuedEvent  # noqa: E402

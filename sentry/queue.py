@@ -1,13 +1,20 @@
 """
 The ingest queue: accepted events waiting to be digested.
 
-An ingest endpoint answers 200 once the event's row is committed here, in
-the same database as everything else: accepted means durable, with no other
-service to run. The row holds the event as it arrived (JSON, compressed when large) and
-what the digest needs to read it; the digest (:mod:`sentry.digest`) turns
-batches of rows into groups, occurrences and counters, and deletes the rows
-in the same transaction, so each event is counted exactly once even when a
-process is killed halfway.
+An ingest endpoint answers 200 once the event's row is committed here:
+accepted means durable, with no other service to run. The row holds the
+event as it arrived (JSON, compressed when large) and what the digest needs
+to read it; the digest (:mod:`sentry.digest`) turns batches of rows into
+groups, occurrences and counters.
+
+By default the queue is in the same database as everything else, and the
+digest deletes a batch's rows in the transaction that stores it, so each
+event is counted exactly once even when a process is killed halfway. With
+``SENTRY_QUEUE_DATABASE`` the queue has a database of its own (on SQLite,
+so that accepting never waits for the digest's write lock); the store
+transaction then records the ids it digested in :class:`DigestedEvent`, in
+the main database, and a batch replayed after a crash between that commit
+and the deletion of its queue rows counts nothing again.
 
 ``event_id`` is unique: an event sent twice while it waits is queued once
 (and once digested, its ``Message`` row makes a re-sent copy count nothing).
@@ -18,11 +25,12 @@ Importable as ``sentry.models.QueuedEvent``.
 import time
 import zlib
 
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from .db import take_write_lock
+from .conf import settings
+from .db import get_write_alias, take_write_lock
 from .models import SentryManager
 
 #: What a row holds, and so how the digest reads it.
@@ -38,6 +46,17 @@ COMPRESSION_LEVEL = 1
 #: Payloads up to this size are kept as they came: compressing a typical
 #: event costs more of the accept path's time than writing it.
 COMPRESS_ABOVE = 16 * 1024
+
+
+class QueueManager(models.Manager):
+    """Send queries to ``SENTRY_QUEUE_DATABASE`` (or ``SENTRY_DATABASE_USING``)."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        alias = settings.QUEUE_DATABASE or settings.DATABASE_USING
+        if self._db is None and alias:
+            queryset = queryset.using(alias)
+        return queryset
 
 
 class QueuedEvent(models.Model):
@@ -59,7 +78,7 @@ class QueuedEvent(models.Model):
     failed = models.BooleanField(_("set aside"), default=False)
     error = models.TextField(_("error"), blank=True, default="")
 
-    objects = SentryManager()
+    objects = QueueManager()
 
     class Meta:
         app_label = "sentry"
@@ -203,3 +222,111 @@ def load(using, claimed):
 def pending(using):
     """Return whether any row waits to be digested (leased or not)."""
     return QueuedEvent.objects.using(using).filter(failed=False).exists()
+
+
+def get_queue_alias():
+    """Return the alias of the database the queue lives in."""
+    return get_write_alias(QueuedEvent)
+
+
+# --- exactly once across two databases ----------------------------------------
+
+
+class DigestedEvent(models.Model):
+    """
+    A queued event the digest has stored while its queue row may still exist.
+
+    Only used when the queue has a database of its own
+    (``SENTRY_QUEUE_DATABASE``): the store transaction, in the main database,
+    inserts the ids of the batch here, and the queue rows are deleted in the
+    queue's database afterwards. A batch replayed after a crash in between
+    finds its ids here and counts nothing again -- events the flood guard
+    counted without a ``Message`` row included. Ids are deleted again once
+    their queue rows are gone (:func:`forget_digested`, :func:`prune_digested`):
+    the table holds about one batch.
+    """
+
+    event_id = models.CharField(_("event id"), max_length=32, primary_key=True)
+
+    objects = SentryManager()
+
+    class Meta:
+        app_label = "sentry"
+        verbose_name = _("digested event")
+        verbose_name_plural = _("digested events")
+
+    def __str__(self):
+        return self.event_id
+
+
+#: Ids per statement: far below SQLite's and PostgreSQL's parameter limits.
+IDS_PER_STATEMENT = 500
+
+
+def mark_digested(using, event_ids):
+    """
+    Record ``event_ids`` as digested in the current transaction; return the
+    set of those that were not recorded before.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` per 500 ids: an id
+    recorded before -- or by a concurrent transaction, which on PostgreSQL
+    this one waits for -- is not returned, and its event must count nothing.
+    Sorted, so that concurrent digests take the index entries in one order.
+    """
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = quote(DigestedEvent._meta.db_table)
+    fresh = set()
+    ids = sorted(set(event_ids))
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), IDS_PER_STATEMENT):
+            part = ids[start : start + IDS_PER_STATEMENT]
+            cursor.execute(
+                f"INSERT INTO {table} ({quote('event_id')}) "
+                f"VALUES {', '.join(['(%s)'] * len(part))} "
+                f"ON CONFLICT ({quote('event_id')}) DO NOTHING "
+                f"RETURNING {quote('event_id')}",
+                part,
+            )
+            fresh.update(row[0] for row in cursor.fetchall())
+    return fresh
+
+
+def forget_digested(using, event_ids):
+    """Delete digested ids whose queue rows are gone (current transaction)."""
+    ids = sorted(set(event_ids))
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        DigestedEvent.objects.using(using).filter(
+            event_id__in=ids[start : start + IDS_PER_STATEMENT]
+        ).delete()
+
+
+def prune_digested(store_using, queue_using, limit=5000):
+    """
+    Forget digested ids whose queue rows are gone; return how many.
+
+    For ids a digest could not forget itself (it died after deleting the
+    queue rows). An id whose row is still queued stays: its batch may be
+    replayed. Safe against concurrent digests: an id is only ever recorded
+    while its queue row exists, so a row found missing after the id was read
+    is gone for good.
+    """
+    ids = list(
+        DigestedEvent.objects.using(store_using).values_list("event_id", flat=True)[
+            :limit
+        ]
+    )
+    if not ids:
+        return 0
+    queued = set()
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        queued.update(
+            QueuedEvent.objects.using(queue_using)
+            .filter(event_id__in=ids[start : start + IDS_PER_STATEMENT])
+            .values_list("event_id", flat=True)
+        )
+    gone = [event_id for event_id in ids if event_id not in queued]
+    if gone:
+        with transaction.atomic(using=store_using):
+            forget_digested(store_using, gone)
+    return len(gone)

@@ -19,7 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, connections
 
 ROOT = Path(__file__).resolve().parent.parent
 LIFETIME = 120
@@ -31,17 +31,29 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def server_env(**extra):
-    """The environment of :mod:`benchmarks.server` on the test database."""
-    kind = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+def server_env(queue_alias=None, **extra):
+    """
+    The environment of :mod:`benchmarks.server` on the test database.
+
+    ``queue_alias``: the test database the queue gets to itself
+    (``SENTRY_QUEUE_DATABASE``); none by default.
+    """
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "DJANGO_SETTINGS_MODULE": "benchmarks.server.settings",
-        "SENTRY_SERVER_DB": f"{kind}:{connection.settings_dict['NAME']}",
+        "SENTRY_SERVER_DB": database_url(connection),
     }
+    if queue_alias:
+        env["SENTRY_SERVER_QUEUE_DB"] = database_url(connections[queue_alias])
     env.update(extra)
     return env
+
+
+def database_url(database):
+    """Return a connection's database as :mod:`benchmarks.server` names it."""
+    kind = "postgresql" if database.vendor == "postgresql" else "sqlite"
+    return f"{kind}:{database.settings_dict['NAME']}"
 
 
 class Process:

@@ -65,6 +65,17 @@ DATABASES["other"] = {
     },
 }
 
+# A database of the queue's own, for SENTRY_QUEUE_DATABASE
+# (tests/test_queue_database.py).
+DATABASES["queue"] = {
+    **DATABASES["default"],
+    "TEST": {
+        "NAME": DATABASES["default"]["TEST"]["NAME"].replace("sentry", "sentry-queue")
+        if ENGINE == "sqlite"
+        else f"test_sentry_queue_{os.getpid()}"
+    },
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db.models import Sum
+from django.test import override_settings
 
 from sentry.models import (
     GroupedMessage,
@@ -23,6 +24,7 @@ from sentry.models import (
     MessageFilterValue,
     QueuedEvent,
 )
+from sentry.queue import DigestedEvent
 from tests.ingest_factories import make_key
 from tests.processes import (
     Load,
@@ -57,10 +59,32 @@ def assert_counts_are_exact(accepted):
     assert not QueuedEvent.objects.filter(failed=True).exists()
 
 
-def test_killed_web_and_worker_lose_no_accepted_event_and_count_none_twice():
+#: The queue in the main database, and in a database of its own
+#: (``SENTRY_QUEUE_DATABASE``), where exactly once rests on DigestedEvent.
+QUEUES = {
+    "shared": {},
+    "apart": {
+        "SENTRY_QUEUE_DATABASE": "queue",
+        "DATABASE_ROUTERS": ["sentry.routers.SentryRouter"],
+    },
+}
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "queue"])
+@pytest.mark.parametrize("queue_at", sorted(QUEUES))
+def test_killed_web_and_worker_lose_no_accepted_event_and_count_none_twice(queue_at):
+    with override_settings(**QUEUES[queue_at]):
+        killed_web_and_worker(queue_alias="queue" if queue_at == "apart" else None)
+
+
+def killed_web_and_worker(queue_alias):
     key = make_key(project_id=1)
     # A dead digest's batch waits for its lease on PostgreSQL: keep it short.
-    env = server_env(SENTRY_SERVER_DIGEST="embedded", SENTRY_SERVER_DIGEST_LEASE="2")
+    env = server_env(
+        queue_alias,
+        SENTRY_SERVER_DIGEST="embedded",
+        SENTRY_SERVER_DIGEST_LEASE="2",
+    )
     load = Load(key)
     processes = []
     try:
@@ -79,6 +103,8 @@ def test_killed_web_and_worker_lose_no_accepted_event_and_count_none_twice():
         assert wait_for(lambda: len(load.accepted) > killed_at + 50, timeout=30)
         load.stop()
         assert wait_for(lambda: not QueuedEvent.objects.exists(), timeout=60)
+        # The digested ids are forgotten once their queue rows are gone.
+        assert wait_for(lambda: not DigestedEvent.objects.exists(), timeout=10)
     finally:
         load.stop()
         for process in processes:
@@ -86,6 +112,9 @@ def test_killed_web_and_worker_lose_no_accepted_event_and_count_none_twice():
 
     assert load.accepted
     assert_counts_are_exact(load.accepted)
+    if queue_alias:
+        # Accepted into the queue's database only.
+        assert not QueuedEvent.objects.using("default").exists()
 
 
 def broker_reachable(url):

@@ -1,10 +1,11 @@
 """
 The example project runs end to end and records real errors.
 
-``manage.py migrate``, ``demo_setup`` (twice: it must be safe to run again)
-and ``check`` run in subprocesses, in ``example_project/``, against a
-temporary SQLite file; the tests then read that file with the ``sqlite3``
-module to see what django-sentry stored.
+``manage.py migrate`` (of both databases: the site's and the ingest
+queue's), ``demo_setup`` (twice: it must be safe to run again) and ``check``
+run in subprocesses, in ``example_project/``, against temporary SQLite
+files; the tests then read the main one with the ``sqlite3`` module to see
+what django-sentry stored.
 """
 
 import os
@@ -57,6 +58,7 @@ def demo(tmp_path_factory):
     """Set the demo up in a fresh database; return its path and the output."""
     db_path = tmp_path_factory.mktemp("example_project") / "demo.sqlite3"
     manage(db_path, "migrate", "--noinput")
+    manage(db_path, "migrate", "--noinput", "--database", "queue")
     first = manage(db_path, "demo_setup")
     groups_after_first = count_rows(db_path, "sentry_groupedmessage")
     second = manage(db_path, "demo_setup")
@@ -104,6 +106,18 @@ def unpack_data(db_path, value):
 
 def count_rows(db_path, table):
     return query(db_path, f"SELECT COUNT(*) FROM {table}")[0][0]
+
+
+def tables(db_path):
+    rows = query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {name for (name,) in rows if not name.startswith("sqlite_")}
+
+
+def test_the_ingest_queue_has_a_file_of_its_own(demo):
+    queue_path = demo["db_path"].with_name("demo-queue.sqlite3")
+
+    assert tables(queue_path) == {"django_migrations", "sentry_queuedevent"}
+    assert "sentry_queuedevent" not in tables(demo["db_path"])
 
 
 def test_demo_setup_prints_login_and_dashboard(demo):

@@ -12,7 +12,7 @@ import zlib
 
 import pytest
 from django.test import Client, override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sentry.models import GroupedMessage, Message
@@ -138,6 +138,8 @@ def test_broken_compression_is_a_4xx(key, payload, encoding, truncate):
 
 @fuzz(200)
 @given(garbage=st.binary(min_size=1, max_size=40).filter(lambda b: not _is_utf8(b)))
+# A UTF-8-encoded surrogate, which json.loads() of bytes lets through.
+@example(garbage=b"\xed\xa0\x80")
 def test_invalid_utf8_in_an_event_is_a_400(key, garbage):
     payload = b'{"message": "' + garbage + b'"}'
     body = (

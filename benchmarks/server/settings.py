@@ -4,7 +4,9 @@ Settings of the ingest server of the HTTP benchmark and the process tests.
 The database comes from the environment: ``SENTRY_SERVER_DB=sqlite:/path``
 (WAL, IMMEDIATE, as docs/throughput.rst recommends) or
 ``SENTRY_SERVER_DB=postgresql:NAME`` (127.0.0.1:5432, user postgres).
-``SENTRY_SERVER_DIGEST`` picks ``SENTRY_DIGEST`` (default "embedded").
+``SENTRY_SERVER_QUEUE_DB`` (same form) gives the ingest queue a database
+of its own (``SENTRY_QUEUE_DATABASE``). ``SENTRY_SERVER_DIGEST`` picks
+``SENTRY_DIGEST`` (default "embedded").
 No middleware: the ingest endpoints need none, and a site that only ingests
 should not pay for sessions and CSRF on every event.
 """
@@ -17,35 +19,42 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
-_kind, _, _name = os.environ.get(
-    "SENTRY_SERVER_DB", "sqlite:/tmp/sentry-bench.db"
-).partition(":")
-if _kind == "postgresql":
-    DATABASES = {
-        "default": {
+
+def database(url):
+    """Return the DATABASES entry of ``sqlite:/path`` or ``postgresql:NAME``."""
+    kind, _, name = url.partition(":")
+    if kind == "postgresql":
+        return {
             "ENGINE": "django.db.backends.postgresql",
-            "NAME": _name,
+            "NAME": name,
             "HOST": "127.0.0.1",
             "PORT": "5432",
             "USER": "postgres",
             "CONN_MAX_AGE": None,
         }
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": name,
+        # Persistent connections: opening one per request costs more than
+        # the request itself.
+        "CONN_MAX_AGE": None,
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
     }
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": _name,
-            # Persistent connections: opening one per request costs more than
-            # the request itself.
-            "CONN_MAX_AGE": None,
-            "OPTIONS": {
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    }
+
+
+DATABASES = {
+    "default": database(
+        os.environ.get("SENTRY_SERVER_DB", "sqlite:/tmp/sentry-bench.db")
+    )
+}
+if os.environ.get("SENTRY_SERVER_QUEUE_DB"):
+    DATABASES["queue"] = database(os.environ["SENTRY_SERVER_QUEUE_DB"])
+    SENTRY_QUEUE_DATABASE = "queue"
+    DATABASE_ROUTERS = ["sentry.routers.SentryRouter"]
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -81,26 +81,39 @@ TEMPLATES = [
     }
 ]
 
-# One SQLite file shared by the site and django-sentry. ``runserver`` serves
+# SQLite files shared by the site and django-sentry. ``runserver`` serves
 # requests from several threads and django-sentry writes its rows while the
-# site's own transaction may be open, so the database is set up for
+# site's own transaction may be open, so the databases are set up for
 # concurrent use: WAL lets readers and one writer work at the same time,
 # IMMEDIATE takes the write lock when a transaction starts (no deadlock
 # between two transactions that both read, then write), and the timeout makes
 # a writer wait for the lock instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    # synchronous=NORMAL: commits survive a crashed process, not a power loss
+    # (FULL for that); see docs/throughput.rst.
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+DB_PATH = Path(os.environ.get("EXAMPLE_DB_PATH") or BASE_DIR / "db.sqlite3")
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("EXAMPLE_DB_PATH") or BASE_DIR / "db.sqlite3",
-        "OPTIONS": {
-            "timeout": 20,
-            "transaction_mode": "IMMEDIATE",
-            # synchronous=NORMAL: commits survive a crashed process, not a
-            # power loss (FULL for that); see docs/throughput.rst.
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
-    }
+        "NAME": DB_PATH,
+        "OPTIONS": SQLITE_OPTIONS,
+    },
+    # The ingest queue in a file of its own (SENTRY_QUEUE_DATABASE): events
+    # sent to the ingest endpoints are accepted without waiting for the
+    # digest's writes to the main file. ``migrate --database queue`` creates
+    # its one table.
+    "queue": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DB_PATH.with_name(DB_PATH.stem + "-queue" + DB_PATH.suffix),
+        "OPTIONS": SQLITE_OPTIONS,
+    },
 }
+SENTRY_QUEUE_DATABASE = "queue"
+DATABASE_ROUTERS = ["sentry.routers.SentryRouter"]
 
 # Events sent to the ingest endpoints are queued, then digested by a thread
 # in the web process (the default, "embedded"); under load, run

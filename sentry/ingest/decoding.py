@@ -176,6 +176,13 @@ def decode_store_body(body, limit):
 
 def parse_json_object(data, what="the event"):
     """Parse JSON bytes into a dict; :class:`BadRequest` for anything else."""
+    if isinstance(data, (bytes, bytearray)):
+        # json.loads() would let UTF-8-encoded surrogates through
+        # ("surrogatepass"): they are not UTF-8 (RFC 3629), and not stored.
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"{what} is not valid UTF-8", causes=[exc]) from None
     try:
         value = json.loads(data)
     except RecursionError:

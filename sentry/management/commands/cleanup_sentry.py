@@ -26,6 +26,7 @@ from sentry.models import (
     MessageCountByMinute,
     MessageFilterValue,
 )
+from sentry.queue import get_queue_alias, prune_digested
 
 
 def parse_level(value):
@@ -118,6 +119,21 @@ class Command(BaseCommand):
         )
         self.delete_in_batches(orphans, "compression dictionaries")
         packing.cache.clear()
+        self.forget_digested()
+
+    def forget_digested(self):
+        """Forget digested ids a dead digest left behind (SENTRY_QUEUE_DATABASE)."""
+        queue_using = get_queue_alias()
+        if queue_using == self.using:
+            return
+        forgotten = 0
+        while True:
+            count = prune_digested(self.using, queue_using)
+            forgotten += count
+            if not count:
+                break
+        if forgotten and self.verbosity:
+            self.stdout.write(f"Forgot {forgotten} digested event ids.")
 
     def keep_newest(self, keep, match):
         """Delete all but the ``keep`` newest occurrences of every group."""

@@ -1,7 +1,6 @@
 """``manage.py sentry_worker``: digest the queue of accepted events."""
 
 import signal
-import threading
 import time
 
 from django.core.management.base import BaseCommand
@@ -9,6 +8,37 @@ from django.db import connections
 
 from ...conf import settings
 from ...drain import drain_available
+
+
+class StopRequest:
+    """
+    A stop asked for by a signal: a flag, and waits that notice it.
+
+    Not a ``threading.Event``: its ``set()`` takes the lock its ``wait()``
+    holds around every wake-up, and a handler running in the main thread
+    at that moment waits for it forever -- a worker that never stops.
+    """
+
+    #: Seconds between two looks at the flag while waiting.
+    TICK = 0.05
+
+    def __init__(self):
+        self.requested = False
+
+    def set(self, *args):
+        self.requested = True
+
+    def is_set(self):
+        return self.requested
+
+    def wait(self, seconds):
+        """Sleep ``seconds``, or until a stop is asked for."""
+        deadline = time.monotonic() + seconds
+        while not self.requested:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, self.TICK))
 
 
 class Command(BaseCommand):
@@ -44,11 +74,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, batch_size=None, interval=None, **options):
         interval = interval if interval is not None else settings.DIGEST_INTERVAL
-        stop = threading.Event()
+        stop = StopRequest()
         started = time.monotonic()
         max_seconds = options["max_seconds"]
         for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, lambda *_: stop.set())
+            signal.signal(number, stop.set)
         total = 0
         try:
             while not stop.is_set():
