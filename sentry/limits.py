@@ -25,14 +25,22 @@ def size_of(data):
 
 
 def _frames(data):
-    for value in ((data.get("exception") or {}).get("values")) or []:
-        frames = ((value.get("stacktrace") or {}).get("frames")) or []
-        yield frames
+    exception = data.get("exception")
+    values = exception.get("values") if isinstance(exception, dict) else None
+    for value in values if isinstance(values, list) else ():
+        stack = value.get("stacktrace") if isinstance(value, dict) else None
+        frames = stack.get("frames") if isinstance(stack, dict) else None
+        if isinstance(frames, list):
+            yield frames  # the list itself: keep_few_frames cuts it
+
+
+def _dicts(frames):
+    return (frame for frame in frames if isinstance(frame, dict))
 
 
 def _outer_frames(data):
     for frames in _frames(data):
-        yield from frames[:-INNER_FRAMES]
+        yield from _dicts(frames[:-INNER_FRAMES])
 
 
 def drop_outer_vars(data):
@@ -59,7 +67,7 @@ def drop_sections(data):
 
 def drop_all_vars(data):
     for frames in _frames(data):
-        for frame in frames:
+        for frame in _dicts(frames):
             frame.pop("vars", None)
 
 
