@@ -35,14 +35,18 @@ test-postgresql: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
-## bench: every benchmark, full runs (about 20 minutes; see docs/throughput.rst)
+## bench: every benchmark, full runs (about 35 minutes; see docs/throughput.rst)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/capture.py
 	$(BIN)/python -m benchmarks.storage
 	$(BIN)/python -m benchmarks.storage --db postgresql
 	$(BIN)/python -m benchmarks.digest
+	$(BIN)/python -m benchmarks.ingest_http --digest worker --queue-db
 	$(BIN)/python -m benchmarks.ingest_http --digest worker
-	$(BIN)/python -m benchmarks.ingest_http --digest embedded
+	$(BIN)/python -m benchmarks.ingest_http --digest embedded --queue-db
+	$(BIN)/python -m benchmarks.ingest_http --digest worker --queue-db --rate 200 --hold 30
+	$(BIN)/python -m benchmarks.ingest_http --digest worker --rate 200 --hold 30
+	$(BIN)/python -m benchmarks.ingest_http --db postgresql --digest worker --rate 200 --hold 30
 	$(BIN)/python -m benchmarks.ingest_http --db postgresql --digest worker
 	$(BIN)/python -m benchmarks.ingest_http --db postgresql --digest embedded
 
