@@ -179,8 +179,8 @@ def envelope(server_name="web-1", message="order failed"):
 
 def post(port, key, body, timeout=5):
     """POST an envelope; return the status (None when the server is gone)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         conn.request(
             "POST",
             f"/sentry/api/{key.project_id}/envelope/",
@@ -192,11 +192,12 @@ def post(port, key, body, timeout=5):
                 ),
             },
         )
-        status = conn.getresponse().status
-        conn.close()
-        return status
+        return conn.getresponse().status
     except OSError:
         return None
+    finally:
+        # Also when the server died mid-request: no socket left to the GC.
+        conn.close()
 
 
 class Load:

@@ -5,7 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -370,7 +370,8 @@ def test_migrate_creates_only_the_queue_in_the_queue_database(tmp_path):
         )
 
     def tables(path):
-        with sqlite3.connect(path) as db:
+        # sqlite3's own "with" commits but does not close.
+        with closing(sqlite3.connect(path)) as db:
             rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             return {name for (name,) in rows if not name.startswith("sqlite_")}
 
