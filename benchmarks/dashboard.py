@@ -254,6 +254,7 @@ def generate(args, now):
 
     from sentry import packing
     from sentry.models import get_score
+    from sentry.storage import MESSAGE_COLUMNS
 
     rng = random.Random(args.seed)
     blobs = event_blobs(20)
@@ -265,23 +266,6 @@ def generate(args, now):
     group_rows, message_rows = [], []
     minutes = collections.Counter()
     values = {}
-    message_columns = (
-        "group_id",
-        "message_id",
-        "logger",
-        "class_name",
-        "level",
-        "message",
-        "traceback",
-        "view",
-        "checksum",
-        "data",
-        "datetime",
-        "url",
-        "server_name",
-        "site",
-    )
-
     if connection.vendor == "sqlite":
         # One big load: no rollback journal needed (the file is thrown away
         # if it fails); WAL again afterwards, as a site would run it.
@@ -363,9 +347,9 @@ def generate(args, now):
                 )
             )
             if len(message_rows) >= 20_000:
-                insert(connection, "sentry_message", message_columns, message_rows)
+                insert(connection, "sentry_message", MESSAGE_COLUMNS, message_rows)
                 message_rows = []
-        insert(connection, "sentry_message", message_columns, message_rows)
+        insert(connection, "sentry_message", MESSAGE_COLUMNS, message_rows)
         insert(
             connection,
             "sentry_groupedmessage",

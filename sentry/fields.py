@@ -25,10 +25,6 @@ def _packing():
     return packing
 
 
-class Packed(bytes):
-    """A value packed already (by the digest): written as it is."""
-
-
 class NoneOnlyExact(Exact):
     def __init__(self, lhs, rhs):
         if rhs is not None:
@@ -88,9 +84,7 @@ class PackedPickleField(_PackedMixin, PickledObjectField):
     def get_db_prep_value(self, value, connection=None, prepared=False):
         if value is None:
             return None
-        if not isinstance(value, Packed):
-            value = _packing().pack(_packing().dumps(value))
-        return self._to_column(bytes(value), connection)
+        return self._to_column(_packing().pack(_packing().dumps(value)), connection)
 
     def to_python(self, value):
         # Serialized form (dumpdata/loaddata): picklefield's base64 text.
@@ -120,9 +114,8 @@ class PackedTextField(_PackedMixin, models.Field):
     def get_db_prep_value(self, value, connection=None, prepared=False):
         if value is None:
             return None
-        if not isinstance(value, Packed):
-            value = _packing().pack(str(value).encode("utf-8", "surrogatepass"))
-        return self._to_column(bytes(value), connection)
+        raw = str(value).encode("utf-8", "surrogatepass")
+        return self._to_column(_packing().pack(raw), connection)
 
     def to_python(self, value):
         return value if value is None else str(value)

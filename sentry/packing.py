@@ -410,22 +410,3 @@ def verify(using, events):
     for event in repack:
         cache.forget(using, key=group_key(event))
     pack_events(using, repack)
-
-
-def packed_data(event, using):
-    """The ``data`` of a prepared event, packed (against no dictionary if need be)."""
-    packed = event.get("_packed")
-    if packed is not None:
-        return packed[0]
-    data = event.get("data")
-    return None if data is None else pack(dumps(data))
-
-
-def packed_traceback(event, using):
-    packed = event.get("_packed")
-    if packed is not None:
-        return packed[1]
-    traceback = event.get("traceback")
-    return (
-        None if traceback is None else pack(traceback.encode("utf-8", "surrogatepass"))
-    )
