@@ -27,6 +27,7 @@ from django.db import connections
 
 from .conf import settings
 from .db import get_write_alias
+from .utils.process import PerProcess
 
 logger = logging.getLogger("sentry.errors")
 
@@ -194,20 +195,12 @@ class Drainer:
             time.sleep(settings.DIGEST_INTERVAL)
 
 
-_drainer = None
-_drainer_lock = threading.Lock()
+_drainer = PerProcess(Drainer)
 
 
 def get_drainer():
     """Return this process's embedded drainer, started on first use."""
-    global _drainer
-    drainer = _drainer
-    if drainer is not None and drainer.pid == os.getpid():
-        return drainer
-    with _drainer_lock:
-        if _drainer is None or _drainer.pid != os.getpid():
-            _drainer = Drainer()
-        return _drainer
+    return _drainer.get()
 
 
 # --- after an enqueue -------------------------------------------------------------

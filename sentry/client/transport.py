@@ -19,6 +19,7 @@ import urllib.request
 from .. import __version__
 from ..conf import settings
 from ..utils import wire
+from ..utils.process import PerProcess
 
 error_logger = logging.getLogger("sentry.errors")
 
@@ -162,18 +163,11 @@ class Transport:
             self.queue.task_done()
 
 
-_transport = None
-_transport_lock = threading.Lock()
+_transport = PerProcess(
+    Transport, on_create=lambda transport: atexit.register(transport.close)
+)
 
 
 def get_transport():
     """Return this process's transport (a new one after a fork)."""
-    global _transport
-    transport = _transport
-    if transport is not None and transport.pid == os.getpid():
-        return transport
-    with _transport_lock:
-        if _transport is None or _transport.pid != os.getpid():
-            _transport = Transport()
-            atexit.register(_transport.close)
-        return _transport
+    return _transport.get()
