@@ -153,6 +153,14 @@ def post_envelope(client, body, key=None, project_id=42, encoding=None, **extra)
     )
 
 
+def post_events(client, key, events):
+    """POST each event in an envelope of its own; each must be accepted."""
+    for event in events:
+        response = post_envelope(client, event_envelope(event), key)
+        assert response.status_code == 200, response.content
+        assert response.json() == {"id": event["event_id"]}
+
+
 def post_store(client, body, key=None, project_id=42, **extra):
     headers = dict(extra)
     if key is not None:

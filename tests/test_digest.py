@@ -20,11 +20,11 @@ from sentry.models import (
 )
 from tests.ingest_factories import (
     envelope,
-    event_envelope,
     exception_event,
     make_key,
     message_event,
     post_envelope,
+    post_events,
 )
 
 pytestmark = pytest.mark.django_db
@@ -35,13 +35,6 @@ queued_only = override_settings(SENTRY_DIGEST="worker", SENTRY_THRASHING_LIMIT=0
 @pytest.fixture
 def key():
     return make_key()
-
-
-def post_events(client, key, events):
-    for event in events:
-        response = post_envelope(client, event_envelope(event), key)
-        assert response.status_code == 200, response.content
-        assert response.json() == {"id": event["event_id"]}
 
 
 def kinds_of_errors(count, kinds):

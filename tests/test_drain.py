@@ -20,16 +20,7 @@ from tests.ingest_factories import (
     message_event,
     post_envelope,
 )
-from tests.processes import server_env, start_worker
-
-
-def wait_for(condition, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+from tests.processes import server_env, start_worker, wait_for
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from contextlib import closing, contextmanager
 from types import SimpleNamespace
 
@@ -23,11 +22,11 @@ from sentry.models import GroupedMessage, Message, MessageCountByMinute, QueuedE
 from sentry.queue import DigestedEvent, Entry, enqueue, prune_digested
 from sentry.routers import SentryRouter
 from tests.ingest_factories import (
-    event_envelope,
     make_key,
     message_event,
-    post_envelope,
+    post_events,
 )
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.django_db(databases=["default", "queue"])
 
@@ -43,12 +42,6 @@ apart = override_settings(
 @pytest.fixture
 def key():
     return make_key()
-
-
-def post_events(client, key, events):
-    for event in events:
-        response = post_envelope(client, event_envelope(event), key)
-        assert response.status_code == 200, response.content
 
 
 def one_error(count, message="disk full"):
@@ -278,15 +271,6 @@ def test_with_one_database_nothing_is_recorded(client, key):
 
 
 # --- the embedded drainer and the drain lock ----------------------------------------
-
-
-def wait_for(condition, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.django_db(transaction=True, databases=["default", "queue"])
