@@ -181,3 +181,16 @@ def test_bulk_refuses_unknown_operations(staff, op):
 
     assert staff.post(BULK, {"op": op}).status_code == 400
     assert status_of(group) == UNRESOLVED
+
+
+def test_bulk_leaves_out_what_is_not_a_group_id(staff):
+    group = make_group("x")
+    ids = [str(group.pk), "\u00b2", "\u0661", "-1", str(2**63), "9" * 400, "1\x00"]
+
+    response = staff.post(
+        BULK,
+        {"op": "resolve-selected", "ids": ids},
+        headers={"Accept": "application/json"},
+    )
+
+    assert response.json() == {"updated": 1, "status": RESOLVED}

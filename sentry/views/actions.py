@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from ..constants import STATUS_CHOICES, STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..models import GroupedMessage
+from ..params import parse_int
 from ..stream import StreamQuery
 from .access import dashboard_view, wants_json
 from .responses import json_response
@@ -73,8 +74,9 @@ def bulk(request):
     if scope == "all":
         groups = StreamQuery(request).queryset()
     else:
-        ids = [i for i in request.POST.getlist("ids")[:MAX_SELECTED] if i.isdigit()]
-        groups = GroupedMessage.objects.filter(pk__in=ids)
+        # Whatever is not an id ("²", "-1", 10**30) names no group: left out.
+        ids = [parse_int(i) for i in request.POST.getlist("ids")[:MAX_SELECTED]]
+        groups = GroupedMessage.objects.filter(pk__in=[i for i in ids if i])
     # One UPDATE, whatever the number of rows.
     updated = groups.exclude(status=status).update(**status_changes(status))
 
