@@ -35,3 +35,29 @@ def can_be_stored(text, max_length=None):
     if "\x00" in text:
         return False
     return max_length is None or len(text) <= max_length
+
+
+class IdConverter:
+    """
+    A row id in a URL path: 1 to 18 ASCII digits, so always a 64-bit integer.
+
+    Django's ``int`` converter takes any number of digits, and a 30-digit id
+    overflows the database driver (a 500) instead of being a 404.
+    """
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(value)
+
+
+def register_id_converter():
+    """Register :class:`IdConverter` as ``sentry_id`` (once; for the URL modules)."""
+    from django.urls import register_converter
+    from django.urls.converters import get_converters
+
+    if "sentry_id" not in get_converters():
+        register_converter(IdConverter, "sentry_id")

@@ -62,9 +62,19 @@ def test_resolve_goes_back_to_the_page_it_came_from(staff):
 
 
 @pytest.mark.parametrize(
-    "next_url", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        # Not paths: redirect() once took these for view names (a 500).
+        "index",
+        "1 ",
+        "1\x00",
+    ],
 )
-def test_resolve_never_redirects_off_site(staff, next_url):
+def test_resolve_never_redirects_off_site_nor_to_anything_but_a_path(staff, next_url):
     group = make_group("x")
 
     response = staff.post(

@@ -1,6 +1,7 @@
 """Resolve and unresolve errors, one or many (POST only, never public)."""
 
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -53,7 +54,9 @@ def set_status(request, group_id, status):
                 "resolved": status == STATUS_RESOLVED,
             }
         )
-    return redirect(next_url(request, reverse("sentry:group", args=[group.pk])))
+    return HttpResponseRedirect(
+        next_url(request, reverse("sentry:group", args=[group.pk]))
+    )
 
 
 @dashboard_view(public=False)
@@ -84,13 +87,17 @@ def bulk(request):
         return json_response({"updated": updated, "status": status})
     stream = reverse("sentry:index")
     query = request.GET.urlencode()
-    return redirect(next_url(request, f"{stream}?{query}" if query else stream))
+    return HttpResponseRedirect(
+        next_url(request, f"{stream}?{query}" if query else stream)
+    )
 
 
 def next_url(request, default):
-    """Return the ``next`` the form named when it is on this site, else ``default``."""
-    candidate = request.POST.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
+    """Return the form's ``next`` if it is a path on this site, else ``default``."""
+    # A path only (the forms send the page's own): redirect() would take
+    # other text for a view name and fail to reverse it.
+    candidate = request.POST.get("next") or ""
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate,
         allowed_hosts={request.get_host()},
         require_https=request.is_secure(),
