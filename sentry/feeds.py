@@ -4,11 +4,20 @@ RSS feeds of the latest occurrences and of the unresolved errors.
 Both take the stream's filters as query parameters (``?level=40&logger=shop``)
 and are readable by a dashboard session or with ``?token=<API token>``, so
 that a feed reader can subscribe without logging in.
+
+Titles and descriptions carry event text, which anyone who can send an event
+wrote. Feed readers render both as HTML (RSS says the description is HTML),
+so the text is HTML-escaped before the feed escapes it again for XML: a
+reader shows ``<img src=x onerror=...>`` as those characters. Characters
+XML 1.0 cannot carry (most control characters) become U+FFFD.
 """
+
+import re
 
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.html import escape
 
 from .api.tokens import ApiToken
 from .conf import settings
@@ -18,6 +27,24 @@ from .models import GroupedMessage, Message
 from .views.access import can_view
 
 ITEMS = 50
+#: Any character XML 1.0 does not allow (its "Char" production). One
+#: character class, no quantifier: a single linear pass.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text):
+    """Return ``text`` with what XML 1.0 cannot hold replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", str(text))
+
+
+def feed_title(text):
+    """Return event text as an item title: plain text, escaped as HTML."""
+    return escape(xml_text(text))
+
+
+def feed_description(text):
+    """Return event text as an item description: inert, preformatted HTML."""
+    return f"<pre>{escape(xml_text(text))}</pre>"
 
 
 def check_access(request):
@@ -56,18 +83,14 @@ class MessageFeed(ErrorFeed):
     def items(self, request):
         queryset = Message.objects.all()
         for stream_filter in get_filters(request):
-            if stream_filter.column == "status":
-                continue  # occurrences have no status
-            value = stream_filter.get_value()
-            if value is not None:
-                queryset = queryset.filter(**{stream_filter.column: value})
+            queryset = stream_filter.apply_to_occurrences(queryset)
         return queryset.order_by("-datetime", "-pk").defer("data")[:ITEMS]
 
     def item_title(self, item):
-        return f"[{LEVEL_NAMES.get(item.level, item.level)}] {item.title}"
+        return feed_title(f"[{LEVEL_NAMES.get(item.level, item.level)}] {item.title}")
 
     def item_description(self, item):
-        return item.traceback or item.message
+        return feed_description(item.traceback or item.message)
 
     def item_link(self, item):
         return item.get_absolute_url()
@@ -87,10 +110,10 @@ class GroupFeed(ErrorFeed):
         return queryset.order_by("-last_seen", "-pk").defer("data")[:ITEMS]
 
     def item_title(self, item):
-        return f"{item.title} ({item.times_seen}×)"
+        return feed_title(f"{item.title} ({item.times_seen}×)")
 
     def item_description(self, item):
-        return item.traceback or item.message
+        return feed_description(item.traceback or item.message)
 
     def item_link(self, item):
         return item.get_absolute_url()

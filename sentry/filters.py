@@ -3,7 +3,14 @@ Stream filters: ``SENTRY_FILTERS`` lists them by dotted path.
 
 A filter names a query parameter, offers its choices (read from the
 ``FilterValue`` table, never by scanning occurrences) and narrows a
-``GroupedMessage`` queryset to the chosen value.
+``GroupedMessage`` queryset (or, for the feeds, a ``Message`` one) to the
+chosen value.
+
+Any value works in the URL, but only :attr:`Filter.max_choices` are offered:
+a client that sends a new server name with every event must not grow every
+stream page by an ``<option>`` each. A value that no stored row can hold
+(a NUL, an over-long text, a level that is not a number) matches nothing,
+without a query error.
 """
 
 from django.utils.module_loading import import_string
@@ -11,9 +18,12 @@ from django.utils.module_loading import import_string
 from .conf import settings
 from .constants import LEVEL_NAMES, STATUS_CHOICES
 from .models import FilterValue, MessageFilterValue
+from .params import can_be_stored, parse_int
 
 #: The status filter's value for "resolved or not".
 ALL = "all"
+#: The largest level a ``PositiveIntegerField`` holds on every backend.
+MAX_LEVEL = 2**31 - 1
 
 
 class Filter:
@@ -23,6 +33,11 @@ class Filter:
     column = ""
     #: Value used when the request names none (None: no filtering).
     default = None
+    #: Most values offered to choose from; past it, the stream shows a text
+    #: box (with these values as suggestions) instead of a list.
+    max_choices = 100
+    #: Longest value a stored row can hold (``FilterValue.value``).
+    max_length = 200
 
     def __init__(self, request):
         self.request = request
@@ -44,23 +59,45 @@ class Filter:
         return self.get_choices_cached().get(value, value)
 
     def get_choices(self):
-        """Return ``{value: label}`` of what can be chosen."""
+        """
+        Return ``{value: label}`` of what can be chosen, sorted by value.
+
+        At most ``max_choices + 1`` values, the ones first seen most
+        recently: one more than is offered tells the page that there are
+        more. One query, a bounded one.
+        """
         values = (
             FilterValue.objects.filter(key=self.column)
-            .order_by("value")
-            .values_list("value", flat=True)
+            .order_by("-pk")
+            .values_list("value", flat=True)[: self.max_choices + 1]
         )
-        return {value: value for value in values}
+        return {value: value for value in sorted(values)}
 
     def filter(self, queryset, value):
         """Return ``queryset`` narrowed to ``value``."""
         return queryset.filter(**{self.column: value})
 
+    def filter_occurrences(self, queryset, value):
+        """Return a ``Message`` queryset narrowed to ``value`` (the feeds)."""
+        return queryset.filter(**{self.column: value})
+
     def apply(self, queryset):
+        """Return the groups of ``queryset`` with the requested value."""
         value = self.get_value()
         if value is None:
             return queryset
+        if not can_be_stored(value, self.max_length):
+            return queryset.none()
         return self.filter(queryset, value)
+
+    def apply_to_occurrences(self, queryset):
+        """Return the occurrences of ``queryset`` with the requested value."""
+        value = self.get_value()
+        if value is None:
+            return queryset
+        if not can_be_stored(value, self.max_length):
+            return queryset.none()
+        return self.filter_occurrences(queryset, value)
 
 
 class StatusFilter(Filter):
@@ -79,6 +116,9 @@ class StatusFilter(Filter):
             return queryset  # "all", or nonsense: no narrowing
         return queryset.filter(status=int(value))
 
+    def filter_occurrences(self, queryset, value):
+        return queryset  # occurrences have no status
+
 
 class LoggerFilter(Filter):
     label = "Logger"
@@ -91,20 +131,23 @@ class LevelFilter(Filter):
 
     def get_choices(self):
         choices = super().get_choices()
+        levels = {value: parse_int(value) for value in choices}
         return {
-            value: LEVEL_NAMES.get(int(value), value) if value.isdigit() else value
-            for value in sorted(choices, key=lambda v: int(v) if v.isdigit() else 0)
+            value: self.get_value_label(value)
+            for value in sorted(choices, key=lambda v: levels[v] or 0)
         }
 
     def get_value_label(self, value):
-        if value.isdigit():
-            return LEVEL_NAMES.get(int(value), value)
-        return value
+        level = parse_int(value)
+        return value if level is None else LEVEL_NAMES.get(level, value)
 
     def filter(self, queryset, value):
-        if not value.isdigit():
-            return queryset.none()
-        return queryset.filter(level=int(value))
+        level = parse_int(value, maximum=MAX_LEVEL)
+        if level is None:
+            return queryset.none()  # not a level: no error has it
+        return queryset.filter(level=level)
+
+    filter_occurrences = filter
 
 
 class ValueFilter(Filter):

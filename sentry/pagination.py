@@ -16,9 +16,13 @@ import math
 from django.db.models import Q
 from django.utils import timezone
 
+from .params import parse_int
+
 #: Query parameters that carry a cursor.
 AFTER = "after"
 BEFORE = "before"
+#: Longer than any cursor make_cursor writes.
+MAX_CURSOR_LENGTH = 64
 
 
 class Page:
@@ -58,20 +62,36 @@ def encode_value(value):
     return str(int(value))
 
 
+#: What a float cursor may hold: ``repr()`` of a finite float writes nothing else.
+_FLOAT_CHARS = frozenset("0123456789+-.e")
+#: Longer than any ``repr()`` of a float.
+_MAX_FLOAT_LENGTH = 32
+
+
 def decode_value(text, kind):
     """Return the sort value written by :func:`encode_value`, or None."""
-    try:
-        if kind == "datetime":
-            micros = int(text)
+    # Strict: float() and int() would also read Unicode digits, spaces,
+    # underscores and "nan"; a cursor holds only what encode_value wrote.
+    if kind == "datetime":
+        negative = text.startswith("-")
+        micros = parse_int(text[1:] if negative else text)
+        if micros is None:
+            return None
+        try:
             return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(
-                microseconds=micros
+                microseconds=-micros if negative else micros
             )
-        if kind == "float":
+        except OverflowError:
+            return None
+    if kind == "float":
+        if len(text) > _MAX_FLOAT_LENGTH or not set(text) <= _FLOAT_CHARS:
+            return None
+        try:
             value = float(text)
-            return value if math.isfinite(value) else None
-        return int(text)
-    except (ValueError, OverflowError):
-        return None
+        except ValueError:
+            return None
+        return value if math.isfinite(value) else None
+    return parse_int(text)
 
 
 def _to_micros(value):
@@ -83,15 +103,16 @@ def _to_micros(value):
 
 def parse_cursor(text, kind):
     """Return ``(value, pk)`` from a cursor, or None when it is not one."""
-    if not text or "_" not in text:
+    if not text or "_" not in text or len(text) > MAX_CURSOR_LENGTH:
         return None
     value_text, _, pk_text = text.rpartition("_")
     value = decode_value(value_text, kind)
-    if value is None or not pk_text.isdigit():
+    pk = parse_int(pk_text)
+    if value is None or pk is None:
         return None
     if kind == "datetime" and not _storable(value):
         return None
-    return value, int(pk_text)
+    return value, pk
 
 
 def _storable(value):

@@ -7,7 +7,8 @@ means the same thing everywhere:
 
 * the ``SENTRY_FILTERS`` filters (status, logger, level, server, site...);
 * ``since``: last seen within the last hour, day or week;
-* ``q``: text found in the message, the exception's class or the culprit;
+* ``q``: text found in the message, the exception's class or the culprit
+  (one that no stored text can hold, with a NUL, finds nothing);
 * ``sort``: priority (the stored score), last seen, first seen, times seen.
 """
 
@@ -20,6 +21,7 @@ from django.utils import timezone
 from . import pagination
 from .filters import get_filters
 from .models import GroupedMessage
+from .params import can_be_stored
 
 #: name -> (label, column, cursor kind). The first one is the default.
 SORTS = {
@@ -91,7 +93,9 @@ class StreamQuery:
         if self.since:
             now = now or timezone.now()
             groups = groups.filter(last_seen__gte=now - SINCE[self.since][1])
-        if self.query:
+        if self.query and not can_be_stored(self.query):
+            groups = groups.none()  # no stored text holds a NUL
+        elif self.query:
             groups = groups.filter(
                 Q(message__icontains=self.query)
                 | Q(class_name__icontains=self.query)

@@ -5,9 +5,13 @@ from django.urls import include, path
 from . import feeds
 from .ingest import remote as remote_ingest
 from .ingest import views as ingest
+from .params import register_id_converter
 from .views import actions, auth, groups, plugins, stream
 
 app_name = "sentry"
+
+# Ids in paths are at most 18 digits: a longer one is a 404, not an overflow.
+register_id_converter()
 
 urlpatterns = [
     path("", stream.index, name="index"),
@@ -16,22 +20,26 @@ urlpatterns = [
     path("bulk/", actions.bulk, name="bulk"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.logout, name="logout"),
-    path("group/<int:group_id>/", groups.group, name="group"),
-    path("group/<int:group_id>/messages/", groups.group_messages, name="messages"),
+    path("group/<sentry_id:group_id>/", groups.group, name="group"),
     path(
-        "group/<int:group_id>/messages/<str:message_id>/",
+        "group/<sentry_id:group_id>/messages/", groups.group_messages, name="messages"
+    ),
+    path(
+        "group/<sentry_id:group_id>/messages/<str:message_id>/",
         groups.message,
         name="message",
     ),
     path(
-        "group/<int:group_id>/messages/<str:message_id>/json/",
+        "group/<sentry_id:group_id>/messages/<str:message_id>/json/",
         groups.message_json,
         name="message_json",
     ),
-    path("group/<int:group_id>/resolve/", actions.resolve, name="resolve"),
-    path("group/<int:group_id>/unresolve/", actions.unresolve, name="unresolve"),
+    path("group/<sentry_id:group_id>/resolve/", actions.resolve, name="resolve"),
+    path("group/<sentry_id:group_id>/unresolve/", actions.unresolve, name="unresolve"),
     path(
-        "group/<int:group_id>/plugin/<slug:slug>/", plugins.panel, name="plugin-panel"
+        "group/<sentry_id:group_id>/plugin/<slug:slug>/",
+        plugins.panel,
+        name="plugin-panel",
     ),
     path("plugins/<slug:slug>/", plugins.dispatch, name="plugin"),
     path("plugins/<slug:slug>/<path:rest>", plugins.dispatch, name="plugin"),

@@ -1,5 +1,7 @@
 """The JSON API, for staff sessions and API tokens."""
 
+from urllib.parse import quote
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -175,3 +177,61 @@ def test_only_a_digest_of_the_token_is_stored(token):
 def test_using_a_token_records_when(api):
     api.get(reverse("sentry:api-groups"))
     assert ApiToken.objects.get().last_used is not None
+
+
+PAGING_NONSENSE = [
+    {"limit": "\u00b2"},
+    {"limit": "\u0663"},
+    {"limit": " 3"},
+    {"limit": "-1"},
+    {"offset": str(2**63)},
+    {"offset": str(2**31)},
+    {"offset": "9" * 400},
+    {"offset": "\u0661"},
+]
+
+
+def assert_400_json(response):
+    assert response.status_code == 400
+    assert "detail" in response.json()
+
+
+@pytest.mark.parametrize("query", PAGING_NONSENSE)
+def test_paging_that_is_not_a_number_in_range_is_400_json(api, query):
+    group_id = record("flaky").group_id
+
+    assert_400_json(api.get(reverse("sentry:api-groups"), query))
+    assert_400_json(api.get(reverse("sentry:api-occurrences", args=[group_id]), query))
+
+
+@pytest.mark.parametrize("query", [{"logger": "shop\x00"}, {"q\x00": "x"}])
+def test_a_nul_in_a_parameter_is_400_json(api, query):
+    record("flaky", logger="shop")
+
+    assert_400_json(api.get(reverse("sentry:api-groups"), query))
+
+
+def test_a_large_limit_is_clamped_and_a_deep_offset_is_an_empty_page(api):
+    record("flaky")
+    url = reverse("sentry:api-groups")
+
+    assert len(api.get(url, {"limit": "1000"}).json()["results"]) == 1
+    assert api.get(url, {"offset": str(2**31 - 1)}).json()["results"] == []
+
+
+@pytest.mark.parametrize("level", ["\u00b2", "abc", str(2**63)])
+def test_a_level_no_error_can_have_lists_nothing(api, level):
+    record("flaky")
+
+    response = api.get(reverse("sentry:api-groups"), {"level": level})
+
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("message_id", ["a\x00b", "f" * 33, "%00"])
+def test_an_occurrence_id_no_row_can_have_is_404(api, message_id):
+    url = reverse("sentry:api-occurrence", args=["placeholder"]).replace(
+        "placeholder", quote(message_id)
+    )
+
+    assert api.get(url).status_code == 404

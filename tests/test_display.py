@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from sentry.display import (
     CAUSE_LINE,
@@ -16,7 +17,14 @@ from sentry.display import (
     safe_url,
 )
 from sentry.models import Message
-from tests.dashboard_factories import hostile_event_data, sdk_event_data
+from tests.complexity import assert_linear
+from tests.dashboard_factories import (
+    hostile_event_data,
+    make_group,
+    make_message,
+    sdk_event_data,
+    staff_client,
+)
 
 
 def message_with(data, traceback=None, message="boom"):
@@ -295,3 +303,110 @@ def test_hostile_data_is_laid_out_as_text():
 
     assert event.request.link is None
     assert event.exceptions[0].frames[0].vars[0][0].startswith("<script>")
+
+
+# Rendering is linear in the event: the group and occurrence pages of an
+# event with n frames, an n-character message or n breadcrumbs. The inputs
+# are the worst found for each step: text that escaping grows ("<&"), one
+# line with no break, n lines, chained exceptions' link lines in the text.
+
+
+def frame(index):
+    return {
+        "filename": f"app/module_{index}.py",
+        "function": f"handler_{index}",
+        "lineno": index + 10,
+        "in_app": index % 2 == 0,
+        "context_line": "    return <compute>(&value)",
+        "pre_context": ["def f():", "    x = '<' * 3"],
+        "post_context": ["# end"],
+        "vars": {"request": "<WSGIRequest: GET '/'>", "n": index},
+    }
+
+
+def event_with_frames(n):
+    return {
+        "exception": {
+            "values": [
+                {
+                    "type": "ValueError",
+                    "value": "bad <input> & more",
+                    "stacktrace": {"frames": [frame(i) for i in range(n)]},
+                }
+            ]
+        }
+    }
+
+
+def event_with_breadcrumbs(n):
+    return {
+        "breadcrumbs": {
+            "values": [
+                {
+                    "timestamp": 1767225600 + i,
+                    "category": "query",
+                    "message": f"SELECT '<{i}>' & 1",
+                    "data": {"rows": i, "sql": "<b>"},
+                }
+                for i in range(n)
+            ]
+        }
+    }
+
+
+LONG_MESSAGES = {
+    "one line of markup": lambda n: "<&" * (n // 2),
+    "n lines": lambda n: "line\n" * (n // 5),
+    "chain lines": lambda n: (CAUSE_LINE + "\n") * (n // len(CAUSE_LINE)),
+}
+
+
+@pytest.fixture
+def staff():
+    return staff_client("display-staff")
+
+
+def pages_of(group, message):
+    return [
+        reverse("sentry:group", args=[group.pk]),
+        reverse("sentry:message", args=[group.pk, message.message_id]),
+    ]
+
+
+def render_pages(staff):
+    def run(urls):
+        for url in urls:
+            response = staff.get(url)
+            assert response.status_code == 200
+
+    return run
+
+
+@pytest.mark.django_db
+def test_pages_render_in_time_linear_in_the_number_of_frames(staff):
+    def make(n):
+        group = make_group(f"frames {n}")
+        return pages_of(group, make_message(group, data=event_with_frames(n)))
+
+    assert_linear(render_pages(staff), make, 50, max_n=2_000)
+
+
+@pytest.mark.django_db
+def test_pages_render_in_time_linear_in_the_number_of_breadcrumbs(staff):
+    def make(n):
+        group = make_group(f"crumbs {n}")
+        return pages_of(group, make_message(group, data=event_with_breadcrumbs(n)))
+
+    assert_linear(render_pages(staff), make, 100, max_n=5_000)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", LONG_MESSAGES)
+def test_pages_render_in_time_linear_in_the_length_of_the_message(staff, shape):
+    def make(n):
+        text = LONG_MESSAGES[shape](n)
+        group = make_group(text)
+        message = make_message(group, message=text, traceback=text)
+        return pages_of(group, message)
+
+    assert_linear(render_pages(staff), make, 20_000, max_n=400_000)

@@ -1,14 +1,62 @@
 """RSS feeds of occurrences and unresolved errors."""
 
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from sentry.api.tokens import ApiToken
 from sentry.client.models import client as sentry_client
-from sentry.models import GroupedMessage
+from sentry.models import GroupedMessage, Message
+from tests.dashboard_factories import XSS, make_group, make_message
 
 pytestmark = pytest.mark.django_db
+
+
+class ReaderView(HTMLParser):
+    """What a feed reader that renders HTML would show: the tags and the text."""
+
+    def __init__(self, html):
+        super().__init__(convert_charrefs=True)
+        self.tags = []
+        self.text = ""
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text += data
+
+
+@dataclass
+class Item:
+    title: str
+    description: str
+    title_tags: list
+    description_tags: list
+
+
+def items(response):
+    """Return each item as a reader shows it: XML parsed, then HTML rendered."""
+    assert response.status_code == 200
+    channel = ET.fromstring(response.content).find("channel")
+    found = []
+    for item in channel.iter("item"):
+        title = ReaderView(item.findtext("title"))
+        description = ReaderView(item.findtext("description"))
+        found.append(Item(title.text, description.text, title.tags, description.tags))
+    return found
+
+
+FEEDS = ["sentry:feed-messages", "sentry:feed-groups"]
 
 
 @pytest.fixture
@@ -28,7 +76,7 @@ def test_the_occurrence_feed_lists_the_latest_with_filters(token):
     assert everything.status_code == 200
     assert everything["Content-Type"].startswith("application/rss+xml")
     assert b"payment failed" in everything.content
-    assert b"disk &lt;full&gt;" in everything.content
+    assert "disk <full>" in [item.description for item in items(everything)]
     assert b"payment failed" in payments.content
     assert b"disk" not in payments.content
 
@@ -60,3 +108,58 @@ def test_feeds_refuse_anonymous_readers_and_bad_tokens(name):
 @override_settings(SENTRY_PUBLIC=True)
 def test_public_mode_opens_the_feeds():
     assert Client().get(reverse("sentry:feed-groups")).status_code == 200
+
+
+@pytest.mark.parametrize("name", FEEDS)
+def test_event_text_in_a_feed_renders_as_text_never_as_markup(token, name):
+    sentry_client.create_from_text(XSS)
+    group = make_group(f"{XSS} in a group")
+    make_message(group, traceback=f"Traceback: {XSS}")
+
+    found = items(Client().get(reverse(name), {"token": token}))
+
+    assert len(found) == 2
+    for item in found:
+        assert item.title_tags == []
+        assert item.description_tags == ["pre"]
+        assert XSS in item.title
+        assert XSS in item.description
+
+
+@pytest.mark.parametrize("name", FEEDS)
+def test_characters_xml_cannot_carry_are_replaced_not_a_server_error(token, name):
+    # (No NUL: PostgreSQL stores none.)
+    make_message(make_group("tab\tvt\x0bff\x0cesc\x1b end\ufffe"))
+
+    [item] = items(Client().get(reverse(name), {"token": token}))
+
+    assert "tab\tvt\ufffdff\ufffdesc\ufffd end\ufffd" in item.description
+
+
+@pytest.mark.parametrize("name", FEEDS)
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"level": "abc"},
+        {"level": "\u00b2"},
+        {"level": str(2**63)},
+        {"logger": "shop\x00"},
+        {"server_name": "x" * 5000},
+    ],
+)
+def test_a_filter_value_no_error_can_have_gives_an_empty_feed(token, name, query):
+    make_message(make_group("on the shop", logger="shop"))
+
+    assert items(Client().get(reverse(name), {"token": token, **query})) == []
+
+
+def test_the_occurrence_feed_filters_by_level(token):
+    make_message(make_group("warned", level=30))
+    make_message(make_group("failed", level=40))
+
+    found = items(
+        Client().get(reverse("sentry:feed-messages"), {"token": token, "level": "30"})
+    )
+
+    assert [item.description for item in found] == ["warned"]
+    assert Message.objects.count() == 2

@@ -73,3 +73,36 @@ def test_an_empty_table_is_one_empty_page():
     page = pagination.paginate(GroupedMessage.objects.all(), "score", "float", {}, 50)
 
     assert list(page) == [] and not page.has_next and not page.has_previous
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("\u00b2_1", "int"),
+        ("1_\u00b2", "int"),
+        ("\u0661_1", "int"),
+        ("1_\u0661", "float"),
+        ("\u0661.5_1", "float"),
+        ("1_000.5_1", "float"),
+        (" 1.5_1", "float"),
+        ("nan_1", "float"),
+        ("1e400_1", "float"),
+        (f"1_{2**63}", "int"),
+        (f"{2**63}_1", "int"),
+        ("1_" + "9" * 400, "datetime"),
+        ("\u0661_1", "datetime"),
+        ("--1_1", "datetime"),
+        ("1\x00_1", "int"),
+        ("_" * 1000, "int"),
+    ],
+)
+def test_cursors_are_read_strictly(text, kind):
+    assert pagination.parse_cursor(text, kind) is None
+
+
+def test_a_cursor_before_1970_comes_back_exactly():
+    value = dt.datetime(1969, 7, 20, 20, 17, 40, 5, tzinfo=dt.UTC)
+
+    decoded = pagination.decode_value(pagination.encode_value(value), "datetime")
+
+    assert decoded == value

@@ -62,9 +62,19 @@ def test_resolve_goes_back_to_the_page_it_came_from(staff):
 
 
 @pytest.mark.parametrize(
-    "next_url", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        # Not paths: redirect() once took these for view names (a 500).
+        "index",
+        "1 ",
+        "1\x00",
+    ],
 )
-def test_resolve_never_redirects_off_site(staff, next_url):
+def test_resolve_never_redirects_off_site_nor_to_anything_but_a_path(staff, next_url):
     group = make_group("x")
 
     response = staff.post(
@@ -181,3 +191,16 @@ def test_bulk_refuses_unknown_operations(staff, op):
 
     assert staff.post(BULK, {"op": op}).status_code == 400
     assert status_of(group) == UNRESOLVED
+
+
+def test_bulk_leaves_out_what_is_not_a_group_id(staff):
+    group = make_group("x")
+    ids = [str(group.pk), "\u00b2", "\u0661", "-1", str(2**63), "9" * 400, "1\x00"]
+
+    response = staff.post(
+        BULK,
+        {"op": "resolve-selected", "ids": ids},
+        headers={"Accept": "application/json"},
+    )
+
+    assert response.json() == {"updated": 1, "status": RESOLVED}

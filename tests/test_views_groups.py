@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from urllib.parse import quote
 
 import pytest
 from django.urls import reverse
@@ -311,3 +312,14 @@ def test_a_truncated_occurrence_says_what_was_left_out():
 
     assert "was too large and was truncated" in page
     assert "variables of outer frames" in page
+
+
+@pytest.mark.parametrize("message_id", ["a\x00b", "f" * 33])
+@pytest.mark.parametrize("name", ["sentry:message", "sentry:message_json"])
+def test_an_occurrence_id_no_row_can_have_is_404(staff, name, message_id):
+    group = make_group("x")
+    url = reverse(name, args=[group.pk, "placeholder"]).replace(
+        "placeholder", quote(message_id)
+    )
+
+    assert staff.get(url).status_code == 404

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sentry.client.models import client as sentry_client
-from sentry.models import GroupedMessage
+from sentry.models import FilterValue, GroupedMessage
 from tests.dashboard_factories import (
     count_minute,
     make_group,
@@ -400,3 +400,105 @@ def test_a_project_can_extend_the_row_template(staff, settings, tmp_path):
 
     assert '<span class="tag mine">SHOP</span>' in html
     assert 'data-field="times_seen"' in html
+
+
+def many_values(key, count):
+    FilterValue.objects.bulk_create(
+        FilterValue(key=key, value=f"{key}-{index:05d}-{'x' * 40}")
+        for index in range(count)
+    )
+
+
+def test_thousands_of_server_names_and_loggers_do_not_grow_the_page(
+    staff, django_assert_num_queries
+):
+    make_group("one error", logger="shop")
+    plain = len(staff.get(INDEX).content)
+    many_values("server_name", 5000)
+    many_values("logger", 5000)
+
+    # session, user, 4 filter choices, the page, the sparklines: as before.
+    with django_assert_num_queries(8):
+        response = staff.get(INDEX)
+
+    html = response.content.decode()
+    filters = {f["column"]: f for f in response.context["filters"]}
+    assert len(filters["server_name"]["choices"]) == 100
+    assert filters["server_name"]["more"] and filters["logger"]["more"]
+    assert 'list="choices-server_name"' in html
+    # Two lists of 100 suggestions (~60 bytes each), not 10,000 options.
+    assert len(response.content) - plain < 16_000
+    assert html.count("<option") < 300
+
+
+def test_the_latest_values_are_the_ones_suggested(staff):
+    many_values("server_name", 500)
+    FilterValue.objects.create(key="server_name", value="brand-new")
+
+    response = staff.get(INDEX)
+
+    filters = {f["column"]: f for f in response.context["filters"]}
+    assert "brand-new" in filters["server_name"]["choices"]
+
+
+def test_any_value_still_filters_by_url_past_the_suggestions(staff):
+    many_values("server_name", 500)
+    wanted = make_group("on the old server")
+    seen_with(wanted, "server_name", "server_name-00001-" + "x" * 40)
+    make_group("elsewhere")
+
+    assert titles(staff, "?server_name=server_name-00001-" + "x" * 40) == [
+        "on the old server"
+    ]
+
+
+def test_a_value_from_the_url_that_is_not_offered_stays_chosen(staff):
+    sentry_client.create_from_text("x", server_name="web-3")
+
+    html = staff.get(INDEX + "?server_name=web-unknown").content.decode()
+
+    assert '<option value="web-unknown" selected>web-unknown</option>' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"level": "\u00b2"},
+        {"level": "\u0663"},
+        {"level": str(2**63)},
+        {"level": "4" * 400},
+        {"logger": "shop\x00"},
+        {"server_name": "web-1\x00"},
+        {"site": "x" * 5000},
+        {"q": "broke\x00"},
+    ],
+)
+def test_a_filter_no_error_can_match_shows_no_rows_not_a_server_error(staff, query):
+    sentry_client.create_from_text("it broke", logger="shop", server_name="web-1")
+
+    assert titles(staff, "?" + urlencode(query)) == []
+    assert staff.get(POLL + "?" + urlencode(query)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "\u00b2_1",
+        "1_\u00b2",
+        "\u0661_1",
+        "1_\u0661",
+        f"1_{2**63}",
+        "1_" + "9" * 400,
+        "1\x00_1",
+        "nan_1",
+        " 1_1",
+        "1e400_1",
+        "_" * 1000,
+    ],
+)
+@pytest.mark.parametrize("sort", ["priority", "date", "freq"])
+def test_a_cursor_that_is_not_strictly_one_shows_the_first_page(staff, cursor, sort):
+    make_group("only")
+
+    assert titles(staff, "?" + urlencode({"sort": sort, "after": cursor})) == ["only"]
+    assert titles(staff, "?" + urlencode({"sort": sort, "before": cursor})) == ["only"]

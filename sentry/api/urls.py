@@ -2,15 +2,22 @@
 
 from django.urls import path
 
+from ..params import register_id_converter
 from . import views
+
+register_id_converter()
 
 urlpatterns = [
     path("groups/", views.groups, name="api-groups"),
-    path("groups/<int:group_id>/", views.group, name="api-group"),
+    path("groups/<sentry_id:group_id>/", views.group, name="api-group"),
     path(
-        "groups/<int:group_id>/occurrences/", views.occurrences, name="api-occurrences"
+        "groups/<sentry_id:group_id>/occurrences/",
+        views.occurrences,
+        name="api-occurrences",
     ),
-    path("groups/<int:group_id>/resolve/", views.resolve, name="api-resolve"),
-    path("groups/<int:group_id>/unresolve/", views.unresolve, name="api-unresolve"),
+    path("groups/<sentry_id:group_id>/resolve/", views.resolve, name="api-resolve"),
+    path(
+        "groups/<sentry_id:group_id>/unresolve/", views.unresolve, name="api-unresolve"
+    ),
     path("occurrences/<str:message_id>/", views.occurrence, name="api-occurrence"),
 ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..filters import get_filters
 from ..models import GroupedMessage, Message, MessageFilterValue
+from ..params import can_be_stored, parse_int
 from .auth import api_view, error
 from .serializers import group_summary, occurrence_detail, occurrence_summary
 
@@ -25,16 +26,24 @@ SORTS = {
 }
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
+#: Deepest offset: beyond any table this app keeps, within every database's
+#: OFFSET (``offset + limit`` must not overflow a 64-bit integer).
+MAX_OFFSET = 2**31 - 1
+MESSAGE_ID_LENGTH = 32
 #: How many values per key a group's detail lists (servers, sites, urls...).
 TOP_VALUES = 10
 
 
 def _page(request, queryset, serialize):
-    """Return a page of ``queryset``: one row more than asked says "next"."""
-    try:
-        limit = min(max(int(request.GET.get("limit", DEFAULT_LIMIT)), 1), MAX_LIMIT)
-        offset = max(int(request.GET.get("offset", 0)), 0)
-    except ValueError:
+    """
+    Return a page of ``queryset``: one row more than asked says "next".
+
+    None when ``limit`` or ``offset`` is not a whole number in range
+    (ASCII digits; ``offset`` at most :data:`MAX_OFFSET`).
+    """
+    limit = _number(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _number(request, "offset", 0, 0, MAX_OFFSET)
+    if limit is None or offset is None:
         return None
     rows = list(queryset[offset : offset + limit + 1])
     next_url = None
@@ -49,8 +58,31 @@ def _page(request, queryset, serialize):
     }
 
 
+def _number(request, name, default, minimum, maximum):
+    text = request.GET.get(name)
+    if text is None:
+        return default
+    # A limit over the maximum is clamped, as documented; anything else
+    # that is not a number in range is refused.
+    if name == "limit":
+        value = parse_int(text)
+        return None if value is None else min(max(value, minimum), maximum)
+    return parse_int(text, minimum=minimum, maximum=maximum)
+
+
+def _invalid_parameter(request):
+    """Return the name of a parameter no stored value can match (NUL), or None."""
+    for name, values in request.GET.lists():
+        if not can_be_stored(name) or not all(map(can_be_stored, values)):
+            return name
+    return None
+
+
 @api_view()
 def groups(request):
+    invalid = _invalid_parameter(request)
+    if invalid is not None:
+        return error(400, f"{invalid!r} holds a NUL character.")
     queryset = GroupedMessage.objects.all()
     for stream_filter in get_filters(request):
         queryset = stream_filter.apply(queryset)
@@ -60,7 +92,9 @@ def groups(request):
     queryset = queryset.order_by(sort, "-pk").defer("data", "traceback")
     page = _page(request, queryset, group_summary)
     if page is None:
-        return error(400, "limit and offset must be whole numbers.")
+        return error(
+            400, f"limit and offset must be whole numbers (offset <= {MAX_OFFSET})."
+        )
     return JsonResponse(page)
 
 
@@ -95,12 +129,16 @@ def occurrences(request, group_id):
     )
     page = _page(request, queryset, occurrence_summary)
     if page is None:
-        return error(400, "limit and offset must be whole numbers.")
+        return error(
+            400, f"limit and offset must be whole numbers (offset <= {MAX_OFFSET})."
+        )
     return JsonResponse(page)
 
 
 @api_view()
 def occurrence(request, message_id):
+    if not can_be_stored(message_id, MESSAGE_ID_LENGTH):
+        return error(404, "Not found.")
     message = get_object_or_404(Message, message_id=message_id.lower())
     return JsonResponse(occurrence_detail(message, request))
 

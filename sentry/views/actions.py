@@ -1,6 +1,7 @@
 """Resolve and unresolve errors, one or many (POST only, never public)."""
 
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from ..constants import STATUS_CHOICES, STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..models import GroupedMessage
+from ..params import parse_int
 from ..stream import StreamQuery
 from .access import dashboard_view, wants_json
 from .responses import json_response
@@ -52,7 +54,9 @@ def set_status(request, group_id, status):
                 "resolved": status == STATUS_RESOLVED,
             }
         )
-    return redirect(next_url(request, reverse("sentry:group", args=[group.pk])))
+    return HttpResponseRedirect(
+        next_url(request, reverse("sentry:group", args=[group.pk]))
+    )
 
 
 @dashboard_view(public=False)
@@ -73,8 +77,9 @@ def bulk(request):
     if scope == "all":
         groups = StreamQuery(request).queryset()
     else:
-        ids = [i for i in request.POST.getlist("ids")[:MAX_SELECTED] if i.isdigit()]
-        groups = GroupedMessage.objects.filter(pk__in=ids)
+        # Whatever is not an id ("²", "-1", 10**30) names no group: left out.
+        ids = [parse_int(i) for i in request.POST.getlist("ids")[:MAX_SELECTED]]
+        groups = GroupedMessage.objects.filter(pk__in=[i for i in ids if i])
     # One UPDATE, whatever the number of rows.
     updated = groups.exclude(status=status).update(**status_changes(status))
 
@@ -82,13 +87,17 @@ def bulk(request):
         return json_response({"updated": updated, "status": status})
     stream = reverse("sentry:index")
     query = request.GET.urlencode()
-    return redirect(next_url(request, f"{stream}?{query}" if query else stream))
+    return HttpResponseRedirect(
+        next_url(request, f"{stream}?{query}" if query else stream)
+    )
 
 
 def next_url(request, default):
-    """Return the ``next`` the form named when it is on this site, else ``default``."""
-    candidate = request.POST.get("next")
-    if candidate and url_has_allowed_host_and_scheme(
+    """Return the form's ``next`` if it is a path on this site, else ``default``."""
+    # A path only (the forms send the page's own): redirect() would take
+    # other text for a view name and fail to reverse it.
+    candidate = request.POST.get("next") or ""
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate,
         allowed_hosts={request.get_host()},
         require_https=request.is_secure(),

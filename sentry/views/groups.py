@@ -1,16 +1,18 @@
 """An error's pages: details (trend, latest occurrence), occurrences, one occurrence."""
 
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from .. import pagination, trends
 from ..display import Event, pretty_json
 from ..models import GroupedMessage, Message
+from ..params import can_be_stored
 from ..plugins.dashboard import group_actions, group_panels, group_widgets
 from .access import can_change, dashboard_view
 
 PAGE_SIZE = 50
+MESSAGE_ID_LENGTH = 32
 #: Columns an occurrence list needs; ``data`` and ``traceback`` can be large.
 LIST_FIELDS = (
     "id",
@@ -75,7 +77,9 @@ def group_messages(request, group_id):
 def message(request, group_id, message_id):
     """Show one occurrence, with links to the previous and next ones."""
     group = get_group(group_id)
-    message = get_object_or_404(Message, group=group, message_id=message_id)
+    message = get_object_or_404(
+        Message, group=group, message_id=checked_message_id(message_id)
+    )
 
     newer, older = neighbours(message)
 
@@ -96,11 +100,20 @@ def message(request, group_id, message_id):
 def message_json(request, group_id, message_id):
     """Return an occurrence's stored data as pretty JSON."""
     message = get_object_or_404(
-        Message.objects.only("data"), group_id=group_id, message_id=message_id
+        Message.objects.only("data"),
+        group_id=group_id,
+        message_id=checked_message_id(message_id),
     )
     return HttpResponse(
         pretty_json(message.data), content_type="application/json; charset=utf-8"
     )
+
+
+def checked_message_id(message_id):
+    """Return ``message_id``; a 404 when no stored one can equal it (a NUL)."""
+    if not can_be_stored(message_id, MESSAGE_ID_LENGTH):
+        raise Http404("No such occurrence.")
+    return message_id
 
 
 def get_group(group_id):

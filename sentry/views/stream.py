@@ -118,11 +118,23 @@ class RowUrls:
 
 
 def describe_filter(stream_filter):
+    """Return what the page shows of a filter: a list, or a text box past the cap."""
+    choices = stream_filter.get_choices_cached()
+    value = stream_filter.get_value()
+    # Past max_choices the filter becomes a text box that suggests the
+    # values: the page stays the same size however many a client sent.
+    limit = stream_filter.max_choices
+    more = len(choices) > limit
+    if more:
+        choices = dict(list(choices.items())[:limit])
     return {
         "label": stream_filter.label,
         "column": stream_filter.column,
-        "value": stream_filter.get_value(),
-        "choices": stream_filter.get_choices_cached(),
+        "value": value,
+        "choices": choices,
+        "more": more,
+        # A value from the URL that is not among the choices stays chosen.
+        "other_value": value if value is not None and value not in choices else None,
         # Filters without a default offer "any value".
         "has_any": stream_filter.default is None,
     }
