@@ -196,3 +196,123 @@ def test_a_huge_declared_length_with_no_data_is_refused_without_reading(key):
     response = post(body, key)
 
     assert response.status_code in (400, 413)
+
+
+# --- compression layouts ------------------------------------------------------------
+
+EMPTY_MEMBER = gzip.compress(b"")
+
+
+def gzip_members(data, members):
+    """``data`` gzip-compressed as ``members`` members (the first ones empty)."""
+    return EMPTY_MEMBER * (members - 1) + gzip.compress(data)
+
+
+@pytest.mark.parametrize("members", [1, 2, 16])
+def test_a_few_gzip_members_make_one_body(key, members):
+    response = post(gzip_members(VALID, members), key, encoding="gzip")
+
+    assert response.status_code == 200, response.content
+    assert stored() == (1, 1)
+
+
+def test_zero_bytes_after_a_gzip_member_are_padding(key):
+    response = post(gzip.compress(VALID) + b"\0" * 1000, key, encoding="gzip")
+
+    assert response.status_code == 200
+
+
+def test_a_gzip_body_of_thousands_of_members_is_400(key):
+    response = post(gzip_members(VALID, 5000), key, encoding="gzip")
+
+    assert response.status_code == 400
+    assert "gzip members" in response.json()["detail"]
+    assert stored() == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "encoding", ["gzip, gzip", "deflate, gzip", "gzip,br", "br, identity, deflate"]
+)
+def test_a_second_layer_of_encoding_is_415(key, encoding):
+    # Stacked layers multiplied the cost of a body of empty members: 10 KB
+    # of "gzip, gzip" cost seconds of CPU time.
+    body = gzip.compress(EMPTY_MEMBER * 100_000)
+
+    response = post(body, key, encoding=encoding)
+
+    assert response.status_code == 415
+    assert "one Content-Encoding at most" in response.json()["detail"]
+    assert stored() == (0, 0)
+
+
+def test_identity_is_no_layer(key):
+    response = post(gzip.compress(VALID), key, encoding="identity, gzip")
+
+    assert response.status_code == 200
+
+
+@override_settings(SENTRY_INGEST_MAX_ENVELOPE_SIZE=1_000_000)
+def test_a_key_named_only_in_the_envelope_is_checked_before_the_rest_is_decoded(key):
+    # Whole, the body would be a 413 (a bomb); the key is refused first.
+    header = json.dumps({"dsn": "https://unknown@example.com/42"}).encode()
+    body = gzip.compress(header + b"\n" + b" " * 50_000_000)
+
+    response = post(body, key, encoding="gzip", auth="")
+
+    assert response.status_code == 403
+
+
+@override_settings(SENTRY_INGEST_MAX_ENVELOPE_SIZE=1_000_000)
+def test_a_good_key_named_only_in_the_envelope_still_has_the_body_limited(key):
+    header = json.dumps({"dsn": f"https://{key.public_key}@example.com/42"}).encode()
+    body = gzip.compress(header + b"\n" + b" " * 50_000_000)
+
+    response = post(body, key, encoding="gzip", auth="")
+
+    assert response.status_code == 413
+
+
+def test_a_key_named_only_in_the_envelope_is_accepted(key):
+    body = event_envelope(
+        exception_event(), dsn=f"https://{key.public_key}@example.com/42"
+    )
+
+    response = post(gzip.compress(body), key, encoding="gzip", auth="")
+
+    assert response.status_code == 200
+    assert stored() == (1, 1)
+
+
+def test_an_envelope_of_more_than_a_thousand_items_is_413(key):
+    body = b"{}\n" + b'{"type":"session","length":2}\n{}\n' * 1001
+
+    response = post(body, key)
+
+    assert response.status_code == 413
+    assert "items" in response.json()["detail"]
+
+
+def test_blank_lines_between_items_are_skipped(key):
+    payload = json.dumps(exception_event()).encode()
+    body = (
+        b"{}\n\n \r\n\t\n"
+        + json.dumps({"type": "event", "length": len(payload)}).encode()
+        + b"\n"
+        + payload
+        + b"\n" * 10_000
+    )
+
+    response = post(body, key)
+
+    assert response.status_code == 200
+    assert stored() == (1, 1)
+
+
+@pytest.mark.parametrize("level", ["²", "٣٠", "9" * 5000, 1e308, "inf"])
+def test_an_event_with_any_level_is_stored_as_an_error(key, level):
+    body = event_envelope(exception_event(level=level))
+
+    response = post(body, key)
+
+    assert response.status_code == 200
+    assert list(Message.objects.values_list("level", flat=True)) == [40]
