@@ -89,6 +89,12 @@ def test_a_damaged_envelope_never_gets_a_5xx_nor_leaves_rows(key, cut, flips, in
         st.floats(allow_nan=True),
     )
 )
+@example(declared=float("inf"))
+@example(declared=-float("inf"))
+@example(declared=10**400)
+@example(declared=-(2**63))
+@example(declared=1.5)
+@example(declared="1e400")
 def test_any_declared_item_length_is_handled(key, declared):
     payload = json.dumps(exception_event()).encode()
     header = json.dumps({"type": "event", "length": declared}).encode()
@@ -316,3 +322,93 @@ def test_an_event_with_any_level_is_stored_as_an_error(key, level):
 
     assert response.status_code == 200
     assert list(Message.objects.values_list("level", flat=True)) == [40]
+
+
+# --- compression layouts, fuzzed ------------------------------------------------------
+
+ENCODING_NAMES = [
+    "gzip",
+    "x-gzip",
+    " GZIP ",
+    "gzip, identity",
+    "gzip, gzip",
+    "deflate, gzip",
+    "br, gzip",
+    "gzip;q=1",
+    "compress",
+    "zstd",
+    "deflate",
+    "br",
+    "",
+]
+ANSWERS = {200, 400, 401, 403, 413, 415, 429}
+
+
+@fuzz(300)
+@given(
+    cuts=st.lists(st.integers(min_value=0, max_value=len(VALID)), max_size=20),
+    empty_members=st.integers(min_value=0, max_value=20),
+    padding=st.integers(min_value=0, max_value=3),
+    truncate=st.integers(min_value=0, max_value=30),
+    encoding=st.sampled_from(ENCODING_NAMES),
+)
+def test_any_gzip_member_layout_is_answered_without_a_5xx(
+    key, cuts, empty_members, padding, truncate, encoding
+):
+    # VALID cut into pieces, one gzip member each, empty members in between
+    # and zero bytes after each; then the body perhaps cut short.
+    bounds = sorted({0, len(VALID), *cuts})
+    pieces = [VALID[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    members = [gzip.compress(piece) + b"\0" * padding for piece in pieces]
+    members[len(members) // 2 : len(members) // 2] = [EMPTY_MEMBER] * empty_members
+    body = b"".join(members)
+    body = body[: len(body) - truncate]
+    before = stored()
+
+    response = post(body, key, encoding=encoding)
+
+    assert response.status_code in ANSWERS, response.content
+    if response.status_code != 200:
+        assert stored() == before
+    one_gzip_layer = encoding.strip().lower() in ("gzip", "x-gzip", "gzip, identity")
+    if one_gzip_layer and not truncate and len(members) <= 16:
+        assert response.status_code == 200, response.content
+
+
+@fuzz(200)
+@given(
+    garbage=st.binary(max_size=300),
+    coding=st.sampled_from(["gzip", "deflate", "br"]),
+    declared=st.sampled_from(ENCODING_NAMES),
+)
+def test_well_compressed_garbage_is_a_4xx_and_leaves_no_rows(
+    key, garbage, coding, declared
+):
+    import brotli
+
+    compress = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotli.compress}
+    before = stored()
+
+    response = post(compress[coding](garbage), key, encoding=declared)
+
+    assert response.status_code in ANSWERS - {429}
+    if response.status_code != 200:
+        assert stored() == before
+
+
+@fuzz(200)
+@given(
+    dsn=st.one_of(st.text(max_size=80), st.integers(), st.none()),
+    encoding=st.sampled_from(["gzip", "deflate", "br", ""]),
+)
+def test_any_dsn_in_the_envelope_header_is_answered_cleanly(key, dsn, encoding):
+    from tests.ingest_factories import compress
+
+    body = event_envelope(exception_event(), dsn=dsn)
+    before = stored()
+
+    response = post(compress(body, encoding), key, encoding=encoding, auth="")
+
+    assert response.status_code in (200, 400, 401, 403)
+    if response.status_code != 200:
+        assert stored() == before
