@@ -148,6 +148,9 @@ def parse_timestamp(value):
         return None
     if isinstance(value, str):
         candidate = value.strip()
+        if not candidate.isascii():
+            # Both float() and fromisoformat() take digits of other scripts.
+            return None
         try:
             value = float(candidate)
         except ValueError:
