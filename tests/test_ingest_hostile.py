@@ -412,3 +412,17 @@ def test_any_dsn_in_the_envelope_header_is_answered_cleanly(key, dsn, encoding):
     assert response.status_code in (200, 400, 401, 403)
     if response.status_code != 200:
         assert stored() == before
+
+
+def test_a_long_envelope_header_that_alone_names_the_key_is_413(key):
+    # Else a long first line would get a bomb after it decoded before the key
+    # is checked.
+    dsn = f"https://{key.public_key}@example.com/42"
+    body = event_envelope(exception_event(), dsn=dsn, sdk={"name": "x" * 70_000})
+
+    keyless = post(body, key, auth="")
+    with_key = post(body, key)
+
+    assert keyless.status_code == 413
+    assert "X-Sentry-Auth" in keyless.json()["detail"]
+    assert with_key.status_code == 200

@@ -39,7 +39,7 @@ INPUT_STEP = 16 * 1024
 #: bytes of work without output: thousands of them are an attack, not a body.
 MAX_GZIP_MEMBERS = 16
 #: Bytes decoded, at most, to find the first line of a body (the envelope
-#: header) when only that line names the key.
+#: header) when only that line names the key; a longer line is refused.
 HEAD_LIMIT = 64 * 1024
 
 # The first byte that is not NUL: zero bytes may pad a gzip file (Python's

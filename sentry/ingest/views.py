@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ..conf import settings
 from .auth import envelope_credentials, get_key, request_credentials
 from .decoding import (
+    HEAD_LIMIT,
     decode_content,
     decode_head,
     decode_store_body,
@@ -27,6 +28,7 @@ from .responses import (
     Forbidden,
     IngestError,
     MethodNotAllowed,
+    TooLarge,
     Unauthorized,
     add_cors_headers,
     error_response,
@@ -88,11 +90,15 @@ def _envelope(request, project_id, credentials):
     encoding = request.headers.get("Content-Encoding")
     if key is None:
         # Only the envelope header names the key: decode that line alone and
-        # refuse a bad key before decoding the rest (up to the limit).
+        # refuse a bad key before decoding the rest (up to the limit). The
+        # line is bounded, else a long one would get the rest decoded first.
         head = decode_head(body, encoding, limit)
-        if head is not None:
-            header = parse_envelope_header(head)
-            key = get_key(envelope_credentials(header), project_id)
+        if head is None:
+            raise TooLarge(
+                f"an envelope header over {HEAD_LIMIT} bytes needs the key "
+                "in the X-Sentry-Auth header"
+            )
+        key = get_key(envelope_credentials(parse_envelope_header(head)), project_id)
     parsed = parse_envelope(decode_content(body, encoding, limit))
     from_dsn = envelope_credentials(parsed.headers)
     if key is None:
