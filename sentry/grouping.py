@@ -89,10 +89,14 @@ def get_checksum(event):
     fingerprint = event.get("fingerprint")
     if fingerprint:
         parts = []
+        default = None
         for part in fingerprint:
             part = str(part)
             if part.strip("{} ") == "default":
-                part = default_checksum(event)
+                # Once, however often it is named: each is a walk of the stack.
+                if default is None:
+                    default = default_checksum(event)
+                part = default
             parts.append(part)
         return _digest(["fingerprint", *parts])
     return default_checksum(event)

@@ -64,8 +64,9 @@ def normalize_level(value):
         return normalize_level(int(value))
     if isinstance(value, str):
         name = value.strip().lower()
-        if name.isdigit():
-            return normalize_level(int(name))
+        # ASCII digits: "²".isdigit() is true, and int("²") raises.
+        if name.isascii() and name.isdigit():
+            return normalize_level(int(name)) if len(name) <= 9 else logging.ERROR
         return LEVELS_BY_NAME.get(name, logging.ERROR)
     return logging.ERROR
 

@@ -138,7 +138,9 @@ def test_no_envelope_gets_a_5xx(
 @settings(max_examples=50, deadline=None, database=None)
 @given(
     body=st.binary(max_size=200),
-    encoding=st.sampled_from(["", "gzip", "deflate", "br", "identity", "x"]),
+    encoding=st.sampled_from(
+        ["", "gzip", "deflate", "br", "identity", "x", "GZIP", "gzip, gzip", "br, br"]
+    ),
 )
 def test_no_random_bytes_get_a_5xx(body, encoding):
     from django.test import Client

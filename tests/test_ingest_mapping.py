@@ -290,6 +290,10 @@ def test_an_event_id_is_normalised_or_generated():
         ("yesterday", None),
         (1e300, None),
         (True, None),
+        ("inf", None),
+        ("1e400", None),
+        ("9" * 5000, None),
+        ("١٣٠٤٣٥٨٠٩٦", None),
     ],
 )
 def test_timestamps_are_rfc3339_or_unix_seconds(value, expected):
@@ -353,3 +357,25 @@ def test_a_remote_event_is_checked_field_by_field():
     assert event["fingerprint"] == ["one"]
     # Thirty days is the oldest an event may claim to be.
     assert event["datetime"] > dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (12, 12),
+        (12.7, 12),
+        (" 12 ", 12),
+        ("-3", -3),
+        ("²", None),
+        ("١٢", None),
+        ("1_000", None),
+        ("9" * 30, None),
+        ("9" * 5000, None),
+        (float("inf"), None),
+        (True, None),
+    ],
+)
+def test_line_numbers_are_whole_numbers_in_ascii_digits(value, expected):
+    from sentry.ingest.mapping import integer
+
+    assert integer(value) == expected

@@ -138,6 +138,16 @@ class TestTheStoreEndpoint:
         assert response.status_code == 400
 
     @pytest.mark.parametrize(
+        "timestamp", ["9" * 400, "1" * 13, "١٧٠٠٠٠٠٠٠٠", "1_700_000_000", "-5", "1e9"]
+    )
+    def test_a_timestamp_of_anything_but_whole_seconds_is_400(self, client, timestamp):
+        # 400 digits overflowed the comparison with the clock: a 500.
+        response = signed_remote_request(
+            client, prepared_event(), HTTP_X_SENTRY_TIMESTAMP=timestamp
+        )
+        assert response.status_code == 400
+
+    @pytest.mark.parametrize(
         "headers",
         [
             {"content_type": "application/octet-stream"},

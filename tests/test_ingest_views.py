@@ -2,6 +2,7 @@
 
 import base64
 import json
+import time
 import zlib
 
 import pytest
@@ -353,6 +354,36 @@ def test_the_secret_is_never_required(client):
     assert post_store(client, json.dumps(message_event()), key).status_code == 200
 
 
+@pytest.mark.parametrize("version", ["inf", "1e400", "nan", "²", "7e0", "v7", "-1"])
+def test_a_protocol_version_that_is_no_plain_number_is_400(client, version):
+    # Even with an unknown key: int(float("inf")) was a 500.
+    header = f"Sentry sentry_key={'0' * 32}, sentry_version={version}"
+
+    response = post_store(
+        client, json.dumps(message_event()), HTTP_X_SENTRY_AUTH=header
+    )
+    query = client.post(
+        f"/sentry/api/42/envelope/?sentry_key={'0' * 32}&sentry_version={version}",
+        event_envelope(message_event()),
+        content_type="application/x-sentry-envelope",
+    )
+
+    assert response.status_code == 400
+    assert "version" in error_of(response)
+    assert query.status_code == 400
+
+
+@pytest.mark.parametrize("version", ["7", "7.0", " 6 ", "2.0"])
+def test_plain_protocol_versions_are_accepted(client, key, version):
+    header = f"Sentry sentry_key={key.public_key}, sentry_version={version}"
+
+    response = post_store(
+        client, json.dumps(message_event()), HTTP_X_SENTRY_AUTH=header
+    )
+
+    assert response.status_code == 200
+
+
 def test_a_newer_protocol_version_is_400(client, key):
     header = f"Sentry sentry_key={key.public_key}, sentry_version=99"
 
@@ -505,7 +536,17 @@ def test_bodies_over_djangos_upload_limit_are_read_all_the_same(client, key):
 # --- rate limits ------------------------------------------------------------------
 
 
-def test_over_a_keys_rate_limit_is_429_with_integer_limits(client):
+@pytest.fixture
+def fresh_window():
+    """Wait, if need be, until the rate limit's minute has 10 s left at least."""
+    from sentry.ingest.ratelimit import WINDOW
+
+    left = WINDOW - time.time() % WINDOW
+    if left < 10:
+        time.sleep(left + 0.1)
+
+
+def test_over_a_keys_rate_limit_is_429_with_integer_limits(client, fresh_window):
     key = make_key(rate_limit=2)
 
     statuses = [
@@ -523,7 +564,7 @@ def test_over_a_keys_rate_limit_is_429_with_integer_limits(client):
     assert Message.objects.count() == 2
 
 
-def test_envelopes_without_events_do_not_count_against_the_limit(client):
+def test_envelopes_without_events_do_not_count_against_the_limit(client, fresh_window):
     key = make_key(rate_limit=1)
     sessions = envelope(("sessions", {"aggregates": []}))
 
@@ -532,6 +573,81 @@ def test_envelopes_without_events_do_not_count_against_the_limit(client):
     assert (
         post_envelope(client, event_envelope(message_event()), key).status_code == 200
     )
+
+
+def many_events_envelope(count):
+    return envelope(*[("event", message_event(message=f"m{i}")) for i in range(count)])
+
+
+def test_each_event_of_an_envelope_counts_against_the_limit(client, fresh_window):
+    key = make_key(rate_limit=5)
+
+    response = post_envelope(client, many_events_envelope(300), key)
+
+    assert response.status_code == 200
+    assert Message.objects.count() == 5
+    retry_after, categories, scope, reason = response["X-Sentry-Rate-Limits"].split(":")
+    assert 1 <= int(retry_after) <= 61
+    assert (categories, scope, reason) == ("error;default;feedback", "key", "key_quota")
+
+
+def test_an_envelope_whose_events_are_all_over_the_limit_is_429(client, fresh_window):
+    key = make_key(rate_limit=2)
+    assert post_envelope(client, many_events_envelope(2), key).status_code == 200
+
+    response = post_envelope(client, many_events_envelope(3), key)
+
+    assert response.status_code == 429
+    assert response["X-Sentry-Rate-Limits"].endswith(
+        ":error;default;feedback:key:key_quota"
+    )
+    assert Message.objects.count() == 2
+
+
+def test_feedback_and_user_reports_count_as_events(client, fresh_window):
+    key = make_key(rate_limit=2)
+    body = envelope(
+        ("event", message_event()),
+        ("feedback", message_event(contexts={"feedback": {"message": "slow"}})),
+        ("user_report", {"event_id": "a" * 32, "comments": "broken"}),
+    )
+
+    response = post_envelope(client, body, key)
+
+    assert response.status_code == 200
+    assert "X-Sentry-Rate-Limits" in response
+    assert Message.objects.count() == 2
+
+
+def test_an_envelope_within_the_limit_has_no_rate_limit_header(client):
+    key = make_key(rate_limit=3)
+
+    response = post_envelope(client, many_events_envelope(3), key)
+
+    assert response.status_code == 200
+    assert "X-Sentry-Rate-Limits" not in response
+    assert Message.objects.count() == 3
+
+
+def test_a_malformed_envelope_uses_no_quota(client, fresh_window):
+    key = make_key(rate_limit=1)
+    broken = envelope(("event", message_event()), ("event", b"[1]"))
+
+    assert post_envelope(client, broken, key).status_code == 400
+    assert (
+        post_envelope(client, event_envelope(message_event()), key).status_code == 200
+    )
+
+
+def test_store_bodies_count_one_event_each(client, fresh_window):
+    key = make_key(rate_limit=2)
+
+    statuses = [
+        post_store(client, json.dumps(message_event()), key).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [200, 200, 429]
 
 
 # --- HTTP and CORS ------------------------------------------------------------------

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from django.db.models.signals import post_delete, post_save
 
 from ..conf import settings
+from .decoding import whole_number
 from .keys import ProjectKey
 from .responses import BadRequest, Forbidden, Unauthorized
 
@@ -160,16 +161,18 @@ def combine(*candidates):
 
 
 def check_version(credentials):
-    """Refuse protocol versions newer than the ones understood."""
+    """Refuse protocol versions that are not numbers, or newer than understood."""
     version = credentials.version
     if version in (None, ""):
         return
-    try:
-        number = int(float(version))
-    except (TypeError, ValueError):
-        return
+    # "7" or "7.0": ASCII digits only (int(float(...)) of "inf" or "1e400"
+    # raised OverflowError, a 500).
+    whole, _, fraction = str(version).strip().partition(".")
+    number = whole_number(whole, 4)
+    if number is None or (fraction and whole_number(fraction, 4) is None):
+        raise BadRequest(f"unparsable protocol version {version[:20]!r}")
     if number > PROTOCOL_VERSION:
-        raise BadRequest(f"unsupported protocol version {version}")
+        raise BadRequest(f"unsupported protocol version {version[:20]}")
 
 
 def get_key(credentials, project_id):

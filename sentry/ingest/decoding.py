@@ -5,14 +5,20 @@ The raw body is read from the request stream, never through
 ``request.body`` (which refuses bodies over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
 with a 400 of its own). Every decoder inflates incrementally with a limit on
 its output, so a decompression bomb costs at most the limit: 413.
+
+Decoding is linear in its output whatever the layout of the compressed data:
+the input is fed in slices (what a decompressor leaves over is never more
+than a slice), a gzip body may hold at most :data:`MAX_GZIP_MEMBERS` members,
+and one layer of encoding is undone, never more (see :func:`content_codings`).
 """
 
 import base64
 import binascii
 import json
+import re
 import zlib
 
-from .responses import BadRequest, TooLarge, UnsupportedEncoding
+from .responses import BadRequest, IngestError, TooLarge, UnsupportedEncoding
 
 try:  # Optional: without it, br bodies are answered 415.
     import brotli
@@ -23,16 +29,46 @@ except ImportError:  # pragma: no cover - brotli is a dependency
         brotli = None
 
 CHUNK_SIZE = 64 * 1024
+#: Compressed input is handed to zlib in slices of this size: what it leaves
+#: over at the end of a gzip member (``unused_data``, a copy) is at most one
+#: slice, never the rest of the body.
+INPUT_STEP = 16 * 1024
+#: Members in one gzip body, at most. RFC 1952 lets members follow one
+#: another, and concatenated files are legal; no SDK sends more than one.
+#: Each member costs a decompressor of its own, and an empty member is 20
+#: bytes of work without output: thousands of them are an attack, not a body.
+MAX_GZIP_MEMBERS = 16
+#: Bytes decoded, at most, to find the first line of a body (the envelope
+#: header) when only that line names the key; a longer line is refused.
+HEAD_LIMIT = 64 * 1024
+
+# The first byte that is not NUL: zero bytes may pad a gzip file (Python's
+# gzip module allows them). One character class: one pass, no backtracking.
+_NOT_NUL_RE = re.compile(rb"[^\0]")
+
+
+def whole_number(value, max_digits):
+    """
+    Return ``value`` (text) as an int if it is ASCII digits, else None.
+
+    ``str.isdigit()`` alone is true of ``"²"`` and ``int()`` takes other
+    scripts' digits and underscores; and a number of thousands of digits is
+    slow to convert and overflows a float. Client text is held to plain
+    ASCII digits, at most ``max_digits`` of them.
+    """
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not (0 < len(value) <= max_digits and value.isascii() and value.isdigit()):
+        return None
+    return int(value)
 
 
 def read_body(request, limit):
     """Return the raw request body; :class:`TooLarge` beyond ``limit`` bytes."""
-    length = request.META.get("CONTENT_LENGTH")
-    try:
-        if length and int(length) > limit:
-            raise TooLarge(f"request body over {limit} bytes")
-    except ValueError:
-        pass
+    length = whole_number(request.META.get("CONTENT_LENGTH"), 20)
+    if length is not None and length > limit:
+        raise TooLarge(f"request body over {limit} bytes")
     chunks = []
     size = 0
     while True:
@@ -47,49 +83,81 @@ def read_body(request, limit):
 
 
 def _inflate(data, wbits, limit):
-    """Inflate zlib/gzip/raw-deflate ``data`` to at most ``limit`` bytes."""
-    output = []
-    size = 0
+    """
+    Yield the output of zlib/gzip/raw-deflate ``data``: ``limit`` bytes at most.
+
+    gzip (``wbits`` 31) may hold several members, one after the other. The
+    input goes to each decompressor in slices of :data:`INPUT_STEP` bytes,
+    so that ending a member copies at most one slice: a decompressor per
+    member handed the rest of the body each time was quadratic in the
+    number of members.
+    """
+    view = memoryview(data)
+    size = position = members = 0
     while True:
+        members += 1
+        if members > MAX_GZIP_MEMBERS:
+            raise BadRequest(f"more than {MAX_GZIP_MEMBERS} gzip members")
         decompressor = zlib.decompressobj(wbits)
-        pending = data
-        while pending:
-            chunk = decompressor.decompress(pending, limit + 1 - size)
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(f"decompressed body over {limit} bytes")
-            output.append(chunk)
-            pending = decompressor.unconsumed_tail
-            if decompressor.eof:
-                break
-        if not decompressor.eof:
-            raise zlib.error("truncated compressed data")
-        data = decompressor.unused_data
-        # gzip allows several members one after the other.
-        if not (data and wbits > 16 and data.lstrip(b"\0")):
-            return b"".join(output)
+        while not decompressor.eof:
+            if position >= len(view):
+                raise zlib.error("truncated compressed data")
+            pending = view[position : position + INPUT_STEP]
+            position += len(pending)
+            # Output in chunks (the first line may be all that is wanted),
+            # never more than the limit leaves plus one byte to tell it is
+            # passed. What a chunk leaves of the piece (unconsumed_tail, a
+            # copy) is at most a slice per chunk of output: linear.
+            while True:
+                wanted = min(CHUNK_SIZE, limit + 1 - size)
+                chunk = decompressor.decompress(pending, wanted)
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"decompressed body over {limit} bytes")
+                if chunk:
+                    yield chunk
+                pending = decompressor.unconsumed_tail
+                # A full chunk may leave output inside zlib: ask again.
+                if decompressor.eof or (not pending and len(chunk) < wanted):
+                    break
+        position -= len(decompressor.unused_data)
+        if wbits < 16:
+            return  # zlib and raw deflate: one stream.
+        padding_end = _NOT_NUL_RE.search(view, position)
+        if padding_end is None:
+            return
+        position = padding_end.start()
 
 
 def gunzip(data, limit):
+    """Yield the output of gzip ``data`` (one member or a few)."""
     return _inflate(data, 31, limit)
 
 
 def inflate(data, limit):
-    """Inflate a zlib stream (RFC 1950), or a raw deflate one as a fallback."""
+    """Yield the output of a zlib stream (RFC 1950), or a raw deflate one."""
+    produced = False
     try:
-        return _inflate(data, 15, limit)
+        for chunk in _inflate(data, 15, limit):
+            produced = True
+            yield chunk
+        return
     except zlib.error:
-        return _inflate(data, -15, limit)
+        # Not zlib (its header check fails before any output): raw deflate,
+        # as some clients send for "deflate". Each is tried once: linear.
+        if produced:
+            raise
+    yield from _inflate(data, -15, limit)
 
 
 def unbrotli(data, limit):
+    """Yield the output of brotli ``data``."""
     if brotli is None:
         raise UnsupportedEncoding(
             "Content-Encoding br is not supported: install the brotli package"
         )
     decompressor = brotli.Decompressor()
     bounded = hasattr(decompressor, "can_accept_more_data")
-    output = []
     size = 0
     # Without output_buffer_limit (old brotli, brotlicffi), feed small pieces
     # so that the check below runs often.
@@ -103,7 +171,7 @@ def unbrotli(data, limit):
                 size += len(chunk)
                 if size > limit:
                     raise TooLarge(f"decompressed body over {limit} bytes")
-                output.append(chunk)
+                yield chunk
                 if decompressor.is_finished():
                     break
                 chunk = decompressor.process(b"", output_buffer_limit=CHUNK_SIZE)
@@ -112,10 +180,15 @@ def unbrotli(data, limit):
             size += len(chunk)
             if size > limit:
                 raise TooLarge(f"decompressed body over {limit} bytes")
-            output.append(chunk)
+            yield chunk
     if not decompressor.is_finished():
         raise ValueError("truncated brotli data")
-    return b"".join(output)
+
+
+def _identity(data, limit):
+    if len(data) > limit:
+        raise TooLarge(f"body over {limit} bytes")
+    yield data
 
 
 DECODERS = {
@@ -126,24 +199,63 @@ DECODERS = {
 }
 
 
+def content_coding(encoding):
+    """
+    Return the one coding ``Content-Encoding`` names (``"identity"`` if none).
+
+    One layer at most: no SDK stacks encodings, and each layer multiplies
+    what a small body can cost (``gzip, gzip`` of empty members was seconds
+    of CPU time for 10 KB), so a second layer is refused with a 415.
+    """
+    codings = [c.strip().lower() for c in (encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > 1:
+        raise UnsupportedEncoding(
+            f"one Content-Encoding at most, not {len(codings)} layers"
+        )
+    if not codings:
+        return "identity"
+    if codings[0] not in DECODERS:
+        raise UnsupportedEncoding(f"unsupported Content-Encoding: {codings[0][:40]}")
+    return codings[0]
+
+
+def _chunks(body, encoding, limit):
+    """Yield the decoded body in chunks, errors turned into answers."""
+    coding = content_coding(encoding)
+    decoder = DECODERS.get(coding, _identity)
+    try:
+        yield from decoder(body, limit)
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise BadRequest(f"invalid {coding} body", causes=[exc]) from None
+
+
 def decode_content(body, encoding, limit):
-    """Undo ``Content-Encoding`` (a comma-separated list, applied in order)."""
-    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
-    for coding in reversed(codings):
-        if coding == "identity":
-            continue
-        decoder = DECODERS.get(coding)
-        if decoder is None:
-            raise UnsupportedEncoding(f"unsupported Content-Encoding: {coding}")
-        try:
-            body = decoder(body, limit)
-        except (TooLarge, UnsupportedEncoding):
-            raise
-        except Exception as exc:
-            raise BadRequest(f"invalid {coding} body", causes=[exc]) from None
-    if len(body) > limit:
-        raise TooLarge(f"body over {limit} bytes")
-    return body
+    """Undo ``Content-Encoding``: the decoded body, ``limit`` bytes at most."""
+    return b"".join(_chunks(body, encoding, limit))
+
+
+def decode_head(body, encoding, limit):
+    """
+    Return the decoded body's first line, or None past :data:`HEAD_LIMIT`.
+
+    Only as much is decoded as that takes, so that a key named in the first
+    line (an envelope header's ``dsn``) is checked before the rest is.
+    """
+    head = []
+    size = 0
+    for chunk in _chunks(body, encoding, limit):
+        end = chunk.find(b"\n", 0, HEAD_LIMIT - size)
+        if end >= 0:
+            head.append(chunk[:end])
+            return b"".join(head)
+        head.append(chunk[: HEAD_LIMIT - size])
+        size += len(head[-1])
+        if size >= HEAD_LIMIT:
+            return None
+    return b"".join(head)
 
 
 def decode_store_body(body, limit):
@@ -165,7 +277,7 @@ def decode_store_body(body, limit):
             return decoded
         body = decoded
     try:
-        return inflate(body, limit)
+        return b"".join(inflate(body, limit))
     except TooLarge:
         raise
     except Exception as exc:

@@ -9,14 +9,26 @@ The envelope format: a header line, then items of header line and payload.
 
 An item header's ``length`` gives the payload's size in bytes; without it
 the payload runs to the next newline. Headers are one-line JSON objects.
+
+Parsing is one pass over the data: blank runs between items are skipped in
+one step, and an envelope holds :data:`MAX_ITEMS` items at most (a 20 KB
+gzip body can inflate to millions of tiny items, each a header to parse).
 """
 
 import json
+import re
 
-from .responses import BadRequest
+from .responses import BadRequest, TooLarge
 
 #: Items that carry an event and therefore the envelope's ``event_id``.
 EVENT_ITEM_TYPES = frozenset({"event", "feedback", "user_report"})
+#: Items in one envelope, at most. SDKs send an event and its attachments,
+#: or up to 100 sessions; Relay itself caps sessions at 100 an envelope.
+MAX_ITEMS = 1000
+
+# Whitespace, newlines included: one character class, matched at a given
+# position, so one pass without backtracking.
+_BLANK_RE = re.compile(rb"[ \t\r\n]*")
 
 
 class Item:
@@ -60,27 +72,35 @@ def _header(line, what):
     return value
 
 
+def parse_envelope_header(line):
+    """Return the envelope header (a dict) in its line."""
+    if not line.strip():
+        raise BadRequest("malformed envelope: empty envelope header")
+    return _header(line, "the envelope header")
+
+
 def parse_envelope(data):
     """Return the :class:`Envelope` in ``data``; :class:`BadRequest` if malformed."""
     end = data.find(b"\n")
     if end < 0:
         end = len(data)
-    if not data[:end].strip():
-        raise BadRequest("malformed envelope: empty envelope header")
-    headers = _header(data[:end], "the envelope header")
+    headers = parse_envelope_header(data[:end])
     position = end + 1
     items = []
     size = len(data)
-    while position < size:
+    while True:
+        # Blank lines between items (or at the end) carry nothing.
+        position = _BLANK_RE.match(data, position).end()
+        if position >= size:
+            break
+        if len(items) >= MAX_ITEMS:
+            raise TooLarge(f"more than {MAX_ITEMS} items in the envelope")
         end = data.find(b"\n", position)
         if end < 0:
             end = size
-        line = data[position:end]
-        if not line.strip():
-            # Blank lines between items (or at the end) carry nothing.
-            position = end + 1
-            continue
-        item_headers = _header(line, f"the header of item {len(items) + 1}")
+        item_headers = _header(
+            data[position:end], f"the header of item {len(items) + 1}"
+        )
         if not isinstance(item_headers.get("type"), str):
             raise BadRequest(f"malformed envelope: item {len(items) + 1} has no type")
         position = end + 1

@@ -21,7 +21,7 @@ from ..pipeline import normalize_message_id
 from . import mapping
 from .decoding import parse_json_object
 from .envelope import EVENT_ITEM_TYPES
-from .ratelimit import check_rate_limit
+from .ratelimit import admit, check_rate_limit, limited
 from .responses import ServiceUnavailable, TooLarge
 
 logger = logging.getLogger("sentry.errors")
@@ -78,11 +78,15 @@ def accept_event(payload, key, client_ip=None, body=None):
 
 def accept_envelope(envelope, key, client_ip=None):
     """
-    Queue the events of an envelope; return the response body.
+    Queue the events of an envelope; return the response's body and headers.
 
     Event, feedback and user report items are queued; every other item
     type (transactions, sessions, attachments, client reports, ...) is
-    skipped without being parsed.
+    skipped without being parsed. Each event counts against the key's rate
+    limit: the ones over it are dropped, never queued, and named in
+    ``X-Sentry-Rate-Limits``. All dropped is a 429; some dropped is a 200
+    for the others, which are committed (so a 4xx never leaves a row), with
+    the header, which sentry-sdk honours on any status.
     """
     headers = envelope.headers
     header_id = headers.get("event_id")
@@ -91,7 +95,7 @@ def accept_envelope(envelope, key, client_ip=None):
     sent_at = sent_at[:64] if isinstance(sent_at, str) else None
     items = [item for item in envelope.items if item.type in EVENT_ITEM_TYPES]
     if not items:
-        return {}
+        return {}, {}
     limit = settings.INGEST_MAX_EVENT_SIZE
     entries = []
     site = site_of(key)
@@ -116,6 +120,14 @@ def accept_envelope(envelope, key, client_ip=None):
                 sent_at=sent_at,
             )
         )
-    check_rate_limit(key)
+    # Checked (a malformed envelope is a 400 and uses no quota), then counted.
+    admitted = admit(key, len(entries))
+    headers = {}
+    if admitted < len(entries):
+        refusal = limited()
+        if not admitted:
+            raise refusal
+        entries = entries[:admitted]
+        headers = {"X-Sentry-Rate-Limits": refusal.headers["X-Sentry-Rate-Limits"]}
     enqueue(entries)
-    return {"id": entries[0].event_id}
+    return {"id": entries[0].event_id}, headers

@@ -17,6 +17,7 @@ import re
 from ..conf import settings
 from ..pipeline import new_message_id, normalize_message_id
 from ..utils.shaping import to_text, truncate
+from .decoding import whole_number
 
 #: Names of the old "interfaces" (raven and other legacy clients).
 LEGACY_ALIASES = {
@@ -94,8 +95,11 @@ DIRECT_CAUSE = "The above exception was the direct cause of the following except
 CONTEXT = "During handling of the above exception, another exception occurred:"
 
 # printf-style placeholders, as Python's logging (and most SDKs) use them.
+# One pass over attacker text: the runs are possessive (never given back) and
+# do not overlap (a width starts with 1-9, a 0 being a flag); "%" + "0" * n
+# used to backtrack over every split of the zeros, quadratic in n.
 _PLACEHOLDER_RE = re.compile(
-    r"%(?:\(([^)]{0,100})\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?[hlL]?"
+    r"%(?:\(([^)]{0,100})\))?[-#0 +]*+(?:[1-9]\d*+|\*)?(?:\.(?:\d++|\*))?[hlL]?"
     r"([diouxXeEfFgGcrsa%])"
 )
 
@@ -128,10 +132,13 @@ def integer(value):
     if isinstance(value, float) and math.isfinite(value):
         return int(value)
     if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
+        # ASCII digits (int() takes "²"-like digits of other scripts, and
+        # is slow on thousands of them), with a sign.
+        value = value.strip()
+        number = whole_number(value.removeprefix("-"), 18)
+        if number is None:
             return None
+        return -number if value.startswith("-") else number
     return None
 
 
@@ -141,6 +148,9 @@ def parse_timestamp(value):
         return None
     if isinstance(value, str):
         candidate = value.strip()
+        if not candidate.isascii():
+            # Both float() and fromisoformat() take digits of other scripts.
+            return None
         try:
             value = float(candidate)
         except ValueError:

@@ -16,7 +16,7 @@ from .. import queue
 from ..conf import settings
 from ..pipeline import normalize_message_id
 from ..utils import wire
-from .decoding import decode_content, parse_json_object, read_body
+from .decoding import decode_content, parse_json_object, read_body, whole_number
 from .events import enqueue
 from .responses import (
     BadRequest,
@@ -49,10 +49,11 @@ def signed_timestamp(request):
         raise Unauthorized(
             f"missing {wire.SIGNATURE_HEADER} or {wire.TIMESTAMP_HEADER} header"
         )
-    try:
-        timestamp = int(timestamp.strip())
-    except ValueError:
-        raise BadRequest(f"{wire.TIMESTAMP_HEADER} must be whole seconds") from None
+    # Whole seconds in ASCII digits: a number of hundreds of digits would
+    # overflow the comparison with the clock below.
+    timestamp = whole_number(timestamp, 12)
+    if timestamp is None:
+        raise BadRequest(f"{wire.TIMESTAMP_HEADER} must be whole seconds")
     if abs(time.time() - timestamp) > settings.REMOTE_MAX_AGE:
         raise Forbidden("stale or future timestamp: check the clocks")
     return timestamp, signature

@@ -14,13 +14,21 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import settings
 from .auth import envelope_credentials, get_key, request_credentials
-from .decoding import decode_content, decode_store_body, parse_json_object, read_body
-from .envelope import parse_envelope
+from .decoding import (
+    HEAD_LIMIT,
+    decode_content,
+    decode_head,
+    decode_store_body,
+    parse_json_object,
+    read_body,
+)
+from .envelope import parse_envelope, parse_envelope_header
 from .events import accept_envelope, accept_event
 from .responses import (
     Forbidden,
     IngestError,
     MethodNotAllowed,
+    TooLarge,
     Unauthorized,
     add_cors_headers,
     error_response,
@@ -78,13 +86,31 @@ def _envelope(request, project_id, credentials):
     # Refuse a bad key before reading the body, when the request names one.
     key = get_key(credentials, project_id) if credentials is not None else None
     limit = settings.INGEST_MAX_ENVELOPE_SIZE
-    parsed = parse_envelope(read_decoded(request, limit))
+    body = read_body(request, limit)
+    encoding = request.headers.get("Content-Encoding")
+    if key is None:
+        # Only the envelope header names the key: decode that line alone and
+        # refuse a bad key before decoding the rest (up to the limit). The
+        # line is bounded, else a long one would get the rest decoded first.
+        head = decode_head(body, encoding, limit)
+        if head is None:
+            raise TooLarge(
+                f"an envelope header over {HEAD_LIMIT} bytes needs the key "
+                "in the X-Sentry-Auth header"
+            )
+        key = get_key(envelope_credentials(parse_envelope_header(head)), project_id)
+    parsed = parse_envelope(decode_content(body, encoding, limit))
     from_dsn = envelope_credentials(parsed.headers)
     if key is None:
         key = get_key(from_dsn, project_id)
-    elif from_dsn is not None and from_dsn.public_key != credentials.public_key:
+    elif (
+        credentials is not None
+        and from_dsn is not None
+        and from_dsn.public_key != credentials.public_key
+    ):
         raise Unauthorized("multiple authorization payloads detected")
-    return json_response(accept_envelope(parsed, key, client_ip(request)))
+    body, headers = accept_envelope(parsed, key, client_ip(request))
+    return json_response(body, headers=headers)
 
 
 @ingest_endpoint
