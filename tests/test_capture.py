@@ -354,3 +354,48 @@ def test_a_capture_after_a_refused_one_works_again():
     capture_with_local(CapturingRepr(), depth=1)
 
     assert client.create_from_text("later") is not None
+
+
+def test_a_huge_container_given_as_a_tag_or_message_is_not_printed_in_full():
+    huge = array.array("i", range(3_000_000))
+
+    start = time.monotonic()
+    message_id = client.create_from_text(huge, tags={"big": huge}, logger=huge)
+    elapsed = time.monotonic() - start
+
+    assert elapsed < LIMIT + ALLOWANCE
+    assert stored(message_id).message.startswith("[0, 1, 2")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_threads_capture_while_one_thread_is_in_a_slow_repr():
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    class Blocking:
+        def __repr__(self):
+            entered.set()
+            release.wait(5)
+            return "<blocking>"
+
+    results = {}
+
+    def capture_blocking():
+        from django.db import connection
+
+        try:
+            results["slow"] = client.create_from_text("slow", data={"b": Blocking()})
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=capture_blocking)
+    thread.start()
+    try:
+        assert entered.wait(5)
+        results["other"] = client.create_from_text("meanwhile")
+    finally:
+        release.set()
+        thread.join()
+
+    assert results["other"] is not None and results["slow"] is not None

@@ -123,6 +123,9 @@ class Shaper:
             text = str.__getitem__(value, slice(0, max_length + 1))
         elif issubclass(cls, (bytes, bytearray, memoryview)):
             text = decode_bytes(_bytes_prefix(value, cls, max_length * 4))
+        elif issubclass(cls, (dict, *DICT_VIEWS)) or _native(cls):
+            # str() would print every item: print what is kept instead.
+            text = _printed(self(value), cls)
         else:
             text = self.ask(value, "str", to_text)
         return truncate(text, max_length)
@@ -389,6 +392,14 @@ def _sentry_hook(value, cls):
 def _model_repr(instance):
     # str(instance) may run queries or raise; the label and key are enough.
     return f"<{instance._meta.label}: pk={instance.pk!r}>"
+
+
+def _printed(shaped, cls):
+    """Return shaped builtins printed as Python prints a value of ``cls``."""
+    if issubclass(cls, tuple) and type(shaped) is list:
+        inside = ", ".join(repr(item) for item in shaped)
+        return f"({inside},)" if len(shaped) == 1 else f"({inside})"
+    return str(shaped)
 
 
 def _native(cls):
