@@ -399,3 +399,10 @@ def test_other_threads_capture_while_one_thread_is_in_a_slow_repr():
         thread.join()
 
     assert results["other"] is not None and results["slow"] is not None
+
+
+@pytest.mark.parametrize("limit", ["soon", -1, float("nan"), True, [1]])
+def test_a_limit_that_makes_no_sense_never_breaks_a_capture(limit, settings):
+    settings.SENTRY_CAPTURE_TIME_LIMIT = limit
+
+    assert client.create_from_text("odd limit") is not None

@@ -17,10 +17,11 @@ capture itself without end.
 
 import contextlib
 import logging
+import math
 import threading
 import time
 
-from ..conf import settings
+from ..conf import DEFAULTS, settings
 from ..utils.shaping import Shaper
 
 error_logger = logging.getLogger("sentry.errors")
@@ -39,8 +40,8 @@ class Capture:
     def __init__(self, step):
         self.step = step
         self.started = time.monotonic()
-        limit = settings.CAPTURE_TIME_LIMIT
-        self.deadline = self.started + float(limit) if limit else None
+        limit = time_limit()
+        self.deadline = self.started + limit if limit else None
         self.refused = False
         self._shaper = None
 
@@ -55,6 +56,19 @@ class Capture:
     def cut(self):
         """Whether something was left out because the time ran out."""
         return self._shaper is not None and self._shaper.cut
+
+
+def time_limit():
+    """Return ``SENTRY_CAPTURE_TIME_LIMIT`` in seconds (None: no limit)."""
+    limit = settings.CAPTURE_TIME_LIMIT
+    if not limit:
+        return None
+    try:
+        seconds = float(limit)
+    except (TypeError, ValueError):
+        # A capture never raises, even for a setting it cannot read.
+        seconds = DEFAULTS["CAPTURE_TIME_LIMIT"]
+    return seconds if 0 < seconds < math.inf else None
 
 
 def current():
