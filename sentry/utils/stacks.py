@@ -18,6 +18,9 @@ MAX_LINE_LENGTH = 300
 MAX_CHAIN = 10
 #: Longest plain-text traceback kept.
 MAX_TRACEBACK_LENGTH = 100_000
+#: Frames with more variables than this (a module's globals) are read only
+#: as far as the shaper keeps.
+MAX_VARIABLES_READ = 1000
 
 
 def contains(prefixes, value):
@@ -158,17 +161,21 @@ class StackBuilder:
         return result
 
     def local_variables(self, frame):
-        """Return a frame's variables, as many as the shaper would keep."""
+        """Return a frame's variables (as many as are kept, when very many)."""
         try:
+            variables = frame.f_locals
             names = (
                 (name, value)
-                for name, value in frame.f_locals.items()
+                for name, value in variables.items()
                 # Module-level frames list the module's globals: leave out
                 # the interpreter's bookkeeping.
                 if not (name.startswith("__") and name.endswith("__"))
             )
-            # One more than is kept, so that the shaper marks the cut.
-            return dict(itertools.islice(names, self.shaper.max_list + 1))
+            if len(variables) > MAX_VARIABLES_READ:
+                # A module's globals may be many: read one more than is kept,
+                # so that the shaper marks the cut (without the count).
+                return dict(itertools.islice(names, self.shaper.max_list + 1))
+            return dict(names)
         except Exception:
             return {}
 
