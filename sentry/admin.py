@@ -48,11 +48,16 @@ class MessageAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are created with ``manage.py sentry_createtoken``; revoke them here."""
+    """
+    Tokens are created with ``manage.py sentry_createtoken``; revoke them here.
 
-    list_display = ("label", "user", "created", "last_used")
-    readonly_fields = ("user", "created", "last_used")
-    fields = ("label", "user", "created", "last_used")
+    Scopes are shown, not edited (create a token with the scopes it needs);
+    the expiry can be brought forward.
+    """
+
+    list_display = ("label", "user", "scopes", "created", "expires", "last_used")
+    readonly_fields = ("user", "scopes", "created", "last_used")
+    fields = ("label", "user", "scopes", "created", "expires", "last_used")
 
     def has_add_permission(self, request):
         return False

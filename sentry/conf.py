@@ -111,6 +111,10 @@ DEFAULTS = {
     "MAX_LENGTH_MESSAGE": 8192,
     # Capture local variables of each frame.
     "INCLUDE_LOCALS": True,
+    # Seconds an in-process capture spends shaping values; past it, no more
+    # of the site's code (__repr__...) is called and the rest is cut, marked.
+    # None or 0: no limit.
+    "CAPTURE_TIME_LIMIT": 0.05,
     # Mask secrets (passwords, tokens, cookies, card numbers...) before storing.
     "SCRUB_DATA": True,
     # Extra key names (case-insensitive substrings) to mask.

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import escape
 
-from .api.tokens import ApiToken
+from .api.tokens import FEED_READ, ApiToken
 from .conf import settings
 from .constants import LEVEL_NAMES, STATUS_UNRESOLVED
 from .filters import get_filters
@@ -48,11 +48,13 @@ def feed_description(text):
 
 
 def check_access(request):
-    """Let staff sessions, valid tokens and (SENTRY_PUBLIC) everyone in."""
+    """Let staff sessions, ``feed:read`` tokens and (SENTRY_PUBLIC) everyone in."""
     if settings.PUBLIC:
         return
     token = request.GET.get("token")
-    user = ApiToken.objects.authenticate(token) if token else request.user
+    # Only tokens with feed:read: a token in a URL ends up in access logs, so
+    # the tokens meant for it should open nothing but the feeds.
+    user = ApiToken.objects.authenticate(token, FEED_READ) if token else request.user
     if user is None or not user.is_authenticated or not can_view(user):
         raise PermissionDenied
 

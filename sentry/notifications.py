@@ -14,7 +14,8 @@ import queue
 import threading
 import time
 
-from django.core.mail import EmailMultiAlternatives
+from django.conf import settings as django_settings
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -26,6 +27,9 @@ logger = logging.getLogger("sentry.errors")
 
 #: Mails waiting to be sent; more than this and new ones are dropped (logged).
 QUEUE_SIZE = 100
+#: Seconds the SMTP server may take to answer when ``EMAIL_TIMEOUT`` is unset.
+SMTP_TIMEOUT = 30
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 _queue = queue.Queue(maxsize=QUEUE_SIZE)
 _worker = None
@@ -85,11 +89,23 @@ def _work():
     while True:
         event, group_id, regressed, recipients = _queue.get()
         try:
-            build_mail(event, group_id, regressed, recipients).send()
+            send(build_mail(event, group_id, regressed, recipients))
         except Exception:
             logger.exception("Unable to mail about %s", event.get("message_id"))
         finally:
             _queue.task_done()
+
+
+def send(mail):
+    """Send ``mail``; a mail server that never answers cannot hold the thread."""
+    if (
+        getattr(django_settings, "EMAIL_TIMEOUT", None) is None
+        and django_settings.EMAIL_BACKEND == SMTP_BACKEND
+    ):
+        # Django waits for the SMTP server without limit by default: one
+        # server that accepts and never answers would stop every later mail.
+        mail.connection = get_connection(timeout=SMTP_TIMEOUT)
+    mail.send()
 
 
 def build_mail(event, group_id, regressed, recipients):

@@ -20,7 +20,9 @@ def staff_user(django_user_model):
 
 @pytest.fixture
 def token(staff_user):
-    return ApiToken.objects.create_token(staff_user, label="script")[1]
+    return ApiToken.objects.create_token(
+        staff_user, label="script", scopes=("event:read", "event:write")
+    )[1]
 
 
 @pytest.fixture
@@ -154,7 +156,7 @@ def test_anonymous_requests_and_bad_tokens_are_refused():
 
 def test_tokens_of_users_without_access_are_refused(django_user_model):
     member = django_user_model.objects.create_user("member")
-    token = ApiToken.objects.create_token(member)[1]
+    token = ApiToken.objects.create_token(member, scopes=("event:read",))[1]
     response = Client(headers={"Authorization": f"Bearer {token}"}).get(
         reverse("sentry:api-groups")
     )

@@ -373,3 +373,22 @@ def test_a_caught_exception_is_marked_handled():
 
     values = Message.objects.get(message_id=message_id).data["exception"]["values"]
     assert values[-1]["mechanism"] == {"type": "generic", "handled": True}
+
+
+def test_a_frame_with_many_variables_says_how_many_were_left_out():
+    names = {f"v{n}": n for n in range(80)}
+    exec(  # a function with 80 local variables
+        "def many():\n"
+        + "".join(f"    v{n} = {n}\n" for n in range(80))
+        + "    raise ValueError('many')\n",
+        names,
+    )
+    try:
+        names["many"]()
+    except ValueError:
+        message_id = client.create_from_exception()
+
+    frames = Message.objects.get(message_id=message_id).data["exception"]["values"][-1][
+        "stacktrace"
+    ]["frames"]
+    assert frames[-1]["vars"]["..."] == "(30 more items)"

@@ -151,7 +151,7 @@ def test_createtoken_prints_a_token_that_authenticates(django_user_model):
     )
 
     token = out.getvalue().strip()
-    assert ApiToken.objects.authenticate(token) == user
+    assert ApiToken.objects.authenticate(token, "feed:read") == user
     assert ApiToken.objects.get().label == "grafana"
 
 

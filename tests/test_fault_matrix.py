@@ -8,6 +8,8 @@ stored stays within the configured bounds. (A database that is down, locked
 or read-only is in test_faults.py; the cache in test_flood_guard.py.)
 """
 
+import array
+import collections
 import datetime as dt
 import decimal
 import io
@@ -83,6 +85,19 @@ class BrokenMapping(dict):
         raise RuntimeError("len exploded")
 
 
+class IterRaisesDict(dict):
+    def __iter__(self):
+        raise RuntimeError("iter exploded")
+
+    def items(self):
+        raise RuntimeError("items exploded")
+
+
+class StrSubclass(str):
+    def __str__(self):
+        raise RuntimeError("str exploded")
+
+
 class SentryHookReturnsItself:
     def __sentry__(self):
         return self
@@ -140,6 +155,14 @@ LOCALS = {
     "surrogates_in_str": lambda: "bad \udcff surrogate",
     "dict_1m_items": lambda: {i: i for i in range(1_000_000)},
     "list_1m_items": lambda: list(range(1_000_000)),
+    "frozenset_1m_items": lambda: frozenset(range(1_000_000)),
+    "array_3m_items": lambda: array.array("i", range(3_000_000)),
+    "deque_1m_items": lambda: collections.deque(range(1_000_000)),
+    "dict_keys_1m": lambda: dict.fromkeys(range(1_000_000)).keys(),
+    "dict_subclass_whose_iteration_raises": lambda: IterRaisesDict.fromkeys(
+        range(1000)
+    ),
+    "str_subclass_10mb": lambda: StrSubclass("s" * 10_000_000),
     "set_of_unorderable": lambda: {1, "a", None, (2, 3)},
     "generator": generator,
     "iterator": lambda: iter([1, 2, 3]),

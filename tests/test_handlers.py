@@ -157,3 +157,28 @@ def test_ignored_loggers_and_their_children_are_left_alone(shop_logger, settings
     logging.getLogger("shop.noisyneighbour").error("recorded")
 
     assert list(Message.objects.values_list("message", flat=True)) == ["recorded"]
+
+
+class LoggingClient:
+    """A client that is no SentryClient, and logs while it records."""
+
+    calls = 0
+
+    def create_from_record(self, record):
+        LoggingClient.calls += 1
+        logging.getLogger("shop.inner").error("logged while recording")
+
+
+def test_a_client_that_logs_while_recording_is_not_re_entered(settings, sentry_errors):
+    settings.SENTRY_CLIENT = "tests.test_handlers.LoggingClient"
+    LoggingClient.calls = 0
+    handler = SentryHandler()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        logging.getLogger("shop.any").error("first")
+    finally:
+        root.removeHandler(handler)
+
+    assert LoggingClient.calls == 1
+    assert len([r for r in sentry_errors if "already capturing" in r.getMessage()]) == 1

@@ -131,3 +131,25 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("no SMTP server")
+
+
+@admins
+@mail_backend("django.core.mail.backends.smtp.EmailBackend")
+def test_a_mail_server_that_never_answers_cannot_hold_the_mailer(
+    sentry_errors, monkeypatch
+):
+    import socket
+    import time
+
+    silent = socket.create_server(("127.0.0.1", 0))
+    host, port = silent.getsockname()
+    monkeypatch.setattr(notifications, "SMTP_TIMEOUT", 0.5)
+    try:
+        with override_settings(EMAIL_HOST=host, EMAIL_PORT=port):
+            start = time.monotonic()
+            client.create_from_text("mail server silent")
+            assert notifications.flush(timeout=10)
+            assert time.monotonic() - start < 5
+    finally:
+        silent.close()
+    assert any("Unable to mail" in r.getMessage() for r in sentry_errors)

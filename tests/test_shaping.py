@@ -8,7 +8,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.translation import gettext_lazy
 
-from sentry.utils.shaping import CYCLE_MARK, DEPTH_MARK, Shaper, shape, truncate
+from sentry.utils.shaping import (
+    CUT_MARK,
+    CYCLE_MARK,
+    DEPTH_MARK,
+    Shaper,
+    shape,
+    truncate,
+)
+
+from .complexity import assert_linear
 
 BUILTINS = (dict, list, str, int, float, bool, type(None))
 
@@ -165,3 +174,86 @@ def test_lone_surrogates_are_replaced_and_question_marks_kept():
 
 def test_ints_too_big_to_print_are_described():
     assert shape(10**5000) == f"<int of {(10**5000).bit_length()} bits>"
+
+
+# --- the work is bounded by what is kept, not by the size of the value --------
+
+
+class SlowLenList(list):
+    def __len__(self):
+        raise AssertionError("the subclass's __len__ was called")
+
+    def __iter__(self):
+        raise AssertionError("the subclass's __iter__ was called")
+
+
+class TextSubclass(str):
+    def __str__(self):
+        raise AssertionError("the subclass's __str__ was called")
+
+
+def capture_local(value):
+    """Build (not store) the event of an exception raised with ``value`` local."""
+    from sentry.client.base import SentryClient
+
+    def fail(held):
+        raise ValueError("with a large local")
+
+    try:
+        fail(value)
+    except ValueError as exc:
+        return SentryClient().build_event(exception=exc, data={"again": value})
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: ["some text"] * n,
+        lambda n: dict.fromkeys(range(n), "v"),
+        lambda n: "x" * n,
+        lambda n: frozenset(range(n)),
+        lambda n: SlowLenList(range(n)),
+        lambda n: TextSubclass("y" * n),
+    ],
+    ids=["list_of_strings", "dict", "string", "frozenset", "list_subclass", "str_sub"],
+)
+def test_capturing_a_local_costs_what_is_kept_not_its_size(make):
+    assert_linear(capture_local, make, 10_000, max_n=160_000)
+
+
+def test_builtin_subclasses_are_read_through_the_builtin():
+    assert shape(SlowLenList([1, 2]))[:2] == [1, 2]
+    assert shape(TextSubclass("abc")) == "abc"
+
+
+def test_a_set_is_sorted_only_as_far_as_it_is_kept():
+    assert shape(frozenset(range(100)), max_list=3) == [0, 1, 2, "... (97 more items)"]
+
+
+def test_a_slow_repr_is_asked_once_per_shaper():
+    calls = []
+
+    class Counted:
+        def __repr__(self):
+            calls.append(1)
+            return "<counted>"
+
+    value = Counted()
+    shaper = Shaper()
+    assert shaper([value, value, {"again": value}]) == [
+        "<counted>",
+        "<counted>",
+        {"again": "<counted>"},
+    ]
+    assert len(calls) == 1
+
+
+def test_past_the_deadline_types_are_named_and_containers_cut():
+    class Opaque:
+        def __repr__(self):
+            raise AssertionError("called past the deadline")
+
+    shaper = Shaper(deadline=0)
+    result = shaper({"number": 1, "object": Opaque(), "nested": [1, 2]})
+    assert result == {"number": 1, "object": "<Opaque object>", "nested": CUT_MARK}
+    assert shaper.cut

@@ -295,7 +295,7 @@ def test_a_truncated_occurrence_says_what_was_left_out():
     from tests.dashboard_factories import staff_client
 
     def deep(n):
-        padding = "p" * 390  # noqa: F841  (a big local in every frame)
+        padding = f"{n}" + "p" * 390  # noqa: F841  (a big local in every frame)
         if n:
             return deep(n - 1)
         raise ValueError("deep")

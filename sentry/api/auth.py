@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import settings
 from ..views.access import can_change, can_view
-from .tokens import ApiToken
+from .tokens import EVENT_READ, EVENT_WRITE, ApiToken
 
 
 def token_from_request(request):
@@ -32,7 +32,9 @@ def api_view(methods=("GET",), write=False):
     A token authenticates as its user and needs no CSRF token (a browser
     never sends it on its own); a session must pass Django's CSRF check for
     anything but a read. Reads need the dashboard's view access (or
-    ``SENTRY_PUBLIC``), writes staff or the change permission.
+    ``SENTRY_PUBLIC``), writes staff or the change permission; a token also
+    needs the ``event:read`` scope to read, ``event:write`` to write. An
+    unknown, expired or deactivated user's token is answered alike (401).
     """
 
     def decorator(view):
@@ -45,10 +47,14 @@ def api_view(methods=("GET",), write=False):
                 return response
             token = token_from_request(request)
             if token is not None:
-                user = ApiToken.objects.authenticate(token)
-                if user is None:
+                row = ApiToken.objects.get_valid(token)
+                if row is None:
                     return error(401, "Invalid or inactive API token.")
-                request.user = user
+                scope = EVENT_WRITE if write else EVENT_READ
+                if not row.allows(scope):
+                    return error(403, f"This API token lacks the {scope} scope.")
+                row.touch()
+                user = request.user = row.user
             else:
                 user = getattr(request, "user", None) or AnonymousUser()
                 if write and not _csrf_ok(request):

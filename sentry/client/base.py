@@ -6,13 +6,17 @@ hands it to :meth:`SentryClient.send`. The default client stores it in this
 site's database at once; subclasses send it elsewhere.
 
 Nothing here ever raises into the caller: a failure is written, with the
-event, to the ``sentry.errors`` logger and the caller gets ``None``.
+event, to the ``sentry.errors`` logger and the caller gets ``None``. A capture
+takes at most about ``SENTRY_CAPTURE_TIME_LIMIT`` (see :mod:`.capture`), and a
+capture started while this thread is capturing already is refused.
 """
 
 import asyncio
 import functools
+import itertools
 import logging
 import sys
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from django.core.exceptions import PermissionDenied
@@ -21,7 +25,8 @@ from django.http import Http404
 from .. import pipeline
 from ..conf import settings
 from ..utils import stacks
-from ..utils.shaping import Shaper, to_text, truncate
+from ..utils.shaping import CUT_LABEL, Shaper, to_text
+from . import capture
 from .handlers import is_ignored_logger
 from .request import get_request_data, get_request_url, get_user_data, get_view_name
 
@@ -64,9 +69,16 @@ class SentryClient:
         Record an exception and return the new ``message_id``.
 
         ``exc_info`` defaults to the exception being handled. Returns
-        ``None`` when nothing was recorded (``skip_sentry``, no exception, or
-        a failure, which is logged to ``sentry.errors``).
+        ``None`` when nothing was recorded (``skip_sentry``, no exception, a
+        capture already running in this thread, or a failure, which is
+        logged to ``sentry.errors``).
         """
+        with capture.step(capture.ENTRY) as current:
+            if current is None:
+                return None
+            return self._create_from_exception(exc_info, url, view, **kwargs)
+
+    def _create_from_exception(self, exc_info, url, view, **kwargs):
         try:
             if exc_info is None or exc_info is True:
                 exc_info = sys.exc_info()
@@ -90,14 +102,25 @@ class SentryClient:
 
     def create_from_text(self, message, level=logging.ERROR, url=None, **kwargs):
         """Record a text message and return the new ``message_id``."""
-        try:
-            return self.process(message=message, level=level, url=url, **kwargs)
-        except Exception:
-            self.report_failure(None)
-            return None
+        with capture.step(capture.ENTRY) as current:
+            if current is None:
+                return None
+            try:
+                return self.process(message=message, level=level, url=url, **kwargs)
+            except Exception:
+                self.report_failure(None)
+                return None
 
     def create_from_record(self, record, **kwargs):
         """Record a ``logging.LogRecord`` and return the new ``message_id``."""
+        if is_ignored_logger(getattr(record, "name", None)):
+            return None
+        with capture.step(capture.ENTRY) as current:
+            if current is None:
+                return None
+            return self._create_from_record(record, current.shaper, **kwargs)
+
+    def _create_from_record(self, record, shaper, **kwargs):
         try:
             if is_ignored_logger(record.name):
                 return None
@@ -121,7 +144,7 @@ class SentryClient:
             params.setdefault("logger", record.name)
             params.setdefault("level", record.levelno)
             params["message"] = record_message(record)
-            params["template"] = to_text(record.msg)
+            params["template"] = shaper.text(record.msg, settings.MAX_LENGTH_MESSAGE)
             params["params"] = record.args
             exc_info = record.exc_info
             if exc_info and exc_info[1] is not None:
@@ -143,14 +166,17 @@ class SentryClient:
         ``datetime``, ``mechanism`` (how an exception was caught), and
         ``template``/``params`` for logging records.
         """
-        event = None
-        try:
-            event = self.build_event(**kwargs)
-            event = pipeline.prepare(event, shaped=True)
-            return self.send(event)
-        except Exception:
-            self.report_failure(event)
-            return None
+        with capture.step(capture.PROCESS) as current:
+            if current is None:
+                return None
+            event = None
+            try:
+                event = self.build_event(**kwargs)
+                event = pipeline.prepare(event, shaped=True)
+                return self.send(event)
+            except Exception:
+                self.report_failure(event)
+                return None
 
     def build_event(
         self,
@@ -168,16 +194,32 @@ class SentryClient:
         mechanism=None,
         **fields,
     ):
-        """Return an event dict (see :mod:`sentry.pipeline`) of builtins."""
-        shaper = Shaper()
+        """
+        Return an event dict (see :mod:`sentry.pipeline`) of builtins.
+
+        Values are shaped by the capture's shaper: what was not shaped
+        within ``SENTRY_CAPTURE_TIME_LIMIT`` is cut, and ``data["_truncated"]``
+        says so.
+        """
+        current = capture.current()
+        shaper = current.shaper if current is not None else Shaper()
         event_data = {}
         event = {
-            "logger": logger,
+            "logger": _field(shaper, logger),
             "level": level,
-            "url": url,
-            "view": view,
+            "url": _field(shaper, url),
+            "view": _field(shaper, view),
             "data": event_data,
         }
+        if request is not None:
+            # Before the stack: Django's own code, bounded by Django's limits,
+            # and what the error happened to.
+            event_data["request"] = shaper(get_request_data(request))
+            user = get_user_data(request)
+            if user:
+                event_data["user"] = shaper(user)
+            if not url:
+                event["url"] = get_request_url(request)
         if exception is not None:
             builder = stacks.StackBuilder(shaper)
             values = stacks.exception_values(exception, builder)
@@ -188,7 +230,9 @@ class SentryClient:
             event["class_name"] = type(exception).__name__
             event["traceback"] = stacks.render_traceback(values)
             if message is None:
-                message = stacks.exception_text(exception)
+                message = stacks.exception_text(
+                    exception, shaper, settings.MAX_LENGTH_MESSAGE
+                )
             if not view:
                 event["view"] = culprit_from_frames(values)
         if level is None:
@@ -199,31 +243,24 @@ class SentryClient:
                 "message": shaper.text(template, settings.MAX_LENGTH_MESSAGE),
                 "params": shaper(params) if params else [],
             }
-        if request is not None:
-            event_data["request"] = shaper(get_request_data(request))
-            user = get_user_data(request)
-            if user:
-                event_data["user"] = shaper(user)
-            if not url:
-                event["url"] = get_request_url(request)
-            if not event["view"]:
-                event["view"] = get_view_name(request)
+        if request is not None and not event["view"]:
+            event["view"] = get_view_name(request)
         if data is not None:
             event_data["extra"] = shaper(
                 data if isinstance(data, dict) else {"data": data}
             )
         if tags is not None:
-            event_data["tags"] = shape_tags(tags)
-        for name in (
-            "fingerprint",
-            "server_name",
-            "site",
-            "message_id",
-            "datetime",
-            "checksum",
-        ):
+            event_data["tags"] = shape_tags(tags, shaper)
+        for name in ("server_name", "site", "message_id", "checksum"):
             if fields.get(name) is not None:
-                event[name] = fields[name]
+                event[name] = _field(shaper, fields[name])
+        if fields.get("datetime") is not None:
+            event["datetime"] = fields["datetime"]
+        fingerprint = fields.get("fingerprint")
+        if type(fingerprint) in (list, tuple):
+            event["fingerprint"] = [shaper.text(part, 200) for part in fingerprint[:32]]
+        if shaper.cut:
+            event_data["_truncated"] = [CUT_LABEL]
         return event
 
     def send(self, event):
@@ -268,17 +305,33 @@ class LoggingSentryClient(SentryClient):
         return event["message_id"]
 
 
-def shape_tags(tags):
+def shape_tags(tags, shaper=None):
     """Return tags as ``{str: str}``: a mapping or ``(key, value)`` pairs."""
+    shaper = shaper or Shaper()
+    cls = type(tags)
     try:
-        pairs = dict(tags).items()
+        if issubclass(cls, dict):
+            pairs = dict.items(tags)  # the dict's own storage, never its code
+        elif issubclass(cls, Mapping):
+            pairs = tags.items()
+        else:
+            pairs = tags
+        # Only the pairs that are kept are read.
+        pairs = [(key, value) for key, value in itertools.islice(iter(pairs), 50)]
     except Exception:
         return {}
     return {
-        truncate(to_text(key), 32): truncate(to_text(value), 200)
-        for key, value in list(pairs)[:50]
+        shaper.text(key, 32): shaper.text(value, 200)
+        for key, value in pairs
         if value is not None
     }
+
+
+def _field(shaper, value):
+    """Return an event field passed by the caller as text (or None)."""
+    if value is None or type(value) is str:
+        return value
+    return shaper.text(value, 1000)
 
 
 def in_event_loop():

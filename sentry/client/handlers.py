@@ -1,7 +1,6 @@
 """The logging handler: ``sentry.client.handlers.SentryHandler``."""
 
 import logging
-import threading
 
 
 class SentryHandler(logging.Handler):
@@ -14,28 +13,29 @@ class SentryHandler(logging.Handler):
 
     ``extra={"request": request, "url": ..., "view": ..., "data": {...}}`` on
     a record is understood. Records of the ``sentry.*`` loggers are never
-    recorded, so a failure while recording cannot feed back into itself.
+    recorded, so a failure while recording cannot feed back into itself; a
+    record logged while this thread is capturing (by a ``__repr__``, or a
+    database backend that logs while the event is stored) is refused, as the
+    client refuses any re-entrant capture (see :mod:`sentry.client.capture`).
     """
 
     def emit(self, record):
         if is_ignored_logger(record.name):
             return
-        # A handler may be re-entered from a thread that is already recording
-        # (a database backend that logs, for example); do not loop.
-        if getattr(_local, "active", False):
-            return
-        _local.active = True
-        try:
-            from .models import get_client
+        from . import capture
 
-            get_client().create_from_record(record)
-        except Exception:
-            self.handleError(record)
-        finally:
-            _local.active = False
+        # One guard for the handler and the client: the capture opened here
+        # is the one the client's create_from_record() goes on with, so that
+        # a client that is no SentryClient cannot loop either.
+        with capture.step(capture.HANDLER) as current:
+            if current is None:
+                return
+            try:
+                from .models import get_client
 
-
-_local = threading.local()
+                get_client().create_from_record(record)
+            except Exception:
+                self.handleError(record)
 
 
 def is_ignored_logger(name):

@@ -8,9 +8,11 @@ whole event to the ``sentry.errors`` logger, never raised.
 """
 
 import atexit
+import http.client
 import logging
 import os
 import queue
+import socket
 import threading
 import time
 import urllib.error
@@ -42,8 +44,66 @@ def describe(event):
     return describe_event(event)
 
 
+class Watch:
+    """
+    The connections one request opens, to cut them when its time is up.
+
+    ``urlopen``'s timeout bounds each socket operation, not the exchange: a
+    server that answers a byte at a time would hold the sending thread (and
+    every event queued behind) for ever.
+    """
+
+    def __init__(self):
+        self.connections = []
+        self.was_cut = False
+
+    def connection_class(self, base):
+        watch = self
+
+        class Connection(base):
+            def connect(self):
+                super().connect()
+                watch.connections.append(self)
+
+        return Connection
+
+    def cut(self):
+        """Shut the connections down: a blocked read or write fails at once."""
+        self.was_cut = True
+        for connection in self.connections:
+            try:
+                if connection.sock is not None:
+                    connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watch):
+        super().__init__()
+        self.watch = watch
+
+    def http_open(self, req):
+        connection = self.watch.connection_class(http.client.HTTPConnection)
+        return self.do_open(connection, req)
+
+
+class WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watch):
+        super().__init__()
+        self.watch = watch
+
+    def https_open(self, req):
+        connection = self.watch.connection_class(http.client.HTTPSConnection)
+        return self.do_open(connection, req, context=self._context)
+
+
 def post(url, body, key, timeout):
-    """Send one signed body to ``url``; raise on anything but a 2xx answer."""
+    """
+    Send one signed body to ``url``; raise on anything but a 2xx answer.
+
+    ``timeout`` bounds connecting, and then the whole exchange.
+    """
     timestamp = int(time.time())
     request = urllib.request.Request(
         url,
@@ -57,8 +117,25 @@ def post(url, body, key, timeout):
             wire.SIGNATURE_HEADER: wire.sign(key, timestamp, body),
         },
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        response.read(65536)
+    watch = Watch()
+    opener = urllib.request.build_opener(
+        WatchedHTTPHandler(watch), WatchedHTTPSHandler(watch)
+    )
+    timer = threading.Timer(float(timeout), watch.cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            response.read(65536)
+    except Exception as exc:
+        if watch.was_cut:
+            raise TimeoutError(f"no complete answer within {timeout} s") from exc
+        raise
+    finally:
+        timer.cancel()
+    if watch.was_cut:
+        # A cut exchange may still parse as an answer: it is none.
+        raise TimeoutError(f"no complete answer within {timeout} s")
 
 
 class Transport:

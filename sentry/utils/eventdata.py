@@ -11,6 +11,8 @@ Anything that does not fit the layout is dropped, so that the grouping and the
 storage can rely on it.
 """
 
+import itertools
+
 from ..conf import settings
 from .shaping import Shaper, to_text, truncate
 
@@ -147,4 +149,6 @@ def _stacktrace(value, parts):
 
 def _frame(frame, parts):
     # Each value from its own root: ``vars`` keeps the whole depth budget.
-    return parts.entries(list(frame.items())[: max(parts.shaper.max_list, 50)])
+    return parts.entries(
+        itertools.islice(frame.items(), max(parts.shaper.max_list, 50))
+    )

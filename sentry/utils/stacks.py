@@ -1,6 +1,7 @@
 """Structured frames and exception chains from Python tracebacks."""
 
 import functools
+import itertools
 import linecache
 import os
 import site
@@ -17,6 +18,9 @@ MAX_LINE_LENGTH = 300
 MAX_CHAIN = 10
 #: Longest plain-text traceback kept.
 MAX_TRACEBACK_LENGTH = 100_000
+#: Frames with more variables than this (a module's globals) are read only
+#: as far as the shaper keeps.
+MAX_VARIABLES_READ = 1000
 
 
 def contains(prefixes, value):
@@ -124,7 +128,11 @@ class StackBuilder:
             tail = self.max_frames - head
             omitted = len(raw) - self.max_frames
             raw = raw[:head] + raw[-tail:]
-        return [self.frame(frame, lineno) for frame, lineno in raw], omitted
+        # The innermost frames first: where it failed gets the time budget
+        # before the frames that led there.
+        frames = [self.frame(frame, lineno) for frame, lineno in reversed(raw)]
+        frames.reverse()
+        return frames, omitted
 
     def frame(self, frame, lineno):
         code = frame.f_code
@@ -132,6 +140,7 @@ class StackBuilder:
         module = f_globals.get("__name__")
         module = module if isinstance(module, str) else None
         abs_path = code.co_filename
+        # The source is kept even out of time: grouping reads the line.
         pre, line, post = get_lines(abs_path, f_globals, lineno, self.context_lines)
         result = {
             "filename": _short_filename(abs_path, module),
@@ -145,18 +154,30 @@ class StackBuilder:
             "in_app": is_in_app(module, self.include_paths, self.exclude_paths),
         }
         if self.include_locals:
-            try:
-                local_vars = {
-                    name: value
-                    for name, value in frame.f_locals.items()
-                    # Module-level frames list the module's globals: leave out
-                    # the interpreter's bookkeeping.
-                    if not (name.startswith("__") and name.endswith("__"))
-                }
-            except Exception:
-                local_vars = {}
-            result["vars"] = self.shaper(local_vars) if local_vars else {}
+            # Out of time, still a few steps per variable: each shown by
+            # what it answered before, its value (numbers, text) or its
+            # type's name (see Shaper).
+            result["vars"] = self.shaper(self.local_variables(frame))
         return result
+
+    def local_variables(self, frame):
+        """Return a frame's variables (as many as are kept, when very many)."""
+        try:
+            variables = frame.f_locals
+            names = (
+                (name, value)
+                for name, value in variables.items()
+                # Module-level frames list the module's globals: leave out
+                # the interpreter's bookkeeping.
+                if not (name.startswith("__") and name.endswith("__"))
+            )
+            if len(variables) > MAX_VARIABLES_READ:
+                # A module's globals may be many: read one more than is kept,
+                # so that the shaper marks the cut (without the count).
+                return dict(itertools.islice(names, self.shaper.max_list + 1))
+            return dict(names)
+        except Exception:
+            return {}
 
 
 def _short_filename(abs_path, module):
@@ -202,13 +223,14 @@ def exception_values(exc_value, builder):
 
 def _append_exception(values, exc_value, builder, parent_id, source, depth=0):
     chain = list(iter_exception_chain(exc_value))
+    shaper = builder.shaper
     for position, exc in enumerate(chain):
         frames, omitted = builder.frames_from_traceback(exc.__traceback__)
         exc_type = type(exc)
         module = exc_type.__module__
         entry = {
             "type": exc_type.__qualname__,
-            "value": truncate(exception_text(exc), builder.shaper.max_string * 10),
+            "value": exception_text(exc, shaper, shaper.max_string * 10),
             "module": None if module == "builtins" else module,
             "stacktrace": {"frames": frames},
             "mechanism": {"type": "generic", "handled": True},
@@ -230,6 +252,9 @@ def _append_exception(values, exc_value, builder, parent_id, source, depth=0):
             entry["mechanism"]["exception_id"] = exception_id
             entry["mechanism"]["is_exception_group"] = True
             for index, sub in enumerate(exc.exceptions[: builder.shaper.max_list]):
+                if shaper.expired():
+                    # Out of time: the group and the sub-exceptions so far.
+                    break
                 _append_exception(
                     values,
                     sub,
@@ -314,10 +339,29 @@ def _exception_line(value):
     return f"{name}: {text}" if text not in (None, "") else name
 
 
-def exception_text(exc):
-    """Return ``str(exc)``, safe against a broken ``__str__``."""
+def exception_text(exc, shaper=None, max_length=None):
+    """
+    Return ``str(exc)``, safe against a broken ``__str__``.
+
+    With a ``shaper`` (a capture's), ``__str__`` is called at most once per
+    exception and not past the deadline, and the text is cut to
+    ``max_length``.
+    """
+    if shaper is not None:
+        if _plain_exception(exc):
+            text = exception_text(exc)
+        else:
+            text = shaper.ask(exc, "exception_text", exception_text)
+        return truncate(text, max_length or shaper.max_string)
     try:
         text = str(exc)
     except Exception:
         return f"<unprintable {safe_repr(type(exc).__qualname__)} object>"
     return text if type(text) is str else to_text(text)
+
+
+def _plain_exception(exc):
+    """Return whether ``str(exc)`` runs only Python's own code."""
+    return type(exc).__module__ == "builtins" and all(
+        type(arg) in (str, int) for arg in exc.args
+    )
