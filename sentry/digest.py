@@ -52,7 +52,7 @@ from .models import Message
 from .notifications import notify
 from .queue import QueuedEvent
 from .scrubbing import Scrubber
-from .storage import StoreResult, store_batch
+from .storage import StoreResult, make_storable, store_batch
 from .utils.shaping import Shaper
 
 logger = logging.getLogger("sentry.errors")
@@ -202,6 +202,9 @@ def _digest(using, rows, alone):
 
 def _store(using, events, rows):
     store_using = get_store_alias(using)
+    for event in events:
+        # Before packing: the packed traceback is read back as text.
+        make_storable(event)
     keep_rows = [not pipeline.check_flood(event)[0] for event in events]
     # Packing costs more than the SQL: done before the write transaction,
     # against the dictionaries of the database the events are stored in.
