@@ -8,6 +8,7 @@ ever seen; only the stored rows (and per-minute trend rows) go.
 """
 
 import datetime as dt
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -26,7 +27,7 @@ from sentry.models import (
     MessageCountByMinute,
     MessageFilterValue,
 )
-from sentry.queue import get_queue_alias, prune_digested
+from sentry.queue import QueuedEvent, get_queue_alias, prune_digested
 
 
 def parse_level(value):
@@ -43,7 +44,10 @@ def parse_level(value):
 
 
 class Command(BaseCommand):
-    help = "Delete occurrences older than --days, then groups not seen since."
+    help = (
+        "Delete occurrences older than --days, then groups not seen since, and "
+        "queued events set aside more than SENTRY_QUEUE_SET_ASIDE_DAYS ago."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -120,6 +124,16 @@ class Command(BaseCommand):
         self.delete_in_batches(orphans, "compression dictionaries")
         packing.cache.clear()
         self.forget_digested()
+        self.purge_set_aside(days)
+
+    def purge_set_aside(self, days):
+        """Delete queued events set aside more than SENTRY_QUEUE_SET_ASIDE_DAYS ago."""
+        days = min(days, settings.QUEUE_SET_ASIDE_DAYS)
+        queue_using = get_queue_alias()
+        old = QueuedEvent.objects.using(queue_using).filter(
+            failed=True, received__lt=time.time() - days * 86400
+        )
+        self.delete_in_batches(old, "set aside queued events", using=queue_using)
 
     def forget_digested(self):
         """Forget digested ids a dead digest left behind (SENTRY_QUEUE_DATABASE)."""
@@ -159,7 +173,7 @@ class Command(BaseCommand):
                     Message, pks, f"occurrences beyond {keep} of group {group_id}"
                 )
 
-    def delete_in_batches(self, queryset, what):
+    def delete_in_batches(self, queryset, what, using=None):
         total = 0
         while True:
             pks = list(
@@ -167,15 +181,18 @@ class Command(BaseCommand):
             )
             if not pks:
                 break
-            total += self.delete_pks(queryset.model, pks, what, report=False)
+            total += self.delete_pks(
+                queryset.model, pks, what, report=False, using=using
+            )
             self.progress(f"{what}: {total} deleted")
         if total:
             self.progress(f"Deleted {total} {what}.", level=1)
         return total
 
-    def delete_pks(self, model, pks, what, report=True):
-        with transaction.atomic(using=self.using):
-            deleted, _ = model.objects.using(self.using).filter(pk__in=pks).delete()
+    def delete_pks(self, model, pks, what, report=True, using=None):
+        using = using or self.using
+        with transaction.atomic(using=using):
+            deleted, _ = model.objects.using(using).filter(pk__in=pks).delete()
         if report:
             self.progress(f"Deleted {len(pks)} {what}.", level=1)
         return len(pks)
