@@ -12,7 +12,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from sentry import packing
@@ -111,7 +111,13 @@ class Command(BaseCommand):
         self.delete_in_batches(unused, "unused filter values")
 
         # Occurrences are packed against their group's first one (see
-        # sentry.packing): its dictionary goes with the group.
+        # sentry.packing): a dictionary whose occurrence was deleted (here,
+        # in the admin, or by any other delete since the last run) is
+        # replaced by one of a remaining occurrence, and it goes with its
+        # group.
+        replaced = packing.refresh_dictionaries(self.using)
+        if replaced:
+            self.progress(f"Replaced {replaced} compression dictionaries.", level=1)
         orphans = CompressionDictionary.objects.using(self.using).filter(
             ~Exists(
                 GroupedMessage.objects.using(self.using).filter(
@@ -119,7 +125,9 @@ class Command(BaseCommand):
                     view=OuterRef("view"),
                     checksum=OuterRef("checksum"),
                 )
-            )
+            ),
+            # Being replaced (by the admin, now): the replacement deletes it.
+            ~Q(checksum__startswith=packing.RETIRED),
         )
         self.delete_in_batches(orphans, "compression dictionaries")
         packing.cache.clear()
