@@ -7,19 +7,22 @@ a dictionary made of one of them, and the old dictionary is deleted.
 """
 
 import datetime as dt
+import threading
+import time
 import uuid
 
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from sentry import packing
+from sentry import packing, pipeline
 from sentry.admin import MessageAdmin
 from sentry.client.models import client
 from sentry.models import CompressionDictionary, GroupedMessage, Message
+from sentry.storage import store_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +223,56 @@ def test_a_packer_holding_the_old_dictionary_repacks_against_the_new_one():
     assert CompressionDictionary.objects.count() == 1
     assert marker.encode() not in all_bytes()
     assert_readable(later + [more])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_occurrence_written_while_the_dictionary_is_replaced_is_repacked():
+    marker, first, later = first_is_old_and_secret()
+    Message.objects.filter(message_id=first).delete()
+    group = GroupedMessage.objects.get()
+    event = pipeline.prepare(
+        {
+            "message": "0",
+            "logger": group.logger,
+            "view": group.view,
+            "checksum": group.checksum,
+            "traceback": "Traceback (most recent call last):\nKeyError: 0",
+            "data": {"extra": {"note": "nothing to see"}},
+        },
+        shaped=True,
+    )
+    verified, go = threading.Event(), threading.Event()
+
+    def hold(using):
+        # Packed against the old dictionary and verified: not committed yet.
+        verified.set()
+        go.wait(10)
+
+    def write():
+        try:
+            with transaction.atomic():
+                store_batch("default", [event], before_commit=hold)
+        finally:
+            connections.close_all()
+
+    def replace():
+        try:
+            packing.refresh_dictionaries("default")
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert verified.wait(10)
+    replacer = threading.Thread(target=replace)
+    replacer.start()
+    time.sleep(0.3)
+    # The replacement waits for the writer's transaction.
+    assert replacer.is_alive()
+    go.set()
+    writer.join(10)
+    replacer.join(20)
+
+    assert CompressionDictionary.objects.count() == 1
+    assert marker.encode() not in all_bytes()
+    assert_readable(later + [event["message_id"]])
