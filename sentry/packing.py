@@ -24,9 +24,11 @@ rest:
     Adler-32 in the stream, so a stream is never inflated with the wrong
     dictionary: a mismatch fails loudly and the dictionary is read again.
 
-Dictionaries never change once written. Each process keeps the ones it used
-last (:data:`CACHE_SIZE`). ``cleanup_sentry`` deletes those of groups that
-are gone.
+Dictionaries never change once written (but for being retired, below).
+Each process keeps the ones it used last (:data:`CACHE_SIZE`).
+``cleanup_sentry`` deletes those of groups that are gone, and replaces those
+whose first occurrence was deleted (:func:`refresh_dictionaries`): a deleted
+occurrence must not live on in its group's dictionary.
 """
 
 import hashlib
