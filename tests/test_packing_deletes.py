@@ -23,6 +23,7 @@ from sentry.admin import MessageAdmin
 from sentry.client.models import client
 from sentry.models import CompressionDictionary, GroupedMessage, Message
 from sentry.storage import store_batch
+from tests.complexity import assert_linear, cost
 
 pytestmark = pytest.mark.django_db
 
@@ -276,3 +277,45 @@ def test_an_occurrence_written_while_the_dictionary_is_replaced_is_repacked():
     assert CompressionDictionary.objects.count() == 1
     assert marker.encode() not in all_bytes()
     assert_readable(later + [event["message_id"]])
+
+
+def group_of(count):
+    """``count`` occurrences of one error, its first deleted and its dictionary
+    retired: what re-packing the rest starts from."""
+    Message.objects.all().delete()
+    GroupedMessage.objects.all().delete()
+    CompressionDictionary.objects.all().delete()
+    packing.cache.clear()
+    events = [
+        pipeline.prepare(
+            {
+                "message": "0",
+                "logger": "shop",
+                "checksum": "c" * 32,
+                "traceback": f"Traceback (most recent call last):\nKeyError: {n}",
+                "data": {"extra": {"note": "nothing to see", "n": n}},
+            },
+            shaped=True,
+        )
+        for n in range(count)
+    ]
+    with transaction.atomic():
+        store_batch("default", events)
+    Message.objects.filter(message_id=events[0]["message_id"]).delete()
+    dictionary = CompressionDictionary.objects.get()
+    packing.retire("default", GroupedMessage.objects.get(), dictionary)
+    return dictionary
+
+
+def test_repacking_a_group_takes_linear_time():
+    def once(run, value, repeat):
+        # A run re-packs its input for good: measured once per input.
+        return cost(run, value)
+
+    assert_linear(
+        lambda d: packing.refresh_dictionaries("default"),
+        group_of,
+        100,
+        max_n=800,
+        clock=once,
+    )

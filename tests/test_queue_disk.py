@@ -11,6 +11,7 @@ import json
 import os
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -21,6 +22,7 @@ from sentry import digest, queue
 from sentry.client.queued import QueuedSentryClient
 from sentry.conf import settings as sentry_settings
 from sentry.models import Message, QueuedEvent
+from tests.complexity import assert_linear
 from tests.ingest_factories import exception_event, make_key, post_events
 
 queued_only = override_settings(SENTRY_DIGEST="worker", SENTRY_THRASHING_LIMIT=0)
@@ -244,3 +246,20 @@ def test_set_aside_rows_are_kept_a_week_by_default():
     from sentry.conf import DEFAULTS
 
     assert DEFAULTS["QUEUE_SET_ASIDE_DAYS"] == 7
+
+
+def test_scrubbing_a_set_aside_payload_takes_linear_time():
+    # Wide and deep JSON; the scrubber's own worst cases over text are
+    # guarded in its tests.
+    def make(n):
+        payload = {"extra": {f"password{i}": "x" * 20 for i in range(n)}}
+        payload["contexts"] = nested = {}
+        for _ in range(min(n, 200)):
+            nested["a"] = nested = {}
+        return SimpleNamespace(payload=json.dumps(payload).encode())
+
+    def run(row):
+        row.decode = lambda: row.payload
+        digest.scrubbed_payload(row)
+
+    assert_linear(run, make, 500)

@@ -17,7 +17,8 @@ from sentry.client.models import client
 from sentry.client.queued import QueuedSentryClient
 from sentry.digest import drain
 from sentry.models import FilterValue, GroupedMessage, Message, MessageFilterValue
-from sentry.storage import storable
+from sentry.storage import TEXT_FIELDS, event_values, make_storable, storable
+from tests.complexity import assert_linear
 from tests.factories import raise_and_capture
 from tests.ingest_factories import exception_event, make_key, post_events
 
@@ -182,3 +183,12 @@ def test_queue_rows_with_nul_in_their_text_columns_are_queued():
 
     row = queue.QueuedEvent.objects.get()
     assert NUL not in row.site + row.client_ip + row.sent_at
+
+
+def test_making_text_storable_takes_linear_time():
+    def run(text):
+        event = dict.fromkeys(TEXT_FIELDS, text)
+        make_storable(event)
+        event_values({**event, "level": 40, "data": {"tags": {text: text}}})
+
+    assert_linear(run, lambda n: "\x00a" * n, 10_000)
