@@ -509,14 +509,19 @@ def _dictionary_id(packed):
 
 def _source_of(using, pk):
     """Return the dictionary bytes occurrence ``pk`` would make, or ``None``."""
-    packed = _read_packed(using, [pk]).get(pk)
-    if packed is None:
-        return None
-    try:
-        data, traceback = (None if v is None else unpack(v, using) for v in packed)
-    except UnreadableValue:
-        return None
-    return dictionary_of(data, traceback)
+    return _sources_of(using, [pk]).get(pk)
+
+
+def _sources_of(using, pks):
+    """Return ``{pk: dictionary bytes}`` the occurrences ``pks`` would make."""
+    made = {}
+    for pk, packed in _read_packed(using, pks).items():
+        try:
+            data, traceback = (None if v is None else unpack(v, using) for v in packed)
+        except UnreadableValue:
+            continue
+        made[pk] = dictionary_of(data, traceback)
+    return made
 
 
 def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
@@ -575,10 +580,14 @@ def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
             .annotate(first=Min("pk"))
             .values_list("group_id", "first")
         )
+        for d in current:
+            # Unpacking the first occurrences needs them: no query each.
+            cache.put(using, Dictionary(d.pk, d.digest, bytes(d.data)))
+        made = _sources_of(using, list(firsts.values()))
         for key, group in found.items():
             dictionary = by_key[key]
             first = firsts.get(group.pk)
-            if first is not None and _source_of(using, first) == bytes(dictionary.data):
+            if first is not None and made.get(first) == bytes(dictionary.data):
                 continue
             if retire(using, group, dictionary):
                 _finish(using, dictionary)

@@ -319,3 +319,15 @@ def test_repacking_a_group_takes_linear_time():
         max_n=800,
         clock=once,
     )
+
+
+def test_checking_the_dictionaries_costs_a_few_queries_per_batch(
+    django_assert_max_num_queries,
+):
+    for n in range(30):
+        client.create_from_text(f"error number {n}", data={"n": n})
+    assert CompressionDictionary.objects.count() == 30
+    packing.cache.clear()
+
+    with django_assert_max_num_queries(8):
+        assert packing.refresh_dictionaries("default") == 0
