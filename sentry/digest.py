@@ -325,16 +325,15 @@ def set_aside(using, rows, error, keep_payload=True):
     shaped and scrubbed by key as the digest would have, or nothing when it
     does not parse (or ``keep_payload`` is false).
     """
+    # An exception's text may quote the event.
+    error = Scrubber().text(error[:2000])
     with transaction.atomic(using=using):
         for row in rows:
             payload, note = scrubbed_payload(row) if keep_payload else (b"", "")
             if not keep_payload:
                 note = f"; payload of {len(row.payload)} bytes dropped"
             QueuedEvent.objects.using(using).filter(pk=row.pk).update(
-                failed=True,
-                lease_until=0,
-                error=(error[:2000] + note),
-                payload=payload,
+                failed=True, lease_until=0, error=error + note, payload=payload
             )
 
 

@@ -263,3 +263,16 @@ def test_scrubbing_a_set_aside_payload_takes_linear_time():
         digest.scrubbed_payload(row)
 
     assert_linear(run, make, 500)
+
+
+@pytest.mark.django_db
+@queued_only
+def test_the_reason_an_event_was_set_aside_is_scrubbed_too():
+    marker = new_marker()
+    row = QueuedEvent.objects.get(event_id=queue_raw(b"{}"))
+
+    digest.set_aside(queue.get_queue_alias(), [row], f"unreadable: password={marker}")
+
+    row.refresh_from_db()
+    assert row.failed
+    assert marker not in row.error
