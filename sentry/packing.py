@@ -504,12 +504,35 @@ def _dictionary_id(packed):
     """Return the id of the dictionary a packed value needs, or ``None``."""
     if packed is None or packed[:1] != bytes((WITH_DICTIONARY,)):
         return None
-    return _read_varint(packed, 1)[0]
+    try:
+        return _read_varint(packed, 1)[0]
+    except UnreadableValue:
+        return None
 
 
 def _source_of(using, pk):
     """Return the dictionary bytes occurrence ``pk`` would make, or ``None``."""
     return _sources_of(using, [pk]).get(pk)
+
+
+def _first_source(using, group_id, tries=10):
+    """
+    Return ``(pk, dictionary bytes)`` of a group's oldest readable occurrence.
+
+    ``(None, None)`` when the group has none among its ``tries`` oldest.
+    """
+    pks = list(
+        _message_model()
+        .objects.using(using)
+        .filter(group_id=group_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:tries]
+    )
+    made = _sources_of(using, pks)
+    for pk in pks:
+        if pk in made:
+            return pk, made[pk]
+    return None, None
 
 
 def _sources_of(using, pks):
@@ -587,7 +610,11 @@ def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
         for key, group in found.items():
             dictionary = by_key[key]
             first = firsts.get(group.pk)
-            if first is not None and made.get(first) == bytes(dictionary.data):
+            source = made.get(first)
+            if first is not None and source is None:
+                # Unreadable (damaged): the oldest readable one stands in.
+                source = _first_source(using, group.pk)[1]
+            if source is not None and source == bytes(dictionary.data):
                 continue
             if retire(using, group, dictionary):
                 _finish(using, dictionary)
@@ -623,14 +650,7 @@ def retire(using, group, dictionary):
         )
         if group is None or locked is None:
             return False
-        first = (
-            Message.objects.using(using)
-            .filter(group_id=group.pk)
-            .order_by("pk")
-            .only("pk", "message", "class_name", "level")
-            .first()
-        )
-        made = None if first is None else _source_of(using, first.pk)
+        first, made = _first_source(using, group.pk)
         if made is not None and made == bytes(locked.data):
             return False
         CompressionDictionary.objects.using(using).filter(pk=locked.pk).update(
@@ -644,11 +664,11 @@ def retire(using, group, dictionary):
                 digest=hashlib.sha1(made).hexdigest(),
                 data=made,
             )
-            traceback = Message.objects.using(using).get(pk=first.pk).traceback
+            first = Message.objects.using(using).get(pk=first)
             GroupedMessage.objects.using(using).filter(pk=group.pk).update(
                 message=first.message,
                 class_name=first.class_name,
-                traceback=traceback,
+                traceback=first.traceback,
             )
     cache.forget(using, id=locked.pk, key=(locked.logger, locked.view, locked.checksum))
     return True
@@ -709,10 +729,14 @@ def _repack(using, pks, old_id, key):
         new = _fetch(using, [key]).get(key)
         with connection.cursor() as cursor:
             for pk, values in stale.items():
-                repacked = [
-                    None if value is None else binary(pack(unpack(value, using), new))
-                    for value in values
-                ]
+                try:
+                    repacked = [
+                        None if v is None else binary(pack(unpack(v, using), new))
+                        for v in values
+                    ]
+                except UnreadableValue:
+                    # Damaged already: it reads as unreadable either way.
+                    continue
                 cursor.execute(
                     f"UPDATE {quote(meta.db_table)} SET "
                     f"{quote(meta.get_field('data').column)} = %s, "

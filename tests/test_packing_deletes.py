@@ -60,8 +60,10 @@ def all_bytes():
             found += message.encode()
             # Packed values: what they read back as.
             for packed in (data, traceback):
-                if packed is not None:
-                    found += packing.unpack(packed, "default")
+                try:
+                    found += packing.unpack(packed, "default") if packed else b""
+                except packing.UnreadableValue:
+                    pass  # damaged on purpose
         cursor.execute(
             f"SELECT {quote('message')}, {quote('traceback')} "
             "FROM sentry_groupedmessage"
@@ -331,3 +333,24 @@ def test_checking_the_dictionaries_costs_a_few_queries_per_batch(
 
     with django_assert_max_num_queries(8):
         assert packing.refresh_dictionaries("default") == 0
+
+
+def test_a_damaged_occurrence_does_not_stop_the_replacement():
+    marker, first, later = first_is_old_and_secret()
+    damaged = Message.objects.get(message_id=later[0])
+    dictionary_id = CompressionDictionary.objects.get().pk
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE sentry_message SET {quote('data')} = %s WHERE id = %s",
+            [bytes((2,)) + packing._varint(dictionary_id) + b"garbage", damaged.pk],
+        )
+
+    call_command("cleanup_sentry", days=30, verbosity=0)
+    replacement = CompressionDictionary.objects.get().pk
+    call_command("cleanup_sentry", days=30, verbosity=0)
+
+    # Made of the oldest readable occurrence, and kept from then on.
+    assert CompressionDictionary.objects.get().pk == replacement
+    assert marker.encode() not in all_bytes()
+    assert_readable(later[1:])
