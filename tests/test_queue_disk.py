@@ -276,3 +276,15 @@ def test_the_reason_an_event_was_set_aside_is_scrubbed_too():
     row.refresh_from_db()
     assert row.failed
     assert marker not in row.error
+
+
+@pytest.mark.django_db
+@queued_only
+def test_cleanup_limited_to_a_logger_purges_only_after_the_set_days():
+    old = set_aside_row(days_ago=8)
+    recent = set_aside_row(days_ago=1)
+
+    call_command("cleanup_sentry", days=0, logger="http404", verbosity=0)
+
+    assert list(QueuedEvent.objects.values_list("event_id", flat=True)) == [recent]
+    assert old

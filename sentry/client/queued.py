@@ -6,10 +6,10 @@ The queued client: capture into the queue, digest later.
 (the process has it in hand: nothing unscrubbed is written, not even to the
 queue) and insert it into the queue (:mod:`sentry.queue`), in the same
 database, committed before the call returns; grouping and storing happen in
-the digest (``SENTRY_DIGEST``), off the request. The returned ``message_id`` is the id
-the occurrence will be stored under, but the rows appear only once the event
-is digested: tests that read them right after the call want the default,
-synchronous client.
+the digest (``SENTRY_DIGEST``), off the request. The returned ``message_id``
+is the id the occurrence will be stored under, but the rows appear only once
+the event is digested: tests that read them right after the call want the
+default, synchronous client.
 """
 
 import datetime as dt

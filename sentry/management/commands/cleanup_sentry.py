@@ -132,11 +132,14 @@ class Command(BaseCommand):
         self.delete_in_batches(orphans, "compression dictionaries")
         packing.cache.clear()
         self.forget_digested()
-        self.purge_set_aside(days)
+        # Set-aside events have no logger or level: --days applies to them
+        # only when the run is not limited to some errors.
+        self.purge_set_aside(days if not match else None)
 
-    def purge_set_aside(self, days):
+    def purge_set_aside(self, days=None):
         """Delete queued events set aside more than SENTRY_QUEUE_SET_ASIDE_DAYS ago."""
-        days = min(days, settings.QUEUE_SET_ASIDE_DAYS)
+        keep = settings.QUEUE_SET_ASIDE_DAYS
+        days = keep if days is None else min(days, keep)
         queue_using = get_queue_alias()
         old = QueuedEvent.objects.using(queue_using).filter(
             failed=True, received__lt=time.time() - days * 86400
