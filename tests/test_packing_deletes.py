@@ -19,7 +19,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from sentry import packing, pipeline
-from sentry.admin import MessageAdmin
+from sentry.admin import GroupedMessageAdmin, MessageAdmin
 from sentry.client.models import client
 from sentry.models import CompressionDictionary, GroupedMessage, Message
 from sentry.storage import store_batch
@@ -354,3 +354,15 @@ def test_a_damaged_occurrence_does_not_stop_the_replacement():
     assert CompressionDictionary.objects.get().pk == replacement
     assert marker.encode() not in all_bytes()
     assert_readable(later[1:])
+
+
+def test_deleting_a_group_in_the_admin_deletes_its_dictionary(admin_user):
+    marker, first, later = first_is_old_and_secret()
+    request = RequestFactory().post("/")
+    request.user = admin_user
+    model_admin = GroupedMessageAdmin(GroupedMessage, admin_site)
+
+    model_admin.delete_model(request, GroupedMessage.objects.get())
+
+    assert CompressionDictionary.objects.count() == 0
+    assert marker.encode() not in all_bytes()

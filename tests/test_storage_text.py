@@ -192,3 +192,13 @@ def test_making_text_storable_takes_linear_time():
         event_values({**event, "level": 40, "data": {"tags": {text: text}}})
 
     assert_linear(run, lambda n: "\x00a" * n, 10_000)
+
+
+def test_an_event_with_nul_reads_back_on_its_group_page(admin_client):
+    message_id = client.create_from_text(f"shown{NUL}here", logger=f"l{NUL}")
+    group = Message.objects.get(message_id=message_id).group
+
+    response = admin_client.get(group.get_absolute_url())
+
+    assert response.status_code == 200
+    assert f"shown{MARK}here" in response.content.decode()
