@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from . import packing
 from .models import ApiToken, GroupedMessage, Message, ProjectKey, QueuedEvent
 
 
@@ -33,6 +34,18 @@ class GroupedMessageAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     exclude = ("data",)
 
+    # A deleted group's compression dictionary (made of its first
+    # occurrence, see sentry.packing) goes with it.
+    def delete_model(self, request, obj):
+        key = (obj.logger, obj.view, obj.checksum)
+        super().delete_model(request, obj)
+        packing.delete_orphans(obj._state.db, [key])
+
+    def delete_queryset(self, request, queryset):
+        keys = list(queryset.values_list("logger", "view", "checksum"))
+        super().delete_queryset(request, queryset)
+        packing.delete_orphans(queryset.db, keys)
+
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
@@ -44,6 +57,18 @@ class MessageAdmin(ReadOnlyAdmin):
     raw_id_fields = ("group",)
     show_full_result_count = False
     exclude = ("data",)
+
+    # The group's compression dictionary is made of its first occurrence:
+    # deleting that one replaces the dictionary (see sentry.packing).
+    def delete_model(self, request, obj):
+        group_id = obj.group_id
+        super().delete_model(request, obj)
+        packing.refresh_dictionaries(obj._state.db, [group_id])
+
+    def delete_queryset(self, request, queryset):
+        group_ids = set(queryset.values_list("group_id", flat=True))
+        super().delete_queryset(request, queryset)
+        packing.refresh_dictionaries(queryset.db, group_ids)
 
 
 @admin.register(ApiToken)

@@ -11,10 +11,15 @@ class SentryConfig(AppConfig):
 
     def ready(self):
         from django.core.signals import request_finished
+        from django.db.backends.signals import connection_created
 
         from . import checks  # noqa: F401  (registers the system checks)
-        from .db import flush_deferred
+        from .db import flush_deferred, secure_queue_connection
 
         # Errors recorded inside a broken transaction wait for its end.
         request_finished.connect(flush_deferred, dispatch_uid="sentry.flush_deferred")
         atexit.register(flush_deferred)
+        # Raw queue payloads are zeroed when freed (SQLite).
+        connection_created.connect(
+            secure_queue_connection, dispatch_uid="sentry.secure_queue_connection"
+        )

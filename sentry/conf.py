@@ -20,6 +20,12 @@ DEFAULTS = {
     # Database alias the ingest queue (QueuedEvent) lives in; None: with the
     # rest. A database of its own lets accepting never wait for the digest.
     "QUEUE_DATABASE": None,
+    # Days a queued event set aside as unreadable is kept (scrubbed) before
+    # cleanup_sentry deletes it.
+    "QUEUE_SET_ASIDE_DAYS": 7,
+    # Zero what SQLite frees in the queue's database (PRAGMA secure_delete),
+    # so that digested raw payloads do not stay in its file.
+    "QUEUE_SECURE_DELETE": True,
     # Flood guard: at most THRASHING_LIMIT stored occurrences of one error per
     # THRASHING_TIMEOUT seconds; further ones only increment the counters.
     "THRASHING_TIMEOUT": 60,

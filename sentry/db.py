@@ -38,6 +38,61 @@ def is_queue_model(model):
     return model._meta.label_lower == "sentry.queuedevent"
 
 
+def secure_queue_connection(sender, connection, **kwargs):
+    """
+    Make SQLite zero the pages and cells the queue's connections free.
+
+    Connected to ``connection_created``. Queue rows hold events as they
+    arrived, unscrubbed; deleted (once digested) or rewritten (claimed), the
+    space they took would otherwise keep their bytes in the file until
+    reused. Only the queue's alias is touched -- which, without
+    ``SENTRY_QUEUE_DATABASE``, is the database the app's tables share with
+    the site (see docs/operations.rst). ``SENTRY_QUEUE_SECURE_DELETE =
+    False`` leaves the connection as SQLite was built (many builds zero
+    already).
+    """
+    if connection.vendor != "sqlite" or not settings.QUEUE_SECURE_DELETE:
+        return
+    from django.apps import apps
+
+    if connection.alias != get_write_alias(apps.get_model("sentry", "QueuedEvent")):
+        return
+    connection.connection.execute("PRAGMA secure_delete = ON")
+
+
+def truncate_log(alias):
+    """
+    Empty SQLite's write-ahead log of ``alias`` if nobody needs it; else copy it.
+
+    Called when a drain has emptied the queue: the log keeps every page
+    written since it last restarted, raw queue payloads included, until
+    frames are overwritten. ``TRUNCATE`` copies it into the database (whose
+    copies of the queue's pages are zeroed by ``secure_delete``) and cuts the
+    file to nothing; it needs every reader on the newest snapshot and no
+    writer, so it is tried without waiting (a zero busy timeout), and when
+    it cannot run a ``PASSIVE`` checkpoint is done instead: the next drain
+    that empties the queue tries again. Return whether the log was emptied.
+    """
+    connection = connections[alias]
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout")
+            timeout = cursor.fetchone()[0]
+            cursor.execute("PRAGMA busy_timeout = 0")
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()[0]
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+            if busy:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            return not busy
+    except DatabaseError:
+        return False
+
+
 def run_in_transaction(func, alias, retries=3):
     """
     Call ``func(alias)`` in a transaction of its own and return its result.

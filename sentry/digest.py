@@ -46,13 +46,15 @@ from .db import (
     in_host_transaction,
     run_in_transaction,
     take_write_lock,
+    truncate_log,
 )
 from .ingest import mapping
+from .jsondata import shape_and_scrub
 from .models import Message
 from .notifications import notify
 from .queue import QueuedEvent
 from .scrubbing import Scrubber
-from .storage import StoreResult, store_batch
+from .storage import StoreResult, make_storable, store_batch
 from .utils.shaping import Shaper
 
 logger = logging.getLogger("sentry.errors")
@@ -140,7 +142,13 @@ def digest_batch(using, rows):
         # Claimed before and still here: a digest died with it. Alone, so
         # that it cannot take a batch down with it again.
         if row.attempts > settings.DIGEST_MAX_ATTEMPTS:
-            set_aside(using, [row], f"claimed {row.attempts - 1} times, never digested")
+            # Not read again: reading it may be what killed the digests.
+            set_aside(
+                using,
+                [row],
+                f"claimed {row.attempts - 1} times, never digested",
+                keep_payload=False,
+            )
             report.set_aside += 1
         else:
             report.add(_digest(using, [row], alone=True))
@@ -202,6 +210,9 @@ def _digest(using, rows, alone):
 
 def _store(using, events, rows):
     store_using = get_store_alias(using)
+    for event in events:
+        # Before packing: the packed traceback is read back as text.
+        make_storable(event)
     keep_rows = [not pipeline.check_flood(event)[0] for event in events]
     # Packing costs more than the SQL: done before the write transaction,
     # against the dictionaries of the database the events are stored in.
@@ -304,12 +315,40 @@ def forget_digested(store_using):
     del forget[: len(forgetting)]
 
 
-def set_aside(using, rows, error):
-    """Keep rows out of the digest for good, with the reason (admin, logs)."""
+def set_aside(using, rows, error, keep_payload=True):
+    """
+    Keep rows out of the digest, with the reason (admin, logs), scrubbed.
+
+    A row's payload is the event as it arrived, secrets included, and a set
+    aside row stays until ``cleanup_sentry`` purges it
+    (``SENTRY_QUEUE_SET_ASIDE_DAYS``): what is kept is the payload parsed,
+    shaped and scrubbed by key as the digest would have, or nothing when it
+    does not parse (or ``keep_payload`` is false).
+    """
+    # An exception's text may quote the event.
+    error = Scrubber().text(error[:2000])
     with transaction.atomic(using=using):
-        QueuedEvent.objects.using(using).filter(pk__in=[r.pk for r in rows]).update(
-            failed=True, lease_until=0, error=error[:2000]
-        )
+        for row in rows:
+            payload, note = scrubbed_payload(row) if keep_payload else (b"", "")
+            if not keep_payload:
+                note = f"; payload of {len(row.payload)} bytes dropped"
+            QueuedEvent.objects.using(using).filter(pk=row.pk).update(
+                failed=True, lease_until=0, error=error + note, payload=payload
+            )
+
+
+def scrubbed_payload(row):
+    """Return ``(payload, note)``: a row's payload scrubbed, or dropped."""
+    size = len(row.payload)
+    try:
+        parsed = json.loads(row.decode())
+        if not isinstance(parsed, dict):
+            raise ValueError("not a JSON object")
+        scrubbed = shape_and_scrub(parsed, Shaper(), Scrubber())
+        body = json.dumps(scrubbed, ensure_ascii=False, default=repr).encode()
+    except Exception as exc:
+        return b"", f"; payload of {size} bytes dropped ({type(exc).__name__})"
+    return queue.compress(body), "; payload kept scrubbed"
 
 
 def release(using, rows):
@@ -359,6 +398,9 @@ def drain(using=None, batch_size=None, max_batches=None, deadline=None, steal=Fa
                 using,
             )
             if not claimed:
+                if report.batches:
+                    # Emptied: the raw payloads just deleted leave the log.
+                    truncate_log(using)
                 break
             rows = queue.load(using, claimed)
             if rows:

@@ -24,9 +24,11 @@ rest:
     Adler-32 in the stream, so a stream is never inflated with the wrong
     dictionary: a mismatch fails loudly and the dictionary is read again.
 
-Dictionaries never change once written. Each process keeps the ones it used
-last (:data:`CACHE_SIZE`). ``cleanup_sentry`` deletes those of groups that
-are gone.
+Dictionaries never change once written (but for being retired, below).
+Each process keeps the ones it used last (:data:`CACHE_SIZE`).
+``cleanup_sentry`` deletes those of groups that are gone, and replaces those
+whose first occurrence was deleted (:func:`refresh_dictionaries`): a deleted
+occurrence must not live on in its group's dictionary.
 """
 
 import hashlib
@@ -36,7 +38,7 @@ import threading
 import zlib
 from collections import OrderedDict
 
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .models import SentryManager
@@ -373,12 +375,41 @@ def pack_events(using, events):
         )
 
 
+def _present(using, ids):
+    """
+    Return ``{id: digest}`` of the dictionaries among ``ids``, held till commit.
+
+    On PostgreSQL the rows are read ``FOR SHARE``: a dictionary being
+    retired (:func:`retire`) waits for this transaction, or this
+    transaction for the retirement, so a stream packed against it is never
+    written after it was retired. SQLite has one writer at a time anyway.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return dict(
+            CompressionDictionary.objects.using(using)
+            .filter(pk__in=ids)
+            .values_list("id", "digest")
+        )
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('id')}, {quote('digest')} "
+            f"FROM {quote(CompressionDictionary._meta.db_table)} "
+            f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(ids))}) "
+            "ORDER BY 1 FOR SHARE",
+            ids,
+        )
+        return dict(cursor.fetchall())
+
+
 def verify(using, events):
     """
     Repack, in the current transaction, events whose dictionary is gone.
 
-    A dictionary is deleted only with its group (``cleanup_sentry``); one a
-    packer had cached may have been deleted since, and a new one made in
+    A dictionary is deleted with its group, or retired when its first
+    occurrence is deleted (``cleanup_sentry``, the admin); one a packer had
+    cached may have been deleted or retired since, and a new one made in
     its place. One query per batch makes sure every dictionary an event was
     packed with is in the database as it was used.
     """
@@ -390,11 +421,7 @@ def verify(using, events):
         used[packed[2].id] = packed[2].digest
     if not used:
         return
-    present = dict(
-        CompressionDictionary.objects.using(using)
-        .filter(pk__in=list(used))
-        .values_list("id", "digest")
-    )
+    present = _present(using, list(used))
     stale = {id for id, digest in used.items() if present.get(id) != digest}
     if not stale:
         return
@@ -410,3 +437,331 @@ def verify(using, events):
     for event in repack:
         cache.forget(using, key=group_key(event))
     pack_events(using, repack)
+
+
+# --- when occurrences are deleted -------------------------------------------------
+#
+# A dictionary is made of its group's first occurrence: deleting that
+# occurrence must not leave its data in the dictionary. Replacing one
+# happens in steps, each a short transaction, so that a large group never
+# holds the write lock for long:
+#
+# 1. retire: the old dictionary leaves the group's key (its ``checksum``
+#    becomes ``retired:<id>``, its ``digest`` ``r:<group checksum>``) and a
+#    new one, made of the group's oldest remaining occurrence, takes it. A
+#    packer that packed against the old one finds, in its write transaction,
+#    that its digest changed (:func:`verify`, which on PostgreSQL holds the
+#    row ``FOR SHARE`` until it commits, so that retiring waits for it) and
+#    packs against the new one: once retired, no new row uses the old one.
+# 2. repack: the occurrences still packed against it, a batch at a time.
+# 3. delete it.
+#
+# A run cut short leaves a retired dictionary, which the next run finishes.
+
+RETIRED = "retired:"
+#: Occurrences re-packed per transaction.
+REPACK_BATCH = 500
+
+
+def _message_model():
+    from .models import Message
+
+    return Message
+
+
+def _group_model():
+    from .models import GroupedMessage
+
+    return GroupedMessage
+
+
+def _read_packed(using, pks):
+    """Return ``{pk: (data, traceback)}``: the packed columns of occurrences."""
+    Message = _message_model()
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = Message._meta
+    found = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(pks), REPACK_BATCH):
+            part = pks[start : start + REPACK_BATCH]
+            cursor.execute(
+                f"SELECT {quote('id')}, {quote(meta.get_field('data').column)}, "
+                f"{quote(meta.get_field('traceback').column)} "
+                f"FROM {quote(meta.db_table)} "
+                f"WHERE {quote('id')} IN ({', '.join(['%s'] * len(part))})",
+                part,
+            )
+            for pk, data, traceback in cursor.fetchall():
+                found[pk] = (
+                    None if data is None else bytes(data),
+                    None if traceback is None else bytes(traceback),
+                )
+    return found
+
+
+def _dictionary_id(packed):
+    """Return the id of the dictionary a packed value needs, or ``None``."""
+    if packed is None or packed[:1] != bytes((WITH_DICTIONARY,)):
+        return None
+    try:
+        return _read_varint(packed, 1)[0]
+    except UnreadableValue:
+        return None
+
+
+def _source_of(using, pk):
+    """Return the dictionary bytes occurrence ``pk`` would make, or ``None``."""
+    return _sources_of(using, [pk]).get(pk)
+
+
+def _first_source(using, group_id, tries=10):
+    """
+    Return ``(pk, dictionary bytes)`` of a group's oldest readable occurrence.
+
+    ``(None, None)`` when the group has none among its ``tries`` oldest.
+    """
+    pks = list(
+        _message_model()
+        .objects.using(using)
+        .filter(group_id=group_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:tries]
+    )
+    made = _sources_of(using, pks)
+    for pk in pks:
+        if pk in made:
+            return pk, made[pk]
+    return None, None
+
+
+def _sources_of(using, pks):
+    """Return ``{pk: dictionary bytes}`` the occurrences ``pks`` would make."""
+    made = {}
+    for pk, packed in _read_packed(using, pks).items():
+        try:
+            data, traceback = (None if v is None else unpack(v, using) for v in packed)
+        except UnreadableValue:
+            continue
+        made[pk] = dictionary_of(data, traceback)
+    return made
+
+
+def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
+    """
+    Replace dictionaries whose first occurrence is gone; return how many.
+
+    A dictionary is kept while the oldest remaining occurrence of its group
+    would make the same dictionary (it is the one it was made of, or a copy
+    of it); otherwise it is replaced by one made of that occurrence, or
+    deleted when none is left. ``group_ids`` limits the work to those groups
+    (the admin's deletes); ``None`` looks at every dictionary
+    (``cleanup_sentry``): a query or two per ``batch_size`` dictionaries.
+    Dictionaries of groups that are gone are left to ``cleanup_sentry``.
+    """
+    from django.db.models import Min
+
+    GroupedMessage, Message = _group_model(), _message_model()
+    dictionaries = CompressionDictionary.objects.using(using).order_by("pk")
+    if group_ids is not None:
+        keys = list(
+            GroupedMessage.objects.using(using)
+            .filter(pk__in=list(group_ids))
+            .values_list("logger", "view", "checksum")
+        )
+        if not keys:
+            return 0
+        query = models.Q()
+        for logger_name, view, checksum in keys:
+            query |= models.Q(logger=logger_name, view=view, checksum=checksum)
+        dictionaries = dictionaries.filter(query)
+    replaced = 0
+    last = 0
+    while True:
+        batch = list(dictionaries.filter(pk__gt=last)[:batch_size])
+        if not batch:
+            return replaced
+        last = batch[-1].pk
+        retired = [d for d in batch if d.checksum.startswith(RETIRED)]
+        for dictionary in retired:
+            _finish(using, dictionary)
+            replaced += 1
+        current = [d for d in batch if not d.checksum.startswith(RETIRED)]
+        groups = {}
+        for start in range(0, len(current), 100):
+            query = models.Q()
+            for d in current[start : start + 100]:
+                query |= models.Q(logger=d.logger, view=d.view, checksum=d.checksum)
+            for group in GroupedMessage.objects.using(using).filter(query):
+                groups[(group.logger, group.view, group.checksum)] = group
+        by_key = {(d.logger, d.view, d.checksum): d for d in current}
+        found = {key: group for key, group in groups.items() if key in by_key}
+        firsts = dict(
+            Message.objects.using(using)
+            .filter(group_id__in=[group.pk for group in found.values()])
+            .values("group_id")
+            .annotate(first=Min("pk"))
+            .values_list("group_id", "first")
+        )
+        for d in current:
+            # Unpacking the first occurrences needs them: no query each.
+            cache.put(using, Dictionary(d.pk, d.digest, bytes(d.data)))
+        made = _sources_of(using, list(firsts.values()))
+        for key, group in found.items():
+            dictionary = by_key[key]
+            first = firsts.get(group.pk)
+            source = made.get(first)
+            if first is not None and source is None:
+                # Unreadable (damaged): the oldest readable one stands in.
+                source = _first_source(using, group.pk)[1]
+            if source is not None and source == bytes(dictionary.data):
+                continue
+            if retire(using, group, dictionary):
+                _finish(using, dictionary)
+                replaced += 1
+
+
+def retire(using, group, dictionary):
+    """
+    Step 1: hand a group's key over to a dictionary of its oldest occurrence.
+
+    Return whether ``dictionary`` was retired (``False``: it changed or
+    turned out to be still good, in the meantime). The group's title
+    (message, class, traceback) is taken from that occurrence too: it was
+    the deleted one's.
+    """
+    from .db import take_write_lock
+
+    GroupedMessage, Message = _group_model(), _message_model()
+    with transaction.atomic(using=using):
+        take_write_lock(using, CompressionDictionary)
+        # The group first, then the dictionary: the order writers lock them in.
+        group = (
+            GroupedMessage.objects.using(using)
+            .select_for_update()
+            .filter(pk=group.pk)
+            .first()
+        )
+        locked = (
+            CompressionDictionary.objects.using(using)
+            .select_for_update()
+            .filter(pk=dictionary.pk, digest=dictionary.digest)
+            .first()
+        )
+        if group is None or locked is None:
+            return False
+        first, made = _first_source(using, group.pk)
+        if made is not None and made == bytes(locked.data):
+            return False
+        CompressionDictionary.objects.using(using).filter(pk=locked.pk).update(
+            checksum=f"{RETIRED}{locked.pk}", digest=f"r:{locked.checksum}"
+        )
+        if made is not None:
+            CompressionDictionary.objects.using(using).create(
+                logger=locked.logger,
+                view=locked.view,
+                checksum=locked.checksum,
+                digest=hashlib.sha1(made).hexdigest(),
+                data=made,
+            )
+            first = Message.objects.using(using).get(pk=first)
+            GroupedMessage.objects.using(using).filter(pk=group.pk).update(
+                message=first.message,
+                class_name=first.class_name,
+                traceback=first.traceback,
+            )
+    cache.forget(using, id=locked.pk, key=(locked.logger, locked.view, locked.checksum))
+    return True
+
+
+def _finish(using, dictionary):
+    """Steps 2 and 3: re-pack what uses a retired dictionary, then delete it."""
+    GroupedMessage, Message = _group_model(), _message_model()
+    retired = CompressionDictionary.objects.using(using).filter(pk=dictionary.pk)
+    row = retired.values_list("logger", "view", "checksum", "digest").first()
+    if row is None:
+        return
+    logger_name, view, checksum, digest = row
+    if not checksum.startswith(RETIRED):
+        return
+    key = (logger_name, view, digest[2:])
+    group_id = (
+        GroupedMessage.objects.using(using)
+        .filter(logger=key[0], view=key[1], checksum=key[2])
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if group_id is not None:
+        rows = Message.objects.using(using).filter(group_id=group_id).order_by("pk")
+        last = 0
+        while True:
+            pks = list(
+                rows.filter(pk__gt=last).values_list("pk", flat=True)[:REPACK_BATCH]
+            )
+            if not pks:
+                break
+            last = pks[-1]
+            _repack(using, pks, dictionary.pk, key)
+    cache.forget(using, id=dictionary.pk)
+    retired.delete()
+
+
+def _repack(using, pks, old_id, key):
+    """Re-pack, in one transaction, the occurrences among ``pks`` using ``old_id``."""
+    from .db import take_write_lock
+
+    Message = _message_model()
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = Message._meta
+    binary = connection.Database.Binary
+    with transaction.atomic(using=using):
+        take_write_lock(using, Message)
+        packed = _read_packed(using, pks)
+        stale = {
+            pk: values
+            for pk, values in packed.items()
+            if old_id in (_dictionary_id(values[0]), _dictionary_id(values[1]))
+        }
+        if not stale:
+            return
+        cache.forget(using, key=key)
+        new = _fetch(using, [key]).get(key)
+        with connection.cursor() as cursor:
+            for pk, values in stale.items():
+                try:
+                    repacked = [
+                        None if v is None else binary(pack(unpack(v, using), new))
+                        for v in values
+                    ]
+                except UnreadableValue:
+                    # Damaged already: it reads as unreadable either way.
+                    continue
+                cursor.execute(
+                    f"UPDATE {quote(meta.db_table)} SET "
+                    f"{quote(meta.get_field('data').column)} = %s, "
+                    f"{quote(meta.get_field('traceback').column)} = %s "
+                    f"WHERE {quote('id')} = %s",
+                    [*repacked, pk],
+                )
+
+
+def delete_orphans(using, keys):
+    """Delete the dictionaries of ``keys`` whose group is gone; return how many."""
+    GroupedMessage = _group_model()
+    deleted = 0
+    for key in keys:
+        logger_name, view, checksum = key
+        if (
+            GroupedMessage.objects.using(using)
+            .filter(logger=logger_name, view=view, checksum=checksum)
+            .exists()
+        ):
+            continue
+        deleted += (
+            CompressionDictionary.objects.using(using)
+            .filter(logger=logger_name, view=view, checksum=checksum)
+            .delete()[0]
+        )
+        cache.forget(using, key=key)
+    return deleted

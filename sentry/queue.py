@@ -111,6 +111,13 @@ def decompress(data):
     return zlib.decompress(data) if data[:1] == b"\x78" else data
 
 
+def _storable(text):
+    # PostgreSQL's text columns cannot hold NUL (see sentry.storage.storable).
+    if text is None or "\x00" not in text:
+        return text
+    return text.replace("\x00", "\ufffd")
+
+
 class Entry:
     """One event to queue: what :func:`enqueue` writes."""
 
@@ -160,9 +167,9 @@ def enqueue(using, entries, received=None):
             entry.kind,
             received,
             compress(entry.payload),
-            entry.site,
-            entry.client_ip,
-            entry.sent_at,
+            _storable(entry.site),
+            _storable(entry.client_ip),
+            _storable(entry.sent_at),
             0,
             0.0,
             False,

@@ -36,6 +36,43 @@ MAX_KEY_LENGTH = 32
 MAX_VALUE_LENGTH = 200
 #: Counter keys of tags: "tag:<name>".
 TAG_PREFIX = "tag:"
+#: The text columns of an event (``Message``, ``GroupedMessage``).
+TEXT_FIELDS = (
+    "logger",
+    "class_name",
+    "message",
+    "traceback",
+    "view",
+    "url",
+    "server_name",
+    "site",
+)
+#: What stands for a NUL character in a text column.
+NUL_MARK = "\ufffd"
+
+
+def storable(text):
+    """
+    Return ``text`` as a text column can hold it: NUL replaced by U+FFFD.
+
+    PostgreSQL's text types cannot hold U+0000 at all (the driver refuses
+    the whole statement), so a single NUL sent by a client would make its
+    event unrecordable there. U+FFFD is what the other undecodable input
+    (lone surrogates, bad UTF-8) already becomes, and visible where shown.
+    The pickled ``data`` is bytes and keeps the NUL.
+    """
+    if text is None or "\x00" not in text:
+        return text
+    return text.replace("\x00", NUL_MARK)
+
+
+def make_storable(event):
+    """Make the text fields of a prepared event storable, in place."""
+    for name in TEXT_FIELDS:
+        value = event.get(name)
+        if type(value) is str and "\x00" in value:
+            event[name] = value.replace("\x00", NUL_MARK)
+    return event
 
 
 class DuplicateEvent(Exception):
@@ -117,6 +154,8 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     """
     if keep_rows is None:
         keep_rows = [True] * len(events)
+    for event in events:
+        make_storable(event)
     results = [
         StoreResult(event["message_id"], stored=keep)
         for event, keep in zip(events, keep_rows, strict=True)
@@ -403,7 +442,7 @@ def event_values(event):
             (TAG_PREFIX + str(k), v) for k, v in sorted(tags.items()) if v is not None
         ]
     return [
-        (key[:MAX_KEY_LENGTH], str(value)[:MAX_VALUE_LENGTH])
+        (storable(key[:MAX_KEY_LENGTH]), storable(str(value)[:MAX_VALUE_LENGTH]))
         for key, value in values
         if value
     ]

@@ -2,13 +2,14 @@
 The queued client: capture into the queue, digest later.
 
 ``SENTRY_CLIENT = "sentry.client.queued.QueuedSentryClient"`` makes
-``create_from_exception()`` and the others only build the event and insert it
-into the queue (:mod:`sentry.queue`), in the same database, committed before
-the call returns; scrubbing, grouping and storing happen in the digest
-(``SENTRY_DIGEST``), off the request. The returned ``message_id`` is the id
-the occurrence will be stored under, but the rows appear only once the event
-is digested: tests that read them right after the call want the default,
-synchronous client.
+``create_from_exception()`` and the others build, shape and scrub the event
+(the process has it in hand: nothing unscrubbed is written, not even to the
+queue) and insert it into the queue (:mod:`sentry.queue`), in the same
+database, committed before the call returns; grouping and storing happen in
+the digest (``SENTRY_DIGEST``), off the request. The returned ``message_id``
+is the id the occurrence will be stored under, but the rows appear only once
+the event is digested: tests that read them right after the call want the
+default, synchronous client.
 """
 
 import datetime as dt
@@ -38,6 +39,8 @@ class QueuedSentryClient(SentryClient):
             # Named here: the digest may run on another machine.
             event.setdefault("server_name", settings.NAME)
             event.setdefault("site", settings.SITE)
+            # Scrubbed before it is written anywhere, the queue included.
+            event = pipeline.prepare(event, shaped=True)
             return self.send(event)
         except Exception:
             self.report_failure(event)

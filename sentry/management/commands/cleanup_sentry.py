@@ -8,10 +8,11 @@ ever seen; only the stored rows (and per-minute trend rows) go.
 """
 
 import datetime as dt
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from sentry import packing
@@ -26,7 +27,7 @@ from sentry.models import (
     MessageCountByMinute,
     MessageFilterValue,
 )
-from sentry.queue import get_queue_alias, prune_digested
+from sentry.queue import QueuedEvent, get_queue_alias, prune_digested
 
 
 def parse_level(value):
@@ -43,7 +44,10 @@ def parse_level(value):
 
 
 class Command(BaseCommand):
-    help = "Delete occurrences older than --days, then groups not seen since."
+    help = (
+        "Delete occurrences older than --days, then groups not seen since, and "
+        "queued events set aside more than SENTRY_QUEUE_SET_ASIDE_DAYS ago."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -107,7 +111,13 @@ class Command(BaseCommand):
         self.delete_in_batches(unused, "unused filter values")
 
         # Occurrences are packed against their group's first one (see
-        # sentry.packing): its dictionary goes with the group.
+        # sentry.packing): a dictionary whose occurrence was deleted (here,
+        # in the admin, or by any other delete since the last run) is
+        # replaced by one of a remaining occurrence, and it goes with its
+        # group.
+        replaced = packing.refresh_dictionaries(self.using)
+        if replaced:
+            self.progress(f"Replaced {replaced} compression dictionaries.", level=1)
         orphans = CompressionDictionary.objects.using(self.using).filter(
             ~Exists(
                 GroupedMessage.objects.using(self.using).filter(
@@ -115,11 +125,26 @@ class Command(BaseCommand):
                     view=OuterRef("view"),
                     checksum=OuterRef("checksum"),
                 )
-            )
+            ),
+            # Being replaced (by the admin, now): the replacement deletes it.
+            ~Q(checksum__startswith=packing.RETIRED),
         )
         self.delete_in_batches(orphans, "compression dictionaries")
         packing.cache.clear()
         self.forget_digested()
+        # Set-aside events have no logger or level: --days applies to them
+        # only when the run is not limited to some errors.
+        self.purge_set_aside(days if not match else None)
+
+    def purge_set_aside(self, days=None):
+        """Delete queued events set aside more than SENTRY_QUEUE_SET_ASIDE_DAYS ago."""
+        keep = settings.QUEUE_SET_ASIDE_DAYS
+        days = keep if days is None else min(days, keep)
+        queue_using = get_queue_alias()
+        old = QueuedEvent.objects.using(queue_using).filter(
+            failed=True, received__lt=time.time() - days * 86400
+        )
+        self.delete_in_batches(old, "set aside queued events", using=queue_using)
 
     def forget_digested(self):
         """Forget digested ids a dead digest left behind (SENTRY_QUEUE_DATABASE)."""
@@ -159,7 +184,7 @@ class Command(BaseCommand):
                     Message, pks, f"occurrences beyond {keep} of group {group_id}"
                 )
 
-    def delete_in_batches(self, queryset, what):
+    def delete_in_batches(self, queryset, what, using=None):
         total = 0
         while True:
             pks = list(
@@ -167,15 +192,18 @@ class Command(BaseCommand):
             )
             if not pks:
                 break
-            total += self.delete_pks(queryset.model, pks, what, report=False)
+            total += self.delete_pks(
+                queryset.model, pks, what, report=False, using=using
+            )
             self.progress(f"{what}: {total} deleted")
         if total:
             self.progress(f"Deleted {total} {what}.", level=1)
         return total
 
-    def delete_pks(self, model, pks, what, report=True):
-        with transaction.atomic(using=self.using):
-            deleted, _ = model.objects.using(self.using).filter(pk__in=pks).delete()
+    def delete_pks(self, model, pks, what, report=True, using=None):
+        using = using or self.using
+        with transaction.atomic(using=using):
+            deleted, _ = model.objects.using(using).filter(pk__in=pks).delete()
         if report:
             self.progress(f"Deleted {len(pks)} {what}.", level=1)
         return len(pks)

@@ -1,0 +1,290 @@
+"""The raw queue on disk: what it holds, and for how long.
+
+Accepted SDK events are queued as they came, unscrubbed; the digest scrubs
+them. These tests read the bytes of the database files (and SQLite's
+write-ahead log) to check that a raw payload is gone once digested, that the
+in-process queued client never queues a secret at all, and that events set
+aside as unreadable keep no secret and are purged.
+"""
+
+import json
+import os
+import time
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+from django.test import override_settings
+
+from sentry import digest, queue
+from sentry.client.queued import QueuedSentryClient
+from sentry.conf import settings as sentry_settings
+from sentry.models import Message, QueuedEvent
+from tests.complexity import assert_linear
+from tests.ingest_factories import exception_event, make_key, post_events
+
+queued_only = override_settings(SENTRY_DIGEST="worker", SENTRY_THRASHING_LIMIT=0)
+apart = override_settings(
+    SENTRY_QUEUE_DATABASE="queue",
+    DATABASE_ROUTERS=["sentry.routers.SentryRouter"],
+    SENTRY_DIGEST="worker",
+    SENTRY_THRASHING_LIMIT=0,
+)
+sqlite_only = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="reads SQLite's database and log files"
+)
+
+
+def new_marker():
+    return f"hunter2-{uuid.uuid4().hex}"
+
+
+def event_with_secret(marker):
+    """An SDK event carrying ``marker`` where only the raw payload keeps it."""
+    return exception_event(
+        extra={"password": marker, "retry": 3},
+        request={
+            "url": "http://shop.example/pay",
+            "method": "POST",
+            "data": {"card_password": marker},
+            "headers": {"Authorization": f"Bearer {marker}"},
+        },
+    )
+
+
+def file_bytes(alias):
+    """Return the bytes of an SQLite database's files: main, -wal, -journal."""
+    name = str(connections[alias].settings_dict["NAME"])
+    found = b""
+    for path in (name, name + "-wal", name + "-journal"):
+        if os.path.exists(path):
+            with open(path, "rb") as handle:
+                found += handle.read()
+    return found
+
+
+def wal_size(alias):
+    path = str(connections[alias].settings_dict["NAME"]) + "-wal"
+    return os.path.getsize(path) if os.path.exists(path) else 0
+
+
+# --- the raw SDK queue ------------------------------------------------------------
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+@queued_only
+def test_a_digested_payload_leaves_no_trace_in_the_database_files(client):
+    key = make_key()
+    marker = new_marker()
+    events = [event_with_secret(marker) for _ in range(20)]
+
+    post_events(client, key, events)
+    # The test can see it: the raw payloads are on disk while they wait.
+    assert marker.encode() in file_bytes("default")
+    report = digest.drain()
+
+    assert report.digested == 20
+    assert Message.objects.count() == 20
+    assert marker.encode() not in file_bytes("default")
+    assert wal_size("default") == 0
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True, databases=["default", "queue"])
+@apart
+def test_a_queue_database_of_its_own_keeps_no_digested_payload(client):
+    key = make_key()
+    marker = new_marker()
+
+    post_events(client, key, [event_with_secret(marker) for _ in range(20)])
+    assert marker.encode() in file_bytes("queue")
+    report = digest.drain()
+
+    assert report.digested == 20
+    assert marker.encode() not in file_bytes("queue")
+    assert marker.encode() not in file_bytes("default")
+    assert wal_size("queue") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@queued_only
+def test_queue_connections_zero_what_they_delete(client):
+    QueuedEvent.objects.exists()
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA secure_delete")
+        assert cursor.fetchone()[0] == 1
+
+
+# --- the in-process queued client -----------------------------------------------
+
+
+@pytest.mark.django_db
+@queued_only
+def test_the_queued_client_queues_a_scrubbed_event():
+    marker = new_marker()
+
+    message_id = QueuedSentryClient().create_from_text(
+        f"login failed password={marker}",
+        data={"password": marker, "note": "kept"},
+    )
+
+    row = QueuedEvent.objects.get()
+    assert marker.encode() not in row.decode()
+    assert b"kept" in row.decode()
+    digest.drain()
+    stored = Message.objects.get(message_id=message_id)
+    assert marker not in stored.message
+    assert marker not in repr(stored.data)
+
+
+# --- set aside --------------------------------------------------------------------
+
+
+def queue_raw(payload, kind=queue.KIND_EVENT, received=None):
+    event_id = uuid.uuid4().hex
+    queue.enqueue(
+        queue.get_queue_alias(),
+        [queue.Entry(event_id, kind, payload, site="shop")],
+        received=received,
+    )
+    return event_id
+
+
+@pytest.mark.django_db
+@queued_only
+def test_a_set_aside_event_keeps_its_payload_scrubbed():
+    marker = new_marker()
+    payload = json.dumps(
+        {"message": "x", "extra": {"password": marker, "order": 991}}
+    ).encode()
+    event_id = queue_raw(payload, kind="no-such-kind")
+
+    report = digest.drain()
+
+    assert report.set_aside == 1
+    row = QueuedEvent.objects.get(event_id=event_id)
+    assert row.failed
+    assert "unknown kind" in row.error
+    assert marker.encode() not in row.decode()
+    assert json.loads(row.decode())["extra"]["order"] == 991
+
+
+@pytest.mark.django_db
+@queued_only
+def test_a_set_aside_payload_that_is_not_json_is_dropped():
+    marker = new_marker()
+    event_id = queue_raw(f'{{"password": "{marker}", '.encode())
+
+    digest.drain()
+
+    row = QueuedEvent.objects.get(event_id=event_id)
+    assert row.failed
+    assert bytes(row.payload) == b""
+    assert marker not in row.error
+    assert "dropped" in row.error
+
+
+@pytest.mark.django_db
+@queued_only
+def test_an_event_claimed_too_often_is_set_aside_without_its_payload():
+    marker = new_marker()
+    event_id = queue_raw(json.dumps({"password": marker}).encode())
+    # A digest died on it every time it was claimed.
+    QueuedEvent.objects.filter(event_id=event_id).update(
+        attempts=sentry_settings.DIGEST_MAX_ATTEMPTS
+    )
+
+    digest.drain(steal=True)
+
+    row = QueuedEvent.objects.get(event_id=event_id)
+    assert row.failed
+    assert bytes(row.payload) == b""
+
+
+def set_aside_row(days_ago):
+    received = time.time() - days_ago * 86400
+    event_id = queue_raw(b"[]", received=received)
+    QueuedEvent.objects.filter(event_id=event_id).update(failed=True, error="x")
+    return event_id
+
+
+@pytest.mark.django_db
+@queued_only
+def test_cleanup_purges_set_aside_events_after_the_set_days():
+    old = set_aside_row(days_ago=8)
+    recent = set_aside_row(days_ago=1)
+    waiting = queue_raw(b"{}", received=time.time() - 9 * 86400)
+
+    call_command("cleanup_sentry", verbosity=0)
+
+    assert set(QueuedEvent.objects.values_list("event_id", flat=True)) == {
+        recent,
+        waiting,
+    }
+    assert old
+
+
+@pytest.mark.django_db
+@queued_only
+@override_settings(SENTRY_QUEUE_SET_ASIDE_DAYS=30)
+def test_cleanup_with_no_days_to_keep_purges_every_set_aside_event():
+    set_aside_row(days_ago=1)
+    set_aside_row(days_ago=0)
+    waiting = queue_raw(b"{}")
+
+    call_command("cleanup_sentry", days=0, verbosity=0)
+
+    assert list(QueuedEvent.objects.values_list("event_id", flat=True)) == [waiting]
+
+
+def test_set_aside_rows_are_kept_a_week_by_default():
+    from sentry.conf import DEFAULTS
+
+    assert DEFAULTS["QUEUE_SET_ASIDE_DAYS"] == 7
+
+
+def test_scrubbing_a_set_aside_payload_takes_linear_time():
+    # Wide and deep JSON; the scrubber's own worst cases over text are
+    # guarded in its tests.
+    def make(n):
+        payload = {"extra": {f"password{i}": "x" * 20 for i in range(n)}}
+        payload["contexts"] = nested = {}
+        for _ in range(min(n, 200)):
+            nested["a"] = nested = {}
+        return SimpleNamespace(payload=json.dumps(payload).encode())
+
+    def run(row):
+        row.decode = lambda: row.payload
+        digest.scrubbed_payload(row)
+
+    assert_linear(run, make, 500)
+
+
+@pytest.mark.django_db
+@queued_only
+def test_the_reason_an_event_was_set_aside_is_scrubbed_too():
+    marker = new_marker()
+    row = QueuedEvent.objects.get(event_id=queue_raw(b"{}"))
+
+    digest.set_aside(queue.get_queue_alias(), [row], f"unreadable: password={marker}")
+
+    row.refresh_from_db()
+    assert row.failed
+    assert marker not in row.error
+
+
+@pytest.mark.django_db
+@queued_only
+def test_cleanup_limited_to_a_logger_purges_only_after_the_set_days():
+    old = set_aside_row(days_ago=8)
+    recent = set_aside_row(days_ago=1)
+
+    call_command("cleanup_sentry", days=0, logger="http404", verbosity=0)
+
+    assert list(QueuedEvent.objects.values_list("event_id", flat=True)) == [recent]
+    assert old
