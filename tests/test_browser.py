@@ -3,8 +3,9 @@ The dashboard in a real browser: Chromium driven by Playwright.
 
 These tests need Debian's Chromium at ``/usr/bin/chromium`` (``apt-get
 install chromium``); without it they fail rather than skip, so that a CI
-machine missing it is noticed. They also save the screenshots the docs show
-(``docs/_static/dashboard-*.png``).
+machine missing it is noticed. They also take the screenshots the docs show:
+``SENTRY_SCREENSHOTS=docs/_static`` saves them there (``docs/_static/dashboard-*.png``),
+otherwise they go to a temporary folder.
 """
 
 import datetime as dt
