@@ -40,6 +40,8 @@ DEFAULT_FIELDS = (
     "password",
     "passwd",
     "passphrase",
+    "passcode",
+    "pincode",
     "secret",
     r"token(?!iz)",
     r"api[-_]?key",
@@ -496,7 +498,8 @@ class Scrubber:
         # PARTWISE: mask the session and CSRF cookies, keep the harmless ones;
         # the same for the parameters of a query string.
         if key == "cookies" and type(value) is dict:
-            return {k: self.entry(k, v) for k, v in value.items()}
+            # A cookie without a name (a bare value) cannot be told harmless.
+            return {k: self.entry(k, v) if k else masked(v) for k, v in value.items()}
         if key in ("query_string", "GET") and type(value) is dict:
             return {
                 k: masked(v) if self.is_sensitive_parameter(k) else self.entry(k, v)
