@@ -23,6 +23,7 @@ from sentry.client.handlers import SentryHandler
 from sentry.client.models import client as sentry_client
 from sentry.digest import drain
 from sentry.models import Message, QueuedEvent
+from sentry.packing import CompressionDictionary
 from tests.ingest_factories import (
     event_envelope,
     exception_event,
@@ -449,6 +450,8 @@ def test_no_secret_from_any_in_process_path_is_stored():
     send_through_a_view()
 
     assert Message.objects.count() > len(corpus_texts())
+    # The compression dictionaries (first occurrences) are searched too.
+    assert CompressionDictionary.objects.exists()
     assert_no_secret_stored()
 
 
