@@ -185,6 +185,14 @@ _SHAPE_MARKS = (
 #: ``Bearer <token>``, ``Basic <base64>``, ``Token <token>`` in any text.
 _SCHEME_RE = re.compile(r"\b(bearer|basic|token) +([\w.~+/=-]+)", re.IGNORECASE)
 _SCHEME_MARKS = ("earer ", "EARER ", "asic ", "ASIC ", "oken ", "OKEN ")
+#: Any of the marks above: one search of literals for the common case of a
+#: text with none of them.
+_MARKS_RE = re.compile(
+    "|".join(
+        re.escape(mark)
+        for mark in (*_SHAPE_MARKS, *_SCHEME_MARKS, "://", "-----BEGIN", "hooks")
+    )
+)
 #: What follows ``://`` up to the end of a URL's authority, ``@`` included.
 _AUTHORITY_RE = re.compile(r"[^/?#\s'\"<>]*")
 #: The secret path of a webhook URL.
@@ -472,6 +480,8 @@ class Scrubber:
 
     def _shape_spans(self, text, spans):
         """Add the secrets in ``text`` recognised by their shape."""
+        if _MARKS_RE.search(text) is None:
+            return  # the common case, found in one pass
         if any(mark in text for mark in _SHAPE_MARKS):
             spans.extend(m.span() for m in _SECRET_SHAPES_RE.finditer(text))
         if "://" in text:
