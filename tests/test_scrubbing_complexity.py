@@ -13,7 +13,7 @@ from django.test import RequestFactory, override_settings
 from sentry.client.handlers import SentryHandler
 from sentry.client.models import client
 from sentry.jsondata import shape_and_scrub
-from sentry.scrubbing import Scrubber
+from sentry.scrubbing import Scrubber, parse_body
 from sentry.utils.shaping import Shaper
 
 from .complexity import assert_linear
@@ -148,3 +148,17 @@ def test_a_message_of_sensitive_assignments_is_linear():
         3 * 1024,
         max_n=200_000,
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: "a=b&" * (n // 4),
+        lambda n: '{"password": "' + "=auth" * (n // 5) + '"}',
+        lambda n: "[" * n,
+        lambda n: "=" + "auth" * (n // 4),
+    ],
+    ids=["a form", "a JSON body", "JSON nested too deep", "neither"],
+)
+def test_parsing_a_request_body_is_linear(make):
+    assert_linear(lambda body: Scrubber()(parse_body(body)), make, 1000, max_n=400_000)
