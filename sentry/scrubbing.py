@@ -208,6 +208,9 @@ _PATH_RE = re.compile(r"[\w/-]*")
 #: the search reads a run once.
 _DIGIT_RUN_RE = re.compile(r"\d(?:[ -]?\d){12,}")
 _DIGITS_RE = re.compile(r"\d+")
+#: What every card number has: a digit, then 12 digits, spaces or dashes
+#: (fixed width: linear). Searched first, faster than the run above.
+_CARD_HINT_RE = re.compile(r"\d[\d -]{12}")
 #: Four digits in a row: every grouping of a card number has them. (Spelt
 #: out, it is searched faster than ``\d{4}``.)
 DIGIT_RUN_RE = re.compile(r"\d\d\d\d")
@@ -249,6 +252,8 @@ def mask_cards(text):
 
 
 def _card_spans(text, spans):
+    if _CARD_HINT_RE.search(text) is None:
+        return  # no 12 characters of a card after a digit: the common case
     for run in _DIGIT_RUN_RE.finditer(text):
         groups = [
             (m.start(), m.end())
