@@ -113,8 +113,9 @@ MIN_TEXT_LENGTH = 3
 #: Shortest text that can hold a secret of a known shape ("Basic " and 8
 #: characters of base64), but for a URL's password.
 MIN_SHAPE_LENGTH = 14
-#: Kept for callers that skip texts too short for a card number.
+#: Shortest text that can hold a card number (13 digits), and an SSN.
 MIN_CARD_LENGTH = 13
+MIN_SSN_LENGTH = 11
 
 #: How many texts with nothing to mask a scrubber remembers (see ``text``),
 #: and how many key verdicts.
@@ -439,7 +440,7 @@ class Scrubber:
             self._shape_spans(value, spans)
         elif "://" in value:
             _url_password_spans(value, spans)
-        if len(value) >= 11 and DIGIT_RUN_RE.search(value) is not None:
+        if len(value) >= MIN_SSN_LENGTH and DIGIT_RUN_RE.search(value) is not None:
             if len(value) >= MIN_CARD_LENGTH:
                 _card_spans(value, spans)
             if "-" in value:
