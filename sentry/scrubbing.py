@@ -91,9 +91,11 @@ QUERY_FIELDS = frozenset({"code", "key", "sig"})
 #: digits (``PINCode`` -> PIN, Code; ``user_pin2`` -> user, pin, 2).
 WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
-#: Keys of a frame that hold code, never data: not worth a look.
+#: Keys of a frame that hold code, never data: not worth a look. (And the
+#: count of frames that shaping cut, which is never data either.)
 CODE_KEYS = frozenset(
     {
+        "frames_omitted",
         "pre_context",
         "post_context",
         "context_line",
@@ -116,6 +118,7 @@ MIN_SHAPE_LENGTH = 14
 #: Shortest text that can hold a card number (13 digits), and an SSN.
 MIN_CARD_LENGTH = 13
 MIN_SSN_LENGTH = 11
+MIN_IBAN_LENGTH = 15
 
 #: How many texts with nothing to mask a scrubber remembers (see ``text``),
 #: and how many key verdicts.
@@ -159,6 +162,7 @@ _SECRET_SHAPES_RE = re.compile(
     r"|SG\.[\w-]{16,}\.[\w-]{16,}"  # SendGrid
     r"|npm_\w{30,}"  # npm
     r"|glpat-[\w-]{20,}"  # GitLab
+    r"|SK[0-9a-f]{32}"  # Twilio API keys
     r"|eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*"  # JSON web tokens
     r")"
 )
@@ -193,6 +197,7 @@ _MARKS_RE = re.compile(
         re.escape(mark)
         for mark in (*_SHAPE_MARKS, *_SCHEME_MARKS, "://", "-----BEGIN", "hooks")
     )
+    + "|SK[0-9a-f]{32}"
 )
 #: What follows ``://`` up to the end of a URL's authority, ``@`` included.
 _AUTHORITY_RE = re.compile(r"[^/?#\s'\"<>]*")
@@ -215,6 +220,12 @@ _CARD_HINT_RE = re.compile(r"\d[\d -]{12}")
 #: Four digits in a row: every grouping of a card number has them. (Spelt
 #: out, it is searched faster than ``\d{4}``.)
 DIGIT_RUN_RE = re.compile(r"\d\d\d\d")
+#: An IBAN written without spaces, standing alone: two capitals and two
+#: digits (starting no longer word, the lookbehind), then 11 to 30 capitals
+#: and digits. The run is bounded: the lookahead backtracks at most 19 times.
+_IBAN_RE = re.compile(
+    r"[A-Z][A-Z]\d\d(?<![A-Za-z0-9][A-Z][A-Z]\d\d)[A-Z0-9]{11,30}(?![A-Za-z0-9])"
+)
 #: A US social security number, standing alone (fixed width: linear).
 _SSN_RE = re.compile(r"(?<![\w-])\d\d\d-\d\d-\d\d\d\d(?![\w-])")
 _ALNUM = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -315,6 +326,16 @@ def _in_hex_word(text, start, end):
 
 def _ssn_spans(text, spans):
     spans.extend(m.span() for m in _SSN_RE.finditer(text))
+
+
+def _iban_spans(text, spans):
+    for match in _IBAN_RE.finditer(text):
+        iban = match.group()
+        # ISO 13616: the country and check digits moved to the end, letters
+        # as numbers (A=10...), the whole is 1 modulo 97.
+        number = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
+        if int(number) % 97 == 1:
+            spans.append(match.span())
 
 
 def _apply(text, spans):
@@ -445,6 +466,8 @@ class Scrubber:
                 _card_spans(value, spans)
             if "-" in value:
                 _ssn_spans(value, spans)
+            if len(value) >= MIN_IBAN_LENGTH:
+                _iban_spans(value, spans)
         result = _apply(value, spans)
         # Only what came back as it went in: a text with nothing masked stays
         # the same object, as the caller always got it.
@@ -488,7 +511,7 @@ class Scrubber:
         """Add the secrets in ``text`` recognised by their shape."""
         if _MARKS_RE.search(text) is None:
             return  # the common case, found in one pass
-        if any(mark in text for mark in _SHAPE_MARKS):
+        if any(mark in text for mark in _SHAPE_MARKS) or "SK" in text:
             spans.extend(m.span() for m in _SECRET_SHAPES_RE.finditer(text))
         if "://" in text:
             _url_password_spans(text, spans)

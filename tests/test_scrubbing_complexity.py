@@ -50,6 +50,9 @@ WORST_TEXTS = {
     "basic words": lambda n: "Basic dXNlcjpwYXNz " * (n // 19),
     "backslashes": lambda n: "\\" * n,
     "colons": lambda n: "token:" * (n // 6),
+    "IBAN-like runs": lambda n: "GB82" + "A" * n,
+    "IBAN openings": lambda n: "GB82WEST1234 " * (n // 13),
+    "Twilio-like keys": lambda n: "SK" + "a" * n,
 }
 
 

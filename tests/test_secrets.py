@@ -176,6 +176,8 @@ CORPUS = [
     ),
     shaped("npm token", "npm_Zq1234567890abcdefghijklmnopqrstuvwx"),
     shaped("GitLab token", "glpat-Zq1234567890abcdefgh"),
+    shaped("Twilio API key", "SK0123456789abcdef0123456789abcdef", "sid {} in use"),
+    shaped("IBAN", "GB82WEST12345698765432", "refund to {} failed"),
     shaped("OpenAI key", "sk-proj-Zq1234567890abcdefghijklmnop"),
     shaped("Anthropic key", "sk-ant-api03-Zq1234567890abcdefghijkl"),
     shaped("JWT in text", JWT, "decoded {} for user 42"),
