@@ -16,7 +16,7 @@ pins the equivalence.
 import math
 from itertools import islice
 
-from .scrubbing import CODE, MIN_CARD_LENGTH, WALK
+from .scrubbing import CODE, MIN_CARD_INT, MIN_TEXT_LENGTH, WALK
 from .utils.eventdata import Parts, shape_event_data
 from .utils.shaping import DEPTH_MARK, MAX_SAFE_INT, TRUNCATION_MARK, truncate
 
@@ -84,14 +84,15 @@ class ScrubbedParts(Parts):
                 if len(value) > max_string or not value.isascii():
                     value = truncate(value, max_string)
                 if rule is WALK:
-                    # What Scrubber.text finds needs an "=" or a card's length.
-                    if "=" in value or len(value) >= MIN_CARD_LENGTH:
+                    if len(value) >= MIN_TEXT_LENGTH:
                         value = text(value)
                 elif rule is not CODE:
                     value = scrubber.entry(key, value)
             elif value is None or cls is bool or cls is int and _safe_int(value):
                 if rule is not WALK and rule is not CODE:
                     value = scrubber.entry(key, value)
+                elif rule is WALK and cls is int and abs(value) >= MIN_CARD_INT:
+                    value = scrubber.walk(value)  # a card number as a number?
             elif rule is WALK:
                 value = self._walk(value, depth)
             elif rule is CODE:
@@ -108,7 +109,7 @@ class ScrubbedParts(Parts):
         if cls is str:
             if len(value) > self.max_string or not value.isascii():
                 value = truncate(value, self.max_string)
-            if "=" in value or len(value) >= MIN_CARD_LENGTH:
+            if len(value) >= MIN_TEXT_LENGTH:
                 value = self.scrubber.text(value)
             return value
         if cls is dict:
@@ -129,8 +130,10 @@ class ScrubbedParts(Parts):
                 more = f"{TRUNCATION_MARK} ({len(value) - max_list} more items)"
                 result.append(self.scrubber.text(more))
             return result
-        if value is None or cls is bool or cls is int and _safe_int(value):
+        if value is None or cls is bool:
             return value
+        if cls is int and _safe_int(value):
+            return value if abs(value) < MIN_CARD_INT else self.scrubber.walk(value)
         if cls is float and math.isfinite(value):
             return value
         # Huge ints, infinite floats, anything not from JSON.

@@ -1,5 +1,6 @@
 """What a Django request contributes to an event."""
 
+from ..scrubbing import parse_body
 from ..utils.shaping import to_text
 
 #: WSGI variables worth keeping; the rest is server noise or secrets.
@@ -58,7 +59,10 @@ def _read_body(request):
     body = getattr(request, "_body", None)
     if body is None:
         return None
-    return to_text(body[:65536])
+    # Parsed when it is JSON or a form, so that it is scrubbed by key
+    # ("password": ...), never kept as one text with its secrets.
+    content_type = _call(lambda: request.content_type, "") or ""
+    return parse_body(to_text(body[:65536]), content_type)
 
 
 def get_user_data(request):

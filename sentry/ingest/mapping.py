@@ -16,6 +16,7 @@ import re
 
 from ..conf import settings
 from ..pipeline import new_message_id, normalize_message_id
+from ..scrubbing import parse_body
 from ..utils.shaping import to_text, truncate
 from .decoding import whole_number
 
@@ -450,6 +451,9 @@ def normalize_request(value):
     for name in ("data", "env", "body_size", "inferred_content_type"):
         if value.get(name) is not None:
             result[name] = value[name]
+    if isinstance(result.get("data"), str):
+        # A raw body: parsed when it is JSON or a form, to be scrubbed by key.
+        result["data"] = parse_body(result["data"])
     return result
 
 
