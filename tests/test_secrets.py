@@ -482,11 +482,6 @@ def test_no_secret_from_in_process_paths_is_in_the_database_files():
 @pytest.mark.skipif(
     connections["default"].vendor != "sqlite", reason="the files of SQLite"
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="the queue keeps the raw SDK payload (and the WAL its pages) until "
-    "the trust-store branch deletes it on digest with secure_delete on",
-)
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_no_secret_sent_by_an_sdk_is_in_the_database_files(client):
     send_through_the_sdk_endpoints(client)
