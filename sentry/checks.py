@@ -4,6 +4,8 @@ System checks for django-sentry's settings.
 Ids are stable: errors ``sentry.E0xx``, warnings ``sentry.W0xx``.
 """
 
+import math
+
 from django.apps import apps
 from django.conf import settings as django_settings
 from django.core import checks
@@ -315,6 +317,7 @@ def _check_numbers():
         "DIGEST_INTERVAL",
         "DIGEST_IDLE_TIMEOUT",
         "DIGEST_TASK_TIME_LIMIT",
+        "QUEUE_SET_ASIDE_DAYS",
     ):
         value = getattr(settings, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -324,6 +327,20 @@ def _check_numbers():
                     id="sentry.E003",
                 )
             )
+    # None (or 0) turns the capture's time budget off.
+    limit = settings.CAPTURE_TIME_LIMIT
+    if limit is not None and (
+        isinstance(limit, bool)
+        or not isinstance(limit, (int, float))
+        or not 0 <= limit < math.inf
+    ):
+        errors.append(
+            checks.Error(
+                "SENTRY_CAPTURE_TIME_LIMIT must be a number of seconds >= 0 or "
+                f"None, not {limit!r}.",
+                id="sentry.E003",
+            )
+        )
     for name in (*POSITIVE_INTEGERS, "MAX_FRAMES", "CONTEXT_LINES", "THRASHING_LIMIT"):
         value = getattr(settings, name)
         minimum = 1 if name in POSITIVE_INTEGERS else 0

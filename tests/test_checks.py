@@ -1,5 +1,6 @@
 """System checks report misconfiguration with stable ids."""
 
+import pytest
 from django.core import checks
 from django.test import override_settings
 
@@ -93,3 +94,22 @@ def test_the_database_client_without_the_server_is_an_error():
         INSTALLED_APPS=apps, SENTRY_CLIENT="sentry.client.base.LoggingSentryClient"
     ):
         assert run_checks() == []
+
+
+@pytest.mark.parametrize("limit", ["fast", -1, float("nan"), float("inf"), True])
+def test_a_capture_time_limit_that_is_no_number_of_seconds_is_an_error(limit):
+    with override_settings(SENTRY_CAPTURE_TIME_LIMIT=limit):
+        errors = run_checks()
+    assert ids(errors) == ["sentry.E003"]
+    assert "SENTRY_CAPTURE_TIME_LIMIT" in errors[0].msg
+
+
+@pytest.mark.parametrize("limit", [None, 0, 0.2, 1])
+def test_a_capture_time_limit_may_be_seconds_or_none(limit):
+    with override_settings(SENTRY_CAPTURE_TIME_LIMIT=limit):
+        assert run_checks() == []
+
+
+@override_settings(SENTRY_QUEUE_SET_ASIDE_DAYS="week")
+def test_set_aside_days_must_be_a_number():
+    assert ids(run_checks()) == ["sentry.E003"]

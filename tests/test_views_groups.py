@@ -310,7 +310,7 @@ def test_a_truncated_occurrence_says_what_was_left_out():
 
     page = staff_client().get(message.get_absolute_url()).content.decode()
 
-    assert "was too large and was truncated" in page
+    assert "was cut short; left out: variables of outer frames" in page
     assert "variables of outer frames" in page
 
 
@@ -323,3 +323,36 @@ def test_an_occurrence_id_no_row_can_have_is_404(staff, name, message_id):
     )
 
     assert staff.get(url).status_code == 404
+
+
+def test_an_occurrence_cut_by_the_capture_time_limit_says_so():
+    from django.test import override_settings
+
+    from sentry.client.models import client as sentry_client
+    from sentry.models import Message
+    from tests.dashboard_factories import staff_client
+
+    class Slow:
+        def __repr__(self):
+            import time
+
+            time.sleep(0.05)
+            return "slow"
+
+    def fail():
+        first, second, third = Slow(), Slow(), Slow()  # noqa: F841
+        raise ValueError("slow locals")
+
+    with override_settings(SENTRY_CAPTURE_TIME_LIMIT=0.01):
+        try:
+            fail()
+        except ValueError:
+            message_id = sentry_client.create_from_exception()
+    message = Message.objects.get(message_id=message_id)
+
+    page = staff_client().get(message.get_absolute_url()).content.decode()
+
+    assert (
+        "was cut short; left out: values not captured within the capture time limit"
+        in page
+    )
