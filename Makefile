@@ -60,6 +60,7 @@ bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest_http --quick --db postgresql --digest worker
 	$(BIN)/python -m benchmarks.ingest_http --quick --queue-db --digest worker
 	$(BIN)/python -m benchmarks.ingest_inprocess 200
+	$(BIN)/python -m benchmarks.hostile --quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check sentry tests example_project benchmarks
