@@ -5,7 +5,8 @@ The Node transport streams the body with ``Transfer-Encoding: chunked``, no
 ``Content-Length`` and no ``Content-Type`` (gzip past 32 KiB). Each test
 sends exactly that, over a raw socket, to a real server on 127.0.0.1 serving
 :mod:`benchmarks.server` on the test database: gunicorn and uvicorn hand the
-body over, ``runserver`` cannot and says so (411).
+body over (so do granian, and uWSGI with ``--http-chunked-input``, tested
+when installed), ``runserver`` cannot and says so (411).
 """
 
 import gzip
@@ -13,9 +14,11 @@ import http.client
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -85,6 +88,21 @@ def runserver(port):
     ]
 
 
+UWSGI = shutil.which("uwsgi") or shutil.which("uwsgi", path=Path(sys.executable).parent)
+
+
+def uwsgi(*options):
+    def command(port):
+        return [
+            *(UWSGI, "--http", f"127.0.0.1:{port}", *options),
+            *("--virtualenv", sys.prefix, "--pythonpath", str(ROOT)),
+            *("--module", "benchmarks.server.wsgi:application"),
+            *("--master", "--processes", "1", "--disable-logging"),
+        ]
+
+    return command
+
+
 def needs(module):
     return pytest.mark.skipif(
         importlib.util.find_spec(module) is None, reason=f"{module} is not installed"
@@ -97,6 +115,18 @@ DECODING_SERVERS = {
     "uvicorn": pytest.param(uvicorn, marks=needs("uvicorn")),
     "granian-wsgi": pytest.param(granian("wsgi"), marks=needs("granian")),
     "granian-asgi": pytest.param(granian("asgi"), marks=needs("granian")),
+    "uwsgi-chunked-input": pytest.param(
+        uwsgi("--http-chunked-input"),
+        marks=pytest.mark.skipif(not UWSGI, reason="uWSGI is not installed"),
+    ),
+}
+
+#: Servers that cannot: the body never reaches the view.
+OTHER_SERVERS = {
+    "runserver": runserver,
+    "uwsgi": pytest.param(
+        uwsgi(), marks=pytest.mark.skipif(not UWSGI, reason="uWSGI is not installed")
+    ),
 }
 
 
@@ -108,10 +138,10 @@ def decoding_server(request):
     process.close()
 
 
-@pytest.fixture
-def runserver_port():
+@pytest.fixture(params=list(OTHER_SERVERS.values()), ids=list(OTHER_SERVERS))
+def other_server(request):
     port = free_port()
-    process = start(runserver(port), port)
+    process = start(request.param(port), port)
     yield port
     process.close()
 
@@ -211,7 +241,7 @@ def test_a_gzipped_chunked_envelope_over_32_kib_is_stored(decoding_server, key):
 
 def test_a_chunked_body_over_the_envelope_limit_is_413(decoding_server, key):
     _, body = small_envelope()
-    filler = b" " * (1024 * 1024)
+    filler = b" " * (64 * 1024)
     chunks = [body, *[filler] * (ENVELOPE_LIMIT // len(filler)), b"x"]
 
     status, answer = send_chunked(decoding_server, key, chunks)
@@ -220,10 +250,12 @@ def test_a_chunked_body_over_the_envelope_limit_is_413(decoding_server, key):
     assert answer["detail"] == f"request body over {ENVELOPE_LIMIT} bytes"
 
 
-def test_a_chunked_body_to_runserver_is_411_and_says_why(runserver_port, key):
+def test_a_chunked_body_to_a_server_that_cannot_decode_it_is_411_and_says_why(
+    other_server, key
+):
     event_id, body = small_envelope()
 
-    status, answer = send_chunked(runserver_port, key, pieces(body, 50))
+    status, answer = send_chunked(other_server, key, pieces(body, 50))
 
     assert status == 411
     assert answer["detail"].startswith(
@@ -234,11 +266,11 @@ def test_a_chunked_body_to_runserver_is_411_and_says_why(runserver_port, key):
     assert not Message.objects.filter(message_id=event_id).exists()
 
 
-def test_a_wrong_key_is_refused_before_the_chunked_body(runserver_port, key):
+def test_a_wrong_key_is_refused_before_the_chunked_body(other_server, key):
     _, body = small_envelope()
     key.public_key = "0" * 32
 
-    status, answer = send_chunked(runserver_port, key, [body])
+    status, answer = send_chunked(other_server, key, [body])
 
     assert status == 403, answer
     assert answer["detail"] == "invalid, inactive or foreign key for this project"
