@@ -143,6 +143,16 @@ _SPACE_RE = re.compile(r"\s")
 _SPACES_RE = re.compile(r"[ \t]*")
 #: An unquoted value: up to a space, a quote, ``&``, ``,`` or ``;``.
 _VALUE_RE = re.compile(r"[^&\s'\",;]*")
+#: The prefix of a Python string literal (``b'x'``, ``rb"x"``): the value is
+#: the quoted text after it. One or two letters, then a lookahead: linear.
+_STRING_PREFIX_RE = re.compile(r"(?:[bBrR]{1,2}|[uUfF])(?=['\"])")
+#: A value that opens a container (Python's repr of a dict of lists, a
+#: QueryDict): masked up to its closing bracket, or the end of the line.
+_CLOSERS = {"[": "]", "(": ")", "{": "}"}
+_BRACKETS_RE = {
+    opener: re.compile(f"[\\{opener}\\{closer}\n]")
+    for opener, closer in _CLOSERS.items()
+}
 
 # -- Shapes of secrets --------------------------------------------------------
 # Each alternative starts where a run of token characters starts (the
@@ -584,7 +594,12 @@ def _value_span(text, start):
     length = len(text)
     if start >= length:
         return None
+    prefix = _STRING_PREFIX_RE.match(text, start)
+    if prefix is not None:
+        start = prefix.end()
     char = text[start]
+    if char in _CLOSERS:
+        return _bracketed_span(text, start)
     if char == "\\" and text[start + 1 : start + 2] in ("'", '"'):
         quote = text[start : start + 2]
     elif char in "'\"":
@@ -598,6 +613,28 @@ def _value_span(text, start):
     newline = text.find("\n", start, stop)
     end = stop if newline < 0 else newline
     return (start, end) if end > start else None
+
+
+def _bracketed_span(text, start):
+    """Return the span inside the brackets that open at ``start``, or None.
+
+    Brackets of the same kind are counted up to the matching one (quotes are
+    not read: a bracket inside a string ends the value early, never late);
+    the end of the line ends an unclosed value. Each character is read once,
+    and the caller skips assignments inside the span it returns.
+    """
+    depth = 0
+    end = len(text)
+    for match in _BRACKETS_RE[text[start]].finditer(text, start):
+        char = match.group()
+        if char == "\n":
+            end = match.start()
+            break
+        depth += 1 if char == text[start] else -1
+        if depth == 0:
+            end = match.start()
+            break
+    return (start + 1, end) if end > start + 1 else None
 
 
 def _url_password_spans(text, spans):

@@ -242,6 +242,15 @@ def test_ordinary_text_is_kept(text):
         ("password='never closed\nnext", f"password='{MASK}\nnext"),
         ("/cb?code=x1&state=2", f"/cb?code={MASK}&state=2"),
         ("code=x1", "code=x1"),
+        # Python's repr of a dict whose value is bytes or a container
+        # (a QueryDict in a log message, a dict of lists).
+        ("{'password': b'x1'}", f"{{'password': b'{MASK}'}}"),
+        ("password = rb'x1'", f"password = rb'{MASK}'"),
+        ("<QueryDict: {'password': ['x1']}>", f"<QueryDict: {{'password': [{MASK}]}}>"),
+        ("{'password': ('x1', 'x2'), 'n': 1}", f"{{'password': ({MASK}), 'n': 1}}"),
+        ("{'token': {'v': ['x1']}, 'n': 1}", f"{{'token': {{{MASK}}}, 'n': 1}}"),
+        ("password=[never closed\nnext", f"password=[{MASK}\nnext"),
+        ("password=[]", "password=[]"),
     ],
 )
 def test_assignments_are_masked_in_every_quoting_style(text, expected):

@@ -53,6 +53,10 @@ WORST_TEXTS = {
     "IBAN-like runs": lambda n: "GB82" + "A" * n,
     "IBAN openings": lambda n: "GB82WEST1234 " * (n // 13),
     "Twilio-like keys": lambda n: "SK" + "a" * n,
+    "containers never closed": lambda n: "password=[" * (n // 10),
+    "containers nested": lambda n: "password=" + "[" * (n // 2) + "]" * (n // 2),
+    "containers one a line": lambda n: "password=(x\n" * (n // 12),
+    "string prefixes": lambda n: "password=rb'" * (n // 12),
 }
 
 

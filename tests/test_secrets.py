@@ -221,6 +221,12 @@ CORPUS = [
     shaped("card glued to _", "4000056655665556", "x_{}"),
     shaped("US SSN", "078-05-1120", "ssn on file: {}."),
     Shape("card as an int", "6011000990139424", key="reference"),
+    # Python reprs in messages: a QueryDict logged, a dict of bytes or lists.
+    shaped(
+        "QueryDict repr", "Zq-querydict-pw", "POST <QueryDict: {{'password': ['{}']}}>"
+    ),
+    shaped("bytes in a dict repr", "Zq-bytes-token", "got {{'token': b'{}', 'n': 1}}"),
+    shaped("tuple in a dict repr", "Zq-tuple-secret", "{{'secret': ('{}',)}}"),
 ]
 INT_CARDS = {"reference": 6011000990139424, "order_ref": 5105105105105100}
 assert len(CORPUS) >= 100
