@@ -126,6 +126,7 @@ class ScrubbedParts(Parts):
                 return DEPTH_MARK
             max_list = self.max_list
             result = [self._walk(item, depth + 1) for item in value[:max_list]]
+            self.scrubber.mask_options(value, result)
             if len(value) > max_list:
                 more = f"{TRUNCATION_MARK} ({len(value) - max_list} more items)"
                 result.append(self.scrubber.text(more))

@@ -154,6 +154,12 @@ _BRACKETS_RE = {
     for opener, closer in _CLOSERS.items()
 }
 
+#: A command-line option with a name, then its value after spaces, or after
+#: ``', '`` in the repr of an argument list (``['--password', 'x']``). It
+#: starts only where a run of name characters starts (the lookbehind) and
+#: reads one run: linear.
+_OPTION_RE = re.compile(r"(?<![\w-])--([\w-]+)(?:['\"], (?=['\"])|[ \t]+)")
+
 # -- Shapes of secrets --------------------------------------------------------
 # Each alternative starts where a run of token characters starts (the
 # lookbehind), with a literal prefix, then a fixed number of single-class
@@ -421,6 +427,19 @@ class Scrubber:
                 self.verdicts[key] = verdict
         return verdict
 
+    def mask_options(self, value, items):
+        """Mask in ``items`` (``value`` scrubbed) what follows a sensitive
+        option of an argument list (``["mysql", "--password", "x"]``)."""
+        for index in range(len(items) - 1):
+            item = value[index]
+            if type(item) is str and item[:2] == "--" and self.is_option(item):
+                items[index + 1] = masked(items[index + 1])
+        return items
+
+    def is_option(self, item):
+        """Say whether ``item`` (``--name``) is an option with a secret value."""
+        return "=" not in item and self.is_sensitive(item)
+
     def is_sensitive_parameter(self, name):
         """Say whether a query parameter ``name`` hides a secret."""
         return self.is_sensitive(name) or str(name).lower() in QUERY_FIELDS
@@ -452,7 +471,7 @@ class Scrubber:
         if cls is dict:
             return {k: self.entry(k, v) for k, v in value.items()}
         if cls is list:
-            return [self.walk(item) for item in value]
+            return self.mask_options(value, [self.walk(item) for item in value])
         if cls is str:
             return self.text(value)
         if cls is int and MIN_CARD_INT <= abs(value) < MAX_CARD_INT:
@@ -467,6 +486,12 @@ class Scrubber:
         spans = []
         if "=" in value or ":" in value:
             self._assignment_spans(value, spans)
+        if "--" in value:
+            for match in _OPTION_RE.finditer(value):
+                if self.is_sensitive(match.group(1)):
+                    span = _value_span(value, match.end())
+                    if span is not None:
+                        spans.append(span)
         if len(value) >= MIN_SHAPE_LENGTH:
             self._shape_spans(value, spans)
         elif "://" in value:

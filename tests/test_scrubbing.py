@@ -222,6 +222,8 @@ def test_extra_names_are_found_in_texts_in_any_case():
         "KeyError: 'pin' in Auth::Token::Parser at http://example.com/x?page=2",
         "status_code=500 error_code=E42 cache_key=user:42 key_count=3",
         "order 1234567890123456 shipped",
+        "usage: manage.py migrate --fake-initial --database default -- x",
+        "SELECT 1 -- the token count\n-----BEGIN CERTIFICATE-----",
     ],
 )
 def test_ordinary_text_is_kept(text):
@@ -255,6 +257,29 @@ def test_ordinary_text_is_kept(text):
 )
 def test_assignments_are_masked_in_every_quoting_style(text, expected):
     assert Scrubber().text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mysqldump --password hunter2 shop", f"mysqldump --password {MASK} shop"),
+        ("run --api-key  'x y' --v", f"run --api-key  '{MASK}' --v"),
+        (
+            "Command '['mysql', '--password', 'x1', '-u']' returned 1",
+            f"Command '['mysql', '--password', '{MASK}', '-u']' returned 1",
+        ),
+        ('cmd ["psql", "--token", "x1"]', f'cmd ["psql", "--token", "{MASK}"]'),
+    ],
+)
+def test_command_line_options_with_sensitive_names_are_masked(text, expected):
+    assert Scrubber().text(text) == expected
+
+
+def test_a_command_line_kept_as_a_list_has_its_sensitive_options_masked():
+    command = ["mysql", "--password", "x1", "--user", "shop", "--token"]
+    assert scrub({"cmd": command}) == {
+        "cmd": ["mysql", "--password", MASK, "--user", "shop", "--token"]
+    }
 
 
 def test_short_names_are_masked_as_words_of_a_key_only():

@@ -57,6 +57,10 @@ WORST_TEXTS = {
     "containers nested": lambda n: "password=" + "[" * (n // 2) + "]" * (n // 2),
     "containers one a line": lambda n: "password=(x\n" * (n // 12),
     "string prefixes": lambda n: "password=rb'" * (n // 12),
+    "dashes": lambda n: "-" * n,
+    "options never valued": lambda n: "--password" * (n // 10),
+    "options with spaces": lambda n: "--token " + " " * n,
+    "option lists": lambda n: "'--secret', '" * (n // 13),
 }
 
 

@@ -226,6 +226,12 @@ CORPUS = [
         "QueryDict repr", "Zq-querydict-pw", "POST <QueryDict: {{'password': ['{}']}}>"
     ),
     shaped("bytes in a dict repr", "Zq-bytes-token", "got {{'token': b'{}', 'n': 1}}"),
+    shaped("command-line option", "Zq-cli-password", "mysqldump --password {} shop"),
+    shaped(
+        "option in a failed command",
+        "Zq-cli-token",
+        "Command '['deploy', '--api-key', '{}']' returned non-zero exit status 1.",
+    ),
     shaped("tuple in a dict repr", "Zq-tuple-secret", "{{'secret': ('{}',)}}"),
 ]
 INT_CARDS = {"reference": 6011000990139424, "order_ref": 5105105105105100}
