@@ -540,7 +540,12 @@ class Scrubber:
             query = sep == "=" and name_start and text[name_start - 1] in "?&"
             if self.is_sensitive(name) or query and name.lower() in QUERY_FIELDS:
                 after = length - match.start(1)
-                masked_until = _assigned(text, sep, after, spans)
+                if sep == ":" and name.lower().endswith("authorization"):
+                    # A header: "<scheme> <credentials>", any scheme (Digest,
+                    # Negotiate, NTLM...) with its parameters, to the line end.
+                    masked_until = _line_span(text, after, spans)
+                else:
+                    masked_until = _assigned(text, sep, after, spans)
 
     def _shape_spans(self, text, spans):
         """Add the secrets in ``text`` recognised by their shape."""
@@ -612,6 +617,18 @@ def _assigned(text, sep, after, spans):
         return after
     spans.append(span)
     return span[1]
+
+
+def _line_span(text, after, spans):
+    """Add the span from after ``after``'s spaces to the end of its line."""
+    start = _SPACES_RE.match(text, after).end()
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    if text[end - 1 : end] == "\r":
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+    return max(end, after)
 
 
 def _value_span(text, start):

@@ -260,6 +260,16 @@ def test_assignments_are_masked_in_every_quoting_style(text, expected):
 
 
 @pytest.mark.parametrize(
+    "scheme", ['Digest username="a", response="x1"', "Negotiate YII x1", "NTLM x1"]
+)
+def test_an_authorization_header_in_text_is_masked_to_the_end_of_its_line(scheme):
+    text = f"Host: shop\nProxy-Authorization: {scheme}\nAccept: */*"
+    assert (
+        Scrubber().text(text) == f"Host: shop\nProxy-Authorization: {MASK}\nAccept: */*"
+    )
+
+
+@pytest.mark.parametrize(
     "text, expected",
     [
         ("mysqldump --password hunter2 shop", f"mysqldump --password {MASK} shop"),

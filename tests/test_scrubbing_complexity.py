@@ -58,6 +58,8 @@ WORST_TEXTS = {
     "containers one a line": lambda n: "password=(x\n" * (n // 12),
     "string prefixes": lambda n: "password=rb'" * (n // 12),
     "dashes": lambda n: "-" * n,
+    "authorization headers": lambda n: "Authorization: " * (n // 15),
+    "authorization lines": lambda n: "Authorization: x\r\n" * (n // 18),
     "options never valued": lambda n: "--password" * (n // 10),
     "options with spaces": lambda n: "--token " + " " * n,
     "option lists": lambda n: "'--secret', '" * (n // 13),

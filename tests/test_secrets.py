@@ -226,6 +226,14 @@ CORPUS = [
         "QueryDict repr", "Zq-querydict-pw", "POST <QueryDict: {{'password': ['{}']}}>"
     ),
     shaped("bytes in a dict repr", "Zq-bytes-token", "got {{'token': b'{}', 'n': 1}}"),
+    shaped(
+        "Digest authorization in text",
+        "Zq-digest-response",
+        'Authorization: Digest username="shop", response="{}"\nHost: x',
+    ),
+    shaped(
+        "Negotiate authorization in text", "Zq-negotiate", "Authorization: Negotiate {}"
+    ),
     shaped("command-line option", "Zq-cli-password", "mysqldump --password {} shop"),
     shaped(
         "option in a failed command",
