@@ -138,6 +138,13 @@ MASKED = "masked"  # a sensitive name: masked whole unless empty
 # each separator, and it ends with one greedy class: nothing after it can
 # fail, so it never backtracks, and successive matches never overlap.
 _REVERSED_ASSIGNMENT_RE = re.compile(r"([=:])[ \t]*['\"]?\\?([\w.-]+)")
+#: The same, with ``%3D`` (an encoded ``=``, read backwards ``D3%``) as a
+#: separator too: a URL inside a URL, a logged form body. Only used when a
+#: text holds ``%3``: its first character is no longer rare (``d``).
+_REVERSED_ENCODED_ASSIGNMENT_RE = re.compile(r"([=:]|[dD]3%)[ \t]*['\"]?\\?([\w.-]+)")
+#: An encoded value: up to what ends a value, or an encoded ``&`` (``%26``).
+#: Each step reads one character (the lookahead is fixed): linear.
+_ENCODED_VALUE_RE = re.compile(r"(?:[^&\s'\",;%]|%(?!26))*")
 _NAME_RE = re.compile(r"[\w.-]+")
 _SPACE_RE = re.compile(r"\s")
 _SPACES_RE = re.compile(r"[ \t]*")
@@ -484,7 +491,7 @@ class Scrubber:
         if len(value) < MIN_TEXT_LENGTH or value in self.clean_texts:
             return value
         spans = []
-        if "=" in value or ":" in value:
+        if "=" in value or ":" in value or "%3" in value:
             self._assignment_spans(value, spans)
         if "--" in value:
             for match in _OPTION_RE.finditer(value):
@@ -519,7 +526,10 @@ class Scrubber:
                     masked_until = _assigned(text, match.group(1), match.end(), spans)
         reversed_text = text[::-1]
         verdicts = self.reversed_verdicts
-        for _, name in _REVERSED_ASSIGNMENT_RE.findall(reversed_text):
+        pattern = _REVERSED_ASSIGNMENT_RE
+        if "%3" in text:
+            pattern = _REVERSED_ENCODED_ASSIGNMENT_RE
+        for _, name in pattern.findall(reversed_text):
             verdict = verdicts.get(name)
             if verdict is None:
                 verdict = self.is_sensitive_parameter(name[::-1])
@@ -531,7 +541,7 @@ class Scrubber:
             return  # no name that may be sensitive: the common case
         length = len(text)
         masked_until = 0
-        for match in reversed(list(_REVERSED_ASSIGNMENT_RE.finditer(reversed_text))):
+        for match in reversed(list(pattern.finditer(reversed_text))):
             name_start = length - match.end(2)
             if name_start < masked_until:
                 continue  # inside a value masked already
@@ -540,7 +550,12 @@ class Scrubber:
             query = sep == "=" and name_start and text[name_start - 1] in "?&"
             if self.is_sensitive(name) or query and name.lower() in QUERY_FIELDS:
                 after = length - match.start(1)
-                if sep == ":" and name.lower().endswith("authorization"):
+                if len(sep) == 3:  # %3D
+                    end = _ENCODED_VALUE_RE.match(text, after).end()
+                    if end > after:
+                        spans.append((after, end))
+                    masked_until = end
+                elif sep == ":" and name.lower().endswith("authorization"):
                     # A header: "<scheme> <credentials>", any scheme (Digest,
                     # Negotiate, NTLM...) with its parameters, to the line end.
                     masked_until = _line_span(text, after, spans)

@@ -253,6 +253,10 @@ def test_ordinary_text_is_kept(text):
         ("{'token': {'v': ['x1']}, 'n': 1}", f"{{'token': {{{MASK}}}, 'n': 1}}"),
         ("password=[never closed\nnext", f"password=[{MASK}\nnext"),
         ("password=[]", "password=[]"),
+        # Percent-encoded: a URL inside a URL, a logged form body.
+        ("next=%2Fcb%3Ftoken%3Dx1%26n%3D2", f"next=%2Fcb%3Ftoken%3D{MASK}%26n%3D2"),
+        ("body password%3dx1 sent", f"body password%3d{MASK} sent"),
+        ("discount%3D20%25", "discount%3D20%25"),
     ],
 )
 def test_assignments_are_masked_in_every_quoting_style(text, expected):

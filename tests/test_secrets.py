@@ -234,6 +234,11 @@ CORPUS = [
     shaped(
         "Negotiate authorization in text", "Zq-negotiate", "Authorization: Negotiate {}"
     ),
+    shaped(
+        "token in an encoded URL",
+        "Zq-encoded-token",
+        "redirect to /login?next=%2Fcb%3Faccess_token%3D{}%26state%3D1",
+    ),
     shaped("command-line option", "Zq-cli-password", "mysqldump --password {} shop"),
     shaped(
         "option in a failed command",
