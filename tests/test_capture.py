@@ -406,3 +406,35 @@ def test_a_limit_that_makes_no_sense_never_breaks_a_capture(limit, settings):
     settings.SENTRY_CAPTURE_TIME_LIMIT = limit
 
     assert client.create_from_text("odd limit") is not None
+
+
+class LinkedByProperties(Exception):
+    """An exception whose links to other exceptions are the host's code."""
+
+    calls = []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        time.sleep(0.1)
+        raise AttributeError(name)
+
+    for _name in ("__cause__", "__context__", "__suppress_context__", "__traceback__"):
+        locals()[_name] = property(
+            lambda self, name=_name: self.calls.append(name) or time.sleep(0.1)
+        )
+    del _name
+
+
+def test_the_links_of_an_exception_are_read_without_calling_the_host():
+    LinkedByProperties.calls = []
+    try:
+        raise LinkedByProperties("linked") from ValueError("cause")
+    except LinkedByProperties:
+        message_id = client.create_from_exception()
+
+    # skip_sentry is asked for once (the one call that may overrun); the
+    # links, as Python stores them, without the subclass's properties.
+    assert LinkedByProperties.calls == ["skip_sentry"]
+    values = stored(message_id).data["exception"]["values"]
+    assert [value["type"] for value in values] == ["ValueError", "LinkedByProperties"]
+    assert values[-1]["stacktrace"]["frames"]
