@@ -125,6 +125,8 @@ MIN_IBAN_LENGTH = 15
 MAX_CLEAN_TEXTS = 10_000
 MAX_VERDICTS = 10_000
 
+UNSEEN = object()
+
 #: What :meth:`Scrubber.rule` says of a key: how its value is scrubbed.
 WALK = "walk"  # like any value: walked, its texts searched
 CODE = "code"  # kept as it is (CODE_KEYS)
@@ -416,6 +418,9 @@ class Scrubber:
         # The same few keys come back in every frame: decide each once.
         self.verdicts = {}
         self.rules = {}
+        # Keys as they are stored: a secret used as a key (a cache of
+        # sessions by token) is masked like any text. None: kept as it is.
+        self.keys = {}
         # Names before a separator in a text, read backwards (see
         # _assignment_spans): may they be sensitive?
         self.reversed_verdicts = {}
@@ -467,6 +472,17 @@ class Scrubber:
                 self.rules[key] = rule
         return rule
 
+    def key_text(self, key):
+        """Return a dict's ``key`` as it is stored: scrubbed like a value."""
+        scrubbed = self.keys.get(key, UNSEEN)
+        if scrubbed is UNSEEN:
+            scrubbed = self.walk(key) if type(key) in (str, int) else key
+            if scrubbed == key:
+                scrubbed = None  # kept: the key itself, the very object
+            if len(self.keys) < MAX_VERDICTS:
+                self.keys[key] = scrubbed
+        return key if scrubbed is None else scrubbed
+
     def __call__(self, value, key=None):
         if key is not None and self.is_sensitive(key):
             return masked(value)
@@ -476,7 +492,7 @@ class Scrubber:
         """Return ``value`` scrubbed, whatever key it is found under."""
         cls = type(value)
         if cls is dict:
-            return {k: self.entry(k, v) for k, v in value.items()}
+            return {self.key_text(k): self.entry(k, v) for k, v in value.items()}
         if cls is list:
             return self.mask_options(value, [self.walk(item) for item in value])
         if cls is str:

@@ -264,3 +264,12 @@ def test_the_value_of_a_sensitive_option_in_an_argument_list_is_masked_either_wa
 
     assert_identical(fast, shaped_then_scrubbed(data))
     assert fast["extra"]["argv"] == ["mysql", "--password", MASK, "--user", "shop"]
+
+
+def test_secrets_used_as_dict_keys_are_masked_either_way():
+    data = {"extra": {"users": {"ghp_" + "a1" * 18: "user 42", "n": 1}}}
+
+    fast = shape_and_scrub(data, Shaper(), Scrubber())
+
+    assert_identical(fast, shaped_then_scrubbed(data))
+    assert fast["extra"]["users"] == {MASK: "user 42", "n": 1}

@@ -372,3 +372,14 @@ def test_a_json_body_is_stored_masked_by_key():
         "user": "jane",
         "password": MASK,
     }
+
+
+def test_secrets_used_as_dict_keys_are_masked():
+    token = "sk_live_" + "a1" * 8
+    data = {"cache": {token: "client", "plain": 3}, "cards": {"4111111111111111": 2}}
+
+    assert scrub(data) == {"cache": {MASK: "client", "plain": 3}, "cards": {MASK: 2}}
+
+
+def test_a_key_that_is_an_assignment_has_its_value_masked_in_the_key_too():
+    assert scrub({"password=x1": 1}) == {f"password={MASK}": MASK}

@@ -377,7 +377,10 @@ def send_through_the_client():
                 tags={**corpus_by_key(), **INT_CARDS},
             )
     for text in corpus_texts():
-        assert sentry_client.create_from_text(text, data={"note": text})
+        # Also as a key: a cache keyed by a token, a dict of texts seen.
+        assert sentry_client.create_from_text(
+            text, data={"note": text, "by_text": {text: 1}}
+        )
 
 
 def send_through_logging():
@@ -449,7 +452,7 @@ def send_through_the_sdk_endpoints(client):
         response = post_envelope(client, event_envelope(event), key)
         assert response.status_code == 200, response.content
     for text in corpus_texts():
-        event = message_event(text)
+        event = message_event(text, extra={"by_text": {text: 1}})
         response = post_store(client, json.dumps(event).encode(), key)
         assert response.status_code == 200, response.content
     remote = {
