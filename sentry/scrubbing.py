@@ -470,18 +470,37 @@ class Scrubber:
                 rule = WALK
             if len(self.rules) < MAX_VERDICTS:
                 self.rules[key] = rule
+                # The key itself as stored, decided with its rule: the walks
+                # find both at once (see key_text).
+                if key not in self.keys:
+                    self.keys[key] = self._scrubbed_key(key)
         return rule
 
     def key_text(self, key):
         """Return a dict's ``key`` as it is stored: scrubbed like a value."""
         scrubbed = self.keys.get(key, UNSEEN)
         if scrubbed is UNSEEN:
-            scrubbed = self.walk(key) if type(key) in (str, int) else key
-            if scrubbed == key:
-                scrubbed = None  # kept: the key itself, the very object
+            scrubbed = self._scrubbed_key(key)
             if len(self.keys) < MAX_VERDICTS:
                 self.keys[key] = scrubbed
         return key if scrubbed is None else scrubbed
+
+    def _scrubbed_key(self, key):
+        """Return ``key`` scrubbed, or None when it is kept as it is."""
+        cls = type(key)
+        if cls is str:
+            if len(key) < MIN_SSN_LENGTH and not (
+                "=" in key or ":" in key or "%" in key or "-" in key
+            ):
+                # Too short for any shape, and no assignment, encoded one,
+                # option or URL in it: the name of a thing (most keys).
+                return None
+            scrubbed = self.text(key)
+        elif cls is int:
+            scrubbed = self.walk(key)
+        else:
+            return None
+        return None if scrubbed == key else scrubbed
 
     def __call__(self, value, key=None):
         if key is not None and self.is_sensitive(key):

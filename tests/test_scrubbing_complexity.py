@@ -179,3 +179,19 @@ def test_a_message_of_sensitive_assignments_is_linear():
 )
 def test_parsing_a_request_body_is_linear(make):
     assert_linear(lambda body: Scrubber()(parse_body(body)), make, 1000, max_n=400_000)
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        lambda i: f"password=x{i}",
+        lambda i: f"k{i}",
+        lambda i: f"--token {i} " + "auth" * 10,
+    ],
+    ids=["assignments", "short names", "long sensitive texts"],
+)
+def test_scrubbing_many_distinct_keys_is_linear(make_key):
+    def run(data):
+        shape_and_scrub({"extra": data}, Shaper(max_list=10**9), Scrubber())
+
+    assert_linear(run, lambda n: {make_key(i): i for i in range(n)}, 500, max_n=200_000)
