@@ -55,6 +55,7 @@ DEFAULT_FIELDS = (
     r"private[-_]?key",
     "signature",
     r"access[-_]?key",
+    r"account[-_]?key",  # Azure storage connection strings
     r"sentry[-_]?key",
     r"subscription[-_]?key",
     r"licen[cs]e[-_]?key",

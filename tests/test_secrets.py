@@ -239,6 +239,11 @@ CORPUS = [
         "Zq-encoded-token",
         "redirect to /login?next=%2Fcb%3Faccess_token%3D{}%26state%3D1",
     ),
+    shaped(
+        "Azure storage connection string",
+        "ZqAzureAccountKey0123456789abcdef==",
+        "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey={};EndpointSuffix=x",
+    ),
     shaped("command-line option", "Zq-cli-password", "mysqldump --password {} shop"),
     shaped(
         "option in a failed command",
