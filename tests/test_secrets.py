@@ -384,7 +384,12 @@ def send_through_the_client():
     for text in corpus_texts():
         # Also as a key: a cache keyed by a token, a dict of texts seen.
         assert sentry_client.create_from_text(
-            text, data={"note": text, "by_text": {text: 1}}
+            text,
+            data={"note": text, "by_text": {text: 1}},
+            logger=text,
+            view=text,
+            server_name=text,
+            site=text,
         )
 
 
@@ -458,6 +463,9 @@ def send_through_the_sdk_endpoints(client):
         assert response.status_code == 200, response.content
     for text in corpus_texts():
         event = message_event(text, extra={"by_text": {text: 1}})
+        # The fields stored in columns of their own: a transaction named by
+        # its URL, a logger or server named by a text that holds a secret.
+        event.update(transaction=text, logger=text, server_name=text, dist=text)
         response = post_store(client, json.dumps(event).encode(), key)
         assert response.status_code == 200, response.content
     remote = {
