@@ -169,6 +169,10 @@ def prepare(event, shaped=False, scrubber=None, parsed=False, shaper=None):
             event["traceback"] = scrubber.text(event["traceback"])
         if event["url"]:
             event["url"] = scrubber({"url": event["url"]})["url"]
+        # A mask can be longer than what it hides: cut to the column again.
+        for name in (*TEXT_COLUMNS, "url"):
+            if event[name] and len(event[name]) > FIELD_LIMITS[name]:
+                event[name] = truncate(event[name], FIELD_LIMITS[name])
     checksum = event["checksum"]
     if not (isinstance(checksum, str) and _HEX32_RE.match(checksum)):
         event["checksum"] = get_checksum(event)
