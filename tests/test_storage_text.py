@@ -221,3 +221,14 @@ def test_columns_that_grow_when_their_secrets_are_masked_still_fit():
         limit = Message._meta.get_field(name).max_length
         assert "********" in getattr(message, name)
         assert len(getattr(message, name)) <= limit, name
+
+
+def test_tags_that_grow_when_their_secrets_are_masked_still_fit():
+    message_id = client.create_from_text(
+        "masked tags", tags={"note": "token=a&" * 25, "token=a&" * 4: "x"}
+    )
+
+    assert Message.objects.filter(message_id=message_id).exists()
+    for row in MessageFilterValue.objects.all():
+        assert len(row.value) <= MessageFilterValue._meta.get_field("value").max_length
+        assert len(row.key) <= MessageFilterValue._meta.get_field("key").max_length
