@@ -109,6 +109,7 @@ def main():
         from django.test import override_settings
         from sentry_sdk.transport import Transport
 
+        from benchmarks.events import full_capture_options
         from sentry.client.models import client
         from sentry.client.queued import QueuedSentryClient
 
@@ -123,8 +124,7 @@ def main():
             transport=DropTransport,
             default_integrations=False,
             auto_enabling_integrations=False,
-            include_local_variables=True,
-            send_default_pii=True,
+            **full_capture_options(sentry_sdk),
         )
         exc = make_exception()
         request = make_request()

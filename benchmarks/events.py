@@ -111,6 +111,14 @@ def request_context(kind):
     }
 
 
+def full_capture_options(sentry_sdk):
+    """Return the options that make sentry-sdk send locals and user data."""
+    if int(sentry_sdk.VERSION.split(".")[0]) < 3:
+        return {"include_local_variables": True, "send_default_pii": True}
+    # sentry-sdk 3 replaced both options by data_collection.
+    return {"data_collection": {"user_info": True, "stack_frame_variables": True}}
+
+
 def _capture(sentry_sdk, module, kind):
     # A frame of its own, with few locals: the SDK serialises this one too.
     try:
@@ -141,12 +149,11 @@ def capture_templates():
         transport=Keep,
         default_integrations=False,
         auto_enabling_integrations=False,
-        include_local_variables=True,
-        send_default_pii=True,
         release="shop@4.2.0",
         environment="production",
         server_name="web-1",
         in_app_include=["shop"],
+        **full_capture_options(sentry_sdk),
     )
     for kind in range(KINDS):
         _capture(sentry_sdk, load_module(kind), kind)

@@ -54,7 +54,7 @@ class ScrubbedParts(Parts):
 
     def entry(self, key, value):
         # The layout hands keys over shaped: _entries keeps them as they are.
-        return self._entries(((key, value),), 0)[key]
+        return self._entries(((key, value),), 0).popitem()[1]
 
     def entries(self, items):
         return self._entries(items, 0)
@@ -73,6 +73,7 @@ class ScrubbedParts(Parts):
         The loop that sees every value: texts and numbers are done in line.
         """
         scrubber, rules, text = self.scrubber, self.scrubber.rules, self.scrubber.text
+        keys = scrubber.keys
         max_string = self.max_string
         result = {}
         for key, value in items:
@@ -100,6 +101,8 @@ class ScrubbedParts(Parts):
             else:
                 # Masked whole, or in parts: rare, done as the scrubber does.
                 value = scrubber.entry(key, self._shape(value, depth))
+            if keys.get(key, key) is not None:
+                key = scrubber.key_text(key)  # a secret, or not seen yet
             result[key] = value
         return result
 
@@ -126,6 +129,7 @@ class ScrubbedParts(Parts):
                 return DEPTH_MARK
             max_list = self.max_list
             result = [self._walk(item, depth + 1) for item in value[:max_list]]
+            self.scrubber.mask_options(value, result)
             if len(value) > max_list:
                 more = f"{TRUNCATION_MARK} ({len(value) - max_list} more items)"
                 result.append(self.scrubber.text(more))

@@ -101,6 +101,10 @@ def _fingerprint(value):
     return None
 
 
+#: Text fields of an event stored as columns, scrubbed as texts.
+TEXT_COLUMNS = ("logger", "class_name", "view", "server_name", "site")
+
+
 def normalize(event):
     """Return a copy of ``event`` with every field present and well typed."""
     data = event.get("data")
@@ -156,10 +160,19 @@ def prepare(event, shaped=False, scrubber=None, parsed=False, shaper=None):
             event["data"] = scrubber(event["data"])
     if scrubber is not None:
         event["message"] = scrubber.text(event["message"])
+        # Stored in columns of their own and chosen by the sender (an SDK's
+        # transaction named by its URL becomes the view): texts like any.
+        for name in TEXT_COLUMNS:
+            if event[name]:
+                event[name] = scrubber.text(event[name])
         if event["traceback"]:
             event["traceback"] = scrubber.text(event["traceback"])
         if event["url"]:
             event["url"] = scrubber({"url": event["url"]})["url"]
+        # A mask can be longer than what it hides: cut to the column again.
+        for name in (*TEXT_COLUMNS, "url"):
+            if event[name] and len(event[name]) > FIELD_LIMITS[name]:
+                event[name] = truncate(event[name], FIELD_LIMITS[name])
     checksum = event["checksum"]
     if not (isinstance(checksum, str) and _HEX32_RE.match(checksum)):
         event["checksum"] = get_checksum(event)

@@ -55,6 +55,7 @@ DEFAULT_FIELDS = (
     r"private[-_]?key",
     "signature",
     r"access[-_]?key",
+    r"account[-_]?key",  # Azure storage connection strings
     r"sentry[-_]?key",
     r"subscription[-_]?key",
     r"licen[cs]e[-_]?key",
@@ -125,6 +126,8 @@ MIN_IBAN_LENGTH = 15
 MAX_CLEAN_TEXTS = 10_000
 MAX_VERDICTS = 10_000
 
+UNSEEN = object()
+
 #: What :meth:`Scrubber.rule` says of a key: how its value is scrubbed.
 WALK = "walk"  # like any value: walked, its texts searched
 CODE = "code"  # kept as it is (CODE_KEYS)
@@ -138,11 +141,34 @@ MASKED = "masked"  # a sensitive name: masked whole unless empty
 # each separator, and it ends with one greedy class: nothing after it can
 # fail, so it never backtracks, and successive matches never overlap.
 _REVERSED_ASSIGNMENT_RE = re.compile(r"([=:])[ \t]*['\"]?\\?([\w.-]+)")
+#: The same, with ``%3D`` (an encoded ``=``, read backwards ``D3%``) as a
+#: separator too: a URL inside a URL, a logged form body. Only used when a
+#: text holds ``%3``: its first character is no longer rare (``d``).
+_REVERSED_ENCODED_ASSIGNMENT_RE = re.compile(r"([=:]|[dD]3%)[ \t]*['\"]?\\?([\w.-]+)")
+#: An encoded value: up to what ends a value, or an encoded ``&`` (``%26``).
+#: Each step reads one character (the lookahead is fixed): linear.
+_ENCODED_VALUE_RE = re.compile(r"(?:[^&\s'\",;%]|%(?!26))*")
 _NAME_RE = re.compile(r"[\w.-]+")
 _SPACE_RE = re.compile(r"\s")
 _SPACES_RE = re.compile(r"[ \t]*")
 #: An unquoted value: up to a space, a quote, ``&``, ``,`` or ``;``.
 _VALUE_RE = re.compile(r"[^&\s'\",;]*")
+#: The prefix of a Python string literal (``b'x'``, ``rb"x"``): the value is
+#: the quoted text after it. One or two letters, then a lookahead: linear.
+_STRING_PREFIX_RE = re.compile(r"(?:[bBrR]{1,2}|[uUfF])(?=['\"])")
+#: A value that opens a container (Python's repr of a dict of lists, a
+#: QueryDict): masked up to its closing bracket, or the end of the line.
+_CLOSERS = {"[": "]", "(": ")", "{": "}"}
+_BRACKETS_RE = {
+    opener: re.compile(f"[\\{opener}\\{closer}\n]")
+    for opener, closer in _CLOSERS.items()
+}
+
+#: A command-line option with a name, then its value after spaces, or after
+#: ``', '`` in the repr of an argument list (``['--password', 'x']``). It
+#: starts only where a run of name characters starts (the lookbehind) and
+#: reads one run: linear.
+_OPTION_RE = re.compile(r"(?<![\w-])--([\w-]+)(?:['\"], (?=['\"])|[ \t]+)")
 
 # -- Shapes of secrets --------------------------------------------------------
 # Each alternative starts where a run of token characters starts (the
@@ -393,6 +419,9 @@ class Scrubber:
         # The same few keys come back in every frame: decide each once.
         self.verdicts = {}
         self.rules = {}
+        # Keys as they are stored: a secret used as a key (a cache of
+        # sessions by token) is masked like any text. None: kept as it is.
+        self.keys = {}
         # Names before a separator in a text, read backwards (see
         # _assignment_spans): may they be sensitive?
         self.reversed_verdicts = {}
@@ -410,6 +439,19 @@ class Scrubber:
             if len(self.verdicts) < MAX_VERDICTS:
                 self.verdicts[key] = verdict
         return verdict
+
+    def mask_options(self, value, items):
+        """Mask in ``items`` (``value`` scrubbed) what follows a sensitive
+        option of an argument list (``["mysql", "--password", "x"]``)."""
+        for index in range(len(items) - 1):
+            item = value[index]
+            if type(item) is str and item[:2] == "--" and self.is_option(item):
+                items[index + 1] = masked(items[index + 1])
+        return items
+
+    def is_option(self, item):
+        """Say whether ``item`` (``--name``) is an option with a secret value."""
+        return "=" not in item and self.is_sensitive(item)
 
     def is_sensitive_parameter(self, name):
         """Say whether a query parameter ``name`` hides a secret."""
@@ -429,7 +471,37 @@ class Scrubber:
                 rule = WALK
             if len(self.rules) < MAX_VERDICTS:
                 self.rules[key] = rule
+                # The key itself as stored, decided with its rule: the walks
+                # find both at once (see key_text).
+                if key not in self.keys:
+                    self.keys[key] = self._scrubbed_key(key)
         return rule
+
+    def key_text(self, key):
+        """Return a dict's ``key`` as it is stored: scrubbed like a value."""
+        scrubbed = self.keys.get(key, UNSEEN)
+        if scrubbed is UNSEEN:
+            scrubbed = self._scrubbed_key(key)
+            if len(self.keys) < MAX_VERDICTS:
+                self.keys[key] = scrubbed
+        return key if scrubbed is None else scrubbed
+
+    def _scrubbed_key(self, key):
+        """Return ``key`` scrubbed, or None when it is kept as it is."""
+        cls = type(key)
+        if cls is str:
+            if len(key) < MIN_SSN_LENGTH and not (
+                "=" in key or ":" in key or "%" in key or "-" in key
+            ):
+                # Too short for any shape, and no assignment, encoded one,
+                # option or URL in it: the name of a thing (most keys).
+                return None
+            scrubbed = self.text(key)
+        elif cls is int:
+            scrubbed = self.walk(key)
+        else:
+            return None
+        return None if scrubbed == key else scrubbed
 
     def __call__(self, value, key=None):
         if key is not None and self.is_sensitive(key):
@@ -440,9 +512,9 @@ class Scrubber:
         """Return ``value`` scrubbed, whatever key it is found under."""
         cls = type(value)
         if cls is dict:
-            return {k: self.entry(k, v) for k, v in value.items()}
+            return {self.key_text(k): self.entry(k, v) for k, v in value.items()}
         if cls is list:
-            return [self.walk(item) for item in value]
+            return self.mask_options(value, [self.walk(item) for item in value])
         if cls is str:
             return self.text(value)
         if cls is int and MIN_CARD_INT <= abs(value) < MAX_CARD_INT:
@@ -455,8 +527,14 @@ class Scrubber:
         if len(value) < MIN_TEXT_LENGTH or value in self.clean_texts:
             return value
         spans = []
-        if "=" in value or ":" in value:
+        if "=" in value or ":" in value or "%3" in value:
             self._assignment_spans(value, spans)
+        if "--" in value:
+            for match in _OPTION_RE.finditer(value):
+                if self.is_sensitive(match.group(1)):
+                    span = _value_span(value, match.end())
+                    if span is not None:
+                        spans.append(span)
         if len(value) >= MIN_SHAPE_LENGTH:
             self._shape_spans(value, spans)
         elif "://" in value:
@@ -484,7 +562,10 @@ class Scrubber:
                     masked_until = _assigned(text, match.group(1), match.end(), spans)
         reversed_text = text[::-1]
         verdicts = self.reversed_verdicts
-        for _, name in _REVERSED_ASSIGNMENT_RE.findall(reversed_text):
+        pattern = _REVERSED_ASSIGNMENT_RE
+        if "%3" in text:
+            pattern = _REVERSED_ENCODED_ASSIGNMENT_RE
+        for _, name in pattern.findall(reversed_text):
             verdict = verdicts.get(name)
             if verdict is None:
                 verdict = self.is_sensitive_parameter(name[::-1])
@@ -496,7 +577,7 @@ class Scrubber:
             return  # no name that may be sensitive: the common case
         length = len(text)
         masked_until = 0
-        for match in reversed(list(_REVERSED_ASSIGNMENT_RE.finditer(reversed_text))):
+        for match in reversed(list(pattern.finditer(reversed_text))):
             name_start = length - match.end(2)
             if name_start < masked_until:
                 continue  # inside a value masked already
@@ -505,7 +586,17 @@ class Scrubber:
             query = sep == "=" and name_start and text[name_start - 1] in "?&"
             if self.is_sensitive(name) or query and name.lower() in QUERY_FIELDS:
                 after = length - match.start(1)
-                masked_until = _assigned(text, sep, after, spans)
+                if len(sep) == 3:  # %3D
+                    end = _ENCODED_VALUE_RE.match(text, after).end()
+                    if end > after:
+                        spans.append((after, end))
+                    masked_until = end
+                elif sep == ":" and name.lower().endswith("authorization"):
+                    # A header: "<scheme> <credentials>", any scheme (Digest,
+                    # Negotiate, NTLM...) with its parameters, to the line end.
+                    masked_until = _line_span(text, after, spans)
+                else:
+                    masked_until = _assigned(text, sep, after, spans)
 
     def _shape_spans(self, text, spans):
         """Add the secrets in ``text`` recognised by their shape."""
@@ -579,12 +670,29 @@ def _assigned(text, sep, after, spans):
     return span[1]
 
 
+def _line_span(text, after, spans):
+    """Add the span from after ``after``'s spaces to the end of its line."""
+    start = _SPACES_RE.match(text, after).end()
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    if text[end - 1 : end] == "\r":
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+    return max(end, after)
+
+
 def _value_span(text, start):
     """Return the span of the value that starts at ``start``, or None."""
     length = len(text)
     if start >= length:
         return None
+    prefix = _STRING_PREFIX_RE.match(text, start)
+    if prefix is not None:
+        start = prefix.end()
     char = text[start]
+    if char in _CLOSERS:
+        return _bracketed_span(text, start)
     if char == "\\" and text[start + 1 : start + 2] in ("'", '"'):
         quote = text[start : start + 2]
     elif char in "'\"":
@@ -598,6 +706,28 @@ def _value_span(text, start):
     newline = text.find("\n", start, stop)
     end = stop if newline < 0 else newline
     return (start, end) if end > start else None
+
+
+def _bracketed_span(text, start):
+    """Return the span inside the brackets that open at ``start``, or None.
+
+    Brackets of the same kind are counted up to the matching one (quotes are
+    not read: a bracket inside a string ends the value early, never late);
+    the end of the line ends an unclosed value. Each character is read once,
+    and the caller skips assignments inside the span it returns.
+    """
+    depth = 0
+    end = len(text)
+    for match in _BRACKETS_RE[text[start]].finditer(text, start):
+        char = match.group()
+        if char == "\n":
+            end = match.start()
+            break
+        depth += 1 if char == text[start] else -1
+        if depth == 0:
+            end = match.start()
+            break
+    return (start + 1, end) if end > start + 1 else None
 
 
 def _url_password_spans(text, spans):

@@ -82,13 +82,17 @@ def sdk_django(dsn):
     import sentry_sdk
     from sentry_sdk.integrations.django import DjangoIntegration
 
+    # sentry-sdk 3 replaced send_default_pii by data_collection, whose defaults
+    # already send a request's body (its sensitive keys filtered by the SDK).
+    major = int(sentry_sdk.VERSION.split(".")[0])
+    pii = {"send_default_pii": True} if major < 3 else {}
     sentry_sdk.init(
         dsn=dsn,
         default_integrations=False,
         auto_enabling_integrations=False,
         integrations=[DjangoIntegration()],
-        send_default_pii=True,
         server_name="web-02",
+        **pii,
         _experiments={"transport_compression_algo": "gzip"},
     )
     django.setup()

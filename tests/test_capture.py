@@ -16,6 +16,7 @@ from django.test import override_settings
 
 from sentry.client.handlers import SentryHandler
 from sentry.client.models import client
+from sentry.client.queued import QueuedSentryClient
 from sentry.models import Message
 from sentry.utils.shaping import CUT_LABEL, CUT_MARK
 
@@ -406,3 +407,66 @@ def test_a_limit_that_makes_no_sense_never_breaks_a_capture(limit, settings):
     settings.SENTRY_CAPTURE_TIME_LIMIT = limit
 
     assert client.create_from_text("odd limit") is not None
+
+
+class LinkedByProperties(Exception):
+    """An exception whose links to other exceptions are the host's code."""
+
+    calls = []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        time.sleep(0.1)
+        raise AttributeError(name)
+
+    for _name in ("__cause__", "__context__", "__suppress_context__", "__traceback__"):
+        locals()[_name] = property(
+            lambda self, name=_name: self.calls.append(name) or time.sleep(0.1)
+        )
+    del _name
+
+
+def test_the_links_of_an_exception_are_read_without_calling_the_host():
+    LinkedByProperties.calls = []
+    try:
+        raise LinkedByProperties("linked") from ValueError("cause")
+    except LinkedByProperties:
+        message_id = client.create_from_exception()
+
+    # skip_sentry is asked for once (the one call that may overrun); the
+    # links, as Python stores them, without the subclass's properties.
+    assert LinkedByProperties.calls == ["skip_sentry"]
+    values = stored(message_id).data["exception"]["values"]
+    assert [value["type"] for value in values] == ["ValueError", "LinkedByProperties"]
+    assert values[-1]["stacktrace"]["frames"]
+
+
+class QueueingRepr:
+    """A ``__repr__`` that queues an event through the queued client."""
+
+    def __init__(self):
+        self.results = []
+
+    def __repr__(self):
+        self.results.append(QueuedSentryClient().process(message="from __repr__"))
+        return "<queueing>"
+
+
+@pytest.mark.parametrize("outer", [client, QueuedSentryClient()])
+def test_a_repr_that_queues_an_event_is_refused(outer, sentry_errors):
+    queueing = QueueingRepr()
+
+    assert outer.create_from_text("outer", data={"value": queueing})
+
+    assert queueing.results == [None]
+
+
+def test_the_queued_client_called_directly_keeps_the_time_budget():
+    slow = [SlowRepr(0.1) for _ in range(10)]
+
+    start = time.monotonic()
+    assert QueuedSentryClient().process(message="direct", data={"slow": slow})
+    elapsed = time.monotonic() - start
+
+    assert sum(value.calls for value in slow) == 1
+    assert elapsed < 0.1 + ALLOWANCE

@@ -290,6 +290,12 @@ MAPPING_INPUTS = {
     "many-placeholders": lambda n: {
         "logentry": {"message": "%s " * n, "params": list(range(n))}
     },
+    "a named list referred to many times": lambda n: {
+        "logentry": {"message": "%(a)s" * n, "params": {"a": list(range(n))}}
+    },
+    "a positional list then many named ones": lambda n: {
+        "logentry": {"message": "%(a)s" * n, "params": [{"a": [[0] * 10] * n}]}
+    },
     "long-numbers": lambda n: {
         "timestamp": "1" * n,
         "exception": {

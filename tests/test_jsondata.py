@@ -255,3 +255,21 @@ def test_card_numbers_kept_as_integers_are_masked_either_way():
     assert fast["extra"] == {"ref": MASK, "ts": 1733540663123}
     # A count of frames, which shaping may add to, is never data.
     assert fast["stacktrace"]["frames_omitted"] == 41847568246589888
+
+
+def test_the_value_of_a_sensitive_option_in_an_argument_list_is_masked_either_way():
+    data = {"extra": {"argv": ["mysql", "--password", "x1", "--user", "shop"]}}
+
+    fast = shape_and_scrub(data, Shaper(), Scrubber())
+
+    assert_identical(fast, shaped_then_scrubbed(data))
+    assert fast["extra"]["argv"] == ["mysql", "--password", MASK, "--user", "shop"]
+
+
+def test_secrets_used_as_dict_keys_are_masked_either_way():
+    data = {"extra": {"users": {"ghp_" + "a1" * 18: "user 42", "n": 1}}}
+
+    fast = shape_and_scrub(data, Shaper(), Scrubber())
+
+    assert_identical(fast, shaped_then_scrubbed(data))
+    assert fast["extra"]["users"] == {MASK: "user 42", "n": 1}

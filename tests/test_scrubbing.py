@@ -222,6 +222,8 @@ def test_extra_names_are_found_in_texts_in_any_case():
         "KeyError: 'pin' in Auth::Token::Parser at http://example.com/x?page=2",
         "status_code=500 error_code=E42 cache_key=user:42 key_count=3",
         "order 1234567890123456 shipped",
+        "usage: manage.py migrate --fake-initial --database default -- x",
+        "SELECT 1 -- the token count\n-----BEGIN CERTIFICATE-----",
     ],
 )
 def test_ordinary_text_is_kept(text):
@@ -242,10 +244,56 @@ def test_ordinary_text_is_kept(text):
         ("password='never closed\nnext", f"password='{MASK}\nnext"),
         ("/cb?code=x1&state=2", f"/cb?code={MASK}&state=2"),
         ("code=x1", "code=x1"),
+        # Python's repr of a dict whose value is bytes or a container
+        # (a QueryDict in a log message, a dict of lists).
+        ("{'password': b'x1'}", f"{{'password': b'{MASK}'}}"),
+        ("password = rb'x1'", f"password = rb'{MASK}'"),
+        ("<QueryDict: {'password': ['x1']}>", f"<QueryDict: {{'password': [{MASK}]}}>"),
+        ("{'password': ('x1', 'x2'), 'n': 1}", f"{{'password': ({MASK}), 'n': 1}}"),
+        ("{'token': {'v': ['x1']}, 'n': 1}", f"{{'token': {{{MASK}}}, 'n': 1}}"),
+        ("password=[never closed\nnext", f"password=[{MASK}\nnext"),
+        ("password=[]", "password=[]"),
+        # Percent-encoded: a URL inside a URL, a logged form body.
+        ("next=%2Fcb%3Ftoken%3Dx1%26n%3D2", f"next=%2Fcb%3Ftoken%3D{MASK}%26n%3D2"),
+        ("body password%3dx1 sent", f"body password%3d{MASK} sent"),
+        ("discount%3D20%25", "discount%3D20%25"),
     ],
 )
 def test_assignments_are_masked_in_every_quoting_style(text, expected):
     assert Scrubber().text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "scheme", ['Digest username="a", response="x1"', "Negotiate YII x1", "NTLM x1"]
+)
+def test_an_authorization_header_in_text_is_masked_to_the_end_of_its_line(scheme):
+    text = f"Host: shop\nProxy-Authorization: {scheme}\nAccept: */*"
+    assert (
+        Scrubber().text(text) == f"Host: shop\nProxy-Authorization: {MASK}\nAccept: */*"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mysqldump --password hunter2 shop", f"mysqldump --password {MASK} shop"),
+        ("run --api-key  'x y' --v", f"run --api-key  '{MASK}' --v"),
+        (
+            "Command '['mysql', '--password', 'x1', '-u']' returned 1",
+            f"Command '['mysql', '--password', '{MASK}', '-u']' returned 1",
+        ),
+        ('cmd ["psql", "--token", "x1"]', f'cmd ["psql", "--token", "{MASK}"]'),
+    ],
+)
+def test_command_line_options_with_sensitive_names_are_masked(text, expected):
+    assert Scrubber().text(text) == expected
+
+
+def test_a_command_line_kept_as_a_list_has_its_sensitive_options_masked():
+    command = ["mysql", "--password", "x1", "--user", "shop", "--token"]
+    assert scrub({"cmd": command}) == {
+        "cmd": ["mysql", "--password", MASK, "--user", "shop", "--token"]
+    }
 
 
 def test_short_names_are_masked_as_words_of_a_key_only():
@@ -324,3 +372,14 @@ def test_a_json_body_is_stored_masked_by_key():
         "user": "jane",
         "password": MASK,
     }
+
+
+def test_secrets_used_as_dict_keys_are_masked():
+    token = "sk_live_" + "a1" * 8
+    data = {"cache": {token: "client", "plain": 3}, "cards": {"4111111111111111": 2}}
+
+    assert scrub(data) == {"cache": {MASK: "client", "plain": 3}, "cards": {MASK: 2}}
+
+
+def test_a_key_that_is_an_assignment_has_its_value_masked_in_the_key_too():
+    assert scrub({"password=x1": 1}) == {f"password={MASK}": MASK}

@@ -53,6 +53,20 @@ WORST_TEXTS = {
     "IBAN-like runs": lambda n: "GB82" + "A" * n,
     "IBAN openings": lambda n: "GB82WEST1234 " * (n // 13),
     "Twilio-like keys": lambda n: "SK" + "a" * n,
+    "containers never closed": lambda n: "password=[" * (n // 10),
+    "containers nested": lambda n: "password=" + "[" * (n // 2) + "]" * (n // 2),
+    "containers one a line": lambda n: "password=(x\n" * (n // 12),
+    "string prefixes": lambda n: "password=rb'" * (n // 12),
+    "dashes": lambda n: "-" * n,
+    "encoded separators": lambda n: "%3D" * (n // 3),
+    "encoded assignments": lambda n: "token%3D" * (n // 8),
+    "an encoded value of percents": lambda n: "token%3D" + "%2" * (n // 2),
+    "encoded names": lambda n: "%3D" + "auth" * (n // 4),
+    "authorization headers": lambda n: "Authorization: " * (n // 15),
+    "authorization lines": lambda n: "Authorization: x\r\n" * (n // 18),
+    "options never valued": lambda n: "--password" * (n // 10),
+    "options with spaces": lambda n: "--token " + " " * n,
+    "option lists": lambda n: "'--secret', '" * (n // 13),
 }
 
 
@@ -165,3 +179,19 @@ def test_a_message_of_sensitive_assignments_is_linear():
 )
 def test_parsing_a_request_body_is_linear(make):
     assert_linear(lambda body: Scrubber()(parse_body(body)), make, 1000, max_n=400_000)
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        lambda i: f"password=x{i}",
+        lambda i: f"k{i}",
+        lambda i: f"--token {i} " + "auth" * 10,
+    ],
+    ids=["assignments", "short names", "long sensitive texts"],
+)
+def test_scrubbing_many_distinct_keys_is_linear(make_key):
+    def run(data):
+        shape_and_scrub({"extra": data}, Shaper(max_list=10**9), Scrubber())
+
+    assert_linear(run, lambda n: {make_key(i): i for i in range(n)}, 500, max_n=200_000)

@@ -221,6 +221,36 @@ CORPUS = [
     shaped("card glued to _", "4000056655665556", "x_{}"),
     shaped("US SSN", "078-05-1120", "ssn on file: {}."),
     Shape("card as an int", "6011000990139424", key="reference"),
+    # Python reprs in messages: a QueryDict logged, a dict of bytes or lists.
+    shaped(
+        "QueryDict repr", "Zq-querydict-pw", "POST <QueryDict: {{'password': ['{}']}}>"
+    ),
+    shaped("bytes in a dict repr", "Zq-bytes-token", "got {{'token': b'{}', 'n': 1}}"),
+    shaped(
+        "Digest authorization in text",
+        "Zq-digest-response",
+        'Authorization: Digest username="shop", response="{}"\nHost: x',
+    ),
+    shaped(
+        "Negotiate authorization in text", "Zq-negotiate", "Authorization: Negotiate {}"
+    ),
+    shaped(
+        "token in an encoded URL",
+        "Zq-encoded-token",
+        "redirect to /login?next=%2Fcb%3Faccess_token%3D{}%26state%3D1",
+    ),
+    shaped(
+        "Azure storage connection string",
+        "ZqAzureAccountKey0123456789abcdef==",
+        "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey={};EndpointSuffix=x",
+    ),
+    shaped("command-line option", "Zq-cli-password", "mysqldump --password {} shop"),
+    shaped(
+        "option in a failed command",
+        "Zq-cli-token",
+        "Command '['deploy', '--api-key', '{}']' returned non-zero exit status 1.",
+    ),
+    shaped("tuple in a dict repr", "Zq-tuple-secret", "{{'secret': ('{}',)}}"),
 ]
 INT_CARDS = {"reference": 6011000990139424, "order_ref": 5105105105105100}
 assert len(CORPUS) >= 100
@@ -352,7 +382,15 @@ def send_through_the_client():
                 tags={**corpus_by_key(), **INT_CARDS},
             )
     for text in corpus_texts():
-        assert sentry_client.create_from_text(text, data={"note": text})
+        # Also as a key: a cache keyed by a token, a dict of texts seen.
+        assert sentry_client.create_from_text(
+            text,
+            data={"note": text, "by_text": {text: 1}},
+            logger=text,
+            view=text,
+            server_name=text,
+            site=text,
+        )
 
 
 def send_through_logging():
@@ -424,7 +462,10 @@ def send_through_the_sdk_endpoints(client):
         response = post_envelope(client, event_envelope(event), key)
         assert response.status_code == 200, response.content
     for text in corpus_texts():
-        event = message_event(text)
+        event = message_event(text, extra={"by_text": {text: 1}})
+        # The fields stored in columns of their own: a transaction named by
+        # its URL, a logger or server named by a text that holds a secret.
+        event.update(transaction=text, logger=text, server_name=text, dist=text)
         response = post_store(client, json.dumps(event).encode(), key)
         assert response.status_code == 200, response.content
     remote = {

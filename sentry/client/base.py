@@ -90,9 +90,9 @@ class SentryClient:
             if should_skip(exc_type, exc_value):
                 return None
             if tb is None:
-                tb = exc_value.__traceback__
-            if tb is not exc_value.__traceback__:
-                exc_value = exc_value.with_traceback(tb)
+                tb = stacks.link(exc_value, "__traceback__")
+            if tb is not stacks.link(exc_value, "__traceback__"):
+                exc_value = BaseException.with_traceback(exc_value, tb)
             return self.process(exception=exc_value, url=url, view=view, **kwargs)
         except Exception:
             self.report_failure(None)

@@ -358,6 +358,10 @@ def traceback_text(exceptions):
 # --- messages ----------------------------------------------------------------
 
 
+def _rendered(value):
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def interpolate(template, params, limit):
     """Fill printf-style placeholders; return None when the params do not fit."""
     if isinstance(params, list) and len(params) == 1 and isinstance(params[0], dict):
@@ -366,6 +370,10 @@ def interpolate(template, params, limit):
         named = params if isinstance(params, dict) else None
     positional = iter(params if isinstance(params, list) else [])
     size = 0
+    # A named value is rendered once however often the template names it:
+    # "%(a)s" a thousand times over a long list would dump it a thousand
+    # times (quadratic in the size of the event).
+    rendered_names = {}
 
     def replace(match):
         nonlocal size
@@ -376,9 +384,11 @@ def interpolate(template, params, limit):
             if named is None:
                 raise KeyError(name)
             value = named[name]
+            rendered = rendered_names.get(name)
+            if rendered is None:
+                rendered = rendered_names[name] = _rendered(value)
         else:
-            value = next(positional)
-        rendered = value if isinstance(value, str) else json.dumps(value)
+            rendered = _rendered(next(positional))
         # Bounded however often a long value is referred to.
         rendered = rendered[: max(limit - size, 0)]
         size += len(rendered)

@@ -23,6 +23,24 @@ MAX_TRACEBACK_LENGTH = 100_000
 MAX_VARIABLES_READ = 1000
 
 
+#: BaseException's own descriptors for the links of an exception: read
+#: through them, a subclass's property or ``__getattr__`` (the host's code,
+#: which may be slow) is never called, and the capture's budget holds.
+_LINKS = {
+    name: BaseException.__dict__[name]
+    for name in ("__cause__", "__context__", "__suppress_context__", "__traceback__")
+}
+_GROUP_EXCEPTIONS = BaseExceptionGroup.__dict__["exceptions"]
+
+
+def link(exc, name):
+    """Return ``exc.<name>`` (``"__cause__"``...) as Python stores it."""
+    try:
+        return _LINKS[name].__get__(exc)
+    except TypeError:  # not an exception at all
+        return None
+
+
 def contains(prefixes, value):
     """Return whether ``value`` is one of ``prefixes`` or a submodule of one."""
     if not value:
@@ -199,10 +217,11 @@ def iter_exception_chain(exc_value):
     while current is not None and id(current) not in seen and len(chain) < MAX_CHAIN:
         seen.add(id(current))
         chain.append(current)
-        if current.__cause__ is not None:
-            current = current.__cause__
-        elif current.__context__ is not None and not current.__suppress_context__:
-            current = current.__context__
+        cause, context = link(current, "__cause__"), link(current, "__context__")
+        if cause is not None:
+            current = cause
+        elif context is not None and not link(current, "__suppress_context__"):
+            current = context
         else:
             current = None
     return reversed(chain)
@@ -225,7 +244,7 @@ def _append_exception(values, exc_value, builder, parent_id, source, depth=0):
     chain = list(iter_exception_chain(exc_value))
     shaper = builder.shaper
     for position, exc in enumerate(chain):
-        frames, omitted = builder.frames_from_traceback(exc.__traceback__)
+        frames, omitted = builder.frames_from_traceback(link(exc, "__traceback__"))
         exc_type = type(exc)
         module = exc_type.__module__
         entry = {
@@ -241,8 +260,10 @@ def _append_exception(values, exc_value, builder, parent_id, source, depth=0):
         if not is_last:
             # How the next (newer) exception is linked to this one.
             newer = chain[position + 1]
-            link = "__cause__" if newer.__cause__ is exc else "__context__"
-            entry["mechanism"]["source"] = link
+            source_name = "__cause__"
+            if link(newer, "__cause__") is not exc:
+                source_name = "__context__"
+            entry["mechanism"]["source"] = source_name
         if is_last and parent_id is not None:
             entry["mechanism"]["parent_id"] = parent_id
             entry["mechanism"]["source"] = source
@@ -251,7 +272,8 @@ def _append_exception(values, exc_value, builder, parent_id, source, depth=0):
             exception_id = len(values) - 1
             entry["mechanism"]["exception_id"] = exception_id
             entry["mechanism"]["is_exception_group"] = True
-            for index, sub in enumerate(exc.exceptions[: builder.shaper.max_list]):
+            subs = _GROUP_EXCEPTIONS.__get__(exc)[: builder.shaper.max_list]
+            for index, sub in enumerate(subs):
                 if shaper.expired():
                     # Out of time: the group and the sub-exceptions so far.
                     break
