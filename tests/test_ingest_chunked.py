@@ -5,8 +5,9 @@ The Node transport streams the body with ``Transfer-Encoding: chunked``, no
 ``Content-Length`` and no ``Content-Type`` (gzip past 32 KiB). Each test
 sends exactly that, over a raw socket, to a real server on 127.0.0.1 serving
 :mod:`benchmarks.server` on the test database: gunicorn and uvicorn hand the
-body over (so do granian, and uWSGI with ``--http-chunked-input``, tested
-when installed), ``runserver`` cannot and says so (411).
+body over (so do granian, and uWSGI with ``--http-chunked-input``), while
+``runserver`` and uWSGI without that option cannot, and the answer says so
+(411).
 """
 
 import gzip
