@@ -16,9 +16,16 @@ import base64
 import binascii
 import json
 import re
+import sys
 import zlib
 
-from .responses import BadRequest, IngestError, TooLarge, UnsupportedEncoding
+from .responses import (
+    BadRequest,
+    IngestError,
+    LengthRequired,
+    TooLarge,
+    UnsupportedEncoding,
+)
 
 try:  # Optional: without it, br bodies are answered 415.
     import brotli
@@ -65,14 +72,22 @@ def whole_number(value, max_digits):
 
 
 def read_body(request, limit):
-    """Return the raw request body; :class:`TooLarge` beyond ``limit`` bytes."""
+    """
+    Return the raw request body; :class:`TooLarge` beyond ``limit`` bytes.
+
+    A body without ``Content-Length`` (``Transfer-Encoding: chunked``, as
+    ``@sentry/node`` sends every envelope) is read from the stream the server
+    hands over (see :func:`body_stream`), under the same limit.
+    """
     length = whole_number(request.META.get("CONTENT_LENGTH"), 20)
     if length is not None and length > limit:
         raise TooLarge(f"request body over {limit} bytes")
+    stream = body_stream(request)
     chunks = []
     size = 0
     while True:
-        chunk = request.read(CHUNK_SIZE)
+        # Never more than the limit plus one byte, to tell it is passed.
+        chunk = stream.read(min(CHUNK_SIZE, limit + 1 - size))
         if not chunk:
             break
         size += len(chunk)
@@ -80,6 +95,65 @@ def read_body(request, limit):
             raise TooLarge(f"request body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def body_stream(request):
+    """
+    Return what to read the body from: the request, or the server's stream.
+
+    Django's WSGIRequest reads at most ``CONTENT_LENGTH`` bytes (none when it
+    is absent) from ``wsgi.input``. A chunked body has no length: servers that
+    decode it say so with ``wsgi.input_terminated`` (a PEP 3333 extension;
+    gunicorn and granian set it), and then ``wsgi.input`` ends where the body
+    ends. uWSGI hands the chunks over through its own API instead, when run
+    with ``--http-chunked-input``. A server that does neither (``runserver``,
+    wsgiref) would hand over nothing: :class:`LengthRequired`, never a
+    misleading 400. Under ASGI the handler has already read the whole body:
+    the request is the stream.
+    """
+    environ = getattr(request, "environ", {})
+    if request.META.get("CONTENT_LENGTH") or "wsgi.input" not in environ:
+        return request
+    if environ.get("wsgi.input_terminated"):
+        return environ["wsgi.input"]
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return request
+    # Importable only inside uWSGI, which puts it in sys.modules.
+    uwsgi = sys.modules.get("uwsgi")
+    if uwsgi is not None and hasattr(uwsgi, "chunked_read"):
+        return UwsgiChunks(uwsgi.chunked_read)
+    raise LengthRequired(CHUNKED_NOT_DECODED)
+
+
+CHUNKED_NOT_DECODED = (
+    "chunked request body, but this server does not decode chunked bodies: "
+    "serve with gunicorn, uvicorn, granian or uWSGI with --http-chunked-input, "
+    "or send Content-Length"
+)
+
+
+class UwsgiChunks:
+    """A chunked body read through ``uwsgi.chunked_read``, as a stream."""
+
+    def __init__(self, chunked_read):
+        self.chunked_read = chunked_read
+        self.pending = memoryview(b"")
+        self.started = False
+
+    def read(self, size):
+        if not self.pending:
+            try:
+                # One chunk, at most uWSGI's --chunked-input-limit (1 MiB).
+                self.pending = memoryview(self.chunked_read())
+            except OSError as error:
+                if not self.started:
+                    # uWSGI without --http-chunked-input has no chunks to give.
+                    raise LengthRequired(CHUNKED_NOT_DECODED) from error
+                raise BadRequest("chunked request body cut short") from error
+            self.started = True
+        data = bytes(self.pending[:size])
+        self.pending = self.pending[size:]
+        return data
 
 
 def _inflate(data, wbits, limit):

@@ -46,6 +46,12 @@ class MethodNotAllowed(IngestError):
     status = 405
 
 
+class LengthRequired(IngestError):
+    """A chunked body the server cannot hand over (no ``Content-Length``)."""
+
+    status = 411
+
+
 class TooLarge(IngestError):
     status = 413
 
