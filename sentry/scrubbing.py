@@ -110,7 +110,10 @@ CODE_KEYS = frozenset(
     }
 )
 #: Keys whose values are masked in parts (see :meth:`Scrubber.entry`).
-PARTWISE_KEYS = frozenset({"cookies", "query_string", "url", "GET"})
+#: Keys of URLs, whose query strings are scrubbed parameter by parameter (the
+#: ``url`` of a request; the URLs of a browser's CSP report).
+URL_KEYS = frozenset({"url", "document_uri", "blocked_uri", "source_file", "referrer"})
+PARTWISE_KEYS = frozenset({"cookies", "query_string", "GET"}) | URL_KEYS
 #: Shortest text that can hold anything to mask ("p=x" with an extra name).
 MIN_TEXT_LENGTH = 3
 #: Shortest text that can hold a secret of a known shape ("Basic " and 8
@@ -637,7 +640,7 @@ class Scrubber:
             }
         if key == "query_string" and type(value) is str:
             return self.query_string(value)
-        if key == "url" and type(value) is str and "?" in value:
+        if key in URL_KEYS and type(value) is str and "?" in value:
             base, _, query = value.partition("?")
             return f"{self.text(base)}?{self.query_string(query)}"
         # Of another type, it is what its name says.

@@ -54,4 +54,6 @@ urlpatterns = [
     path("api/<int:project_id>/store", ingest.store),
     path("api/<int:project_id>/envelope/", ingest.envelope, name="api-envelope"),
     path("api/<int:project_id>/envelope", ingest.envelope),
+    path("api/<int:project_id>/security/", ingest.security_report, name="api-security"),
+    path("api/<int:project_id>/security", ingest.security_report),
 ]

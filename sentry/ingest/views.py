@@ -1,5 +1,6 @@
 """
-The Sentry SDK endpoints: ``api/<project_id>/envelope/`` and ``.../store/``.
+The Sentry SDK endpoints: ``api/<project_id>/envelope/``, ``.../store/`` and
+``.../security/`` (browsers' CSP reports).
 
 Each view reads top to bottom: who is sending, the body (capped, decoded),
 its events (checked and queued, see :mod:`.events`), the answer. Refusals are raised as
@@ -10,9 +11,11 @@ its events (checked and queued, see :mod:`.events`), the answer. Refusals are ra
 import functools
 
 from django.db import transaction
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..conf import settings
+from . import security
 from .auth import envelope_credentials, get_key, request_credentials
 from .decoding import (
     HEAD_LIMIT,
@@ -125,3 +128,24 @@ def store(request, project_id):
     body = decode_store_body(read_decoded(request, limit), limit)
     payload = parse_json_object(body)
     return json_response({"id": accept_event(payload, key, client_ip(request), body)})
+
+
+@ingest_endpoint
+def security_report(request, project_id):
+    """
+    Accept browsers' CSP violation reports (``report-uri`` or ``report-to``).
+
+    Answered 201 without a body, as Sentry's servers do (browsers ignore it).
+    """
+    key = get_key(request_credentials(request), project_id)
+    security.check_content_type(request.content_type)
+    batch = request.content_type == security.REPORT_TO_TYPE
+    limit = (
+        settings.INGEST_MAX_ENVELOPE_SIZE if batch else settings.INGEST_MAX_EVENT_SIZE
+    )
+    reports = security.parse_reports(read_decoded(request, limit), request.content_type)
+    headers = security.accept_reports(reports, key, client_ip(request))
+    response = HttpResponse(status=201)
+    for name, value in headers.items():
+        response[name] = value
+    return response
