@@ -14,8 +14,8 @@ import queue
 import threading
 import time
 
-from django.conf import settings as django_settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -29,7 +29,6 @@ logger = logging.getLogger("sentry.errors")
 QUEUE_SIZE = 100
 #: Seconds the SMTP server may take to answer when ``EMAIL_TIMEOUT`` is unset.
 SMTP_TIMEOUT = 30
-SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 
 _queue = queue.Queue(maxsize=QUEUE_SIZE)
 _worker = None
@@ -98,14 +97,23 @@ def _work():
 
 def send(mail):
     """Send ``mail``; a mail server that never answers cannot hold the thread."""
-    if (
-        getattr(django_settings, "EMAIL_TIMEOUT", None) is None
-        and django_settings.EMAIL_BACKEND == SMTP_BACKEND
-    ):
+    connection = default_mailer()
+    if isinstance(connection, SMTPBackend) and connection.timeout is None:
         # Django waits for the SMTP server without limit by default: one
         # server that accepts and never answers would stop every later mail.
-        mail.connection = get_connection(timeout=SMTP_TIMEOUT)
-    mail.send()
+        connection.timeout = SMTP_TIMEOUT
+    connection.send_messages([mail])
+
+
+def default_mailer():
+    """Return a new connection of the site's default mailer."""
+    try:
+        # Django 6.1 configures mail through MAILERS; get_connection() and
+        # the EMAIL_* settings are deprecated there.
+        from django.core.mail import mailers
+    except ImportError:
+        return get_connection()
+    return mailers.default
 
 
 def build_mail(event, group_id, regressed, recipients):

@@ -109,6 +109,9 @@ def test_without_admins_nothing_is_mailed():
     assert sent() == []
 
 
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
 def mail_backend(path):
     if django.VERSION >= (6, 1):
         return override_settings(MAILERS={"default": {"BACKEND": path}})
@@ -145,7 +148,16 @@ def test_a_mail_server_that_never_answers_cannot_hold_the_mailer(
     host, port = silent.getsockname()
     monkeypatch.setattr(notifications, "SMTP_TIMEOUT", 0.5)
     try:
-        with override_settings(EMAIL_HOST=host, EMAIL_PORT=port):
+        if django.VERSION >= (6, 1):
+            smtp = {"host": host, "port": port}
+            mailer = override_settings(
+                MAILERS={"default": {"BACKEND": SMTP, "OPTIONS": smtp}}
+            )
+        else:
+            mailer = override_settings(
+                EMAIL_BACKEND=SMTP, EMAIL_HOST=host, EMAIL_PORT=port
+            )
+        with mailer:
             start = time.monotonic()
             client.create_from_text("mail server silent")
             assert notifications.flush(timeout=10)

@@ -123,7 +123,12 @@ def post(url, body, key, timeout):
     )
     timer = threading.Timer(float(timeout), watch.cut)
     timer.daemon = True
-    timer.start()
+    try:
+        timer.start()
+    except RuntimeError:
+        # No new thread while the interpreter exits (the last flush): each
+        # socket operation is still bounded, and the flush by its own timeout.
+        pass
     try:
         with opener.open(request, timeout=timeout) as response:
             response.read(65536)
