@@ -15,10 +15,8 @@ default, synchronous client.
 import datetime as dt
 import json
 
-from .. import drain, pipeline, queue
-from ..conf import settings
+from .. import drain, queue
 from ..db import DEFERRED, get_write_alias, run_in_transaction
-from . import capture
 from .base import SentryClient, _writer, in_event_loop
 
 
@@ -30,28 +28,6 @@ def _default(value):
 
 class QueuedSentryClient(SentryClient):
     """Queue this site's errors for the digest instead of storing them at once."""
-
-    def process(self, **kwargs):
-        """Build the event, queue it; return its ``message_id`` (see the base)."""
-        # A capture step like the base's: the time budget holds when called
-        # directly, and a call from a __repr__ during a capture is refused.
-        with capture.step(capture.PROCESS) as current:
-            if current is None:
-                return None
-            event = None
-            try:
-                event = self.build_event(**kwargs)
-                message_id = event.get("message_id")
-                event["message_id"] = pipeline.normalize_message_id(message_id)
-                # Named here: the digest may run on another machine.
-                event.setdefault("server_name", settings.NAME)
-                event.setdefault("site", settings.SITE)
-                # Scrubbed before it is written anywhere, the queue included.
-                event = pipeline.prepare(event, shaped=True)
-                return self.send(event)
-            except Exception:
-                self.report_failure(event)
-                return None
 
     def send(self, event):
         """Insert a built event into the queue; return its ``message_id``."""
