@@ -121,6 +121,17 @@ def accept_envelope(envelope, key, client_ip=None):
             )
         )
     # Checked (a malformed envelope is a 400 and uses no quota), then counted.
+    entries, headers = enqueue_admitted(key, entries)
+    return {"id": entries[0].event_id}, headers
+
+
+def enqueue_admitted(key, entries):
+    """
+    Queue the ``entries`` the key's rate limit admits, each counted as one.
+
+    Return those queued and the answer's headers: ``X-Sentry-Rate-Limits``
+    when some were left out. When none is admitted, raise the 429.
+    """
     admitted = admit(key, len(entries))
     headers = {}
     if admitted < len(entries):
@@ -130,4 +141,4 @@ def accept_envelope(envelope, key, client_ip=None):
         entries = entries[:admitted]
         headers = {"X-Sentry-Rate-Limits": refusal.headers["X-Sentry-Rate-Limits"]}
     enqueue(entries)
-    return {"id": entries[0].event_id}, headers
+    return entries, headers

@@ -25,9 +25,8 @@ from urllib.parse import urlsplit
 
 from .. import queue
 from ..conf import settings
-from .events import enqueue, site_of
+from .events import enqueue_admitted, site_of
 from .mapping import integer, text
-from .ratelimit import admit, limited
 from .responses import BadRequest, TooLarge, UnsupportedEncoding
 
 LOGGER = "csp"
@@ -224,15 +223,7 @@ def accept_reports(reports, key, client_ip=None):
                 client_ip=client_ip,
             )
         )
-    admitted = admit(key, len(entries))
-    headers = {}
-    if admitted < len(entries):
-        refusal = limited()
-        if not admitted:
-            raise refusal
-        entries = entries[:admitted]
-        headers = {"X-Sentry-Rate-Limits": refusal.headers["X-Sentry-Rate-Limits"]}
-    enqueue(entries)
+    _, headers = enqueue_admitted(key, entries)
     return headers
 
 
