@@ -2,7 +2,7 @@
 Hostile input: the attacks of the trust work (issue 12), timed.
 
     python -m benchmarks.hostile                        # the current code
-    python -m benchmarks.hostile --against /work/old    # and another checkout
+    python -m benchmarks.hostile --against ../other     # and another checkout
     python -m benchmarks.hostile --quick                # small sizes, 5 s (CI)
 
 Each case is one crafted input that stalled the host or the ingest of 2.0,
