@@ -115,7 +115,12 @@ def start_server(port, env):
         ],
         env,
     )
-    deadline = time.monotonic() + 30
+    return listening(process, port)
+
+
+def listening(process, port, timeout=30):
+    """Return server ``process`` once it accepts on ``port``; fail if it never does."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -125,7 +130,7 @@ def start_server(port, env):
                 raise RuntimeError(f"the server died: {process.stderr()}") from None
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the server did not start")
+    raise RuntimeError(f"the server did not start: {process.stderr()}")
 
 
 def start_worker(env):

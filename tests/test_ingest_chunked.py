@@ -17,7 +17,6 @@ import os
 import shutil
 import socket
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,14 @@ import pytest
 from sentry.digest import drain
 from sentry.models import Message
 from tests.ingest_factories import event_envelope, make_key, message_event
-from tests.processes import ROOT, Process, free_port, server_env, wait_for
+from tests.processes import (
+    ROOT,
+    Process,
+    free_port,
+    listening,
+    server_env,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -36,18 +42,7 @@ def start(args, port):
     """Start a server process on ``port``; return it once it accepts."""
     # The server imports what the tests import (granian may be on the path).
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    process = Process(args, server_env(PYTHONPATH=path))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process
-        except OSError:
-            if process.popen.poll() is not None:
-                raise RuntimeError(f"the server died: {process.stderr()}") from None
-            time.sleep(0.1)
-    process.close()
-    raise RuntimeError(f"the server did not start: {process.stderr()}")
+    return listening(Process(args, server_env(PYTHONPATH=path)), port)
 
 
 def gunicorn(port):
