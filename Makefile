@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JS_DIR := tests/sdks/js
+JS_STAMP := $(JS_DIR)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgresql docs lint clean bench bench-quick
+.PHONY: demo test test-sqlite test-postgresql docs lint clean bench bench-quick sdks system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +26,33 @@ demo: $(STAMP)
 ## test: the whole suite on SQLite
 test: test-sqlite
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) sdks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-postgresql: the whole suite on PostgreSQL (127.0.0.1:5432, database "test")
-test-postgresql: $(STAMP)
+test-postgresql: $(STAMP) sdks
 	SENTRY_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## sdks: what the browser and real-SDK tests drive (Debian packages, npm lock file)
+sdks: system-packages $(JS_STAMP)
+
+# Chromium for the browser tests; Go and Ruby with Debian's Sentry SDKs
+# (sentry-go is built in GOPATH mode, nothing is downloaded).
+DEBIAN_PACKAGES := chromium golang-go golang-github-getsentry-sentry-go-dev ruby ruby-sentry-ruby
+system-packages:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# @sentry/node, @sentry/browser, @sentry/cli and esbuild, exactly as locked.
+$(JS_STAMP): $(JS_DIR)/package-lock.json
+	cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
 
 ## docs: build the documentation, warnings as errors
 docs: $(STAMP)
