@@ -1,7 +1,6 @@
 import logging
 
 import pytest
-
 from django.core.cache import cache
 
 from tests.sdk_server import ingest_server  # noqa: F401 - a fixture for tests/test_sdk_*.py
