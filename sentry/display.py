@@ -25,7 +25,9 @@ CHAIN_LINE_RE = re.compile(
     r"|During handling of the above exception, another exception occurred:)$",
     re.MULTILINE,
 )
-SOURCES = {"__cause__": CAUSE_LINE, "__context__": CONTEXT_LINE}
+#: ``mechanism.source`` of a chained exception -> the line before the next.
+#: JavaScript SDKs name an ``Error``'s ``cause`` (an explicit cause) "cause".
+SOURCES = {"__cause__": CAUSE_LINE, "cause": CAUSE_LINE, "__context__": CONTEXT_LINE}
 #: Longest pretty-printed value shown in a table cell.
 MAX_VALUE_LENGTH = 10_000
 #: Request sections shown as tables, in order: (key, title).

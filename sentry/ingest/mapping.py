@@ -349,8 +349,10 @@ def traceback_text(exceptions):
         lines.append(f"{kind}: {value}" if value else kind)
         if index < len(exceptions) - 1:
             source = (entry.get("mechanism") or {}).get("source")
-            # Without a source, the wording that is true of both kinds.
-            lines += ["", DIRECT_CAUSE if source == "__cause__" else CONTEXT, ""]
+            # Python's __cause__ and JavaScript's Error cause are explicit
+            # causes; without a source, the wording that is true of both kinds.
+            explicit = source in ("__cause__", "cause")
+            lines += ["", DIRECT_CAUSE if explicit else CONTEXT, ""]
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 
