@@ -127,9 +127,9 @@ def urls(message, key):
 
 def assert_key_unchanged(key):
     """No key action got through: the key is as made, and no other was added."""
-    assert list(
-        ProjectKey.objects.values_list("public_key", "label", "is_active")
-    ) == [(key.public_key, key.label, key.is_active)]
+    assert list(ProjectKey.objects.values_list("public_key", "label", "is_active")) == [
+        (key.public_key, key.label, key.is_active)
+    ]
 
 
 def test_every_dashboard_url_is_classified():
@@ -236,9 +236,7 @@ def test_staff_see_everything_and_may_act(urls):
             assert staff.get(url).status_code == 200, url
 
 
-def test_staff_without_the_key_permissions_see_keys_but_cannot_change_them(
-    urls, key
-):
+def test_staff_without_the_key_permissions_see_keys_but_cannot_change_them(urls, key):
     staff = staff_client()
     for kind, url in urls:
         if kind == "keys-page":
