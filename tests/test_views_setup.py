@@ -6,10 +6,13 @@ tests/test_views.py; here, what the pages show and what the actions do.
 """
 
 import ast
+import io
 import re
+from html import unescape
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -533,3 +536,19 @@ def test_the_python_snippet_is_python_that_passes_the_dsn():
     imported, call = tree.body
     assert ast.unparse(imported) == "import sentry_sdk"
     assert ast.unparse(call) == f"sentry_sdk.init(dsn='{dsn}')"
+
+
+def test_sentry_createkey_prints_the_python_snippet_of_the_page(keeper):
+    out = io.StringIO()
+    call_command(
+        "sentry_createkey",
+        "--label",
+        "shop",
+        "--url",
+        "http://testserver/sentry/",
+        stdout=out,
+    )
+
+    html = keeper.get(project_url(1)).content.decode()
+    on_the_page = re.search(r'<pre id="code-python"[^>]*>(.*?)</pre>', html, re.S)
+    assert unescape(on_the_page.group(1)) in out.getvalue()
