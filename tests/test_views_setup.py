@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from sentry.models import Message, ProjectKey
 from sentry.snippets import PLATFORMS, python_snippet
-from tests.dashboard_factories import XSS, staff_client
+from tests.dashboard_factories import XSS, member_client, staff_client
 from tests.ingest_factories import (
     SDK_AUTH,
     event_envelope,
@@ -77,17 +77,22 @@ def dsn_field(html, key):
 # --- the pages ----------------------------------------------------------------
 
 
-def test_the_header_links_to_the_set_up_page():
-    html = staff_client().get(reverse("sentry:index")).content.decode()
+def test_the_header_links_to_the_set_up_page(django_user_model):
+    reader = django_user_model.objects.create_user("reader")
+    reader.user_permissions.add(Permission.objects.get(codename="view_groupedmessage"))
+    browser = Client()
+    browser.force_login(reader)
+    link = f'<a href="{SETUP}" data-nav="setup">Set-up</a>'
 
-    assert f'<a href="{SETUP}" data-nav="setup">Set-up</a>' in html
+    assert link in staff_client().get(reverse("sentry:index")).content.decode()
+    assert link in browser.get(reverse("sentry:index")).content.decode()
 
 
 @override_settings(SENTRY_PUBLIC=True)
-def test_anonymous_visitors_of_a_public_dashboard_get_no_set_up_link():
-    html = Client().get(reverse("sentry:index")).content.decode()
-
-    assert SETUP not in html
+def test_only_readers_of_the_dashboard_get_the_set_up_link():
+    assert SETUP not in Client().get(reverse("sentry:index")).content.decode()
+    # (A user who is not staff: the public pages, no set-up.)
+    assert SETUP not in member_client().get(reverse("sentry:index")).content.decode()
 
 
 @HOSTS
