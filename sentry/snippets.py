@@ -88,7 +88,10 @@ PLATFORMS = (
             "}\n"
             "defer sentry.Flush(2 * time.Second)\n"
         ),
-        note='In main(), with "github.com/getsentry/sentry-go" imported.',
+        note=(
+            'In main(), with "log", "time" and "github.com/getsentry/sentry-go" '
+            "imported."
+        ),
     ),
     Platform(
         slug="ruby",
