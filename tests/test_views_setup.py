@@ -16,7 +16,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from sentry.models import Message, ProjectKey
-from sentry.snippets import PLATFORMS, python_snippet
+from sentry.snippets import PLATFORMS
 from tests.dashboard_factories import XSS, member_client, staff_client
 from tests.ingest_factories import (
     SDK_AUTH,
