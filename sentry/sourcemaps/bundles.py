@@ -16,8 +16,8 @@ import hashlib
 import json
 import re
 import tempfile
-import zlib
 import zipfile
+import zlib
 
 from django.db import transaction
 
@@ -29,7 +29,9 @@ BLOCK = 64 * 1024
 #: Inflated bytes a file may always reach, whatever its compression ratio:
 #: small, very regular files compress far better than bombs need to.
 RATIO_FLOOR = 1024 * 1024
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+_UUID_RE = re.compile(
+    r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
+)
 
 
 class BundleError(ValueError):
@@ -44,33 +46,33 @@ def normalize_debug_id(value):
     if not match:
         return ""
     hexes = match.group(0).replace("-", "")
-    return "-".join(
-        (hexes[:8], hexes[8:12], hexes[12:16], hexes[16:20], hexes[20:32])
-    )
+    return "-".join((hexes[:8], hexes[8:12], hexes[12:16], hexes[16:20], hexes[20:32]))
 
 
-def join_chunks(checksum, chunks):
+def spool():
+    """Return a temporary file for a bundle: on disk past a few megabytes."""
+    return tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+
+
+def join_chunks(checksum, chunks, out):
     """
-    Return the bundle's bytes in a temporary file, put together from chunks.
+    Write the bundle put together from its chunks to the file ``out``.
 
-    Raise :class:`BundleError` when it is too large or its SHA-1 is not
-    ``checksum``. The file spills to disk past a few megabytes.
+    Raise :class:`BundleError` when it is too large, lacks a chunk or its
+    SHA-1 is not ``checksum``.
     """
     limit = settings.SOURCEMAP_MAX_BUNDLE_SIZE
     digest = hashlib.sha1()
     size = 0
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     rows = UploadChunk.objects.filter(checksum__in=set(chunks)).only("checksum")
     ids = {row.checksum: row.pk for row in rows}
     for checksum_of_chunk in chunks:
         if checksum_of_chunk not in ids:
-            out.close()
             raise BundleError(f"Chunk {checksum_of_chunk} was never uploaded.")
         # One chunk in memory at a time.
         data = bytes(UploadChunk.objects.get(pk=ids[checksum_of_chunk]).data)
         size += len(data)
         if size > limit:
-            out.close()
             raise BundleError(
                 f"The bundle is larger than {limit} bytes "
                 "(SENTRY_SOURCEMAP_MAX_BUNDLE_SIZE)."
@@ -78,13 +80,10 @@ def join_chunks(checksum, chunks):
         digest.update(data)
         out.write(data)
     if digest.hexdigest() != checksum:
-        out.close()
         raise BundleError(
-            f"The chunks put together have SHA-1 {digest.hexdigest()}, "
-            f"not {checksum}."
+            f"The chunks put together have SHA-1 {digest.hexdigest()}, not {checksum}."
         )
     out.seek(0)
-    return out
 
 
 def store_bundle(fileobj, checksum, project="", release="", dist=""):
@@ -235,7 +234,14 @@ def _read(archive, info, limit, name, setting):
                 parts.append(block)
     except BundleError:
         raise
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError,
-            NotImplementedError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+        ValueError,
+    ) as exc:
         raise BundleError(f"{name!r} cannot be read ({exc}).") from None
     return b"".join(parts)

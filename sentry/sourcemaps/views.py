@@ -26,7 +26,7 @@ from ..api.tokens import UPLOAD, ApiToken
 from ..conf import settings
 from ..ingest.keys import ProjectKey
 from ..views.access import can_change
-from .bundles import BundleError, join_chunks, store_bundle
+from .bundles import BundleError, join_chunks, spool, store_bundle
 from .models import ArtifactBundle, UploadChunk
 
 _SHA1_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -232,8 +232,8 @@ def assemble(request, org):
     release = body.get("version")
     dist = body.get("dist")
     try:
-        fileobj = join_chunks(checksum, chunks)
-        with fileobj:
+        with spool() as fileobj:
+            join_chunks(checksum, chunks, fileobj)
             store_bundle(
                 fileobj,
                 checksum,
