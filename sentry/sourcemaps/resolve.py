@@ -170,7 +170,9 @@ class Resolver:
             token = view.lookup(line, column, function[:200], minified)
         else:
             token = view.lookup(line, column)
-        if token is None or token.src is None:
+        # symbolic answers with the nearest token before the position, even
+        # on an earlier line: a line the map does not cover is not found.
+        if token is None or token.src is None or token.dst_line != line:
             frame[KEY] = Resolution(
                 error=f"Line {lineno}, column {colno} is not in the source map "
                 f"{row.url}."
