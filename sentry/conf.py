@@ -78,6 +78,8 @@ DEFAULTS = {
     "SOURCEMAP_MAX_MANIFEST_SIZE": 2 * 1024 * 1024,
     # Bytes of chunks uploaded but not assembled yet, all tokens together.
     "SOURCEMAP_MAX_PENDING_SIZE": 256 * 1024 * 1024,
+    # Seconds an uploaded chunk waits to be assembled before it is dropped.
+    "SOURCEMAP_CHUNK_TTL": 3600,
     # Digest: different source maps read for one event at most.
     "SOURCEMAP_MAX_MAPS_PER_EVENT": 5,
     # Who is mailed about new and regressed errors: a list of addresses.

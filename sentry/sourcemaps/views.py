@@ -10,6 +10,7 @@ dashboard get in (no session, no other scope); every refusal is a JSON body
 with a ``detail``.
 """
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -19,6 +20,7 @@ from functools import wraps
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from ..api.auth import token_from_request
@@ -133,6 +135,9 @@ def chunk_upload(request, org):
         if actual != checksum:
             return error(400, f"Chunk {checksum}: its bytes have SHA-1 {actual}.")
         chunks[checksum] = data
+    # Chunks of uploads never assembled would hold the cap for good.
+    stale = timezone.now() - dt.timedelta(seconds=settings.SOURCEMAP_CHUNK_TTL)
+    UploadChunk.objects.filter(created__lt=stale).delete()
     pending = UploadChunk.objects.aggregate(size=Sum("size"))["size"] or 0
     incoming = sum(len(data) for data in chunks.values())
     if pending + incoming > settings.SOURCEMAP_MAX_PENDING_SIZE:
