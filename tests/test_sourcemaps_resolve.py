@@ -278,6 +278,21 @@ def test_a_sender_cannot_claim_a_frame_was_resolved():
     assert "sourcemap" not in frames(digest(event))[-1]
 
 
+def test_a_node_service_without_maps_gets_no_notes(uploaded):
+    event = js_event(debug_id=None, release="api@3", platform="node")
+
+    throw = frames(digest(event))[-1]
+
+    assert (throw["filename"], throw["function"]) == (SCRIPT, "s")
+    assert "sourcemap" not in throw
+
+
+def test_a_node_service_with_uploaded_maps_is_resolved(uploaded):
+    event = js_event(debug_id=None, platform="node")
+
+    assert frames(digest(event))[-1]["function"] == "sumPrices"
+
+
 def test_events_that_are_not_javascript_are_left_alone(uploaded):
     from tests.ingest_factories import exception_event
 

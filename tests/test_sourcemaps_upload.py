@@ -277,6 +277,23 @@ def test_chunks_waiting_to_be_assembled_are_capped(client, token):
     assert "SENTRY_SOURCEMAP_MAX_PENDING_SIZE" in response.json()["detail"]
 
 
+@override_settings(SENTRY_SOURCEMAP_MAX_PENDING_SIZE=5)
+def test_chunks_never_assembled_are_dropped_after_their_time(client, token):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    post_chunks(client, token, [b"abc"])
+    UploadChunk.objects.update(created=timezone.now() - dt.timedelta(seconds=3601))
+
+    response = post_chunks(client, token, [b"def"])
+
+    assert response.status_code == 200
+    assert list(UploadChunk.objects.values_list("checksum", flat=True)) == [
+        sha1(b"def")
+    ]
+
+
 def test_chunks_never_uploaded_are_asked_for_not_assembled(client, token):
     data = bundle()
 

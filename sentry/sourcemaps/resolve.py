@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from ..conf import settings
 from ..ingest.mapping import _listed, integer
 from .bundles import normalize_debug_id
-from .models import MINIFIED_SOURCE, SOURCE_MAP, ArtifactFile
+from .models import MINIFIED_SOURCE, SOURCE_MAP, ArtifactBundle, ArtifactFile
 from .resolution import Resolution
 
 #: Where the minified position of a resolved frame is kept.
@@ -39,13 +39,17 @@ def resolve_payload(payload):
     frames = [frame for frame in _frames(payload) if _is_minified(frame)]
     if not frames:
         return
+    resolver = Resolver(payload)
+    if not resolver.expects_maps(payload):
+        # A Node.js or other service that uploads no maps: its frames are
+        # its own code, and need no note that no map was found.
+        return
     try:
         from symbolic.sourcemap import SourceMapView  # noqa: F401
     except ImportError:
         for frame in frames:
             frame[KEY] = Resolution(error=NOT_INSTALLED)
         return
-    resolver = Resolver(payload)
     for frame in frames:
         resolver.resolve(frame)
 
@@ -148,6 +152,17 @@ class Resolver:
         self.maps = {}
         #: Script URL -> (map row or None, why none).
         self.found = {}
+
+    def expects_maps(self, payload):
+        """
+        Return whether the event's frames should have maps: a browser's
+        event, one that names debug ids, or one of a release with bundles.
+        """
+        if payload.get("platform") == "javascript" or self.debug_ids:
+            return True
+        return bool(self.release) and (
+            ArtifactBundle.objects.filter(release=self.release).exists()
+        )
 
     def resolve(self, frame):
         url = _url(frame)
