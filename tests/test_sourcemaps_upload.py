@@ -259,6 +259,14 @@ def test_a_request_over_the_announced_size_is_refused_before_it_is_read(client, 
     assert response.status_code == 413
 
 
+@override_settings(DATA_UPLOAD_MAX_NUMBER_FILES=5)
+def test_a_body_of_countless_parts_is_a_json_400(client, token):
+    response = post_chunks(client, token, [bytes([i]) for i in range(6)])
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Malformed multipart body")
+
+
 @override_settings(SENTRY_SOURCEMAP_CHUNKS_PER_REQUEST=2)
 def test_too_many_chunks_at_once_are_refused(client, token):
     response = post_chunks(client, token, [b"a", b"b", b"c"])

@@ -17,9 +17,11 @@ import re
 import zlib
 from functools import wraps
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.http import JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -108,8 +110,13 @@ def chunk_upload(request, org):
         return error(413, f"The request is larger than {max_request_size()} bytes.")
     if request.content_type != "multipart/form-data":
         return error(415, "Chunks come as multipart/form-data.")
-    files = [(item, False) for item in request.FILES.getlist("file")]
-    files += [(item, True) for item in request.FILES.getlist("file_gzip")]
+    try:
+        uploaded = request.FILES
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        # Too many parts (DATA_UPLOAD_MAX_NUMBER_FILES), or a broken body.
+        return error(400, f"Malformed multipart body: {exc}")
+    files = [(item, False) for item in uploaded.getlist("file")]
+    files += [(item, True) for item in uploaded.getlist("file_gzip")]
     if not files:
         return error(400, "No chunks: send them as file or file_gzip fields.")
     if len(files) > settings.SOURCEMAP_CHUNKS_PER_REQUEST:
