@@ -112,7 +112,7 @@ def test_a_frame_is_resolved_by_its_debug_id(uploaded):
     assert throw["function"] == "sumPrices"
     assert throw["context_line"] == '  throw new TypeError("cart is empty");'
     assert throw["pre_context"] == CART_JS.splitlines()[:4]
-    assert throw["post_context"] == ["}", ""]
+    assert throw["post_context"] == ["}"]
     assert throw["sourcemap"] == {
         "minified": {
             "filename": SCRIPT,

@@ -88,6 +88,8 @@ def join_chunks(checksum, chunks, out):
 
 def store_bundle(fileobj, checksum, project="", release="", dist=""):
     """Check the zip in ``fileobj`` and store it; return the bundle."""
+    size = fileobj.seek(0, 2)
+    fileobj.seek(0)
     try:
         archive = zipfile.ZipFile(fileobj)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -112,7 +114,7 @@ def store_bundle(fileobj, checksum, project="", release="", dist=""):
                 project=project[:64],
                 release=release,
                 dist=dist,
-                size=fileobj.seek(0, 2),
+                size=size,
             )
             count = 0
             for name, entry in files.items():

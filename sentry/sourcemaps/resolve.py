@@ -310,9 +310,11 @@ class Resolver:
             first = max(token.src_line - around, 0)
             frame["pre_context"] = lines[first : token.src_line]
             frame["context_line"] = lines[token.src_line]
-            frame["post_context"] = lines[
-                token.src_line + 1 : token.src_line + 1 + around
-            ]
+            post = lines[token.src_line + 1 : token.src_line + 1 + around]
+            if post and post[-1] == "" and token.src_line + len(post) == len(lines) - 1:
+                # The "line" after a file's last newline.
+                post.pop()
+            frame["post_context"] = post
         frame[KEY] = Resolution(minified=minified, map=row.url)
 
 
