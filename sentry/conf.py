@@ -82,6 +82,9 @@ DEFAULTS = {
     "SOURCEMAP_CHUNK_TTL": 3600,
     # Digest: different source maps read for one event at most.
     "SOURCEMAP_MAX_MAPS_PER_EVENT": 5,
+    # Digest: bytes of parsed source maps each process keeps for the next
+    # events (0: none).
+    "SOURCEMAP_CACHE_SIZE": 64 * 1024 * 1024,
     # Who is mailed about new and regressed errors: a list of addresses.
     "ADMINS": (),
     # Mail only about errors of this level or worse...

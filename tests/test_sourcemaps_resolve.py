@@ -34,6 +34,14 @@ pytestmark = pytest.mark.django_db
 SCRIPT = "http://shop.example/app.min.js"
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Parsed maps are kept per process: each test starts without any."""
+    resolve._cache.clear()
+    yield
+    resolve._cache.clear()
+
+
 @pytest.fixture
 def staff(django_user_model):
     make_key(project_id=42)
@@ -172,6 +180,23 @@ def test_the_traceback_culprit_and_group_are_those_of_the_original_code(
     assert first.view == "src/cart.js.sumPrices"
     assert frames(second)[-1]["sourcemap"]["minified"]["function"] == "q"
     assert first.group_id == second.group_id
+
+
+@pytest.mark.parametrize("cache_size, parses", [(64 * 1024 * 1024, 1), (0, 2)])
+def test_a_map_is_parsed_once_for_the_events_that_need_it(
+    cache_size, parses, uploaded, monkeypatch
+):
+    calls = []
+    parse = resolve._parse
+    monkeypatch.setattr(
+        resolve, "_parse", lambda *args: calls.append(args) or parse(*args)
+    )
+
+    with override_settings(SENTRY_SOURCEMAP_CACHE_SIZE=cache_size):
+        first, second = digest(js_event()), digest(js_event())
+
+    assert len(calls) == parses
+    assert frames(first)[-1]["function"] == frames(second)[-1]["function"]
 
 
 def test_a_frame_without_a_map_is_left_as_sent_and_says_why(uploaded):

@@ -15,7 +15,9 @@ the upload caps allowed.
 """
 
 import posixpath
+import threading
 import zlib
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from ..conf import settings
@@ -199,9 +201,13 @@ class Resolver:
         """Return ``(map, script, None)`` rows for a URL, or ``(None, None, why)``."""
         debug_id = self.debug_ids.get(url)
         if debug_id:
-            rows = ArtifactFile.objects.filter(
-                debug_id=debug_id, kind__in=(SOURCE_MAP, MINIFIED_SOURCE)
-            ).defer("data")
+            rows = (
+                ArtifactFile.objects.filter(
+                    debug_id=debug_id, kind__in=(SOURCE_MAP, MINIFIED_SOURCE)
+                )
+                .select_related("bundle")
+                .defer("data")
+            )
             row = (
                 rows.filter(kind=SOURCE_MAP).order_by("-bundle__created", "-pk").first()
             )
@@ -209,9 +215,13 @@ class Resolver:
                 script = rows.filter(kind=MINIFIED_SOURCE, bundle=row.bundle_id).first()
                 return row, script, None
         if self.release:
-            files = ArtifactFile.objects.filter(
-                bundle__release=self.release, bundle__dist=self.dist
-            ).defer("data")
+            files = (
+                ArtifactFile.objects.filter(
+                    bundle__release=self.release, bundle__dist=self.dist
+                )
+                .select_related("bundle")
+                .defer("data")
+            )
             candidates = url_candidates(url)
             scripts = {
                 row.url: row
@@ -267,22 +277,13 @@ class Resolver:
                     "(SENTRY_SOURCEMAP_MAX_MAPS_PER_EVENT)."
                 ),
             )
-        from symbolic.sourcemap import SourceMapView, SourceView
-
-        try:
-            view = SourceMapView.from_json_bytes(_content(row))
-        except Exception as exc:
-            # symbolic raises an error of its own for each way a map is broken.
-            result = None, None, f"The source map {row.url} cannot be read: {exc}"
-        else:
-            minified = None
-            if script is not None:
-                try:
-                    minified = SourceView.from_bytes(_content(script))
-                except Exception:
-                    # Positions still resolve; only function names are lost.
-                    minified = None
-            result = view, minified, None
+        # The bundle's SHA-1 names its content: a key no reused row id, nor
+        # another database, can make ambiguous.
+        key = (row.bundle.checksum, row.url, script.url if script else None)
+        result = _cache.get(key)
+        if result is None:
+            result, size = _parse(row, script)
+            _cache.put(key, result, size, settings.SOURCEMAP_CACHE_SIZE)
         self.maps[row.pk] = result
         return result
 
@@ -316,6 +317,73 @@ class Resolver:
                 post.pop()
             frame["post_context"] = post
         frame[KEY] = Resolution(minified=minified, map=row.url)
+
+
+def _parse(row, script):
+    """Return ``((map view, minified view, why), bytes read)`` for a map row."""
+    from symbolic.sourcemap import SourceMapView, SourceView
+
+    data = _content(row)
+    size = len(data)
+    try:
+        view = SourceMapView.from_json_bytes(data)
+    except Exception as exc:
+        # symbolic raises an error of its own for each way a map is broken.
+        return (None, None, f"The source map {row.url} cannot be read: {exc}"), 0
+    minified = None
+    if script is not None:
+        try:
+            code = _content(script)
+            minified = SourceView.from_bytes(code)
+            size += len(code)
+        except Exception:
+            # Positions still resolve; only function names are lost.
+            minified = None
+    return (view, minified, None), size
+
+
+class _MapCache:
+    """
+    Parsed maps, most recently used kept, at most ``limit`` bytes of them.
+
+    Parsing a map costs more than the rest of an event's digest (a 2 MB map:
+    about 25 ms, inflating included), and an error from a broken build
+    arrives by the hundred with the same map. Stored files never change:
+    a cached map is never stale, only forgotten.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.items = OrderedDict()
+        self.size = 0
+
+    def get(self, key):
+        with self.lock:
+            item = self.items.get(key)
+            if item is None:
+                return None
+            self.items.move_to_end(key)
+            return item[0]
+
+    def put(self, key, value, size, limit):
+        if size > limit:
+            return
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = (value, size)
+            self.size += size
+            while self.size > limit:
+                _, (_, freed) = self.items.popitem(last=False)
+                self.size -= freed
+
+    def clear(self):
+        with self.lock:
+            self.items.clear()
+            self.size = 0
+
+
+_cache = _MapCache()
 
 
 def _content(row):
