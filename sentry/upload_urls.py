@@ -16,12 +16,12 @@ app_name = "sentry-upload"
 
 urlpatterns = [
     path(
-        "organizations/<slug:org>/chunk-upload/",
+        "organizations/<str:org>/chunk-upload/",
         views.chunk_upload,
         name="chunk-upload",
     ),
     path(
-        "organizations/<slug:org>/artifactbundle/assemble/",
+        "organizations/<str:org>/artifactbundle/assemble/",
         views.assemble,
         name="artifactbundle-assemble",
     ),

@@ -55,8 +55,9 @@ def static_site(tmp_path):
         server.server_close()
 
 
-def upload_bundle(ingest_server, token, dist, *args):
-    run([tool("sentry-cli"), "sourcemaps", "inject", str(dist)])
+def upload_bundle(ingest_server, token, dist, inject, *args):
+    if inject:
+        run([tool("sentry-cli"), "sourcemaps", "inject", str(dist)])
     done = sentry_cli(
         ["sourcemaps", "upload", "--project", "42", *args, str(dist)],
         ingest_server.url + "/",
@@ -66,14 +67,21 @@ def upload_bundle(ingest_server, token, dist, *args):
     return done
 
 
+@pytest.mark.parametrize(
+    "inject, release",
+    [(True, ""), (False, "shop@1.0")],
+    # With debug ids and no --release, only the debug ids can find the map;
+    # without debug ids, only the release and the script's URL can.
+    ids=["debug-id", "release-and-url"],
+)
 def test_a_browser_error_from_a_minified_bundle_shows_the_original_code(
-    ingest_server, static_site, chromium, staff, tmp_path
+    inject, release, ingest_server, static_site, chromium, staff, tmp_path
 ):
     key = make_key(label="shop-web", project_id=42)
     token = ApiToken.objects.create_token(staff, scopes=(UPLOAD,))[1]
     dist = build(tmp_path / "app", ingest_server.dsn(key), "shop@1.0")
-    # No --release: only the debug ids sentry-cli injected can find the map.
-    upload_bundle(ingest_server, token, dist)
+    args = ("--release", release) if release else ()
+    upload_bundle(ingest_server, token, dist, inject, *args)
     site, origin = static_site
     (site / "index.html").write_bytes(PAGE)
     (site / "app.min.js").write_bytes((dist / "app.min.js").read_bytes())
@@ -117,8 +125,9 @@ def test_a_browser_error_from_a_minified_bundle_shows_the_original_code(
     )
     assert message.view == "src/cart.js.sumPrices"
     bundle = ArtifactBundle.objects.get()
-    assert (bundle.project, bundle.release, bundle.file_count) == ("42", "", 2)
-    assert ArtifactFile.objects.filter(debug_id__gt="").count() == 2
+    assert (bundle.project, bundle.release, bundle.file_count) == ("42", release, 2)
+    with_debug_ids = ArtifactFile.objects.filter(debug_id__gt="").count()
+    assert with_debug_ids == (2 if inject else 0)
 
     dashboard = Client()
     dashboard.force_login(staff)

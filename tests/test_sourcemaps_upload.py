@@ -64,6 +64,16 @@ def test_the_chunk_upload_options_are_what_sentry_cli_reads(client, token):
     }
 
 
+@pytest.mark.parametrize("org", ["django-sentry", "acme", "my.org", "sentry_1"])
+def test_any_organisation_is_accepted(org, client, token):
+    response = client.get(
+        f"/api/0/organizations/{org}/chunk-upload/",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 200
+
+
 def test_a_bundle_is_assembled_from_its_chunks_and_stored(client, token):
     data = bundle()
     half = len(data) // 2
