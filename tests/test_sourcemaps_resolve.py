@@ -271,6 +271,35 @@ def test_a_map_named_by_a_script_but_missing_from_its_bundle_says_so(staff):
     )
 
 
+@pytest.mark.parametrize("lineno, colno", [(1, 2**40), (2**40, 1), (-5, -5)])
+def test_positions_no_map_can_hold_are_not_found(lineno, colno, uploaded):
+    event = js_event()
+    frame = event["exception"]["values"][0]["stacktrace"]["frames"][-1]
+    frame.update(lineno=lineno, colno=colno)
+
+    throw = frames(digest(event))[-1]
+
+    assert "sourcemap" in throw
+    if lineno > 1:
+        assert "is not in the source map" in throw["sourcemap"]["error"]
+
+
+def test_the_scripts_looked_up_per_event_are_capped(uploaded):
+    event = js_event(debug_id=None)
+    stack = event["exception"]["values"][0]["stacktrace"]
+    stack["frames"] = [
+        {"filename": f"http://h/{n}.js", "function": "f", "lineno": 1, "colno": 1}
+        for n in range(resolve.MAX_SCRIPTS_PER_EVENT + 1)
+    ]
+
+    last = frames(digest(event))[-1]
+
+    assert last["sourcemap"] == {
+        "error": f"Not looked up: this event names more than "
+        f"{resolve.MAX_SCRIPTS_PER_EVENT} scripts."
+    }
+
+
 @override_settings(SENTRY_SOURCEMAP_MAX_MAPS_PER_EVENT=0)
 def test_the_maps_read_per_event_are_capped(uploaded):
     throw = frames(digest(js_event()))[-1]

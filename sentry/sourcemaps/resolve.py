@@ -28,7 +28,11 @@ from .resolution import Resolution
 
 #: Where the minified position of a resolved frame is kept.
 KEY = "sourcemap"
-
+#: Different script URLs looked up for one event at most: each costs a few
+#: queries, and a hostile event may name a new one in every frame.
+MAX_SCRIPTS_PER_EVENT = 50
+#: Positions past this are in no map (symbolic takes 32-bit numbers).
+MAX_POSITION = 2**32 - 1
 
 NOT_INSTALLED = (
     "Source maps are not applied: the sourcemaps extra is not installed "
@@ -169,6 +173,12 @@ class Resolver:
     def resolve(self, frame):
         url = _url(frame)
         if url not in self.found:
+            if len(self.found) >= MAX_SCRIPTS_PER_EVENT:
+                frame[KEY] = Resolution(
+                    error=f"Not looked up: this event names more than "
+                    f"{MAX_SCRIPTS_PER_EVENT} scripts."
+                )
+                return
             self.found[url] = self.find_map(url)
         row, script, why = self.found[url]
         if row is None:
@@ -179,7 +189,8 @@ class Resolver:
             frame[KEY] = Resolution(error=problem)
             return
         lineno, colno = integer(frame.get("lineno")), integer(frame.get("colno"))
-        line, column = max(lineno - 1, 0), max(colno - 1, 0)
+        line = min(max(lineno - 1, 0), MAX_POSITION)
+        column = min(max(colno - 1, 0), MAX_POSITION)
         function = frame.get("function")
         if minified is not None and isinstance(function, str) and function:
             # With the minified source, symbolic finds the original name of
