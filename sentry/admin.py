@@ -3,7 +3,14 @@
 from django.contrib import admin
 
 from . import packing
-from .models import ApiToken, GroupedMessage, Message, ProjectKey, QueuedEvent
+from .models import (
+    ApiToken,
+    ArtifactBundle,
+    GroupedMessage,
+    Message,
+    ProjectKey,
+    QueuedEvent,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -137,3 +144,14 @@ class QueuedEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ArtifactBundle)
+class ArtifactBundleAdmin(ReadOnlyAdmin):
+    """Uploaded source map bundles: seen, and deleted when no longer needed."""
+
+    list_display = ("checksum", "release", "dist", "project", "file_count", "created")
+    list_filter = ("release",)
+    search_fields = ("checksum", "release", "files__debug_id")
+    fields = ("checksum", "release", "dist", "project", "file_count", "size", "created")
+    readonly_fields = fields

@@ -27,11 +27,14 @@ from .fields import PackedPickleField, PackedTextField
 
 __all__ = (
     "ApiToken",
+    "ArtifactBundle",
+    "ArtifactFile",
     "CompressionDictionary",
     "DigestedEvent",
     "FilterValue",
     "ProjectKey",
     "QueuedEvent",
+    "UploadChunk",
     "GroupedMessage",
     "Message",
     "MessageCountByMinute",
@@ -275,3 +278,8 @@ from .api.tokens import ApiToken  # noqa: E402
 from .ingest.keys import ProjectKey  # noqa: E402
 from .packing import CompressionDictionary  # noqa: E402
 from .queue import DigestedEvent, QueuedEvent  # noqa: E402
+from .sourcemaps.models import (  # noqa: E402
+    ArtifactBundle,
+    ArtifactFile,
+    UploadChunk,
+)

@@ -17,6 +17,7 @@ import re
 from ..conf import settings
 from ..pipeline import new_message_id, normalize_message_id
 from ..scrubbing import parse_body
+from ..sourcemaps.resolution import Resolution
 from ..utils.shaping import to_text, truncate
 from .decoding import whole_number
 
@@ -227,6 +228,10 @@ def normalize_frame(value):
         frame["in_app"] = value["in_app"]
     if isinstance(value.get("vars"), dict):
         frame["vars"] = value["vars"]
+    resolution = value.get("sourcemap")
+    if isinstance(resolution, Resolution):
+        # Set by the digest's source maps, never by a sender.
+        frame["sourcemap"] = dict(resolution)
     return frame or None
 
 
