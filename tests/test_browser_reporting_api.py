@@ -15,7 +15,9 @@ What Chromium does, and so what these tests set up:
   tests poll the database rather than wait for a time;
 - it posts ``application/reports+json``, which is not a CORS-safelisted
   type, so each batch to another origin is preceded by a preflight
-  ``OPTIONS``. gunicorn's access log shows what was asked and answered.
+  ``OPTIONS``, and posts nothing when the preflight is refused (an origin
+  outside ``SENTRY_INGEST_CORS_ORIGINS``). gunicorn's access log shows what
+  was asked and answered.
 """
 
 import base64
@@ -139,77 +141,109 @@ class TLSIngestServer(IngestServer):
 
 
 @pytest.fixture
-def tls_ingest_server(transactional_db, certificate, tmp_path):
-    port = free_port()
-    access_log = tmp_path / "access.log"
-    access_log.touch()
-    args = [
-        *gunicorn_args(port),
-        *("--certfile", certificate["cert"], "--keyfile", certificate["key"]),
-        *("--access-logfile", str(access_log)),
-        *("--access-logformat", ACCESS_LOG_FORMAT),
-    ]
-    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    process = listening(Process(args, server_env(PYTHONPATH=path)), port)
-    try:
-        yield TLSIngestServer(port, process, access_log)
-    finally:
+def start_tls_ingest(transactional_db, certificate, tmp_path):
+    """``start_tls_ingest(**env)``: a new :class:`TLSIngestServer`."""
+    processes = []
+
+    def start(**env):
+        port = free_port()
+        access_log = tmp_path / f"access-{port}.log"
+        access_log.touch()
+        args = [
+            *gunicorn_args(port),
+            *("--certfile", certificate["cert"], "--keyfile", certificate["key"]),
+            *("--access-logfile", str(access_log)),
+            *("--access-logformat", ACCESS_LOG_FORMAT),
+        ]
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        processes.append(Process(args, server_env(PYTHONPATH=path, **env)))
+        return TLSIngestServer(port, listening(processes[-1], port), access_log)
+
+    yield start
+    for process in processes:
         process.close()
 
 
 @pytest.fixture
-def shop(certificate):
+def tls_ingest_server(start_tls_ingest):
+    return start_tls_ingest()
+
+
+class Shop:
     """
-    An HTTPS site on another origin than the ingest server.
+    An HTTPS site on an origin of its own (never the ingest server's).
 
-    ``shop(body, headers)`` serves ``body`` with ``headers`` at a new path
-    and returns its URL.
+    ``shop.serve(body, headers)`` serves ``body`` with ``headers`` at a new
+    path and returns its URL.
     """
-    pages = {}
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificate["cert"], certificate["key"])
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def setup(self):
-            # The handshake in this request's thread, not the accepting one.
-            self.request.settimeout(10)
-            self.request.do_handshake()
-            super().setup()
+    def __init__(self, certificate):
+        self.pages = {}
+        pages = self.pages
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificate["cert"], certificate["key"])
 
-        def do_GET(self):
-            if self.path not in pages:
-                self.send_error(404)
-                return
-            body, headers = pages[self.path]
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def setup(self):
+                # The handshake in this request's thread, not the accepting one.
+                self.request.settimeout(10)
+                self.request.do_handshake()
+                super().setup()
 
-        def log_message(self, *args):
-            pass
+            def do_GET(self):
+                if self.path not in pages:
+                    self.send_error(404)
+                    return
+                body, headers = pages[self.path]
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
 
-    class Server(http.server.ThreadingHTTPServer):
-        def handle_error(self, request, client_address):
-            pass  # a connection the browser dropped mid-handshake
+            def log_message(self, *args):
+                pass
 
-    server = Server(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(
-        server.socket, server_side=True, do_handshake_on_connect=False
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a connection the browser dropped mid-handshake
 
-    def serve(body, headers):
-        path = f"/page-{len(pages)}"
-        pages[path] = (body.encode(), headers)
-        return f"https://127.0.0.1:{server.server_address[1]}{path}"
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server.socket = context.wrap_socket(
+            self.server.socket, server_side=True, do_handshake_on_connect=False
+        )
+        self.origin = f"https://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    yield serve
-    server.shutdown()
-    server.server_close()
+    def serve(self, body, headers):
+        path = f"/page-{len(self.pages)}"
+        self.pages[path] = (body.encode(), headers)
+        return self.origin + path
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def shops(certificate):
+    """``shops()``: a new :class:`Shop`, closed after the test."""
+    opened = []
+
+    def open_shop():
+        opened.append(Shop(certificate))
+        return opened[-1]
+
+    yield open_shop
+    for shop in opened:
+        shop.close()
+
+
+@pytest.fixture
+def shop(shops):
+    return shops().serve
 
 
 #: Two images blocked from one host (one group), an eval blocked (another).
@@ -352,6 +386,44 @@ def test_chromium_report_only_policies_report_through_report_to(
     assert_batches_answered(tls_ingest_server, path, origin_of(url))
 
 
+def test_chromium_posts_no_batch_its_preflight_refuses(page, start_tls_ingest, shops):
+    refused, allowed = shops(), shops()
+    server = start_tls_ingest(SENTRY_SERVER_CORS_ORIGINS=allowed.origin)
+    key = make_key()
+    path, endpoint = security_endpoint(server, key)
+    headers = {
+        "Reporting-Endpoints": f'csp-endpoint="{endpoint}"',
+        "Content-Security-Policy": "img-src 'self'; report-to csp-endpoint",
+    }
+    body = '<!doctype html><img src="https://evil.test/pixel.gif">'
+
+    page.goto(refused.serve(body, headers))
+    assert wait_for(lambda: server.requests(path)), "no preflight came"
+    allowed_url = allowed.serve(body, headers)
+    page.goto(allowed_url)
+
+    # The refused page's batch was preflighted before the allowed page was
+    # opened: had Chromium posted it anyway, it would have come first.
+    [message] = server.stored(count=1, logger="csp")
+    assert message.url == allowed_url
+    assert_batches_answered(server, path, allowed.origin)
+    refusals = [r for r in server.requests(path) if r["origin"] == refused.origin]
+    assert refusals
+    for refusal in refusals:
+        assert refusal == {
+            "method": "OPTIONS",
+            "path": path,
+            "status": "403",
+            "origin": refused.origin,
+            "content_type": "-",
+            "request_method": "POST",
+            "request_headers": "content-type",
+            "allow_origin": "-",
+            "allow_methods": "-",
+            "allow_headers": "-",
+        }
+
+
 def assert_batches_answered(server, path, origin):
     """
     Chromium preflights each batch, and both are answered as it needs: the
@@ -359,9 +431,13 @@ def assert_batches_answered(server, path, origin):
     ``application/reports+json`` POST 201, readable by the page's origin.
     No ``report-uri`` report was sent beside them.
     """
+
+    def from_origin():
+        return [r for r in server.requests(path) if r["origin"] == origin]
+
     # gunicorn logs a request once it is answered: wait for the batches.
-    assert wait_for(lambda: any(r["method"] == "POST" for r in server.requests(path)))
-    requests = server.requests(path)
+    assert wait_for(lambda: any(r["method"] == "POST" for r in from_origin()))
+    requests = from_origin()
     assert requests[0]["method"] == "OPTIONS"
     for request in requests:
         if request["method"] == "OPTIONS":
