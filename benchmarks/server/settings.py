@@ -6,7 +6,8 @@ The database comes from the environment: ``SENTRY_SERVER_DB=sqlite:/path``
 ``SENTRY_SERVER_DB=postgresql:NAME`` (127.0.0.1:5432, user postgres).
 ``SENTRY_SERVER_QUEUE_DB`` (same form) gives the ingest queue a database
 of its own (``SENTRY_QUEUE_DATABASE``). ``SENTRY_SERVER_DIGEST`` picks
-``SENTRY_DIGEST`` (default "embedded").
+``SENTRY_DIGEST`` (default "embedded"). ``SENTRY_SERVER_CORS_ORIGINS``
+(comma-separated) sets ``SENTRY_INGEST_CORS_ORIGINS`` (default: any origin).
 No middleware: the ingest endpoints need none, and a site that only ingests
 should not pay for sessions and CSRF on every event.
 """
@@ -81,6 +82,8 @@ SILENCED_SYSTEM_CHECKS = ["sentry.W001"]
 SENTRY_DIGEST_CELERY_QUEUE = os.environ.get("SENTRY_SERVER_CELERY_QUEUE") or None
 SENTRY_DIGEST_LEASE = float(os.environ.get("SENTRY_SERVER_DIGEST_LEASE", "60"))
 SENTRY_DIGEST_BATCH_SIZE = int(os.environ.get("SENTRY_SERVER_BATCH_SIZE", "500"))
+if os.environ.get("SENTRY_SERVER_CORS_ORIGINS"):
+    SENTRY_INGEST_CORS_ORIGINS = os.environ["SENTRY_SERVER_CORS_ORIGINS"].split(",")
 
 if os.environ.get("SENTRY_SERVER_CELERY_BROKER"):
     CELERY_BROKER_URL = os.environ["SENTRY_SERVER_CELERY_BROKER"]
