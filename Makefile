@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,docs,lint]"
 	touch $(STAMP)
 
-## demo: run the example project on http://$(HOST):$(PORT)/sentry/ (SQLite, demo login printed)
+## demo: run the example project on http://$(HOST):$(PORT)/sentry/ (SQLite; demo login, a DSN and a command that sends an event printed)
 demo: $(STAMP)
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput --database queue
-	cd example_project && ../$(BIN)/python manage.py demo_setup
+	cd example_project && ../$(BIN)/python manage.py demo_setup --url http://$(HOST):$(PORT)/sentry/
 	cd example_project && ../$(BIN)/python manage.py runserver --insecure $(HOST):$(PORT)
 
 ## test: the whole suite on SQLite

@@ -6,6 +6,7 @@ from . import packing
 from .models import (
     DEFAULT_PROJECT_ID,
     ApiToken,
+    ArtifactBundle,
     GroupedMessage,
     Message,
     Project,
@@ -174,3 +175,14 @@ class QueuedEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ArtifactBundle)
+class ArtifactBundleAdmin(ReadOnlyAdmin):
+    """Uploaded source map bundles: seen, and deleted when no longer needed."""
+
+    list_display = ("checksum", "release", "dist", "project", "file_count", "created")
+    list_filter = ("release",)
+    search_fields = ("checksum", "release", "files__debug_id")
+    fields = ("checksum", "release", "dist", "project", "file_count", "size", "created")
+    readonly_fields = fields

@@ -12,11 +12,12 @@ class SentryConfig(AppConfig):
     def ready(self):
         from django.core.signals import request_finished
         from django.db.backends.signals import connection_created
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from . import checks  # noqa: F401  (registers the system checks)
         from .db import flush_deferred, secure_queue_connection
-        from .projects import ensure_default_project
+        from .models import Project
+        from .projects import ensure_default_project, forget_projects
 
         # Errors recorded inside a broken transaction wait for its end.
         request_finished.connect(flush_deferred, dispatch_uid="sentry.flush_deferred")
@@ -32,3 +33,8 @@ class SentryConfig(AppConfig):
             sender=self,
             dispatch_uid="sentry.ensure_default_project",
         )
+        # A renamed or deleted project is noticed at once in this process.
+        for signal in (post_save, post_delete):
+            signal.connect(
+                forget_projects, sender=Project, dispatch_uid="sentry.forget_projects"
+            )

@@ -62,6 +62,29 @@ DEFAULTS = {
     "INGEST_KEY_CACHE_TIMEOUT": 10,
     # Ingest: origins browsers may send from ("*": any).
     "INGEST_CORS_ORIGINS": ("*",),
+    # Source maps uploaded with sentry-cli (docs/ingest.rst). Bytes of one
+    # chunk, and chunks in one request, as announced to sentry-cli.
+    "SOURCEMAP_CHUNK_SIZE": 1024 * 1024,
+    "SOURCEMAP_CHUNKS_PER_REQUEST": 16,
+    # Largest artifact bundle (the zip), and the most its files may take once
+    # inflated, all together and each; a file may inflate at most
+    # SOURCEMAP_MAX_RATIO times its compressed size (zip bombs).
+    "SOURCEMAP_MAX_BUNDLE_SIZE": 64 * 1024 * 1024,
+    "SOURCEMAP_MAX_UNPACKED_SIZE": 256 * 1024 * 1024,
+    "SOURCEMAP_MAX_FILE_SIZE": 32 * 1024 * 1024,
+    "SOURCEMAP_MAX_RATIO": 100,
+    # Files in one bundle, and bytes of its manifest.json.
+    "SOURCEMAP_MAX_FILES": 2000,
+    "SOURCEMAP_MAX_MANIFEST_SIZE": 2 * 1024 * 1024,
+    # Bytes of chunks uploaded but not assembled yet, all tokens together.
+    "SOURCEMAP_MAX_PENDING_SIZE": 256 * 1024 * 1024,
+    # Seconds an uploaded chunk waits to be assembled before it is dropped.
+    "SOURCEMAP_CHUNK_TTL": 3600,
+    # Digest: different source maps read for one event at most.
+    "SOURCEMAP_MAX_MAPS_PER_EVENT": 5,
+    # Digest: bytes of parsed source maps each process keeps for the next
+    # events (0: none).
+    "SOURCEMAP_CACHE_SIZE": 64 * 1024 * 1024,
     # Who is mailed about new and regressed errors: a list of addresses.
     "ADMINS": (),
     # Mail only about errors of this level or worse...

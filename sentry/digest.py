@@ -54,6 +54,7 @@ from .models import Message
 from .notifications import notify
 from .queue import QueuedEvent
 from .scrubbing import Scrubber
+from .sourcemaps.resolve import resolve_payload
 from .storage import StoreResult, make_storable, store_batch
 from .utils.shaping import Shaper
 
@@ -85,6 +86,7 @@ def read_event(row, scrubber=None, shaper=None):
     key = _Key(row.site)
     kind = row.kind
     if kind == queue.KIND_EVENT:
+        apply_sourcemaps(payload)
         event = mapping.map_event(
             payload,
             key=key,
@@ -113,6 +115,22 @@ def read_event(row, scrubber=None, shaper=None):
     # The key's project (or the client's): never one the payload names.
     event["project"] = row.project_id
     return pipeline.prepare(event, scrubber=scrubber, shaper=shaper, parsed=True)
+
+
+def apply_sourcemaps(payload):
+    """
+    Resolve an event's minified JavaScript frames with the uploaded maps.
+
+    Before mapping, so that the traceback, culprit and group checksum are
+    those of the original code. A failure leaves the frames as sent: an
+    event is never set aside for its source maps.
+    """
+    try:
+        resolve_payload(payload)
+    except Exception:
+        # Database trouble included: better an event stored as sent than
+        # one set aside as unreadable.
+        logger.error("Unable to apply source maps to an event", exc_info=True)
 
 
 class Report:

@@ -25,7 +25,9 @@ CHAIN_LINE_RE = re.compile(
     r"|During handling of the above exception, another exception occurred:)$",
     re.MULTILINE,
 )
-SOURCES = {"__cause__": CAUSE_LINE, "__context__": CONTEXT_LINE}
+#: ``mechanism.source`` of a chained exception -> the line before the next.
+#: JavaScript SDKs name an ``Error``'s ``cause`` (an explicit cause) "cause".
+SOURCES = {"__cause__": CAUSE_LINE, "cause": CAUSE_LINE, "__context__": CONTEXT_LINE}
 #: Longest pretty-printed value shown in a table cell.
 MAX_VALUE_LENGTH = 10_000
 #: Request sections shown as tables, in order: (key, title).
@@ -144,6 +146,9 @@ class Frame:
         self.context = self._context(frame)
         self.vars = as_pairs(frame.get("vars")) or []
         self.context_line = text_or_none(frame.get("context_line"))
+        colno = frame.get("colno")
+        self.colno = colno if type(colno) is int else None
+        self.minified, self.sourcemap_error, self.sourcemap = _sourcemap(frame)
 
     def _context(self, frame):
         pre = [line for line in get_list(frame.get("pre_context")) if _is_line(line)]
@@ -161,6 +166,19 @@ class Frame:
             )
             for index, text in enumerate(lines)
         ]
+
+
+def _sourcemap(frame):
+    """Return ``(minified Frame, error, map URL)`` of a JavaScript frame."""
+    resolution = frame.get("sourcemap")
+    if not isinstance(resolution, dict):
+        return None, None, None
+    minified = resolution.get("minified")
+    return (
+        Frame(minified) if isinstance(minified, dict) else None,
+        text_or_none(resolution.get("error")),
+        text_or_none(resolution.get("map")),
+    )
 
 
 def _is_line(value):

@@ -18,6 +18,7 @@ from picklefield.fields import PickledObjectField
 from .conf import settings
 from .constants import (
     DEFAULT_LOGGER,
+    DEFAULT_PROJECT_ID,
     LEVEL_NAMES,
     LOG_LEVELS,
     STATUS_CHOICES,
@@ -28,11 +29,14 @@ from .fields import PackedPickleField, PackedTextField
 
 __all__ = (
     "ApiToken",
+    "ArtifactBundle",
+    "ArtifactFile",
     "CompressionDictionary",
     "DigestedEvent",
     "FilterValue",
     "ProjectKey",
     "QueuedEvent",
+    "UploadChunk",
     "GroupedMessage",
     "Message",
     "MessageCountByMinute",
@@ -54,10 +58,6 @@ class SentryManager(models.Manager):
         if self._db is None and settings.DATABASE_USING:
             queryset = queryset.using(settings.DATABASE_USING)
         return queryset
-
-
-#: The site's own project: always there after ``migrate``.
-DEFAULT_PROJECT_ID = 1
 
 
 class Project(models.Model):
@@ -326,3 +326,8 @@ from .api.tokens import ApiToken  # noqa: E402
 from .ingest.keys import ProjectKey  # noqa: E402
 from .packing import CompressionDictionary  # noqa: E402
 from .queue import DigestedEvent, QueuedEvent  # noqa: E402
+from .sourcemaps.models import (  # noqa: E402
+    ArtifactBundle,
+    ArtifactFile,
+    UploadChunk,
+)

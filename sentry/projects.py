@@ -14,12 +14,11 @@ import time
 from django.core.management.color import no_style
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
-from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.text import slugify
 
 from .conf import settings
-from .models import DEFAULT_PROJECT_ID, Project
+from .constants import DEFAULT_PROJECT_ID
 
 logger = logging.getLogger("sentry.errors")
 
@@ -53,7 +52,9 @@ def default_project_id():
     """
     Return the id of the project ``SENTRY_PROJECT`` names.
 
-    Looked up once a minute at most. Never raises: a setting that names no
+    Looked up once a minute at most, and not at all for project 1 (so a
+    site that only sends its errors elsewhere needs no project table).
+    Never raises: a setting that names no
     project files the site's errors under project 1 rather than losing
     them, and says so on the ``sentry.errors`` logger (``manage.py check``
     reports it too, as sentry.E015).
@@ -88,6 +89,8 @@ def default_project_id():
 
 def lookup_project_id(value):
     """Return the id of the project ``value`` names, or ``None``."""
+    from .models import Project
+
     kind, wanted = parse_project_setting(value)
     projects = Project.objects.all()
     if kind == "id":
@@ -105,6 +108,8 @@ def default_project_fields():
 
 def ensure_default_project(using=DEFAULT_DB_ALIAS, **kwargs):
     """Make project 1 in database ``using`` if it is missing (``post_migrate``)."""
+    from .models import Project
+
     if not router.allow_migrate_model(using, Project):
         return
     projects = Project.objects.using(using)
@@ -132,11 +137,7 @@ def _forget(setting, **kwargs):
             _cache.clear()
 
 
-def _forget_all(**kwargs):
+def forget_projects(**kwargs):
+    """Forget what ``SENTRY_PROJECT`` named (a project was saved or deleted)."""
     with _lock:
         _cache.clear()
-
-
-# A renamed or deleted project is noticed at once in this process.
-post_save.connect(_forget_all, sender=Project, dispatch_uid="sentry.projects.saved")
-post_delete.connect(_forget_all, sender=Project, dispatch_uid="sentry.projects.gone")

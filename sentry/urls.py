@@ -6,7 +6,7 @@ from . import feeds
 from .ingest import remote as remote_ingest
 from .ingest import views as ingest
 from .params import register_id_converter
-from .views import actions, auth, groups, plugins, stream
+from .views import actions, auth, groups, plugins, setup, stream
 
 app_name = "sentry"
 
@@ -43,6 +43,23 @@ urlpatterns = [
     ),
     path("plugins/<slug:slug>/", plugins.dispatch, name="plugin"),
     path("plugins/<slug:slug>/<path:rest>", plugins.dispatch, name="plugin"),
+    path("setup/", setup.projects, name="setup"),
+    path("setup/<sentry_id:project_id>/", setup.project, name="setup-project"),
+    path("setup/keys/", setup.create_key, name="setup-create"),
+    path(
+        "setup/keys/<sentry_id:key_id>/rename/", setup.rename_key, name="setup-rename"
+    ),
+    path(
+        "setup/keys/<sentry_id:key_id>/disable/",
+        setup.disable_key,
+        name="setup-disable",
+    ),
+    path(
+        "setup/keys/<sentry_id:key_id>/enable/", setup.enable_key, name="setup-enable"
+    ),
+    path(
+        "setup/keys/<sentry_id:key_id>/rotate/", setup.rotate_key, name="setup-rotate"
+    ),
     path("api/v1/", include("sentry.api.urls")),
     path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),
     path("feeds/groups/", feeds.GroupFeed(), name="feed-groups"),

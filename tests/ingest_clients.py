@@ -4,14 +4,18 @@ Real clients, run in a separate process: ``python -m tests.ingest_clients MODE``
 Separate so that no client ever captures the test server's own errors. Each
 mode prints one JSON line with what the client returned.
 
-* ``sdk DSN gzip|br|none`` -- sentry-sdk: a chained exception, a message, a
-  log record, with tags, user, breadcrumbs and context;
+* ``sdk DSN gzip|br|none TIMESTAMP`` -- sentry-sdk: a chained exception, a
+  warning message, log records, with tags, user, breadcrumbs and context,
+  each event back-dated to TIMESTAMP (RFC 3339) by ``before_send``;
 * ``sdk-django DSN`` -- sentry-sdk's Django integration on a failing view;
-* ``raven DSN`` -- the legacy raven client (store endpoint);
+* ``raven DSN TIMESTAMP`` -- the legacy raven client (store endpoint): a
+  chained exception and a warning message with tags, user and breadcrumbs,
+  dated TIMESTAMP;
 * ``remote`` -- django-sentry's remote client in a client-only site
   (``tests.settings_remote_client``), exiting without flushing.
 """
 
+import datetime as dt
 import json
 import logging
 import os
@@ -31,7 +35,17 @@ def handler(items):
         raise ValueError("could not compute ratio") from e
 
 
-def sdk(dsn, compression):
+def backdate(timestamp):
+    """Return a ``before_send`` that dates every event ``timestamp``."""
+
+    def before_send(event, hint):
+        event["timestamp"] = timestamp
+        return event
+
+    return before_send
+
+
+def sdk(dsn, compression, timestamp):
     import sentry_sdk
     from sentry_sdk.integrations.logging import LoggingIntegration
 
@@ -50,6 +64,7 @@ def sdk(dsn, compression):
         release="myapp@1.2.3",
         environment="staging",
         server_name="web-01",
+        before_send=backdate(timestamp),
         _experiments=experiments,
     )
     sentry_sdk.set_tag("tenant", "acme")
@@ -106,7 +121,7 @@ def sdk_django(dsn):
     return {"status": response.status_code, "event": event_id}
 
 
-def raven_client(dsn):
+def raven_client(dsn, timestamp):
     import raven
     from raven.transport.http import HTTPTransport
 
@@ -114,18 +129,25 @@ def raven_client(dsn):
         dsn,
         transport=HTTPTransport,
         release="2.0",
+        environment="production",
         name="raven-host",
         tags={"tenant": "acme"},
         install_sys_hook=False,
         install_logging_hook=False,
         raise_send_errors=True,
     )
+    client.user_context({"id": "u-9", "username": "sam"})
+    client.captureBreadcrumb(category="cron", message="export started", level="info")
+    # raven wants a naive UTC datetime.
+    date = dt.datetime.fromisoformat(timestamp).astimezone(dt.UTC).replace(tzinfo=None)
     ids = {}
     try:
         handler(["1"])
     except Exception:
-        ids["exception"] = client.captureException()
-    ids["message"] = client.captureMessage("Disk almost full", level="warning")
+        ids["exception"] = client.captureException(date=date)
+    ids["message"] = client.captureMessage(
+        "Disk almost full", level="warning", date=date
+    )
     return ids
 
 
@@ -169,11 +191,11 @@ def remote():
 def main(argv):
     mode = argv[1]
     if mode == "sdk":
-        output = sdk(argv[2], argv[3])
+        output = sdk(argv[2], argv[3], argv[4])
     elif mode == "sdk-django":
         output = sdk_django(argv[2])
     elif mode == "raven":
-        output = raven_client(argv[2])
+        output = raven_client(argv[2], argv[3])
     elif mode == "remote":
         output = remote()
     else:

@@ -22,6 +22,7 @@ from sentry.api.tokens import (
     EVENT_READ,
     EVENT_WRITE,
     FEED_READ,
+    UPLOAD,
     ApiToken,
     hash_token,
 )
@@ -37,6 +38,8 @@ TOKEN_KINDS = {
     "write": (EVENT_WRITE,),
     "read_write": (EVENT_READ, EVENT_WRITE),
     "legacy": (FEED_READ, EVENT_READ, EVENT_WRITE),
+    # sentry-cli's source map uploads (tests/test_sourcemaps_upload.py): no more.
+    "upload": (UPLOAD,),
 }
 #: Endpoint name -> (how it is called, the scope it needs).
 ENDPOINTS = {

@@ -115,6 +115,16 @@ def test_chain_links_come_from_the_mechanism_source():
     assert [e.link for e in entries] == [CAUSE_LINE, CONTEXT_LINE, None]
 
 
+def test_a_javascript_error_cause_links_as_a_direct_cause():
+    data = {
+        "exception": {
+            "values": [{"type": "TypeError", "mechanism": {"source": "cause"}}, {}]
+        }
+    }
+
+    assert [e.link for e in get_exceptions(data)] == [CAUSE_LINE, None]
+
+
 def test_chain_links_come_from_the_plain_traceback_otherwise():
     traceback = (
         f"Traceback...\nA\n\n{CONTEXT_LINE}\n\nTraceback...\nB\n\n{CAUSE_LINE}\n\nC"

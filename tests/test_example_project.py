@@ -256,3 +256,86 @@ print("ok", error_id)
 def test_the_500_page_quotes_the_recorded_error_id(demo):
     result = manage(demo["db_path"], "shell", "-c", ERROR_PAGE_CHECK)
     assert "\nok " in "\n" + result.stdout
+
+
+def printed_send_command(stdout):
+    """Return the one-line sentry-sdk command ``demo_setup`` printed."""
+    lines = stdout.splitlines()
+    return lines[
+        lines.index("Once the server runs, send it an event with sentry-sdk:") + 1
+    ]
+
+
+def test_demo_setup_prints_a_dsn_of_a_key_it_reuses(demo):
+    dsns = [
+        line.split()[-1]
+        for result in (demo["first"], demo["second"])
+        for line in result.stdout.splitlines()
+        if line.startswith("  DSN:")
+    ]
+    keys = query(
+        demo["db_path"],
+        "SELECT public_key, label, project_id, is_active FROM sentry_projectkey",
+    )
+
+    assert len(keys) == 1
+    public_key, label, project_id, active = keys[0]
+    assert (label, project_id, active) == ("demo-sdk", 1, 1)
+    assert dsns == [f"http://{public_key}@127.0.0.1:8000/sentry/1"] * 2
+    assert "  Set-up:    http://127.0.0.1:8000/sentry/setup/1/" in demo["first"].stdout
+    assert f'sentry_sdk.init("{dsns[0]}")' in printed_send_command(demo["first"].stdout)
+
+
+def test_the_printed_command_sends_a_real_event_to_runserver(tmp_path):
+    from tests.processes import Process, free_port, listening, wait_for
+
+    # A database of its own: the other tests count the demo's occurrences.
+    db_path = tmp_path / "demo.sqlite3"
+    manage(db_path, "migrate", "--noinput")
+    manage(db_path, "migrate", "--noinput", "--database", "queue")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/sentry/"
+    command = printed_send_command(manage(db_path, "demo_setup", "--url", url).stdout)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_DIR.parent),
+        "DJANGO_SETTINGS_MODULE": "example_project.settings",
+        "EXAMPLE_DB_PATH": str(db_path),
+    }
+    # As `make demo` serves it: Django's runserver (sentry-sdk sends a
+    # Content-Length, which is all runserver can read).
+    server = Process(
+        [
+            sys.executable,
+            str(PROJECT_DIR / "manage.py"),
+            "runserver",
+            "--noreload",
+            "--insecure",
+            f"127.0.0.1:{port}",
+        ],
+        env,
+    )
+    try:
+        listening(server, port)
+        sent = subprocess.run(
+            ["bash", "-c", command],
+            env={k: v for k, v in os.environ.items() if not k.startswith("SENTRY_")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert sent.returncode == 0, sent.stderr
+
+        def stored():
+            return query(
+                db_path,
+                "SELECT logger, level, site FROM sentry_message WHERE message = ?",
+                ("Hello from sentry-sdk",),
+            )
+
+        # The demo digests in a thread of the server: wait for the row.
+        assert wait_for(lambda: stored(), timeout=30), server.stderr()
+        assert stored() == [("root", 20, "demo-sdk")]
+        assert '"POST /sentry/api/1/envelope/ HTTP/1.1" 200' in server.stderr()
+    finally:
+        server.close()

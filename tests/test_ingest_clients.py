@@ -1,10 +1,15 @@
 """
 Real clients against a live server: sentry-sdk, raven and the remote client.
 
-The clients run in subprocesses (:mod:`tests.ingest_clients`) and send to
-pytest-django's live server; the tests then read what was stored.
+The clients run in subprocesses (:mod:`tests.ingest_clients`). sentry-sdk and
+raven report to the app as it is deployed, gunicorn on 127.0.0.1
+(:func:`~tests.sdk_server.ingest_server`); the tests then read what was
+stored. django-sentry's own remote client reports to pytest-django's live
+server instead: its tests change the receiving site's ``SENTRY_KEY``, which
+only a server in the test's process sees.
 """
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -12,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import raven
+import sentry_sdk
 from django.db import connection
 from django.test import override_settings
 
@@ -40,36 +47,52 @@ def run_client(*args, env=None, expect_ok=True):
     return (json.loads(lines[-1]) if lines else None), result.stderr
 
 
-def dsn_for(live_server, key):
-    host = live_server.url.split("://", 1)[1]
-    return f"http://{key.public_key}@{host}/sentry/{key.project_id}"
-
-
 @pytest.fixture
 def key():
     return make_key(label="myapp")
+
+
+@pytest.fixture
+def backdated():
+    """A moment three hours ago, which the clients date their events."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=3)
 
 
 # --- sentry-sdk ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize("compression", ["gzip", "br", "none"])
-def test_sentry_sdk_events_are_stored_and_grouped(live_server, key, compression):
-    ids, _ = run_client("sdk", dsn_for(live_server, key), compression)
+def test_sentry_sdk_events_are_stored_and_grouped(
+    ingest_server, key, backdated, compression
+):
+    ids, _ = run_client(
+        "sdk", ingest_server.dsn(key), compression, backdated.isoformat()
+    )
 
-    stored = {m.message_id: m for m in Message.objects.all()}
-    assert set(ids.values()) <= set(stored)
+    stored = {m.message_id: m for m in ingest_server.stored(count=6)}
+    assert set(stored) == set(ids.values())
 
     exception = stored[ids["exception0"]]
     assert exception.class_name == "ValueError"
     assert exception.message == "ValueError: could not compute ratio"
+    assert exception.level == 40
+    assert exception.logger == "root"
     assert exception.site == "myapp"
     assert exception.server_name == "web-01"
+    assert exception.datetime == backdated
     assert exception.view == "__main__.handler"
-    assert "ZeroDivisionError: division by zero" in exception.traceback
-    assert "ratio = a / b" in exception.traceback
+    # The cause chain, oldest first, joined as Python prints it.
+    traceback = exception.traceback
+    assert traceback.index("ZeroDivisionError: division by zero") < traceback.index(
+        "The above exception was the direct cause of the following exception"
+    )
+    assert "ratio = a / b" in traceback
+    assert traceback.endswith("ValueError: could not compute ratio")
     values = exception.data["exception"]["values"]
-    assert [v["type"] for v in values] == ["ZeroDivisionError", "ValueError"]
+    assert [(v["type"], v["value"]) for v in values] == [
+        ("ZeroDivisionError", "division by zero"),
+        ("ValueError", "could not compute ratio"),
+    ]
     divide_frame = values[0]["stacktrace"]["frames"][-1]
     assert divide_frame["function"] == "divide"
     assert divide_frame["vars"]["b"] == "0"
@@ -79,10 +102,23 @@ def test_sentry_sdk_events_are_stored_and_grouped(live_server, key, compression)
         "environment": "staging",
         "release": "myapp@1.2.3",
     }
-    assert data["user"]["username"] == "jane"
+    assert data["user"] == {
+        "id": "u-7",
+        "email": "jane@example.com",
+        "username": "jane",
+    }
+    [breadcrumb] = data["breadcrumbs"]["values"]
+    assert (breadcrumb["category"], breadcrumb["message"], breadcrumb["level"]) == (
+        "auth",
+        "user logged in",
+        "info",
+    )
+    assert (data["release"], data["environment"]) == ("myapp@1.2.3", "staging")
     assert data["contexts"]["order"] == {"id": 991, "total": 12.5}
-    assert data["breadcrumbs"]["values"][0]["message"] == "user logged in"
-    assert data["sdk"]["name"] == "sentry.python"
+    assert (data["sdk"]["name"], data["sdk"]["version"]) == (
+        "sentry.python",
+        sentry_sdk.VERSION,
+    )
 
     # The same exception twice is one group seen twice.
     assert exception.group_id == stored[ids["exception1"]].group_id
@@ -94,6 +130,12 @@ def test_sentry_sdk_events_are_stored_and_grouped(live_server, key, compression)
         30,
         None,
     )
+    assert message.traceback is None
+    assert (message.site, message.server_name) == ("myapp", "web-01")
+    assert message.datetime == backdated
+    assert message.data["tags"] == data["tags"]
+    assert message.data["user"] == data["user"]
+    assert message.data["breadcrumbs"] == data["breadcrumbs"]
 
     first, second = stored[ids["log1234"]], stored[ids["log5678"]]
     assert first.message == "order 1234 failed"
@@ -110,11 +152,11 @@ def test_sentry_sdk_events_are_stored_and_grouped(live_server, key, compression)
     assert GroupedMessage.objects.count() == 4
 
 
-def test_sentry_sdks_django_integration_is_stored_with_its_request(live_server, key):
-    output, _ = run_client("sdk-django", dsn_for(live_server, key))
+def test_sentry_sdks_django_integration_is_stored_with_its_request(ingest_server, key):
+    output, _ = run_client("sdk-django", ingest_server.dsn(key))
 
     assert output["status"] == 500
-    message = Message.objects.get(message_id=output["event"])
+    [message] = ingest_server.stored(message_id=output["event"])
     assert message.class_name == "KeyError"
     assert message.view == "/orders/{order_id}/checkout/"
     assert message.server_name == "web-02"
@@ -131,18 +173,59 @@ def test_sentry_sdks_django_integration_is_stored_with_its_request(live_server, 
 # --- raven --------------------------------------------------------------------
 
 
-def test_the_legacy_raven_client_reports_to_the_store_endpoint(live_server, key):
-    ids, _ = run_client("raven", dsn_for(live_server, key))
+def test_the_legacy_raven_client_reports_to_the_store_endpoint(
+    ingest_server, key, backdated
+):
+    ids, _ = run_client("raven", ingest_server.dsn(key), backdated.isoformat())
 
-    exception = Message.objects.get(message_id=ids["exception"])
+    stored = {m.message_id: m for m in ingest_server.stored(count=2)}
+    assert set(stored) == set(ids.values())
+    exception = stored[ids["exception"]]
     assert exception.class_name == "ValueError"
     assert exception.message == "ValueError: could not compute ratio"
-    assert exception.data["tags"]["tenant"] == "acme"
-    assert exception.data["tags"]["release"] == "2.0"
-    assert exception.server_name == "raven-host"
-    assert "divide" in exception.traceback
-    message = Message.objects.get(message_id=ids["message"])
-    assert (message.message, message.level) == ("Disk almost full", 30)
+    assert (exception.level, exception.logger) == (40, "root")
+    assert (exception.site, exception.server_name) == ("myapp", "raven-host")
+    assert exception.datetime == backdated
+    assert exception.view == "__main__.handler"
+    values = exception.data["exception"]["values"]
+    assert [(v["type"], v["value"]) for v in values] == [
+        ("ZeroDivisionError", "division by zero"),
+        ("ValueError", "could not compute ratio"),
+    ]
+    # raven does not say the cause was explicit: Python's other wording.
+    traceback = exception.traceback
+    assert traceback.index("ZeroDivisionError: division by zero") < traceback.index(
+        "During handling of the above exception, another exception occurred"
+    )
+    assert "in divide\n    ratio = a / b" in traceback
+    data = exception.data
+    assert data["tags"] == {
+        "tenant": "acme",
+        "environment": "production",
+        "release": "2.0",
+    }
+    assert data["user"] == {"id": "u-9", "username": "sam"}
+    breadcrumb = data["breadcrumbs"]["values"][0]
+    assert (breadcrumb["category"], breadcrumb["message"], breadcrumb["level"]) == (
+        "cron",
+        "export started",
+        "info",
+    )
+    assert (data["release"], data["environment"]) == ("2.0", "production")
+    assert data["sdk"] == {"name": "raven-python", "version": raven.VERSION}
+
+    message = stored[ids["message"]]
+    assert (message.message, message.level, message.class_name) == (
+        "Disk almost full",
+        30,
+        None,
+    )
+    assert (message.site, message.server_name) == ("myapp", "raven-host")
+    assert message.datetime == backdated
+    assert message.data["tags"] == data["tags"]
+    assert message.data["user"] == data["user"]
+    # raven records its own request (the exception's) as a breadcrumb too.
+    assert message.data["breadcrumbs"]["values"][0] == breadcrumb
 
 
 # --- the classic remote client ------------------------------------------------

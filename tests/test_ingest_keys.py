@@ -79,10 +79,19 @@ def test_the_command_creates_a_key_and_prints_its_dsn():
 
     key = ProjectKey.objects.get()
     assert (key.label, key.project_id, key.rate_limit) == ("billing", 3, 100)
-    assert out.getvalue().strip() == (
-        f"https://{key.public_key}@errors.example.com/sentry/3"
+    dsn = f"https://{key.public_key}@errors.example.com/sentry/3"
+    # The DSN alone on the first line (scripts read it there), then the
+    # Python set-up code the dashboard's set-up page shows.
+    assert out.getvalue() == (
+        f"{dsn}\n"
+        "\n"
+        'In the application that reports (pip install "sentry-sdk[django]"):\n'
+        "\n"
+        "import sentry_sdk\n"
+        "\n"
+        f'sentry_sdk.init(dsn="{dsn}")\n'
     )
-    assert DSN_RE.match(out.getvalue().strip())
+    assert DSN_RE.match(out.getvalue().splitlines()[0])
 
 
 def test_the_command_takes_a_project_slug():
@@ -121,9 +130,9 @@ def test_the_command_falls_back_to_the_url_prefix():
 
     key = ProjectKey.objects.get()
     assert key.secret_key
-    assert out.getvalue().strip() == (
-        f"http://{key.public_key}:{key.secret_key}@localhost:8000/sentry/1"
-    )
+    dsn = f"http://{key.public_key}:{key.secret_key}@localhost:8000/sentry/1"
+    assert out.getvalue().splitlines()[0] == dsn
+    assert f'sentry_sdk.init(dsn="{dsn}")' in out.getvalue()
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,17 @@ def test_a_cause_is_named_as_such_when_the_sdk_says_so():
     assert text.endswith("shop.errors.ValueError: could not compute ratio")
 
 
+def test_a_javascript_error_cause_is_named_a_direct_cause():
+    # @sentry/node and @sentry/browser mark `new Error(..., {cause})` so.
+    payload = exception_event()
+    payload["exception"]["values"][0]["mechanism"]["source"] = "cause"
+
+    text = mapped(payload)["traceback"]
+
+    assert "The above exception was the direct cause" in text
+    assert "During handling" not in text
+
+
 def test_the_culprit_is_the_innermost_application_frame():
     assert mapped(exception_event())["view"] == "orders.handler"
 

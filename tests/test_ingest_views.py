@@ -109,6 +109,25 @@ def test_items_without_length_run_to_the_end_of_the_line(client, key):
     assert post_envelope(client, body, key).json() == {"id": event["event_id"]}
 
 
+def test_sentry_rubys_envelopes_with_empty_lines_between_items_are_read(client, key):
+    # sentry-ruby 5.3 ends each item with a newline and joins items with
+    # another, and sends an empty Content-Encoding when it does not gzip.
+    event = message_event()
+    body = (
+        json.dumps({"event_id": event["event_id"]}).encode()
+        + b"\n"
+        + b'{"type":"event","content_type":"application/json"}\n'
+        + json.dumps(event).encode()
+        + b"\n\n"
+        + b'{"type":"client_report"}\n{"discarded_events":[]}\n'
+    )
+
+    response = post_envelope(client, body, key, HTTP_CONTENT_ENCODING="")
+
+    assert response.json() == {"id": event["event_id"]}
+    assert Message.objects.get().message_id == event["event_id"]
+
+
 def test_the_same_event_sent_twice_is_stored_once(client, key):
     event = exception_event()
     body = event_envelope(event)

@@ -270,7 +270,7 @@ def test_the_admin_makes_projects(admin_client):
 @override_settings(SENTRY_SITE="Shop")
 def test_the_migration_moves_everything_to_its_project_and_back():
     executor = MigrationExecutor(connection)
-    before = [("sentry", "0008_token_scopes_expiry")]
+    before = [("sentry", "0009_sourcemaps")]
     now = timezone.now()
     try:
         executor.migrate(before)
@@ -327,7 +327,7 @@ def test_unapplying_refuses_to_merge_two_projects_groups():
         )
     executor = MigrationExecutor(connection)
     with pytest.raises(RuntimeError, match="more than one project"):
-        executor.migrate([("sentry", "0009_projects")])
+        executor.migrate([("sentry", "0010_projects")])
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert GroupedMessage.objects.count() == 2

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from sentry.models import GroupedMessage
+from sentry.models import GroupedMessage, ProjectKey
 from sentry.plugins.testing import plugin_installed
 from tests.dashboard_factories import (
     XSS,
@@ -22,13 +22,16 @@ from tests.dashboard_factories import (
     record_event,
     staff_client,
 )
+from tests.ingest_factories import make_key
 
 pytestmark = pytest.mark.django_db
 
 #: Every route of ``sentry.urls`` -> kind.
 #: "page": HTML, read-only; "json": JSON, read-only; "action": changes state
 #: (POST only, never public); "auth": log in/out; "feed": RSS (sessions or
-#: tokens, 403 otherwise); "api"/"api-write": the token-or-session JSON API.
+#: tokens, 403 otherwise); "api"/"api-write": the token-or-session JSON API;
+#: "keys-page": the set-up pages (client keys: logged-in readers only, never
+#: public); "keys-action": changes a key (POST only, needs a model permission).
 KINDS = {
     "": "page",
     "search/": "page",
@@ -53,7 +56,16 @@ KINDS = {
     "api/v1/occurrences/<str:message_id>/": "api",
     "api/v1/groups/<sentry_id:group_id>/resolve/": "api-write",
     "api/v1/groups/<sentry_id:group_id>/unresolve/": "api-write",
+    "setup/": "keys-page",
+    "setup/<sentry_id:project_id>/": "keys-page",
+    "setup/keys/": "keys-action",
+    "setup/keys/<sentry_id:key_id>/rename/": "keys-action",
+    "setup/keys/<sentry_id:key_id>/disable/": "keys-action",
+    "setup/keys/<sentry_id:key_id>/enable/": "keys-action",
+    "setup/keys/<sentry_id:key_id>/rotate/": "keys-action",
 }
+#: What the matrix posts to the key actions (enough for each of them).
+KEY_FORM = {"label": "renamed", "project": "1"}
 #: Installed while the matrix runs, so that plugin URLs have a plugin to serve.
 PLUGINS = ("sentry.plugins.sentry_servers", "tests.plugins.broken")
 
@@ -77,10 +89,12 @@ def dashboard_routes():
     return routes
 
 
-def url_for(route, pattern, message):
+def url_for(route, pattern, message, key):
     """Fill a route in with arguments taken from real rows."""
     converters = getattr(pattern.pattern, "converters", {})
     values = {
+        "project_id": key.project_id,
+        "key_id": key.pk,
         "group_id": message.group_id,
         "message_id": message.message_id,
         "slug": "broken" if route.startswith("plugins/") else "servers",
@@ -98,12 +112,24 @@ def message():
 
 
 @pytest.fixture
-def urls(message):
+def key():
+    return make_key(label="matrix", project_id=1)
+
+
+@pytest.fixture
+def urls(message, key):
     with plugin_installed(*PLUGINS):
         yield [
-            (KINDS.get(route), url_for(route, p, message))
+            (KINDS.get(route), url_for(route, p, message, key))
             for route, p in dashboard_routes()
         ]
+
+
+def assert_key_unchanged(key):
+    """No key action got through: the key is as made, and no other was added."""
+    assert list(ProjectKey.objects.values_list("public_key", "label", "is_active")) == [
+        (key.public_key, key.label, key.is_active)
+    ]
 
 
 def test_every_dashboard_url_is_classified():
@@ -131,7 +157,7 @@ def is_json_refusal(response, status=403):
     )
 
 
-def test_anonymous_visitors_are_refused_everywhere(urls):
+def test_anonymous_visitors_are_refused_everywhere(urls, key):
     anonymous = Client()
     for kind, url in urls:
         if kind == "page":
@@ -150,10 +176,15 @@ def test_anonymous_visitors_are_refused_everywhere(urls):
             assert is_json_refusal(anonymous.get(url), 401), url
         elif kind == "api-write":
             assert is_json_refusal(anonymous.post(url), 401), url
+        elif kind == "keys-page":
+            assert is_login_redirect(anonymous.get(url)), url
+        elif kind == "keys-action":
+            assert is_login_redirect(anonymous.post(url, KEY_FORM)), url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+    assert_key_unchanged(key)
 
 
-def test_users_who_are_not_staff_are_refused_everywhere(urls):
+def test_users_who_are_not_staff_are_refused_everywhere(urls, key):
     member = member_client()
     for kind, url in urls:
         if kind == "page":
@@ -168,7 +199,12 @@ def test_users_who_are_not_staff_are_refused_everywhere(urls):
             assert member.get(url).status_code == 403, url
         elif kind == "api-write":
             assert is_json_refusal(member.post(url)), url
+        elif kind == "keys-page":
+            assert member.get(url).status_code == 403, url
+        elif kind == "keys-action":
+            assert member.post(url, KEY_FORM).status_code == 403, url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+    assert_key_unchanged(key)
 
 
 def test_inactive_staff_are_refused(urls, django_user_model):
@@ -178,7 +214,7 @@ def test_inactive_staff_are_refused(urls, django_user_model):
     user.is_active = False
     user.save()
     for kind, url in urls:
-        if kind in ("page", "json", "feed", "api"):
+        if kind in ("page", "json", "feed", "api", "keys-page"):
             assert browser.get(url).status_code in (302, 401, 403), url
 
 
@@ -196,6 +232,21 @@ def test_staff_see_everything_and_may_act(urls):
             assert staff.post(url, {"op": "resolve-all"}).status_code == 302, url
         elif kind == "api-write":
             assert staff.post(url).status_code == 200, url
+        elif kind == "keys-page":
+            assert staff.get(url).status_code == 200, url
+
+
+def test_staff_without_the_key_permissions_see_keys_but_cannot_change_them(urls, key):
+    staff = staff_client()
+    for kind, url in urls:
+        if kind == "keys-page":
+            assert staff.get(url).status_code == 200, url
+        elif kind == "keys-action":
+            assert staff.get(url).status_code == 403, url
+            response = staff.post(url, KEY_FORM)
+            assert response.status_code == 403, url
+            assert b"sentry." in response.content
+    assert_key_unchanged(key)
 
 
 def test_superusers_see_everything_and_may_act(urls, django_user_model):
@@ -211,9 +262,14 @@ def test_superusers_see_everything_and_may_act(urls, django_user_model):
             assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
         elif kind == "api-write":
             assert browser.post(url).status_code == 200, url
+        elif kind == "keys-page":
+            assert browser.get(url).status_code == 200, url
+        elif kind == "keys-action":
+            assert browser.get(url).status_code == 405, url
+            assert browser.post(url, KEY_FORM).status_code == 302, url
 
 
-def test_the_view_permission_is_enough_to_read(urls, django_user_model):
+def test_the_view_permission_is_enough_to_read(urls, key, django_user_model):
     from django.contrib.auth.models import Permission
 
     user = django_user_model.objects.create_user("reader")
@@ -221,11 +277,14 @@ def test_the_view_permission_is_enough_to_read(urls, django_user_model):
     browser = Client()
     browser.force_login(user)
     for kind, url in urls:
-        if kind in ("page", "json", "feed", "api"):
+        if kind in ("page", "json", "feed", "api", "keys-page"):
             assert is_served(browser.get(url, follow=True), url), url
         elif kind == "action":
             assert browser.post(url, {"op": "resolve-all"}).status_code == 403, url
+        elif kind == "keys-action":
+            assert browser.post(url, KEY_FORM).status_code == 403, url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+    assert_key_unchanged(key)
 
 
 def test_the_change_permission_is_needed_to_act(urls, django_user_model):
@@ -244,8 +303,43 @@ def test_the_change_permission_is_needed_to_act(urls, django_user_model):
             assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
 
 
+def key_keeper(django_user_model, *codenames):
+    """Return a client logged in as staff with these ``sentry`` permissions."""
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("keeper", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+@pytest.mark.parametrize(
+    ("codenames", "may_create", "may_change"),
+    [
+        (["add_projectkey", "change_projectkey"], True, True),
+        (["add_projectkey"], True, False),
+        (["change_projectkey"], False, True),
+        (["view_projectkey", "delete_projectkey"], False, False),
+    ],
+)
+def test_the_key_permissions_are_needed_to_change_keys(
+    urls, django_user_model, codenames, may_create, may_change
+):
+    browser = key_keeper(django_user_model, *codenames)
+    for kind, url in urls:
+        if kind == "keys-page":
+            assert browser.get(url).status_code == 200, url
+        elif kind == "keys-action":
+            allowed = may_create if url.endswith("/setup/keys/") else may_change
+            assert browser.get(url).status_code == (405 if allowed else 403), url
+            expected = 302 if allowed else 403
+            assert browser.post(url, KEY_FORM).status_code == expected, url
+    assert ProjectKey.objects.count() == (2 if may_create else 1)
+
+
 @override_settings(SENTRY_PUBLIC=True)
-def test_public_mode_opens_the_read_only_urls_only(urls):
+def test_public_mode_opens_the_read_only_urls_only(urls, key):
     anonymous = Client()
     for kind, url in urls:
         if kind in ("page", "json", "feed", "api"):
@@ -254,6 +348,11 @@ def test_public_mode_opens_the_read_only_urls_only(urls):
             assert is_login_redirect(anonymous.post(url, {"op": "resolve-all"})), url
         elif kind == "api-write":
             assert anonymous.post(url).status_code == 401, url
+        elif kind == "keys-page":
+            # A DSN lets whoever holds it send events: never public.
+            assert is_login_redirect(anonymous.get(url)), url
+        elif kind == "keys-action":
+            assert is_login_redirect(anonymous.post(url, KEY_FORM)), url
     # A plugin URL may change state: public mode opens it for reads only.
     plugin_url = next(url for _, url in urls if "/plugins/broken/" in url)
     assert is_login_redirect(anonymous.post(plugin_url))
@@ -261,7 +360,10 @@ def test_public_mode_opens_the_read_only_urls_only(urls):
     for kind, url in urls:
         if kind == "action":
             assert member.post(url, {"op": "resolve-all"}).status_code == 403, url
+        elif kind in ("keys-page", "keys-action"):
+            assert member.post(url, KEY_FORM).status_code == 403, url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+    assert_key_unchanged(key)
 
 
 def test_dashboard_responses_carry_security_headers(urls):
@@ -271,7 +373,8 @@ def test_dashboard_responses_carry_security_headers(urls):
         staff.get(url)
         for kind, url in urls
         # (Not the test plugin's missing root URL: Django's own 404 page.)
-        if kind in ("page", "json", "action") and not url.endswith("/broken/")
+        if kind in ("page", "json", "action", "keys-page", "keys-action")
+        and not url.endswith("/broken/")
     ] + [
         anonymous.get(reverse("sentry:index")),
         anonymous.get(reverse("sentry:login")),

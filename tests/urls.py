@@ -5,6 +5,8 @@ from tests.testapp import views
 
 urlpatterns = [
     path("sentry/", include("sentry.urls")),
+    # Source maps from sentry-cli (docs/ingest.rst).
+    path("api/0/", include("sentry.upload_urls")),
     path("admin/", admin.site.urls),
     path("ok/", views.ok),
     path("boom/", views.boom, name="boom"),

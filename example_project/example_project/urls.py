@@ -8,6 +8,8 @@ handler500 = "shop.views.server_error"
 
 urlpatterns = [
     path("sentry/", include("sentry.urls")),
+    # Source maps from sentry-cli (docs/ingest.rst).
+    path("api/0/", include("sentry.upload_urls")),
     path("admin/", admin.site.urls),
     path("", include("shop.urls")),
 ]

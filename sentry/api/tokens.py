@@ -8,6 +8,9 @@ A token carries scopes, what it may be used for, and may expire:
   open anything more.
 * ``event:read``: the JSON API's reads (errors and their occurrences, in full).
 * ``event:write``: resolving and unresolving errors through the JSON API.
+* ``upload``: uploading source maps with ``sentry-cli`` (the ``/api/0/``
+  endpoints of :mod:`sentry.upload_urls`), and nothing else: build machines
+  keep it, and it must not read a single error.
 
 A token never does more than its user may do.
 """
@@ -26,11 +29,13 @@ TOKEN_PREFIX = "sntr_"
 FEED_READ = "feed:read"
 EVENT_READ = "event:read"
 EVENT_WRITE = "event:write"
+UPLOAD = "upload"
 #: Every scope, with what it allows.
 SCOPES = {
     FEED_READ: "the RSS feeds only",
     EVENT_READ: "the JSON API's reads",
     EVENT_WRITE: "resolving and unresolving through the JSON API",
+    UPLOAD: "uploading source maps with sentry-cli, nothing else",
 }
 #: Scopes of a new token unless others are asked for: the least privilege.
 DEFAULT_SCOPES = (FEED_READ,)

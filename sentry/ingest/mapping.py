@@ -17,6 +17,7 @@ import re
 from ..conf import settings
 from ..pipeline import new_message_id, normalize_message_id
 from ..scrubbing import parse_body
+from ..sourcemaps.resolution import Resolution
 from ..utils.shaping import to_text, truncate
 from .decoding import whole_number
 
@@ -227,6 +228,10 @@ def normalize_frame(value):
         frame["in_app"] = value["in_app"]
     if isinstance(value.get("vars"), dict):
         frame["vars"] = value["vars"]
+    resolution = value.get("sourcemap")
+    if isinstance(resolution, Resolution):
+        # Set by the digest's source maps, never by a sender.
+        frame["sourcemap"] = dict(resolution)
     return frame or None
 
 
@@ -349,8 +354,10 @@ def traceback_text(exceptions):
         lines.append(f"{kind}: {value}" if value else kind)
         if index < len(exceptions) - 1:
             source = (entry.get("mechanism") or {}).get("source")
-            # Without a source, the wording that is true of both kinds.
-            lines += ["", DIRECT_CAUSE if source == "__cause__" else CONTEXT, ""]
+            # Python's __cause__ and JavaScript's Error cause are explicit
+            # causes; without a source, the wording that is true of both kinds.
+            explicit = source in ("__cause__", "cause")
+            lines += ["", DIRECT_CAUSE if explicit else CONTEXT, ""]
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 

@@ -36,39 +36,61 @@ def can_change(user):
     )
 
 
+def can_see_keys(user):
+    """Return whether ``user`` may read the client keys and their DSNs."""
+    # Never SENTRY_PUBLIC: a DSN lets whoever holds it send events.
+    return user.is_authenticated and can_view(user)
+
+
+def can_add_keys(user):
+    """Return whether ``user`` may create client keys."""
+    return can_see_keys(user) and user.has_perm("sentry.add_projectkey")
+
+
+def can_change_keys(user):
+    """Return whether ``user`` may rename, disable, enable and rotate client keys."""
+    return can_see_keys(user) and user.has_perm("sentry.change_projectkey")
+
+
 def wants_json(request):
     """Return whether the caller asked for JSON (the dashboard's scripts do)."""
     return "application/json" in request.headers.get("Accept", "")
 
 
-def refuse(request, *, json):
+def refuse(request, *, json, reason=""):
     """Return the answer to a request the user may not make."""
     if json:
         # Scripts cannot follow a login redirect usefully: say it plainly.
         return json_response({"error": "forbidden"}, status=403)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("sentry:login"))
-    return TemplateResponse(request, "sentry/403.html", status=403)
+    return TemplateResponse(request, "sentry/403.html", {"reason": reason}, status=403)
 
 
-def dashboard_view(view=None, *, public=True, json=False):
+def dashboard_view(view=None, *, public=True, json=False, allow=None, reason=""):
     """
     Guard a dashboard view and add the dashboard's security headers.
 
     ``public=False`` marks views that change state: ``SENTRY_PUBLIC`` never
     opens them. ``json=True`` marks JSON endpoints: they answer a refusal
     with a 403 JSON body instead of a login redirect (so do other views when
-    the request asks for JSON).
+    the request asks for JSON). ``allow``, a function of the user, replaces
+    the usual check (``SENTRY_PUBLIC`` included); ``reason`` is what the 403
+    page then says.
     """
     if view is None:
-        return lambda view: dashboard_view(view, public=public, json=json)
+        return lambda view: dashboard_view(
+            view, public=public, json=json, allow=allow, reason=reason
+        )
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         # Load the user here, even when the page is public: the templates
         # show who is logged in and must not be the ones to query for it.
         authenticated = request.user.is_authenticated
-        if public and settings.PUBLIC:
+        if allow is not None:
+            allowed = allow(request.user)
+        elif public and settings.PUBLIC:
             allowed = True
         elif public:
             allowed = authenticated and can_view(request.user)
@@ -77,7 +99,7 @@ def dashboard_view(view=None, *, public=True, json=False):
         if allowed:
             response = view(request, *args, **kwargs)
         else:
-            response = refuse(request, json=json or wants_json(request))
+            response = refuse(request, json=json or wants_json(request), reason=reason)
         return add_security_headers(response)
 
     return wrapper

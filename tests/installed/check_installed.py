@@ -134,6 +134,8 @@ pages = [
     reverse("sentry:feed-messages"),
     reverse("sentry:feed-groups"),
     reverse("sentry:api-groups"),
+    reverse("sentry:setup"),
+    reverse("sentry:setup-project", args=[1]),
 ]
 static_urls = set()
 for url in pages:

@@ -1,16 +1,23 @@
-"""``manage.py sentry_createkey --label LABEL``: a new client key and its DSN."""
+"""
+``manage.py sentry_createkey --label LABEL``: a new client key and its DSN.
+
+The DSN is the first line of the output (scripts read it from there), then
+comes the Python set-up code the dashboard's set-up page shows too.
+"""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ...ingest.keys import ProjectKey, build_dsn, default_base_url, new_key
 from ...models import Project
 from ...projects import lookup_project_id
+from ...snippets import PYTHON
 
 
 class Command(BaseCommand):
     help = (
-        "Create a client key for the Sentry SDK endpoints and print its DSN. "
-        "The DSN's address is --url, else SENTRY_URL_PREFIX."
+        "Create a client key for the Sentry SDK endpoints and print its DSN "
+        "(the first line), then the Python code that uses it. The DSN's "
+        "address is --url, else SENTRY_URL_PREFIX."
     )
 
     def add_arguments(self, parser):
@@ -74,4 +81,10 @@ class Command(BaseCommand):
             rate_limit=rate_limit,
             secret_key=new_key() if secret else "",
         )
-        self.stdout.write(key.get_dsn(base_url, include_secret=secret))
+        dsn = key.get_dsn(base_url, include_secret=secret)
+        self.stdout.write(dsn)
+        self.stdout.write(
+            f"\nIn the application that reports ({PYTHON.install}):\n\n"
+            + PYTHON.snippet(dsn),
+            ending="",
+        )

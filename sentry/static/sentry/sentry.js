@@ -313,7 +313,52 @@
     });
   }
 
+  /*
+   * Copy buttons (the set-up page): copy the text of the element named by
+   * data-copy. Without this file the buttons stay hidden and the text is
+   * there to select; where the Clipboard API is missing or refused (a page
+   * not served over HTTPS), the text is selected and copied the old way.
+   */
+  function selectText(el) {
+    if (el.select) { el.focus(); el.select(); return; }
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  function copyButtons(root) {
+    root.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var target = document.getElementById(button.dataset.copy);
+      if (!target) { return; }
+      var status = document.createElement("span");
+      status.className = "copy-status";
+      status.setAttribute("role", "status");
+      button.insertAdjacentElement("afterend", status);
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var text = target.tagName === "INPUT" ? target.value : target.textContent;
+        function fallback() {
+          selectText(target);
+          var copied = false;
+          try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+          status.textContent = copied ? "Copied" : "Selected: press Ctrl+C to copy";
+        }
+        status.textContent = "";
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(text).then(function () {
+            status.textContent = "Copied";
+          }, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+  }
+
   function start() {
+    copyButtons(document);
     resolveForms(document);
     bulkSelection();
     frameTools(document);

@@ -4,11 +4,16 @@
 It requests the shop's failing pages in-process with Django's test client,
 so every error goes through the same code paths as on a live site (view,
 ``got_request_exception``, logging handler, the client's API) and is stored
-by django-sentry. Safe to run again: the login and the catalogue are updated
-in place, and the errors of every run add up in the same groups.
+by django-sentry. It also makes a client key and prints its DSN with a
+one-line command that sends a real event with sentry-sdk. Safe to run
+again: the login, the key and the catalogue are reused, and the errors of
+every run add up in the same groups.
 """
 
+import json
 import logging
+import shlex
+import sys
 from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
@@ -17,12 +22,14 @@ from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
-from sentry.models import GroupedMessage, Message
+from sentry.models import GroupedMessage, Message, ProjectKey
 from shop.models import Order, Product
 
 DASHBOARD_URL = "http://127.0.0.1:8000/sentry/"
 USERNAME = "demo"
 PASSWORD = "demo"
+#: The client key the printed command sends with (project 1).
+KEY_LABEL = "demo-sdk"
 
 #: Typed into the sign-up form; django-sentry must mask it before storing.
 SIGNUP_PASSWORD = "hunter2-demo-Sekr1t"
@@ -105,10 +112,19 @@ class Command(BaseCommand):
         "requesting the shop's failing pages."
     )
 
-    def handle(self, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--url",
+            default=DASHBOARD_URL,
+            help=f"Where runserver serves the dashboard (default: {DASHBOARD_URL}).",
+        )
+
+    def handle(self, *, url, **options):
         self.verbosity = options["verbosity"]
+        url = url.rstrip("/") + "/"
         self.seed_shop()
         user = self.ensure_login()
+        key = self.ensure_key()
         before = Message.objects.count()
         with quiet_request_log():
             browser = Client(raise_request_exception=False, HTTP_HOST="127.0.0.1:8000")
@@ -116,7 +132,7 @@ class Command(BaseCommand):
             browser.force_login(user)
             self.visit(browser, logged_in_visits())
         self.log_warnings()
-        self.summary(Message.objects.count() - before)
+        self.summary(url, key, Message.objects.count() - before)
 
     def seed_shop(self):
         """Create or update the catalogue and the orders the views need."""
@@ -138,6 +154,16 @@ class Command(BaseCommand):
         user.set_password(PASSWORD)
         user.save()
         return user
+
+    def ensure_key(self):
+        """Return the demo's client key (made once, turned on again if need be)."""
+        key = ProjectKey.objects.filter(label=KEY_LABEL, project_id=1).first()
+        if key is None:
+            return ProjectKey.objects.create(label=KEY_LABEL, project_id=1)
+        if not key.is_active:
+            key.is_active = True
+            key.save(update_fields=["is_active"])
+        return key
 
     def visit(self, browser, pages):
         """Request ``pages``; fail if one answers other than expected."""
@@ -162,13 +188,28 @@ class Command(BaseCommand):
                 extra={"data": {"feed": feed, "max_age_hours": 24}},
             )
 
-    def summary(self, recorded):
+    def summary(self, url, key, recorded):
         groups = GroupedMessage.objects.count()
         seen = GroupedMessage.objects.aggregate(total=Sum("times_seen"))["total"]
+        dsn = key.get_dsn(url)
         self.stdout.write(
             self.style.SUCCESS("The demo is ready.")
-            + f"\n  Dashboard: {DASHBOARD_URL}"
+            + f"\n  Dashboard: {url}"
             + f"\n  Login:     {USERNAME} / {PASSWORD}"
             + f"\n  Stored:    {groups} groups, {Message.objects.count()} "
             f"occurrences ({recorded} new, {seen or 0} times seen in all)"
+            + f"\n  DSN:       {dsn}"
+            + f"\n  Set-up:    {url}setup/1/"
+            + "\nOnce the server runs, send it an event with sentry-sdk:"
+            + f"\n  {send_command(dsn)}"
         )
+
+
+def send_command(dsn):
+    """Return a shell command that sends one real event to ``dsn`` with sentry-sdk."""
+    code = (
+        f"import sentry_sdk; sentry_sdk.init({json.dumps(dsn)}); "
+        'sentry_sdk.capture_message("Hello from sentry-sdk"); sentry_sdk.flush()'
+    )
+    # This Python (the demo's virtualenv) has sentry-sdk: the test extra.
+    return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"

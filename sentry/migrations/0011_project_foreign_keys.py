@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     """
 
     dependencies = [
-        ("sentry", "0009_projects"),
+        ("sentry", "0010_projects"),
     ]
 
     operations = [

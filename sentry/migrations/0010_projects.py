@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
     """Projects: project 1 is the site's own, and every DSN number gets one."""
 
     dependencies = [
-        ("sentry", "0008_token_scopes_expiry"),
+        ("sentry", "0009_sourcemaps"),
     ]
 
     operations = [
