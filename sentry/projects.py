@@ -141,3 +141,22 @@ def forget_projects(**kwargs):
     """Forget what ``SENTRY_PROJECT`` named (a project was saved or deleted)."""
     with _lock:
         _cache.clear()
+
+
+def visible_projects(user):
+    """
+    Return the projects ``user`` may see on the dashboard, the API and feeds.
+
+    Every page, panel, feed and API result that shows groups narrows them
+    with :func:`visible_groups` (or this), so that restricting a project to
+    some users hides it everywhere at once. Today every project is visible
+    to whoever may see the dashboard.
+    """
+    from .models import Project
+
+    return Project.objects.all()
+
+
+def visible_groups(groups, user):
+    """Narrow a queryset of groups to those of projects ``user`` may see."""
+    return groups
