@@ -253,7 +253,7 @@ def generate(args, now):
     from django.db import connection, transaction
 
     from sentry import packing
-    from sentry.models import get_score
+    from sentry.models import DEFAULT_PROJECT_ID, get_score
     from sentry.storage import MESSAGE_COLUMNS
 
     rng = random.Random(args.seed)
@@ -332,6 +332,7 @@ def generate(args, now):
             group_rows.append(
                 (
                     group_id,
+                    DEFAULT_PROJECT_ID,
                     logger,
                     class_name,
                     level,
@@ -355,6 +356,7 @@ def generate(args, now):
             "sentry_groupedmessage",
             (
                 "id",
+                "project_id",
                 "logger",
                 "class_name",
                 "level",

@@ -4,10 +4,12 @@ from django.contrib import admin
 
 from . import packing
 from .models import (
+    DEFAULT_PROJECT_ID,
     ApiToken,
     ArtifactBundle,
     GroupedMessage,
     Message,
+    Project,
     ProjectKey,
     QueuedEvent,
 )
@@ -44,12 +46,12 @@ class GroupedMessageAdmin(ReadOnlyAdmin):
     # A deleted group's compression dictionary (made of its first
     # occurrence, see sentry.packing) goes with it.
     def delete_model(self, request, obj):
-        key = (obj.logger, obj.view, obj.checksum)
+        key = (obj.project_id, obj.logger, obj.view, obj.checksum)
         super().delete_model(request, obj)
         packing.delete_orphans(obj._state.db, [key])
 
     def delete_queryset(self, request, queryset):
-        keys = list(queryset.values_list("logger", "view", "checksum"))
+        keys = list(queryset.values_list(*packing.KEY_FIELDS))
         super().delete_queryset(request, queryset)
         packing.delete_orphans(queryset.db, keys)
 
@@ -95,24 +97,53 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    """Projects are made and edited here; project 1, the site's own, stays."""
+
+    list_display = ("name", "slug", "platform", "id", "date_added")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("date_added",)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.pk == DEFAULT_PROJECT_ID:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    # Its groups go with it, and their compression dictionaries with them.
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Project.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        queryset = queryset.exclude(pk=DEFAULT_PROJECT_ID)
+        keys = list(
+            GroupedMessage.objects.using(queryset.db)
+            .filter(project__in=queryset)
+            .values_list(*packing.KEY_FIELDS)
+        )
+        super().delete_queryset(request, queryset)
+        packing.delete_orphans(queryset.db, keys)
+
+
 @admin.register(ProjectKey)
 class ProjectKeyAdmin(admin.ModelAdmin):
     """Client keys are managed here (or with ``manage.py sentry_createkey``)."""
 
     list_display = (
         "label",
-        "project_id",
+        "project",
         "public_key",
         "is_active",
         "rate_limit",
         "date_added",
     )
-    list_filter = ("is_active", "project_id")
+    list_filter = ("is_active", "project")
     search_fields = ("label", "public_key")
     readonly_fields = ("dsn", "date_added")
     fields = (
         "label",
-        "project_id",
+        "project",
         "public_key",
         "secret_key",
         "is_active",

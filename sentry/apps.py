@@ -12,9 +12,12 @@ class SentryConfig(AppConfig):
     def ready(self):
         from django.core.signals import request_finished
         from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_delete, post_migrate, post_save
 
         from . import checks  # noqa: F401  (registers the system checks)
         from .db import flush_deferred, secure_queue_connection
+        from .models import Project
+        from .projects import ensure_default_project, forget_projects
 
         # Errors recorded inside a broken transaction wait for its end.
         request_finished.connect(flush_deferred, dispatch_uid="sentry.flush_deferred")
@@ -23,3 +26,15 @@ class SentryConfig(AppConfig):
         connection_created.connect(
             secure_queue_connection, dispatch_uid="sentry.secure_queue_connection"
         )
+        # Project 1, the site's own, is there after every migrate (and
+        # after a flush, which empties the tables the migrations filled).
+        post_migrate.connect(
+            ensure_default_project,
+            sender=self,
+            dispatch_uid="sentry.ensure_default_project",
+        )
+        # A renamed or deleted project is noticed at once in this process.
+        for signal in (post_save, post_delete):
+            signal.connect(
+                forget_projects, sender=Project, dispatch_uid="sentry.forget_projects"
+            )

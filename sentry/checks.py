@@ -79,6 +79,7 @@ def check_settings(app_configs, **kwargs):
     errors += _check_plugins()
     errors += _check_remote()
     errors += _check_ingest()
+    errors += _check_project()
     errors += _check_digest()
     errors += _check_unknown()
     return errors
@@ -167,6 +168,16 @@ def _check_ingest():
             )
         )
     return errors
+
+
+def _check_project():
+    from .projects import parse_project_setting
+
+    try:
+        parse_project_setting(settings.PROJECT)
+    except ValueError as exc:
+        return [checks.Error(f"{exc} (got {settings.PROJECT!r}).", id="sentry.E019")]
+    return []
 
 
 def _check_filters():

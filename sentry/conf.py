@@ -117,6 +117,8 @@ DEFAULTS = {
     # Name of this server (default: the host name) and of this site.
     "NAME": socket.gethostname(),
     "SITE": None,
+    # The project this site's own errors are filed under: an id or a slug.
+    "PROJECT": 1,
     # Culprit guessing: modules whose frames may name the culprit view.
     # Defaults to the project's INSTALLED_APPS when empty.
     "INCLUDE_PATHS": (),

@@ -28,3 +28,6 @@ DEFAULT_LOGGER = "root"
 
 # Keys whose distinct values (FilterValue) feed the stream's filter choices.
 FILTERED_KEYS = ("server_name", "site", "logger", "level")
+
+#: The site's own project: always there after ``migrate``.
+DEFAULT_PROJECT_ID = 1

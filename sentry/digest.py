@@ -112,6 +112,8 @@ def read_event(row, scrubber=None, shaper=None):
     # The id the endpoint answered with is the id the occurrence is stored
     # under, even when the payload's own was missing or malformed.
     event["message_id"] = row.event_id
+    # The key's project (or the client's): never one the payload names.
+    event["project"] = row.project_id
     return pipeline.prepare(event, scrubber=scrubber, shaper=shaper, parsed=True)
 
 

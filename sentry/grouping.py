@@ -43,6 +43,26 @@ def _frames(value):
     ]
 
 
+def frame_location(frame):
+    """
+    Return where a frame's code lives, as grouping and culprits name it.
+
+    Its module when it has one (Python, Node), else its file: for a script
+    loaded from a URL (browsers), only the URL's path, so that the same error
+    served from two hosts, or with another cache-busting query, is one.
+    """
+    module = frame.get("module")
+    if module:
+        return str(module)
+    filename = frame.get("filename") or frame.get("abs_path") or ""
+    filename = str(filename)
+    scheme, _, rest = filename.partition("://")
+    if rest and scheme.lower() in ("http", "https"):
+        path = "/" + rest.partition("/")[2]
+        return path.split("?", 1)[0].split("#", 1)[0]
+    return filename
+
+
 def exception_parts(values):
     """Yield what identifies an exception chain: types and frames."""
     for value in values:
@@ -54,7 +74,7 @@ def exception_parts(values):
         # Only the application's frames when there are some: a library's
         # internals differ between versions but the error is the same.
         for frame in in_app or frames:
-            yield frame.get("module") or frame.get("filename") or ""
+            yield frame_location(frame)
             yield frame.get("function") or ""
             context = frame.get("context_line")
             if context:

@@ -11,12 +11,14 @@ import math
 
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from picklefield.fields import PickledObjectField
 
 from .conf import settings
 from .constants import (
     DEFAULT_LOGGER,
+    DEFAULT_PROJECT_ID,
     LEVEL_NAMES,
     LOG_LEVELS,
     STATUS_CHOICES,
@@ -39,6 +41,7 @@ __all__ = (
     "Message",
     "MessageCountByMinute",
     "MessageFilterValue",
+    "Project",
 )
 
 
@@ -57,6 +60,42 @@ class SentryManager(models.Manager):
         return queryset
 
 
+class Project(models.Model):
+    """
+    One service reporting here: its own groups, keys and settings.
+
+    Project 1 is the site's own; the in-process client files its errors
+    under ``SENTRY_PROJECT`` (that one by default). A client key belongs to
+    one project, and the number at the end of its DSN is the project's id.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=50,
+        unique=True,
+        help_text=_("Short name for URLs and the API, e.g. shop."),
+    )
+    platform = models.CharField(
+        _("platform"),
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=_("What the service is written in, e.g. python or javascript."),
+    )
+    date_added = models.DateTimeField(_("added"), default=timezone.now)
+
+    objects = SentryManager()
+
+    class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+        ordering = ("name",)
+
+    def __str__(self):
+        return self.name
+
+
 class MessageBase(models.Model):
     """Fields that describe an error, shared by a group and an occurrence."""
 
@@ -70,7 +109,7 @@ class MessageBase(models.Model):
     message = models.TextField()
     traceback = models.TextField(blank=True, null=True)
     # The culprit: "module.function" of the code that failed. An empty string
-    # rather than NULL, so that the unique (logger, view, checksum) constraint
+    # rather than NULL, so that the unique (project, logger, view, checksum) constraint
     # also holds for errors without a view.
     view = models.CharField(max_length=200, blank=True, default="")
     checksum = models.CharField(max_length=32)
@@ -102,6 +141,15 @@ class GroupedMessage(MessageBase):
     STATUS_UNRESOLVED = STATUS_UNRESOLVED
     STATUS_RESOLVED = STATUS_RESOLVED
 
+    # The same error in two projects is two groups. The default is the
+    # site's own project, so that code creating groups keeps working.
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        default=DEFAULT_PROJECT_ID,
+        related_name="groups",
+        verbose_name=_("project"),
+    )
     status = models.PositiveIntegerField(
         choices=STATUS_CHOICES, default=STATUS_UNRESOLVED
     )
@@ -117,8 +165,8 @@ class GroupedMessage(MessageBase):
         ordering = ("-last_seen",)
         constraints = [
             models.UniqueConstraint(
-                fields=("logger", "view", "checksum"),
-                name="sentry_group_logger_view_checksum_uniq",
+                fields=("project", "logger", "view", "checksum"),
+                name="sentry_group_project_logger_view_checksum_uniq",
             )
         ]
         indexes = [

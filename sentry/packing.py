@@ -66,11 +66,15 @@ class CompressionDictionary(models.Model):
     """
     The first occurrence of a group, which its later occurrences are packed against.
 
-    Keyed like its group (``logger``, ``view``, ``checksum``) rather than
-    by a foreign key, so that occurrences can be packed before their group
-    row is written (outside the write transaction).
+    Keyed like its group (``project_id``, ``logger``, ``view``,
+    ``checksum``) rather than by a foreign key, so that occurrences can be
+    packed before their group row is written (outside the write
+    transaction).
     """
 
+    # One per group: two projects' groups of the same error never share
+    # one (deleting one's occurrences must not leave them in the other's).
+    project_id = models.PositiveIntegerField(default=1)
     logger = models.CharField(max_length=64)
     view = models.CharField(max_length=200)
     checksum = models.CharField(max_length=32)
@@ -87,13 +91,17 @@ class CompressionDictionary(models.Model):
         verbose_name_plural = _("compression dictionaries")
         constraints = [
             models.UniqueConstraint(
-                fields=("logger", "view", "checksum"),
-                name="sentry_dictionary_group_key",
+                fields=("project_id", "logger", "view", "checksum"),
+                name="sentry_dictionary_project_group_key",
             )
         ]
 
     def __str__(self):
-        return f"{self.logger} {self.view} {self.checksum}"
+        return f"{self.project_id} {self.logger} {self.view} {self.checksum}"
+
+    @property
+    def key(self):
+        return (self.project_id, self.logger, self.view, self.checksum)
 
 
 class Dictionary:
@@ -271,8 +279,20 @@ def loads(raw):
 # --- dictionaries of groups -------------------------------------------------------
 
 
+#: A group's key: the fields that make two events one group.
+KEY_FIELDS = ("project_id", "logger", "view", "checksum")
+
+
 def group_key(event):
-    return (event["logger"], event["view"], event["checksum"])
+    return (event["project"], event["logger"], event["view"], event["checksum"])
+
+
+def key_query(keys):
+    """Return a ``Q`` matching the rows (groups or dictionaries) of ``keys``."""
+    query = models.Q()
+    for key in keys:
+        query |= models.Q(**dict(zip(KEY_FIELDS, key, strict=True)))
+    return query
 
 
 def raw_values(event):
@@ -325,14 +345,11 @@ def _fetch(using, keys):
     rows = CompressionDictionary.objects.using(using)
     for start in range(0, len(keys), 100):
         part = keys[start : start + 100]
-        query = models.Q()
-        for logger_name, view, checksum in part:
-            query |= models.Q(logger=logger_name, view=view, checksum=checksum)
-        for row in rows.filter(query).values_list(
-            "id", "logger", "view", "checksum", "digest", "data"
+        for row in rows.filter(key_query(part)).values_list(
+            "id", *KEY_FIELDS, "digest", "data"
         ):
-            key = tuple(row[1:4])
-            dictionary = Dictionary(row[0], row[4], bytes(row[5]))
+            key = tuple(row[1:5])
+            dictionary = Dictionary(row[0], row[5], bytes(row[6]))
             cache.put(using, dictionary, key)
             found[key] = dictionary
     return found
@@ -340,10 +357,11 @@ def _fetch(using, keys):
 
 def _create(using, events_by_key):
     made = []
-    for (logger_name, view, checksum), event in events_by_key.items():
+    for (project_id, logger_name, view, checksum), event in events_by_key.items():
         data = dictionary_of(*raw_values(event))
         made.append(
             CompressionDictionary(
+                project_id=project_id,
                 logger=logger_name,
                 view=view,
                 checksum=checksum,
@@ -567,14 +585,11 @@ def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
         keys = list(
             GroupedMessage.objects.using(using)
             .filter(pk__in=list(group_ids))
-            .values_list("logger", "view", "checksum")
+            .values_list(*KEY_FIELDS)
         )
         if not keys:
             return 0
-        query = models.Q()
-        for logger_name, view, checksum in keys:
-            query |= models.Q(logger=logger_name, view=view, checksum=checksum)
-        dictionaries = dictionaries.filter(query)
+        dictionaries = dictionaries.filter(key_query(keys))
     replaced = 0
     last = 0
     while True:
@@ -589,12 +604,12 @@ def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
         current = [d for d in batch if not d.checksum.startswith(RETIRED)]
         groups = {}
         for start in range(0, len(current), 100):
-            query = models.Q()
-            for d in current[start : start + 100]:
-                query |= models.Q(logger=d.logger, view=d.view, checksum=d.checksum)
+            query = key_query(d.key for d in current[start : start + 100])
             for group in GroupedMessage.objects.using(using).filter(query):
-                groups[(group.logger, group.view, group.checksum)] = group
-        by_key = {(d.logger, d.view, d.checksum): d for d in current}
+                groups[(group.project_id, group.logger, group.view, group.checksum)] = (
+                    group
+                )
+        by_key = {d.key: d for d in current}
         found = {key: group for key, group in groups.items() if key in by_key}
         firsts = dict(
             Message.objects.using(using)
@@ -658,6 +673,7 @@ def retire(using, group, dictionary):
         )
         if made is not None:
             CompressionDictionary.objects.using(using).create(
+                project_id=locked.project_id,
                 logger=locked.logger,
                 view=locked.view,
                 checksum=locked.checksum,
@@ -670,7 +686,7 @@ def retire(using, group, dictionary):
                 class_name=first.class_name,
                 traceback=first.traceback,
             )
-    cache.forget(using, id=locked.pk, key=(locked.logger, locked.view, locked.checksum))
+    cache.forget(using, id=locked.pk, key=locked.key)
     return True
 
 
@@ -678,16 +694,16 @@ def _finish(using, dictionary):
     """Steps 2 and 3: re-pack what uses a retired dictionary, then delete it."""
     GroupedMessage, Message = _group_model(), _message_model()
     retired = CompressionDictionary.objects.using(using).filter(pk=dictionary.pk)
-    row = retired.values_list("logger", "view", "checksum", "digest").first()
+    row = retired.values_list(*KEY_FIELDS, "digest").first()
     if row is None:
         return
-    logger_name, view, checksum, digest = row
+    project_id, logger_name, view, checksum, digest = row
     if not checksum.startswith(RETIRED):
         return
-    key = (logger_name, view, digest[2:])
+    key = (project_id, logger_name, view, digest[2:])
     group_id = (
         GroupedMessage.objects.using(using)
-        .filter(logger=key[0], view=key[1], checksum=key[2])
+        .filter(key_query([key]))
         .values_list("pk", flat=True)
         .first()
     )
@@ -751,16 +767,11 @@ def delete_orphans(using, keys):
     GroupedMessage = _group_model()
     deleted = 0
     for key in keys:
-        logger_name, view, checksum = key
-        if (
-            GroupedMessage.objects.using(using)
-            .filter(logger=logger_name, view=view, checksum=checksum)
-            .exists()
-        ):
+        if GroupedMessage.objects.using(using).filter(key_query([key])).exists():
             continue
         deleted += (
             CompressionDictionary.objects.using(using)
-            .filter(logger=logger_name, view=view, checksum=checksum)
+            .filter(key_query([key]))
             .delete()[0]
         )
         cache.forget(using, key=key)

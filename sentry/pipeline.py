@@ -105,6 +105,16 @@ def _fingerprint(value):
 TEXT_COLUMNS = ("logger", "class_name", "view", "server_name", "site")
 
 
+def _project(value):
+    # Ids come from client keys and queue rows; the site's own errors get
+    # the project SENTRY_PROJECT names.
+    if type(value) is int and value >= 0:
+        return value
+    from .projects import default_project_id
+
+    return default_project_id()
+
+
 def normalize(event):
     """Return a copy of ``event`` with every field present and well typed."""
     data = event.get("data")
@@ -127,6 +137,7 @@ def normalize(event):
             settings.SITE if _missing(event.get("site")) else event["site"],
             FIELD_LIMITS["site"],
         ),
+        "project": _project(event.get("project")),
         "data": data if isinstance(data, dict) else {},
         "checksum": event.get("checksum"),
         "fingerprint": _fingerprint(event.get("fingerprint")),
@@ -182,7 +193,10 @@ def prepare(event, shaped=False, scrubber=None, parsed=False, shaper=None):
 
 
 def _thrash_key(event):
-    ident = f"{event['logger']}\x00{event['view']}\x00{event['checksum']}"
+    ident = (
+        f"{event['project']}\x00{event['logger']}\x00{event['view']}"
+        f"\x00{event['checksum']}"
+    )
     return (
         "sentry:thrash:"
         + hashlib.md5(ident.encode(), usedforsecurity=False).hexdigest()

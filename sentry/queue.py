@@ -68,6 +68,9 @@ class QueuedEvent(models.Model):
     received = models.FloatField(_("received"))
     payload = models.BinaryField(_("payload"))
     site = models.CharField(_("site"), max_length=128, blank=True, null=True)
+    # The project it is filed under (its key's); no foreign key, since the
+    # queue may live in a database of its own. Empty: the default project.
+    project_id = models.PositiveIntegerField(_("project id"), blank=True, null=True)
     client_ip = models.CharField(_("client IP"), max_length=45, blank=True, null=True)
     sent_at = models.CharField(_("sent at"), max_length=64, blank=True, null=True)
     # Times a digest took the row: more than once means a digest died on it.
@@ -121,15 +124,31 @@ def _storable(text):
 class Entry:
     """One event to queue: what :func:`enqueue` writes."""
 
-    __slots__ = ("event_id", "kind", "payload", "site", "client_ip", "sent_at")
+    __slots__ = (
+        "event_id",
+        "kind",
+        "payload",
+        "site",
+        "project_id",
+        "client_ip",
+        "sent_at",
+    )
 
     def __init__(
-        self, event_id, kind, payload, site=None, client_ip=None, sent_at=None
+        self,
+        event_id,
+        kind,
+        payload,
+        site=None,
+        client_ip=None,
+        sent_at=None,
+        project_id=None,
     ):
         self.event_id = event_id
         self.kind = kind
         self.payload = payload  # JSON bytes, not compressed yet
         self.site = site
+        self.project_id = project_id
         self.client_ip = client_ip
         self.sent_at = sent_at
 
@@ -152,6 +171,7 @@ def enqueue(using, entries, received=None):
         "received",
         "payload",
         "site",
+        "project_id",
         "client_ip",
         "sent_at",
         "attempts",
@@ -168,6 +188,7 @@ def enqueue(using, entries, received=None):
             received,
             compress(entry.payload),
             _storable(entry.site),
+            entry.project_id,
             _storable(entry.client_ip),
             _storable(entry.sent_at),
             0,

@@ -36,6 +36,16 @@ MAX_KEY_LENGTH = 32
 MAX_VALUE_LENGTH = 200
 #: Counter keys of tags: "tag:<name>".
 TAG_PREFIX = "tag:"
+#: What makes two events one group: their fields, and the group's columns.
+GROUP_KEY = ("project_id", "logger", "view", "checksum")
+GROUP_KEY_COLUMNS = GROUP_KEY
+
+
+def group_filter(key):
+    """Return the ``filter()`` arguments of the group of ``key``."""
+    return dict(zip(GROUP_KEY, key, strict=True))
+
+
 #: The text columns of an event (``Message``, ``GroupedMessage``).
 TEXT_FIELDS = (
     "logger",
@@ -167,7 +177,7 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     groups = {}
     for index in fresh:
         event = events[index]
-        key = (event["logger"], event["view"], event["checksum"])
+        key = (event["project"], event["logger"], event["view"], event["checksum"])
         group = groups.get(key)
         if group is None:
             groups[key] = group = _GroupBatch(index, event["datetime"])
@@ -246,18 +256,18 @@ def _reopen(using, keys):
         return {
             key
             for key in keys
-            if groups.filter(
-                logger=key[0], view=key[1], checksum=key[2], status=STATUS_RESOLVED
-            ).update(status=STATUS_UNRESOLVED, resolved_at=None)
+            if groups.filter(**group_filter(key), status=STATUS_RESOLVED).update(
+                status=STATUS_UNRESOLVED, resolved_at=None
+            )
         }
     quote = connection.ops.quote_name
     table = quote(GroupedMessage._meta.db_table)
-    columns = ", ".join(quote(name) for name in ("logger", "view", "checksum"))
+    columns = ", ".join(quote(name) for name in GROUP_KEY_COLUMNS)
     reopened = set()
     with connection.cursor() as cursor:
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
-            values = ", ".join(["(%s, %s, %s)"] * len(part))
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(part))
             cursor.execute(
                 f"UPDATE {table} SET {quote('status')} = %s, "
                 f"{quote('resolved_at')} = NULL "
@@ -275,11 +285,12 @@ def _count_group(using, key, group, events):
     group_id = _count(using, key, count, group.earliest, group.latest)
     if group_id is not None:
         return group_id, False
-    logger, view, checksum = key
+    project_id, logger, view, checksum = key
     event = events[group.first]
     try:
         with transaction.atomic(using=using):
             created = GroupedMessage.objects.using(using).create(
+                project_id=project_id,
                 logger=logger,
                 view=view,
                 checksum=checksum,
@@ -372,14 +383,16 @@ COUNT_SQL = {
         " first_seen = MIN(first_seen, %s), last_seen = MAX(last_seen, %s),"
         " score = LN(times_seen + %s) * 600"
         " + MAX((julianday(last_seen) - 2440587.5) * 86400.0, %s)"
-        " WHERE logger = %s AND view = %s AND checksum = %s RETURNING id"
+        " WHERE project_id = %s AND logger = %s AND view = %s AND checksum = %s"
+        " RETURNING id"
     ),
     "postgresql": (
         "UPDATE {table} SET times_seen = times_seen + %s,"
         " first_seen = LEAST(first_seen, %s), last_seen = GREATEST(last_seen, %s),"
         " score = LN(times_seen + %s) * 600"
         " + GREATEST(EXTRACT(EPOCH FROM last_seen)::float, %s)"
-        " WHERE logger = %s AND view = %s AND checksum = %s RETURNING id"
+        " WHERE project_id = %s AND logger = %s AND view = %s AND checksum = %s"
+        " RETURNING id"
     ),
 }
 
@@ -407,10 +420,7 @@ def _count(using, key, count, earliest, latest):
 
 def _count_portable(using, key, count, earliest, latest):
     """The same with the ORM, for databases without ``UPDATE ... RETURNING``."""
-    logger, view, checksum = key
-    groups = GroupedMessage.objects.using(using).filter(
-        logger=logger, view=view, checksum=checksum
-    )
+    groups = GroupedMessage.objects.using(using).filter(**group_filter(key))
     counted = groups.update(
         times_seen=F("times_seen") + count,
         first_seen=Least(F("first_seen"), Value(earliest, DateTimeField())),

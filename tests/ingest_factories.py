@@ -8,7 +8,7 @@ import zlib
 
 import brotli
 
-from sentry.models import ProjectKey
+from sentry.models import Project, ProjectKey
 from sentry.utils import wire
 
 SDK_AUTH = (
@@ -16,9 +16,17 @@ SDK_AUTH = (
 )
 
 
+def make_project(project_id, **fields):
+    """Return project ``project_id``, made (named "Project <id>") if missing."""
+    fields.setdefault("name", f"Project {project_id}")
+    fields.setdefault("slug", f"project-{project_id}")
+    return Project.objects.get_or_create(pk=project_id, defaults=fields)[0]
+
+
 def make_key(**fields):
     fields.setdefault("label", "shop")
     fields.setdefault("project_id", 42)
+    make_project(fields["project_id"])
     return ProjectKey.objects.create(**fields)
 
 

@@ -30,7 +30,7 @@ def open_project_page(page, live_server):
     log_in(page, live_server)
     page.click("header a[data-nav=setup]")
     page.wait_for_url(live_server.url + "/sentry/setup/")
-    page.click("text=Project 1")
+    page.click("table.projects >> text=default")
     page.wait_for_url(live_server.url + "/sentry/setup/1/")
 
 

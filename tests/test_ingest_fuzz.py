@@ -81,9 +81,10 @@ item_types = st.sampled_from(
 
 def fuzz_key():
     from sentry.models import ProjectKey
+    from tests.ingest_factories import make_project
 
     key, _ = ProjectKey.objects.get_or_create(
-        public_key="f" * 32, defaults={"label": "fuzz", "project_id": 42}
+        public_key="f" * 32, defaults={"label": "fuzz", "project": make_project(42)}
     )
     return key
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory, override_settings
 
 from sentry.models import ProjectKey
-from tests.ingest_factories import make_key
+from tests.ingest_factories import make_key, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,7 @@ def test_the_dsn_can_be_taken_from_a_request():
 
 
 def test_the_command_creates_a_key_and_prints_its_dsn():
+    make_project(3, slug="billing")
     out = io.StringIO()
 
     call_command(
@@ -91,6 +92,34 @@ def test_the_command_creates_a_key_and_prints_its_dsn():
         f'sentry_sdk.init(dsn="{dsn}")\n'
     )
     assert DSN_RE.match(out.getvalue().splitlines()[0])
+
+
+def test_the_command_takes_a_project_slug():
+    make_project(7, slug="billing")
+    out = io.StringIO()
+
+    call_command(
+        "sentry_createkey",
+        *("--label", "worker", "--project", "billing"),
+        *("--url", "https://errors.example.com/sentry/"),
+        stdout=out,
+    )
+
+    key = ProjectKey.objects.get()
+    assert key.project_id == 7
+    assert out.getvalue().splitlines()[0].endswith("@errors.example.com/sentry/7")
+
+
+@pytest.mark.parametrize("project", ["99", "no-such-project", "-1", ""])
+def test_the_command_refuses_a_project_that_does_not_exist(project):
+    with pytest.raises(CommandError, match="No project"):
+        call_command(
+            "sentry_createkey",
+            *("--label", "worker", "--project", project),
+            *("--url", "https://errors.example.com/sentry/"),
+            stdout=io.StringIO(),
+        )
+    assert not ProjectKey.objects.exists()
 
 
 @override_settings(SENTRY_URL_PREFIX="http://localhost:8000")
@@ -125,7 +154,7 @@ def test_keys_are_managed_in_the_admin(admin_client):
         "/admin/sentry/projectkey/add/",
         {
             "label": "mobile",
-            "project_id": "5",
+            "project": str(make_project(5).pk),
             "public_key": "f" * 32,
             "secret_key": "",
             "is_active": "on",

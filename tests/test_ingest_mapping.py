@@ -7,7 +7,9 @@ import pytest
 from django.test import override_settings
 
 from sentry import pipeline
+from sentry.grouping import get_checksum
 from sentry.ingest.mapping import (
+    frame_label,
     interpolate,
     map_event,
     map_remote_event,
@@ -390,3 +392,36 @@ def test_line_numbers_are_whole_numbers_in_ascii_digits(value, expected):
     from sentry.ingest.mapping import integer
 
     assert integer(value) == expected
+
+
+def test_a_frame_without_a_module_names_its_function_and_path():
+    frame = {
+        "function": "pay",
+        "filename": "https://shop.example:8443/static/app.js?v=3",
+    }
+    assert frame_label(frame) == "pay (/static/app.js)"
+    ruby = {"function": "block in save", "filename": "app/models/order.rb"}
+    assert frame_label(ruby) == "block in save (app/models/order.rb)"
+    assert frame_label({"module": "shop.views", "function": "pay"}) == "shop.views.pay"
+
+
+def test_a_script_served_from_two_hosts_is_one_group():
+    def event(url):
+        values = [
+            {
+                "type": "TypeError",
+                "stacktrace": {
+                    "frames": [
+                        {"function": "pay", "filename": url, "context_line": "a.b()"}
+                    ]
+                },
+            }
+        ]
+        return {"data": {"exception": {"values": values}}, "message": "x"}
+
+    assert get_checksum(event("https://a.example/app.js?v=1")) == get_checksum(
+        event("http://b.example:8000/app.js#x")
+    )
+    assert get_checksum(event("https://a.example/app.js")) != get_checksum(
+        event("https://a.example/other.js")
+    )

@@ -369,9 +369,10 @@ def test_no_body_gets_a_5xx_and_a_refused_one_stores_nothing(
     client, body, content_type
 ):
     from sentry.models import ProjectKey
+    from tests.ingest_factories import make_project
 
     key, _ = ProjectKey.objects.get_or_create(
-        public_key="c" * 32, defaults={"label": "fuzz", "project_id": 42}
+        public_key="c" * 32, defaults={"label": "fuzz", "project": make_project(42)}
     )
     before = Message.objects.count()
 

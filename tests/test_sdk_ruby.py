@@ -69,7 +69,7 @@ def test_sentry_ruby_events_are_stored_field_by_field(ruby, ingest_server):
     assert exception.server_name == "ruby-worker-01"
     assert exception.datetime == backdated
     # The innermost in-app frame, as filename.function (Ruby has no module).
-    assert exception.view == "tests/sdks/ruby/send.rb.rescue in save_order"
+    assert exception.view == "rescue in save_order (tests/sdks/ruby/send.rb)"
     # The cause chain (raise inside rescue), oldest first, each with its stack.
     values = exception.data["exception"]["values"]
     assert [(v["type"], v["value"]) for v in values] == [

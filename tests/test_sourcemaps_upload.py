@@ -349,12 +349,17 @@ def test_a_checksum_unlike_the_chunks_is_refused(client, token):
         (
             '{"checksum": "' + "a" * 40 + '", "chunks": ["' + "a" * 40 + '"], '
             '"projects": ["shop"]}',
-            "--project takes the project id",
+            "Unknown project 'shop': --project takes a project's id",
         ),
         (
             '{"checksum": "' + "a" * 40 + '", "chunks": ["' + "a" * 40 + '"], '
             '"projects": ["7"]}',
-            "no client key has this project id",
+            "Unknown project '7'",
+        ),
+        (
+            '{"checksum": "' + "a" * 40 + '", "chunks": ["' + "a" * 40 + '"], '
+            '"projects": ["x\\u0000y"]}',
+            "Unknown project",
         ),
     ],
 )

@@ -22,6 +22,7 @@ from tests.ingest_factories import (
     SDK_AUTH,
     event_envelope,
     make_key,
+    make_project,
     message_event,
 )
 
@@ -95,20 +96,26 @@ def test_only_readers_of_the_dashboard_get_the_set_up_link():
 
 
 @HOSTS
-def test_the_list_shows_projects_with_keys_and_the_sites_own():
+def test_the_list_shows_every_project_with_its_keys():
     make_key(label="a", project_id=7)
     make_key(label="b", project_id=7, is_active=False)
     make_key(label="c", project_id=3)
+    make_project(5, name="Billing", slug="billing")
 
     response = staff_client().get(SETUP, HTTP_HOST="errors.example.com")
 
     html = response.content.decode()
     rows = re.findall(
-        r'<a href="/sentry/setup/(\d+)/">Project \d+</a></td>'
-        r"<td>(\d+)</td><td>(\d+)</td>",
+        r'<a href="/sentry/setup/(\d+)/">([^<]+)</a> <small>([^<]+)</small></td>'
+        r"<td>\d+</td><td>(\d+)</td><td>(\d+)</td>",
         html,
     )
-    assert rows == [("1", "0", "0"), ("3", "1", "1"), ("7", "2", "1")]
+    assert rows == [
+        ("1", "default", "default", "0", "0"),
+        ("3", "Project 3", "project-3", "1", "1"),
+        ("5", "Billing", "billing", "0", "0"),
+        ("7", "Project 7", "project-7", "2", "1"),
+    ]
     assert "<code>http://errors.example.com/sentry/</code>" in html
 
 
@@ -273,8 +280,8 @@ def test_the_pages_take_a_fixed_number_of_queries(keeper, django_assert_num_quer
         make_key(label=f"key {n}", project_id=1)
         make_key(label=f"key {n}", project_id=n + 2)
 
-    # The session, the user, the keys (and the permissions, once).
-    with django_assert_num_queries(5):
+    # The session, the user, the project, its keys (and the permissions, once).
+    with django_assert_num_queries(6):
         assert keeper.get(project_url(1)).status_code == 200
     with django_assert_num_queries(5):
         assert keeper.get(SETUP).status_code == 200
@@ -284,6 +291,7 @@ def test_the_pages_take_a_fixed_number_of_queries(keeper, django_assert_num_quer
 
 
 def test_creating_a_key_shows_it_on_its_projects_page(keeper):
+    make_project(3)
     response = keeper.post(
         CREATE, {"label": "  mobile app ", "project": "3", "rate_limit": "120"}
     )
@@ -331,6 +339,7 @@ def test_a_key_is_created_without_a_rate_limit_in_project_1_by_default(keeper):
         ({"label": "ok", "project": "abc"}, "project", "A project is a whole"),
         ({"label": "ok", "project": "-1"}, "project", "A project is a whole"),
         ({"label": "ok", "project": "2147483648"}, "project", "A project is a whole"),
+        ({"label": "ok", "project": "99"}, "project", "There is no project 99"),
     ],
 )
 def test_a_bad_form_creates_nothing_and_says_why(keeper, form, field, message):
@@ -344,6 +353,7 @@ def test_a_bad_form_creates_nothing_and_says_why(keeper, form, field, message):
 
 
 def test_a_bad_form_keeps_what_was_typed(keeper):
+    make_project(4)
     response = keeper.post(
         CREATE, {"label": '"><b>shop', "project": "4", "rate_limit": "ten"}
     )

@@ -37,7 +37,12 @@ class QueuedSentryClient(SentryClient):
 
     def _enqueue(self, event, close=False):
         body = json.dumps(event, default=_default, ensure_ascii=False).encode()
-        entry = queue.Entry(event["message_id"], queue.KIND_CLIENT, body)
+        entry = queue.Entry(
+            event["message_id"],
+            queue.KIND_CLIENT,
+            body,
+            project_id=event.get("project"),
+        )
         alias = get_write_alias(queue.QueuedEvent)
         try:
             result = run_in_transaction(

@@ -58,6 +58,11 @@ def site_of(key):
     return settings.INGEST_SITE or (key.label if key is not None else None)
 
 
+def project_of(key):
+    """Return the id of the project events sent with ``key`` are filed under."""
+    return key.project_id if key is not None else None
+
+
 def accept_event(payload, key, client_ip=None, body=None):
     """Queue one event payload (store endpoint); return its id."""
     check_rate_limit(key)
@@ -69,6 +74,7 @@ def accept_event(payload, key, client_ip=None, body=None):
                 queue.KIND_EVENT,
                 body,
                 site=site_of(key),
+                project_id=project_of(key),
                 client_ip=client_ip,
             )
         ]
@@ -116,6 +122,7 @@ def accept_envelope(envelope, key, client_ip=None):
                 KINDS[item.type],
                 bytes(item.payload),
                 site=site,
+                project_id=project_of(key),
                 client_ip=client_ip,
                 sent_at=sent_at,
             )

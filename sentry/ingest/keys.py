@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
-from ..models import SentryManager
+from ..models import DEFAULT_PROJECT_ID, SentryManager
 
 
 def new_key():
@@ -36,10 +36,15 @@ class ProjectKey(models.Model):
         max_length=128,
         help_text=_("Ingested events are filed under this site name."),
     )
-    project_id = models.PositiveIntegerField(
-        _("project id"),
-        default=1,
-        help_text=_("The number at the end of the DSN."),
+    # Its id is the number at the end of the DSN; the key files events
+    # there and nowhere else.
+    project = models.ForeignKey(
+        "sentry.Project",
+        on_delete=models.CASCADE,
+        default=DEFAULT_PROJECT_ID,
+        related_name="keys",
+        verbose_name=_("project"),
+        help_text=_("Its id is the number at the end of the DSN."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     rate_limit = models.PositiveIntegerField(

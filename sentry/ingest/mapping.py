@@ -15,6 +15,7 @@ import math
 import re
 
 from ..conf import settings
+from ..grouping import frame_location
 from ..pipeline import new_message_id, normalize_message_id
 from ..scrubbing import parse_body
 from ..sourcemaps.resolution import Resolution
@@ -292,11 +293,21 @@ def exception_title(entry):
 
 
 def frame_label(frame):
-    """Return ``module.function`` for a frame (or what of it is known)."""
-    where = frame.get("module") or frame.get("filename") or frame.get("abs_path")
+    """
+    Return a frame's code as a culprit names it.
+
+    ``module.function`` when the frame has a module (Python, Node);
+    otherwise ``function (path)``, the file's path (a script's URL without
+    its host and query): ``save_order (app/models/order.rb)``,
+    ``pay (/static/bundle.js)``.
+    """
     function = frame.get("function")
+    if frame.get("module"):
+        module = frame["module"]
+        return f"{module}.{function}" if function else str(module)
+    where = frame_location(frame)
     if where and function:
-        return f"{where}.{function}"
+        return f"{function} ({where})"
     return where or function or ""
 
 

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from .. import queue
 from ..conf import settings
-from .events import enqueue_admitted, site_of
+from .events import enqueue_admitted, project_of, site_of
 from .mapping import integer, text
 from .responses import BadRequest, TooLarge, UnsupportedEncoding
 
@@ -220,6 +220,7 @@ def accept_reports(reports, key, client_ip=None):
                 queue.KIND_EVENT,
                 json.dumps(event).encode("utf-8"),
                 site=site,
+                project_id=project_of(key),
                 client_ip=client_ip,
             )
         )

@@ -28,7 +28,6 @@ from django.views.decorators.csrf import csrf_exempt
 from ..api.auth import token_from_request
 from ..api.tokens import UPLOAD, ApiToken
 from ..conf import settings
-from ..ingest.keys import ProjectKey
 from ..views.access import can_change
 from .bundles import BundleError, join_chunks, spool, store_bundle
 from .models import ArtifactBundle, UploadChunk
@@ -264,23 +263,31 @@ def assemble(request, org):
 
 def _project(projects):
     """
-    Return ``(project, problem)`` for the assemble request's ``projects``.
+    Return ``(project ids, problem)`` for the assemble request's ``projects``.
 
-    Projects are not a model yet: ``--project`` is the number in a DSN of
-    ours (a client key's project id).
+    ``--project`` takes a project's id (the number at the end of its DSNs) or
+    its slug; the bundle records the ids.
     """
+    from ..projects import lookup_project_id
+
     if projects is None or projects == []:
         return "", None
     if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
-        return "", "projects: a list of project ids."
+        return "", "projects: a list of project ids or slugs."
     if len(projects) > 20:
         return "", "projects: at most 20."
+    ids = []
     for name in projects:
-        if not name.isascii() or not name.isdigit() or len(name) > 10:
+        found = None
+        if name and len(name) <= 64 and name.isascii() and name.isprintable():
+            try:
+                found = lookup_project_id(name)
+            except ValueError:
+                found = None
+        if found is None:
             return "", (
-                f"Unknown project {name[:64]!r}: --project takes the project id, "
-                "the number at the end of the DSN."
+                f"Unknown project {name[:64]!r}: --project takes a project's id "
+                "(the number at the end of its DSNs) or its slug."
             )
-        if not ProjectKey.objects.filter(project_id=int(name)).exists():
-            return "", f"Unknown project {name}: no client key has this project id."
-    return ",".join(projects)[:64], None
+        ids.append(str(found))
+    return ",".join(ids)[:64], None

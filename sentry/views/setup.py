@@ -1,9 +1,8 @@
 """
 Set-up from the dashboard: each project's client keys, DSNs and SDK snippets.
 
-Until projects are a model of their own, a project is the number its keys
-share (``ProjectKey.project_id``): one exists when a key names it, and
-project 1, the site's own, always does. Staff who can read the dashboard
+Each :class:`~sentry.models.Project` has a page (project 1, the site's
+own, always exists; projects are made in the admin). Staff who can read the dashboard
 see the keys; creating one needs ``sentry.add_projectkey``, and renaming,
 disabling, enabling and rotating one ``sentry.change_projectkey``. The
 actions are POST forms with a CSRF token, answered by a redirect to the
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from ..conf import settings
 from ..ingest.keys import ProjectKey, new_key
+from ..models import Project
 from ..params import can_be_stored, parse_int
 from ..snippets import snippets
 from .access import can_add_keys, can_change_keys, can_see_keys, dashboard_view
@@ -58,21 +58,15 @@ class Invalid(ValueError):
 
 @dashboard_view(allow=can_see_keys, reason=SEE)
 def projects(request):
-    """List the projects that have keys (and the site's own), with their counts."""
-    counts = {
-        row["project_id"]: row
-        for row in ProjectKey.objects.order_by()
-        .values("project_id")
-        .annotate(keys=Count("id"), active=Count("id", filter=Q(is_active=True)))
-    }
-    counts.setdefault(
-        SITE_PROJECT, {"project_id": SITE_PROJECT, "keys": 0, "active": 0}
+    """List the projects with how many keys each has."""
+    projects = Project.objects.order_by("pk").annotate(
+        key_count=Count("keys"), active=Count("keys", filter=Q(keys__is_active=True))
     )
     return TemplateResponse(
         request,
         "sentry/setup/projects.html",
         {
-            "projects": [counts[number] for number in sorted(counts)],
+            "projects": projects,
             "can_add": can_add_keys(request.user),
             "base_url": _base_url(request),
         },
@@ -87,11 +81,13 @@ def project(request, project_id):
 
 def render_project(request, project_id, errors=None, form=None, status=200):
     """Render a project's page; ``errors`` (field -> text) come from ``form``."""
-    keys = list(ProjectKey.objects.filter(project_id=project_id))
-    # A project exists while a key names it; a form's errors about a new
-    # one are shown on its page all the same.
-    if not keys and project_id != SITE_PROJECT and not errors:
-        raise Http404("No such project.")
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        if not errors:
+            raise Http404("No such project.")
+        # A form naming no project: its errors are shown on the site's page.
+        project = get_object_or_404(Project, pk=SITE_PROJECT)
+    keys = list(ProjectKey.objects.filter(project=project))
 
     errors = errors or {}
     for key in keys:
@@ -104,7 +100,8 @@ def render_project(request, project_id, errors=None, form=None, status=200):
         request,
         "sentry/setup/project.html",
         {
-            "project_id": project_id,
+            "project": project,
+            "project_id": project.pk,
             "keys": keys,
             "chosen": chosen,
             "snippets": snippets(chosen.dsn_here) if chosen else [],
@@ -270,12 +267,14 @@ def read_label(text):
 
 
 def read_project(text):
-    """Return a project number from a form: a whole number, 0 to 2147483647."""
+    """Return the id of an existing project from a form (its id)."""
     if not text.strip():
         return SITE_PROJECT
     number = parse_int(text.strip(), maximum=MAX_POSITIVE_INT)
     if number is None:
         raise Invalid(f"A project is a whole number from 0 to {MAX_POSITIVE_INT}.")
+    if not Project.objects.filter(pk=number).exists():
+        raise Invalid(f"There is no project {number}: make it in the admin first.")
     return number
 
 

@@ -8,6 +8,8 @@ comes the Python set-up code the dashboard's set-up page shows too.
 from django.core.management.base import BaseCommand, CommandError
 
 from ...ingest.keys import ProjectKey, build_dsn, default_base_url, new_key
+from ...models import Project
+from ...projects import lookup_project_id
 from ...snippets import PYTHON
 
 
@@ -26,7 +28,9 @@ class Command(BaseCommand):
             "under it as their site.",
         )
         parser.add_argument(
-            "--project", type=int, default=1, help="Project id (default: 1)."
+            "--project",
+            default="1",
+            help="The project's id or slug (default: 1, the site's own).",
         )
         parser.add_argument(
             "--url",
@@ -52,18 +56,28 @@ class Command(BaseCommand):
                 "Pass --url (where sentry.urls is mounted, as clients reach it) "
                 "or set SENTRY_URL_PREFIX."
             )
-        if project < 0:
-            raise CommandError("--project must be a whole number >= 0.")
+        try:
+            project_id = lookup_project_id(project)
+        except ValueError:
+            project_id = None
+        if project_id is None:
+            known = ", ".join(
+                f"{p.pk} ({p.slug})" for p in Project.objects.order_by("pk")[:20]
+            )
+            raise CommandError(
+                f"No project {project!r}. Projects: {known or 'none'}. "
+                "Add one in the admin (Sentry > Projects)."
+            )
         if rate_limit is not None and rate_limit < 1:
             raise CommandError("--rate-limit must be at least 1.")
         try:
             # Checked before anything is created.
-            build_dsn(base_url, "key", project)
+            build_dsn(base_url, "key", project_id)
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         key = ProjectKey.objects.create(
             label=label,
-            project_id=project,
+            project_id=project_id,
             rate_limit=rate_limit,
             secret_key=new_key() if secret else "",
         )

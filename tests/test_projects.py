@@ -1,0 +1,333 @@
+"""
+Projects: each service's errors in groups of its own.
+
+A client key files events under its project and nowhere else; the site's
+own errors go to ``SENTRY_PROJECT`` (project 1 by default); the same error in
+two projects is two groups; ``migrate`` makes project 1 and moves what
+exists there (and back).
+"""
+
+import pytest
+from django.contrib import admin
+from django.core import checks, mail
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import RequestFactory, override_settings
+from django.utils import timezone
+
+from sentry import notifications, packing
+from sentry.client.models import client
+from sentry.models import (
+    DEFAULT_PROJECT_ID,
+    GroupedMessage,
+    Message,
+    Project,
+    ProjectKey,
+)
+from sentry.projects import default_project_id
+from tests.factories import raise_and_capture
+from tests.ingest_factories import (
+    event_envelope,
+    exception_event,
+    make_key,
+    make_project,
+    post_envelope,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+# --- project 1 -----------------------------------------------------------------
+
+
+def test_project_one_is_there_after_migrate():
+    project = Project.objects.get(pk=DEFAULT_PROJECT_ID)
+    assert str(project) == project.name == "default"
+    assert project.slug == "default"
+
+
+def test_projects_made_later_get_new_ids():
+    made = Project.objects.create(name="Billing", slug="billing")
+    assert made.pk != DEFAULT_PROJECT_ID
+    assert Project.objects.create(name="Web", slug="web").pk not in (
+        DEFAULT_PROJECT_ID,
+        made.pk,
+    )
+
+
+def test_the_site_s_own_errors_go_to_project_one():
+    client.create_from_text("queue stalled")
+    assert GroupedMessage.objects.get().project_id == DEFAULT_PROJECT_ID
+
+
+# --- SENTRY_PROJECT ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["id", "id as text", "slug"])
+def test_sentry_project_names_the_project_of_the_site_s_own_errors(name):
+    project = make_project(9, slug="shop")
+    value = {"id": 9, "id as text": "9", "slug": "shop"}[name]
+    with override_settings(SENTRY_PROJECT=value):
+        client.create_from_text("basket lost")
+        raise_and_capture(ValueError("payment refused"))
+    assert {g.project_id for g in GroupedMessage.objects.all()} == {project.pk}
+    assert GroupedMessage.objects.count() == 2
+
+
+def test_a_sentry_project_that_names_no_project_loses_nothing(caplog):
+    with override_settings(SENTRY_PROJECT="no-such-project"):
+        client.create_from_text("basket lost")
+    assert GroupedMessage.objects.get().project_id == DEFAULT_PROJECT_ID
+    assert "names no project" in caplog.text
+
+
+def test_a_renamed_project_is_noticed_at_once():
+    project = make_project(9, slug="shop")
+    with override_settings(SENTRY_PROJECT="shop"):
+        assert default_project_id() == 9
+        project.slug = "store"
+        project.save()
+        assert default_project_id() == DEFAULT_PROJECT_ID
+
+
+@pytest.mark.parametrize("value", [True, -1, 2.5, None, ["shop"]])
+def test_a_sentry_project_that_cannot_name_one_fails_the_check(value):
+    with override_settings(SENTRY_PROJECT=value):
+        errors = [e for e in checks.run_checks() if e.id == "sentry.E019"]
+    assert len(errors) == 1
+
+
+def test_a_valid_sentry_project_passes_the_check():
+    with override_settings(SENTRY_PROJECT="shop"):
+        assert not [e for e in checks.run_checks() if e.id == "sentry.E019"]
+
+
+# --- keys file under their project ---------------------------------------------
+
+
+def test_the_same_error_in_two_projects_is_two_groups(client):
+    shop = make_key(label="shop", project_id=2)
+    billing = make_key(label="billing", project_id=3)
+    event = exception_event()
+    for n, key in enumerate((shop, billing)):
+        again = dict(event, event_id=f"{n}" * 32)
+        response = post_envelope(
+            client, event_envelope(again), key, project_id=key.project_id
+        )
+        assert response.status_code == 200, response.content
+
+    groups = GroupedMessage.objects.order_by("project_id")
+    assert [g.project_id for g in groups] == [2, 3]
+    assert groups[0].checksum == groups[1].checksum
+    assert [m.group.project_id for m in Message.objects.order_by("group__project")] == [
+        2,
+        3,
+    ]
+
+
+def test_a_key_cannot_file_into_another_project_s_group(client, settings):
+    """
+    A browser key sending the very event of another project's group (same
+    logger, culprit, stack and fingerprint) makes a group of its own project:
+    the other group is not counted, not reopened, and nobody is mailed about
+    a regression.
+    """
+    settings.SENTRY_ADMINS = ["ops@example.com"]
+    settings.SENTRY_URL_PREFIX = "https://errors.example.com"
+    server = make_key(label="server", project_id=DEFAULT_PROJECT_ID)
+    browser = make_key(label="frontend", project_id=5)
+    event = exception_event(fingerprint=["checkout", "card"])
+    response = post_envelope(
+        client, event_envelope(event), server, project_id=DEFAULT_PROJECT_ID
+    )
+    assert response.status_code == 200
+    own = GroupedMessage.objects.get()
+    GroupedMessage.objects.filter(pk=own.pk).update(
+        status=GroupedMessage.STATUS_RESOLVED
+    )
+    assert notifications.flush()
+    mail.outbox.clear()
+
+    forged = dict(event, event_id="f" * 32)
+    response = post_envelope(client, event_envelope(forged), browser, project_id=5)
+    assert response.status_code == 200
+
+    own.refresh_from_db()
+    assert own.project_id == DEFAULT_PROJECT_ID
+    assert own.status == GroupedMessage.STATUS_RESOLVED
+    assert own.times_seen == 1
+    assert own.message_set.count() == 1
+    other = GroupedMessage.objects.exclude(pk=own.pk).get()
+    assert (other.project_id, other.checksum) == (5, own.checksum)
+    assert notifications.flush()
+    assert [m.subject for m in mail.outbox if "Regression" in m.subject] == []
+    assert len(mail.outbox) == 1  # the new group of project 5
+
+
+def test_a_key_used_with_another_project_s_number_is_refused(client):
+    key = make_key(project_id=2)
+    make_project(3)
+    response = post_envelope(
+        client, event_envelope(exception_event()), key, project_id=3
+    )
+    assert response.status_code in (401, 403)
+    assert not GroupedMessage.objects.exists()
+
+
+def test_the_flood_guard_counts_per_project(client, settings):
+    settings.SENTRY_THRASHING_LIMIT = 1
+    settings.SENTRY_THRASHING_TIMEOUT = 60
+    one, two = make_key(project_id=2), make_key(label="b", project_id=3)
+    for n, key in enumerate((one, two)):
+        event = exception_event(event_id=f"{n}" * 32)
+        response = post_envelope(
+            client, event_envelope(event), key, project_id=key.project_id
+        )
+        assert response.status_code == 200
+    # The first occurrence of each project's group is stored, not held back.
+    assert Message.objects.count() == 2
+
+
+def test_the_queued_client_keeps_the_project(settings):
+    settings.SENTRY_CLIENT = "sentry.client.queued.QueuedSentryClient"
+    make_project(9, slug="shop")
+    settings.SENTRY_PROJECT = "shop"
+    from sentry.client.models import get_client
+
+    get_client().create_from_text("basket lost")
+    from sentry.digest import drain
+
+    drain(steal=True)
+    assert GroupedMessage.objects.get().project_id == 9
+
+
+# --- the classic API spans all projects ------------------------------------------
+
+
+def test_the_classic_queries_span_every_project(client):
+    client_key = make_key(project_id=2)
+    post_envelope(client, event_envelope(exception_event()), client_key, project_id=2)
+    from sentry.client.models import get_client
+
+    get_client().create_from_text("queue stalled")
+    latest = GroupedMessage.objects.filter(status=0).order_by("-last_seen")[0:10]
+    assert {g.project_id for g in latest} == {DEFAULT_PROJECT_ID, 2}
+
+
+def test_groups_made_without_a_project_are_the_site_s_own():
+    now = timezone.now()
+    group = GroupedMessage.objects.create(
+        message="m", checksum="c" * 32, first_seen=now, last_seen=now
+    )
+    assert group.project == Project.objects.get(pk=DEFAULT_PROJECT_ID)
+
+
+# --- admin -------------------------------------------------------------------
+
+
+def test_project_one_cannot_be_deleted_in_the_admin(admin_user):
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    model_admin = admin.site._registry[Project]
+    assert not model_admin.has_delete_permission(
+        request, Project.objects.get(pk=DEFAULT_PROJECT_ID)
+    )
+    assert model_admin.has_delete_permission(request, make_project(4))
+
+
+def test_deleting_a_project_deletes_its_groups_keys_and_dictionaries(
+    admin_client, client
+):
+    key = make_key(project_id=4)
+    post_envelope(client, event_envelope(exception_event()), key, project_id=4)
+    from sentry.client.models import get_client
+
+    get_client().create_from_text("queue stalled")
+    assert packing.CompressionDictionary.objects.filter(project_id=4).exists()
+
+    response = admin_client.post("/admin/sentry/project/4/delete/", {"post": "yes"})
+    assert response.status_code == 302
+
+    assert not Project.objects.filter(pk=4).exists()
+    assert not ProjectKey.objects.exists()
+    assert list(GroupedMessage.objects.values_list("project_id", flat=True)) == [1]
+    assert not packing.CompressionDictionary.objects.filter(project_id=4).exists()
+
+
+def test_the_admin_makes_projects(admin_client):
+    response = admin_client.post(
+        "/admin/sentry/project/add/",
+        {"name": "Billing worker", "slug": "billing", "platform": "python"},
+    )
+    assert response.status_code == 302
+    assert Project.objects.get(slug="billing").name == "Billing worker"
+
+
+# --- the migration -------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(SENTRY_SITE="Shop")
+def test_the_migration_moves_everything_to_its_project_and_back():
+    executor = MigrationExecutor(connection)
+    before = [("sentry", "0009_sourcemaps")]
+    now = timezone.now()
+    try:
+        executor.migrate(before)
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO sentry_projectkey (public_key, secret_key, label, "
+                "project_id, is_active, date_added) VALUES "
+                "(%s, '', 'web', 1, %s, %s), (%s, '', 'billing', 42, %s, %s)",
+                ["a" * 32, True, now, "b" * 32, True, now],
+            )
+            cursor.execute(
+                "INSERT INTO sentry_groupedmessage (logger, class_name, level, "
+                f"message, traceback, {quote('view')}, checksum, data, status, "
+                "times_seen, first_seen, last_seen, score) VALUES "
+                "('root', 'E', 40, 'm', NULL, 'v', %s, NULL, 0, 1, %s, %s, 0)",
+                ["c" * 32, now, now],
+            )
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+        shop = Project.objects.get(pk=DEFAULT_PROJECT_ID)
+        assert (shop.name, shop.slug) == ("Shop", "shop")
+        assert Project.objects.get(pk=42).slug == "project-42"
+        assert GroupedMessage.objects.get().project_id == DEFAULT_PROJECT_ID
+        keys = dict(ProjectKey.objects.values_list("label", "project_id"))
+        assert keys == {"web": 1, "billing": 42}
+        # The sequence moved past the ids given.
+        assert Project.objects.create(name="New", slug="new").pk > 42
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT label, project_id FROM sentry_projectkey")
+            assert dict(cursor.fetchall()) == {"web": 1, "billing": 42}
+            cursor.execute("SELECT checksum FROM sentry_groupedmessage")
+            assert cursor.fetchall() == [("c" * 32,)]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unapplying_refuses_to_merge_two_projects_groups():
+    now = timezone.now()
+    make_project(2)
+    for project_id in (1, 2):
+        GroupedMessage.objects.create(
+            project_id=project_id,
+            message="m",
+            checksum="c" * 32,
+            first_seen=now,
+            last_seen=now,
+        )
+    executor = MigrationExecutor(connection)
+    with pytest.raises(RuntimeError, match="more than one project"):
+        executor.migrate([("sentry", "0010_projects")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert GroupedMessage.objects.count() == 2
