@@ -36,9 +36,10 @@ test-postgresql: $(STAMP) sdks
 ## sdks: what the browser and real-SDK tests drive (Debian packages, npm lock file)
 sdks: system-packages $(JS_STAMP)
 
-# Chromium for the browser tests; Go and Ruby with Debian's Sentry SDKs
+# Chromium for the browser tests (openssl makes the TLS certificate the
+# Reporting API test needs); Go and Ruby with Debian's Sentry SDKs
 # (sentry-go is built in GOPATH mode, nothing is downloaded).
-DEBIAN_PACKAGES := chromium golang-go golang-github-getsentry-sentry-go-dev ruby ruby-sentry-ruby
+DEBIAN_PACKAGES := chromium openssl golang-go golang-github-getsentry-sentry-go-dev ruby ruby-sentry-ruby
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \
