@@ -83,6 +83,25 @@ class Project(models.Model):
         default="",
         help_text=_("What the service is written in, e.g. python or javascript."),
     )
+    # Counted over all the project's keys, beside each key's own limit.
+    rate_limit = models.PositiveIntegerField(
+        _("rate limit"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Events accepted per minute over all its keys; empty for no limit."
+        ),
+    )
+    # Read by cleanup_sentry, which deletes what is older.
+    retention_days = models.PositiveIntegerField(
+        _("retention (days)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Days its errors are kept by cleanup_sentry; empty for the "
+            "command's --days."
+        ),
+    )
     date_added = models.DateTimeField(_("added"), default=timezone.now)
 
     objects = SentryManager()
