@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from sentry import packing
 from sentry.conf import settings
-from sentry.constants import LEVELS_BY_NAME
+from sentry.constants import LEVELS_BY_NAME, MAX_RETENTION_DAYS
 from sentry.db import get_write_alias
 from sentry.models import (
     CompressionDictionary,
@@ -130,6 +130,9 @@ class Command(BaseCommand):
             retained = retained.filter(pk=project_id)
         retention = dict(retained.values_list("pk", "retention_days"))
         for retained_id, retention_days in sorted(retention.items()):
+            # Bounded as the admin and the settings page bound it, should a
+            # row have been written around them.
+            retention_days = min(retention_days, MAX_RETENTION_DAYS)
             self.delete_older(
                 now - dt.timedelta(days=retention_days),
                 match,
