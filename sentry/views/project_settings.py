@@ -46,8 +46,9 @@ NAME_MAX_LENGTH = Project._meta.get_field("name").max_length
 SLUG_MAX_LENGTH = Project._meta.get_field("slug").max_length
 PLATFORM_MAX_LENGTH = Project._meta.get_field("platform").max_length
 
-#: A slug: lowercase ASCII letters, digits and single hyphens inside.
-SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+#: A new slug: lowercase ASCII letters, digits, hyphens and underscores (as
+#: ``slugify`` makes them), starting with a letter or a digit.
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 #: Slugs that would read as a page of their own under ``projects/``.
 RESERVED_SLUGS = frozenset({"new", "settings", "all"})
 #: A platform, as Sentry names them: ``python``, ``javascript-react``, ...
@@ -190,17 +191,21 @@ def read_slug(text, name, project):
     """
     Return a project's slug: lowercase letters, digits and hyphens, unused.
 
-    Empty, it is made from the name (as the admin suggests it).
+    Empty, it is made from the name (as the admin suggests it). The
+    project's own slug is kept as it is, even one the admin allowed that a
+    new slug could not be (capitals).
     """
     slug = text.strip() or slugify(name.strip()[:NAME_MAX_LENGTH])[:SLUG_MAX_LENGTH]
+    if project is not None and slug == project.slug:
+        return slug
     if not slug:
         raise Invalid("Give the project a slug: lowercase letters, digits, hyphens.")
     if len(slug) > SLUG_MAX_LENGTH:
         raise Invalid(f"A slug has at most {SLUG_MAX_LENGTH} characters.")
     if not SLUG.fullmatch(slug):
         raise Invalid(
-            "A slug is lowercase ASCII letters and digits, words joined by "
-            "single hyphens (e.g. billing-worker)."
+            "A slug is lowercase ASCII letters, digits, hyphens and "
+            "underscores, starting with a letter or a digit (e.g. billing-worker)."
         )
     if slug in RESERVED_SLUGS:
         raise Invalid(f"“{slug}” names a page: choose another slug.")
