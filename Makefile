@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,docs,lint]"
 	touch $(STAMP)
 
-## demo: run the example project on http://$(HOST):$(PORT)/sentry/ (SQLite; demo login, a DSN and a command that sends an event printed)
+## demo: run the example project on http://$(HOST):$(PORT)/sentry/ (SQLite; the shop and a billing worker, each a project with its own key and errors; demo login, DSNs and a command that sends an event printed)
 demo: $(STAMP)
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput
 	cd example_project && ../$(BIN)/python manage.py migrate --noinput --database queue

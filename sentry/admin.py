@@ -101,7 +101,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
 class ProjectAdmin(admin.ModelAdmin):
     """Projects are made and edited here; project 1, the site's own, stays."""
 
-    list_display = ("name", "slug", "platform", "id", "date_added")
+    list_display = (
+        "name",
+        "slug",
+        "platform",
+        "id",
+        "rate_limit",
+        "retention_days",
+        "date_added",
+    )
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("date_added",)

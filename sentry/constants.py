@@ -31,3 +31,5 @@ FILTERED_KEYS = ("server_name", "site", "logger", "level")
 
 #: The site's own project: always there after ``migrate``.
 DEFAULT_PROJECT_ID = 1
+#: The longest ``Project.retention_days``: a century.
+MAX_RETENTION_DAYS = 36500

@@ -9,6 +9,7 @@ often, where, when" without scanning ``Message``.
 import logging
 import math
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,7 @@ from .constants import (
     DEFAULT_PROJECT_ID,
     LEVEL_NAMES,
     LOG_LEVELS,
+    MAX_RETENTION_DAYS,
     STATUS_CHOICES,
     STATUS_RESOLVED,
     STATUS_UNRESOLVED,
@@ -82,6 +84,28 @@ class Project(models.Model):
         blank=True,
         default="",
         help_text=_("What the service is written in, e.g. python or javascript."),
+    )
+    # Counted over all the project's keys, beside each key's own limit.
+    rate_limit = models.PositiveIntegerField(
+        _("rate limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Events accepted per minute over all its keys; empty for no limit."
+        ),
+    )
+    # Read by cleanup_sentry, which deletes what is older. At most a
+    # century: a cut-off further back than year 1 cannot be computed.
+    retention_days = models.PositiveIntegerField(
+        _("retention (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RETENTION_DAYS)],
+        help_text=_(
+            "Days its errors are kept by cleanup_sentry; empty for the "
+            "command's --days."
+        ),
     )
     date_added = models.DateTimeField(_("added"), default=timezone.now)
 

@@ -565,7 +565,9 @@ def _sources_of(using, pks):
     return made
 
 
-def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
+def refresh_dictionaries(
+    using, group_ids=None, batch_size=REPACK_BATCH, project_id=None
+):
     """
     Replace dictionaries whose first occurrence is gone; return how many.
 
@@ -573,7 +575,8 @@ def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
     would make the same dictionary (it is the one it was made of, or a copy
     of it); otherwise it is replaced by one made of that occurrence, or
     deleted when none is left. ``group_ids`` limits the work to those groups
-    (the admin's deletes); ``None`` looks at every dictionary
+    (the admin's deletes), ``project_id`` to one project's
+    (``cleanup_sentry --project``); otherwise every dictionary is looked at
     (``cleanup_sentry``): a query or two per ``batch_size`` dictionaries.
     Dictionaries of groups that are gone are left to ``cleanup_sentry``.
     """
@@ -581,6 +584,8 @@ def refresh_dictionaries(using, group_ids=None, batch_size=REPACK_BATCH):
 
     GroupedMessage, Message = _group_model(), _message_model()
     dictionaries = CompressionDictionary.objects.using(using).order_by("pk")
+    if project_id is not None:
+        dictionaries = dictionaries.filter(project_id=project_id)
     if group_ids is not None:
         keys = list(
             GroupedMessage.objects.using(using)

@@ -6,7 +6,7 @@ from . import feeds
 from .ingest import remote as remote_ingest
 from .ingest import views as ingest
 from .params import register_id_converter
-from .views import actions, auth, groups, plugins, setup, stream
+from .views import actions, auth, groups, plugins, project_settings, setup, stream
 
 app_name = "sentry"
 
@@ -59,6 +59,12 @@ urlpatterns = [
     ),
     path(
         "setup/keys/<sentry_id:key_id>/rotate/", setup.rotate_key, name="setup-rotate"
+    ),
+    path("projects/new/", project_settings.new_project, name="project-new"),
+    path(
+        "projects/<slug:project_slug>/settings/",
+        project_settings.project_settings,
+        name="project-settings",
     ),
     path("api/v1/", include("sentry.api.urls")),
     path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),

@@ -162,3 +162,136 @@ def test_createtoken_refuses_users_without_access(django_user_model):
         call_command("sentry_createtoken", "member", stdout=StringIO())
     with pytest.raises(CommandError, match="No user"):
         call_command("sentry_createtoken", "nobody", stdout=StringIO())
+
+
+# --- projects -----------------------------------------------------------------
+
+
+def in_project(slug, message, days_ago=0, **kwargs):
+    """Record ``message`` in project ``slug`` as the site's own error."""
+    with override_settings(SENTRY_PROJECT=slug):
+        return record(message, days_ago=days_ago, **kwargs)
+
+
+def stored():
+    """Return ``(project slug, message)`` of every stored occurrence."""
+    return sorted(Message.objects.values_list("group__project__slug", "message"))
+
+
+def billing_and_shop(**billing_fields):
+    from tests.ingest_factories import make_project
+
+    make_project(2, name="Billing worker", slug="billing", **billing_fields)
+    make_project(3, name="Shop", slug="shop")
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_THRASHING_LIMIT=0)
+@pytest.mark.parametrize("named", ["billing", "2"])
+def test_cleanup_can_be_limited_to_one_project_by_slug_or_id(named):
+    from sentry.models import GroupedMessage
+
+    billing_and_shop()
+    in_project("billing", "billing old", days_ago=40)
+    in_project("billing", "billing new", days_ago=1)
+    in_project("shop", "shop old", days_ago=40)
+    record("site old", days_ago=40)
+
+    call_command(
+        "cleanup_sentry", "--days", "30", "--project", named, stdout=StringIO()
+    )
+
+    assert stored() == [
+        ("billing", "billing new"),
+        ("default", "site old"),
+        ("shop", "shop old"),
+    ]
+    assert sorted(GroupedMessage.objects.values_list("project__slug", flat=True)) == [
+        "billing",
+        "default",
+        "shop",
+    ]
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_THRASHING_LIMIT=0)
+def test_a_projects_retention_replaces_days_for_its_errors():
+    from sentry.models import GroupedMessage, Project
+
+    billing_and_shop(retention_days=90)
+    Project.objects.filter(slug="shop").update(retention_days=7)
+    in_project("billing", "billing 40 days", days_ago=40)
+    in_project("billing", "billing 100 days", days_ago=100)
+    in_project("shop", "shop 10 days", days_ago=10)
+    in_project("shop", "shop 2 days", days_ago=2)
+    record("site 40 days", days_ago=40)
+    record("site 10 days", days_ago=10)
+
+    call_command("cleanup_sentry", "--days", "30", stdout=StringIO())
+
+    assert stored() == [
+        ("billing", "billing 40 days"),
+        ("default", "site 10 days"),
+        ("shop", "shop 2 days"),
+    ]
+    # Groups not seen within their project's retention went too.
+    assert sorted(GroupedMessage.objects.values_list("message", flat=True)) == [
+        "billing 40 days",
+        "shop 2 days",
+        "site 10 days",
+    ]
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_THRASHING_LIMIT=0)
+def test_cleanup_of_one_project_honours_its_retention():
+    billing_and_shop(retention_days=90)
+    in_project("billing", "billing 40 days", days_ago=40)
+    in_project("billing", "billing 100 days", days_ago=100)
+    record("site 40 days", days_ago=40)
+
+    call_command("cleanup_sentry", "--days", "30", "--project", "billing")
+
+    assert stored() == [("billing", "billing 40 days"), ("default", "site 40 days")]
+
+
+@pytest.mark.django_db
+@override_settings(SENTRY_THRASHING_LIMIT=0)
+def test_cleanup_of_one_project_leaves_the_others_dictionaries_alone():
+    from sentry.models import CompressionDictionary
+
+    billing_and_shop()
+    # The same error in two projects: two groups, two dictionaries, each
+    # made of its group's first occurrence (the one holding the note).
+    for slug in ("billing", "shop"):
+        in_project(slug, "same error", days_ago=40, data={"note": f"{slug} first"})
+        in_project(slug, "same error", days_ago=1, data={"note": "later"})
+    before = {d.project_id: bytes(d.data) for d in CompressionDictionary.objects.all()}
+    assert b"shop first" in before[3]
+    assert b"billing first" in before[2]
+
+    call_command("cleanup_sentry", "--days", "30", "--project", "shop")
+
+    after = {d.project_id: bytes(d.data) for d in CompressionDictionary.objects.all()}
+    # Shop's first occurrence is gone, and nothing of it is kept.
+    assert after[2] == before[2]
+    assert b"shop first" not in after[3]
+    assert b"later" in after[3]
+    assert stored() == [("billing", "same error")] * 2 + [("shop", "same error")]
+    notes = sorted(
+        (m.group.project.slug, m.data["extra"]["note"])
+        for m in Message.objects.select_related("group__project")
+    )
+    assert notes == [
+        ("billing", "billing first"),
+        ("billing", "later"),
+        ("shop", "later"),
+    ]
+
+
+@pytest.mark.django_db
+def test_cleanup_refuses_a_project_that_does_not_exist():
+    with pytest.raises(CommandError, match="No project has the id or slug 'nope'"):
+        call_command("cleanup_sentry", "--project", "nope", stdout=StringIO())
+    with pytest.raises(CommandError, match="No project has the id or slug '99'"):
+        call_command("cleanup_sentry", "--project", "99", stdout=StringIO())

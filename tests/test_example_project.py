@@ -161,7 +161,7 @@ def test_zero_division_group_was_seen_several_times(demo):
     rows = query(
         demo["db_path"],
         "SELECT times_seen, view FROM sentry_groupedmessage "
-        "WHERE class_name = 'ZeroDivisionError'",
+        "WHERE class_name = 'ZeroDivisionError' AND project_id = 1",
     )
     assert len(rows) == 1
     times_seen, view = rows[0]
@@ -172,7 +172,8 @@ def test_zero_division_group_was_seen_several_times(demo):
 def test_varying_messages_share_a_group(demo):
     rows = query(
         demo["db_path"],
-        "SELECT group_id, message FROM sentry_message WHERE class_name = 'KeyError'",
+        "SELECT group_id, message FROM sentry_message "
+        "WHERE class_name = 'KeyError' AND view = 'shop.views.cart_add_one'",
     )
     assert len({group_id for group_id, _ in rows}) == 1
     assert {"'GIFT-CARD'", "'SAUCER-9'"} <= {message for _, message in rows}
@@ -275,7 +276,8 @@ def test_demo_setup_prints_a_dsn_of_a_key_it_reuses(demo):
     ]
     keys = query(
         demo["db_path"],
-        "SELECT public_key, label, project_id, is_active FROM sentry_projectkey",
+        "SELECT public_key, label, project_id, is_active FROM sentry_projectkey "
+        "WHERE project_id = 1",
     )
 
     assert len(keys) == 1
@@ -284,6 +286,85 @@ def test_demo_setup_prints_a_dsn_of_a_key_it_reuses(demo):
     assert dsns == [f"http://{public_key}@127.0.0.1:8000/sentry/1"] * 2
     assert "  Set-up:    http://127.0.0.1:8000/sentry/setup/1/" in demo["first"].stdout
     assert f'sentry_sdk.init("{dsns[0]}")' in printed_send_command(demo["first"].stdout)
+
+
+def billing_project(db_path):
+    [row] = query(
+        db_path,
+        "SELECT id, name, platform FROM sentry_project WHERE slug = 'billing-worker'",
+    )
+    return row
+
+
+def test_the_demo_has_a_billing_worker_project_with_its_own_key(demo):
+    project_id, name, platform = billing_project(demo["db_path"])
+    keys = query(
+        demo["db_path"],
+        "SELECT public_key, label, is_active FROM sentry_projectkey "
+        "WHERE project_id = ?",
+        [project_id],
+    )
+
+    assert (name, platform) == ("Billing worker", "python")
+    assert project_id != 1
+    # Made once: the second run reused the project and its key.
+    assert len(keys) == 1
+    public_key, label, active = keys[0]
+    assert (label, active) == ("billing-worker", 1)
+    for result in (demo["first"], demo["second"]):
+        assert (
+            f"  Billing:   http://{public_key}@127.0.0.1:8000/sentry/{project_id}"
+            in result.stdout
+        )
+        assert (
+            "  Project:   Billing worker (billing-worker, id "
+            f"{project_id}): 3 groups" in result.stdout
+        )
+        assert (
+            "  Settings:  http://127.0.0.1:8000/sentry/projects/billing-worker/"
+            "settings/" in result.stdout
+        )
+
+
+def test_the_billing_worker_reports_to_its_project_with_sentry_sdk(demo):
+    db_path = demo["db_path"]
+    project_id, _, _ = billing_project(db_path)
+    groups = query(
+        db_path,
+        "SELECT class_name, view, level, times_seen FROM sentry_groupedmessage "
+        "WHERE project_id = ? ORDER BY class_name",
+        [project_id],
+    )
+    occurrences = query(
+        db_path,
+        "SELECT m.site, m.server_name, m.data FROM sentry_message m "
+        "JOIN sentry_groupedmessage g ON g.id = m.group_id WHERE g.project_id = ?",
+        [project_id],
+    )
+
+    # Two runs of demo_setup: each error twice, in the same three groups.
+    assert groups == [
+        (None, "", 30, 2),
+        ("KeyError", "shop.billing.charge", 40, 2),
+        ("ZeroDivisionError", "shop.views.average_order_value", 40, 2),
+    ]
+    assert len(occurrences) == 6
+    for site, server_name, data in occurrences:
+        assert (site, server_name) == ("billing-worker", "billing-1")
+        data = unpack_data(db_path, data)
+        assert data["sdk"]["name"] == "sentry.python"
+        assert data["release"] == "billing@1.4.0"
+
+
+def test_the_same_error_in_two_projects_is_two_groups(demo):
+    rows = query(
+        demo["db_path"],
+        "SELECT p.slug FROM sentry_groupedmessage g "
+        "JOIN sentry_project p ON p.id = g.project_id "
+        "WHERE g.class_name = 'ZeroDivisionError' ORDER BY p.id",
+    )
+
+    assert rows == [("example-shop",), ("billing-worker",)]
 
 
 def test_the_printed_command_sends_a_real_event_to_runserver(tmp_path):

@@ -15,6 +15,7 @@ from tests.ingest_factories import (
     event_envelope,
     exception_event,
     make_key,
+    make_project,
     message_event,
     post_envelope,
     post_store,
@@ -667,6 +668,110 @@ def test_store_bodies_count_one_event_each(client, fresh_window):
     ]
 
     assert statuses == [200, 200, 429]
+
+
+def limited_project_keys(rate_limit, count=2):
+    """Return ``count`` keys without limits of their own in a project with one."""
+    project = make_project(42, rate_limit=rate_limit)
+    return [make_key(label=f"app {n}", project_id=project.pk) for n in range(count)]
+
+
+def test_a_projects_rate_limit_counts_the_events_of_all_its_keys(client, fresh_window):
+    first, second = limited_project_keys(rate_limit=3)
+    assert post_envelope(client, many_events_envelope(2), first).status_code == 200
+
+    statuses = [
+        post_envelope(client, event_envelope(message_event()), second).status_code
+        for _ in range(2)
+    ]
+    limited = post_store(client, json.dumps(message_event()), first)
+
+    assert statuses == [200, 429]
+    assert limited.status_code == 429
+    retry_after = int(limited["Retry-After"])
+    assert 1 <= retry_after <= 61
+    assert limited["X-Sentry-Rate-Limits"] == (
+        f"{retry_after}:error;default;feedback:project:project_quota"
+    )
+    assert error_of(limited) == "rate limited: too many events for this project"
+    assert Message.objects.filter(group__project_id=42).count() == 3
+
+
+def test_an_envelope_over_the_projects_limit_keeps_its_first_events(
+    client, fresh_window
+):
+    (key,) = limited_project_keys(rate_limit=4, count=1)
+
+    response = post_envelope(client, many_events_envelope(10), key)
+
+    assert response.status_code == 200
+    retry_after, categories, scope, reason = response["X-Sentry-Rate-Limits"].split(":")
+    assert 1 <= int(retry_after) <= 61
+    assert (categories, scope, reason) == (
+        "error;default;feedback",
+        "project",
+        "project_quota",
+    )
+    stored = Message.objects.filter(group__project_id=42)
+    assert sorted(stored.values_list("message", flat=True)) == [
+        "m0",
+        "m1",
+        "m2",
+        "m3",
+    ]
+
+
+def test_events_a_key_refuses_use_none_of_its_projects_quota(client, fresh_window):
+    noisy, quiet = limited_project_keys(rate_limit=3)
+    noisy.rate_limit = 1
+    noisy.save()
+
+    noisy_response = post_envelope(client, many_events_envelope(5), noisy)
+    quiet_statuses = [
+        post_envelope(client, event_envelope(message_event()), quiet).status_code
+        for _ in range(3)
+    ]
+
+    assert noisy_response.status_code == 200
+    assert noisy_response["X-Sentry-Rate-Limits"].endswith(":key:key_quota")
+    assert quiet_statuses == [200, 200, 429]
+    assert Message.objects.filter(group__project_id=42).count() == 3
+
+
+def test_a_projects_rate_limit_applies_as_soon_as_it_is_saved(client, fresh_window):
+    (key,) = limited_project_keys(rate_limit=None, count=1)
+    with override_settings(SENTRY_INGEST_KEY_CACHE_TIMEOUT=60):
+        assert post_envelope(client, many_events_envelope(2), key).status_code == 200
+        key.project.rate_limit = 2
+        key.project.save()
+
+        assert post_envelope(client, many_events_envelope(2), key).status_code == 200
+        response = post_envelope(client, event_envelope(message_event()), key)
+
+    assert response.status_code == 429
+    assert response["X-Sentry-Rate-Limits"].endswith(":project:project_quota")
+
+
+def test_security_reports_count_against_the_projects_limit(client, fresh_window):
+    (key,) = limited_project_keys(rate_limit=1, count=1)
+    report = {
+        "csp-report": {
+            "document-uri": "https://shop.example/",
+            "violated-directive": "script-src",
+            "blocked-uri": "https://evil.example/x.js",
+        }
+    }
+
+    statuses = [
+        client.post(
+            f"/sentry/api/42/security/?sentry_key={key.public_key}",
+            json.dumps(report),
+            content_type="application/csp-report",
+        ).status_code
+        for _ in range(2)
+    ]
+
+    assert statuses == [201, 429]
 
 
 # --- HTTP and CORS ------------------------------------------------------------------

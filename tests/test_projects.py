@@ -263,6 +263,39 @@ def test_the_admin_makes_projects(admin_client):
     assert Project.objects.get(slug="billing").name == "Billing worker"
 
 
+def test_the_admin_edits_a_projects_rate_limit_and_retention(admin_client):
+    make_project(4, name="Billing worker", slug="billing")
+    fields = {"name": "Billing worker", "slug": "billing", "platform": ""}
+
+    response = admin_client.post(
+        "/admin/sentry/project/4/change/",
+        {**fields, "rate_limit": "300", "retention_days": "14"},
+    )
+
+    assert response.status_code == 302
+    project = Project.objects.get(pk=4)
+    assert (project.rate_limit, project.retention_days) == (300, 14)
+    listing = admin_client.get("/admin/sentry/project/").content.decode()
+    assert '<td class="field-rate_limit">300</td>' in listing
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("retention_days", "36501"), ("retention_days", "0"), ("rate_limit", "0")],
+)
+def test_the_admin_refuses_limits_out_of_range(admin_client, field, value):
+    make_project(4, name="Billing worker", slug="billing")
+
+    response = admin_client.post(
+        "/admin/sentry/project/4/change/",
+        {"name": "Billing worker", "slug": "billing", field: value},
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    assert getattr(Project.objects.get(pk=4), field) is None
+
+
 # --- the migration -------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from sentry.models import GroupedMessage, ProjectKey
+from sentry.models import GroupedMessage, Project, ProjectKey
 from sentry.plugins.testing import plugin_installed
 from tests.dashboard_factories import (
     XSS,
@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db
 #: (POST only, never public); "auth": log in/out; "feed": RSS (sessions or
 #: tokens, 403 otherwise); "api"/"api-write": the token-or-session JSON API;
 #: "keys-page": the set-up pages (client keys: logged-in readers only, never
-#: public); "keys-action": changes a key (POST only, needs a model permission).
+#: public); "keys-action": changes a key (POST only, needs a model permission);
+#: "project-page": a project's settings or the new-project page (GET and POST
+#: both need a model permission, never public).
 KINDS = {
     "": "page",
     "search/": "page",
@@ -63,9 +65,14 @@ KINDS = {
     "setup/keys/<sentry_id:key_id>/disable/": "keys-action",
     "setup/keys/<sentry_id:key_id>/enable/": "keys-action",
     "setup/keys/<sentry_id:key_id>/rotate/": "keys-action",
+    "projects/new/": "project-page",
+    "projects/<slug:project_slug>/settings/": "project-page",
 }
 #: What the matrix posts to the key actions (enough for each of them).
 KEY_FORM = {"label": "renamed", "project": "1"}
+#: What the matrix posts to the project pages (a valid form for each).
+NEW_PROJECT_FORM = {"name": "Matrix", "slug": "matrix"}
+PROJECT_FORM = {"name": "Renamed", "slug": "default"}
 #: Installed while the matrix runs, so that plugin URLs have a plugin to serve.
 PLUGINS = ("sentry.plugins.sentry_servers", "tests.plugins.broken")
 
@@ -94,6 +101,7 @@ def url_for(route, pattern, message, key):
     converters = getattr(pattern.pattern, "converters", {})
     values = {
         "project_id": key.project_id,
+        "project_slug": key.project.slug,
         "key_id": key.pk,
         "group_id": message.group_id,
         "message_id": message.message_id,
@@ -129,6 +137,17 @@ def assert_key_unchanged(key):
     """No key action got through: the key is as made, and no other was added."""
     assert list(ProjectKey.objects.values_list("public_key", "label", "is_active")) == [
         (key.public_key, key.label, key.is_active)
+    ]
+
+
+def project_form(url):
+    return NEW_PROJECT_FORM if url.endswith("/projects/new/") else PROJECT_FORM
+
+
+def assert_projects_unchanged():
+    """No project page got through: project 1 is as made, and no other was added."""
+    assert list(Project.objects.values_list("pk", "name", "slug")) == [
+        (1, "default", "default")
     ]
 
 
@@ -180,8 +199,12 @@ def test_anonymous_visitors_are_refused_everywhere(urls, key):
             assert is_login_redirect(anonymous.get(url)), url
         elif kind == "keys-action":
             assert is_login_redirect(anonymous.post(url, KEY_FORM)), url
+        elif kind == "project-page":
+            assert is_login_redirect(anonymous.get(url)), url
+            assert is_login_redirect(anonymous.post(url, project_form(url))), url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
     assert_key_unchanged(key)
+    assert_projects_unchanged()
 
 
 def test_users_who_are_not_staff_are_refused_everywhere(urls, key):
@@ -203,8 +226,12 @@ def test_users_who_are_not_staff_are_refused_everywhere(urls, key):
             assert member.get(url).status_code == 403, url
         elif kind == "keys-action":
             assert member.post(url, KEY_FORM).status_code == 403, url
+        elif kind == "project-page":
+            assert member.get(url).status_code == 403, url
+            assert member.post(url, project_form(url)).status_code == 403, url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
     assert_key_unchanged(key)
+    assert_projects_unchanged()
 
 
 def test_inactive_staff_are_refused(urls, django_user_model):
@@ -214,7 +241,7 @@ def test_inactive_staff_are_refused(urls, django_user_model):
     user.is_active = False
     user.save()
     for kind, url in urls:
-        if kind in ("page", "json", "feed", "api", "keys-page"):
+        if kind in ("page", "json", "feed", "api", "keys-page", "project-page"):
             assert browser.get(url).status_code in (302, 401, 403), url
 
 
@@ -246,7 +273,13 @@ def test_staff_without_the_key_permissions_see_keys_but_cannot_change_them(urls,
             response = staff.post(url, KEY_FORM)
             assert response.status_code == 403, url
             assert b"sentry." in response.content
+        elif kind == "project-page":
+            assert staff.get(url).status_code == 403, url
+            response = staff.post(url, project_form(url))
+            assert response.status_code == 403, url
+            assert b"_project permission" in response.content
     assert_key_unchanged(key)
+    assert_projects_unchanged()
 
 
 def test_superusers_see_everything_and_may_act(urls, django_user_model):
@@ -267,6 +300,13 @@ def test_superusers_see_everything_and_may_act(urls, django_user_model):
         elif kind == "keys-action":
             assert browser.get(url).status_code == 405, url
             assert browser.post(url, KEY_FORM).status_code == 302, url
+        elif kind == "project-page":
+            assert browser.get(url).status_code == 200, url
+            assert browser.post(url, project_form(url)).status_code == 302, url
+    assert list(Project.objects.values_list("name", "slug")) == [
+        ("Matrix", "matrix"),
+        ("Renamed", "default"),
+    ]
 
 
 def test_the_view_permission_is_enough_to_read(urls, key, django_user_model):
@@ -283,8 +323,12 @@ def test_the_view_permission_is_enough_to_read(urls, key, django_user_model):
             assert browser.post(url, {"op": "resolve-all"}).status_code == 403, url
         elif kind == "keys-action":
             assert browser.post(url, KEY_FORM).status_code == 403, url
+        elif kind == "project-page":
+            assert browser.get(url).status_code == 403, url
+            assert browser.post(url, project_form(url)).status_code == 403, url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
     assert_key_unchanged(key)
+    assert_projects_unchanged()
 
 
 def test_the_change_permission_is_needed_to_act(urls, django_user_model):
@@ -335,7 +379,35 @@ def test_the_key_permissions_are_needed_to_change_keys(
             assert browser.get(url).status_code == (405 if allowed else 403), url
             expected = 302 if allowed else 403
             assert browser.post(url, KEY_FORM).status_code == expected, url
+        elif kind == "project-page":
+            assert browser.get(url).status_code == 403, url
     assert ProjectKey.objects.count() == (2 if may_create else 1)
+
+
+@pytest.mark.parametrize(
+    ("codenames", "may_create", "may_change"),
+    [
+        (["add_project", "change_project"], True, True),
+        (["add_project"], True, False),
+        (["change_project"], False, True),
+        (["view_project", "delete_project"], False, False),
+    ],
+)
+def test_the_project_permissions_are_needed_for_the_project_pages(
+    urls, django_user_model, codenames, may_create, may_change
+):
+    browser = key_keeper(django_user_model, *codenames)
+    for kind, url in urls:
+        if kind == "project-page":
+            allowed = may_create if url.endswith("/projects/new/") else may_change
+            assert browser.get(url).status_code == (200 if allowed else 403), url
+            expected = 302 if allowed else 403
+            assert browser.post(url, project_form(url)).status_code == expected, url
+        elif kind == "keys-action":
+            assert browser.post(url, KEY_FORM).status_code == 403, url
+    assert sorted(Project.objects.values_list("name", flat=True)) == sorted(
+        (["Matrix"] if may_create else []) + ["Renamed" if may_change else "default"]
+    )
 
 
 @override_settings(SENTRY_PUBLIC=True)
@@ -353,6 +425,9 @@ def test_public_mode_opens_the_read_only_urls_only(urls, key):
             assert is_login_redirect(anonymous.get(url)), url
         elif kind == "keys-action":
             assert is_login_redirect(anonymous.post(url, KEY_FORM)), url
+        elif kind == "project-page":
+            assert is_login_redirect(anonymous.get(url)), url
+            assert is_login_redirect(anonymous.post(url, project_form(url))), url
     # A plugin URL may change state: public mode opens it for reads only.
     plugin_url = next(url for _, url in urls if "/plugins/broken/" in url)
     assert is_login_redirect(anonymous.post(plugin_url))
@@ -362,24 +437,33 @@ def test_public_mode_opens_the_read_only_urls_only(urls, key):
             assert member.post(url, {"op": "resolve-all"}).status_code == 403, url
         elif kind in ("keys-page", "keys-action"):
             assert member.post(url, KEY_FORM).status_code == 403, url
+        elif kind == "project-page":
+            assert member.post(url, project_form(url)).status_code == 403, url
     assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
     assert_key_unchanged(key)
+    assert_projects_unchanged()
 
 
 def test_dashboard_responses_carry_security_headers(urls):
     staff = staff_client()
+    root = superuser_client()
     anonymous = Client()
-    responses = [
-        staff.get(url)
-        for kind, url in urls
-        # (Not the test plugin's missing root URL: Django's own 404 page.)
-        if kind in ("page", "json", "action", "keys-page", "keys-action")
-        and not url.endswith("/broken/")
-    ] + [
-        anonymous.get(reverse("sentry:index")),
-        anonymous.get(reverse("sentry:login")),
-        member_client().get(reverse("sentry:index")),
-    ]
+    responses = (
+        [
+            staff.get(url)
+            for kind, url in urls
+            # (Not the test plugin's missing root URL: Django's own 404 page.)
+            if kind
+            in ("page", "json", "action", "keys-page", "keys-action", "project-page")
+            and not url.endswith("/broken/")
+        ]
+        + [root.get(url) for kind, url in urls if kind == "project-page"]
+        + [
+            anonymous.get(reverse("sentry:index")),
+            anonymous.get(reverse("sentry:login")),
+            member_client().get(reverse("sentry:index")),
+        ]
+    )
     for response in responses:
         assert response["X-Frame-Options"] == "DENY"
         assert response["X-Content-Type-Options"] == "nosniff"
@@ -388,6 +472,15 @@ def test_dashboard_responses_carry_security_headers(urls):
         assert "script-src 'self'" in policy
         assert "frame-ancestors 'none'" in policy
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+def superuser_client():
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    browser = Client()
+    browser.force_login(user)
+    return browser
 
 
 @override_settings(STATIC_URL="https://cdn.example.com/static/")
@@ -401,9 +494,11 @@ def test_static_files_on_another_origin_stay_allowed():
 
 
 def test_pages_have_no_inline_script_style_or_event_handler(message):
-    staff = staff_client()
+    staff = superuser_client()
     message = record_event("x", data=hostile_event_data())
     pages = [
+        reverse("sentry:project-new"),
+        reverse("sentry:project-settings", args=["default"]),
         reverse("sentry:index"),
         reverse("sentry:login"),
         reverse("sentry:group", args=[message.group_id]),

@@ -10,7 +10,7 @@ precise JSON answer (400, 401, 403, 413, 415, 429), never a 500.
 * :mod:`.decoding` -- bodies, content encodings, legacy store bodies, JSON;
 * :mod:`.envelope` -- the envelope format;
 * :mod:`.mapping` -- Sentry events to the classic event;
-* :mod:`.ratelimit` -- the per-key rate limit;
+* :mod:`.ratelimit` -- the rate limits of keys and projects;
 * :mod:`.responses` -- JSON answers, errors and CORS headers;
 * :mod:`.remote` -- the classic Django-to-Django ``store/`` endpoint;
 * :mod:`.views` -- the Sentry SDK endpoints;

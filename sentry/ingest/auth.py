@@ -203,8 +203,9 @@ def get_key(credentials, project_id):
 # Every event names its key, and looking it up costs more than queuing the
 # event. Keys change rarely: each process keeps what it looked up (unknown
 # keys too) for SENTRY_INGEST_KEY_CACHE_TIMEOUT seconds, and forgets it at
-# once when this process saves or deletes a key. A key changed elsewhere (the
-# admin of another process) takes effect everywhere within the timeout.
+# once when this process saves or deletes a key or a project. One changed
+# elsewhere (the admin of another process) takes effect everywhere within the
+# timeout.
 
 #: Keys remembered at most; beyond, the cache starts afresh (key spraying).
 KEY_CACHE_SIZE = 1000
@@ -216,13 +217,15 @@ _key_cache_lock = threading.Lock()
 def lookup_key(public_key):
     """Return the :class:`ProjectKey` with this public key, or None (cached)."""
     timeout = settings.INGEST_KEY_CACHE_TIMEOUT
+    # With its project: the project's rate limit is read for every event.
+    keys = ProjectKey.objects.select_related("project")
     if not timeout:
-        return ProjectKey.objects.filter(public_key=public_key).first()
+        return keys.filter(public_key=public_key).first()
     now = time.monotonic()
     cached = _key_cache.get(public_key)
     if cached is not None and cached[0] > now:
         return cached[1]
-    key = ProjectKey.objects.filter(public_key=public_key).first()
+    key = keys.filter(public_key=public_key).first()
     with _key_cache_lock:
         if len(_key_cache) >= KEY_CACHE_SIZE:
             _key_cache.clear()
@@ -238,3 +241,10 @@ def forget_keys(**kwargs):
 
 post_save.connect(forget_keys, sender=ProjectKey, dispatch_uid="sentry.forget_keys")
 post_delete.connect(forget_keys, sender=ProjectKey, dispatch_uid="sentry.forget_keys")
+# A cached key carries its project: a changed rate limit is seen at once.
+post_save.connect(
+    forget_keys, sender="sentry.Project", dispatch_uid="sentry.forget_keys_project"
+)
+post_delete.connect(
+    forget_keys, sender="sentry.Project", dispatch_uid="sentry.forget_keys_project"
+)

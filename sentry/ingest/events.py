@@ -88,8 +88,8 @@ def accept_envelope(envelope, key, client_ip=None):
 
     Event, feedback and user report items are queued; every other item
     type (transactions, sessions, attachments, client reports, ...) is
-    skipped without being parsed. Each event counts against the key's rate
-    limit: the ones over it are dropped, never queued, and named in
+    skipped without being parsed. Each event counts against the rate limits
+    of the key and its project: the ones over it are dropped, never queued, and named in
     ``X-Sentry-Rate-Limits``. All dropped is a 429; some dropped is a 200
     for the others, which are committed (so a 4xx never leaves a row), with
     the header, which sentry-sdk honours on any status.
@@ -134,15 +134,16 @@ def accept_envelope(envelope, key, client_ip=None):
 
 def enqueue_admitted(key, entries):
     """
-    Queue the ``entries`` the key's rate limit admits, each counted as one.
+    Queue the ``entries`` the rate limits admit, each counted as one.
 
+    The key's limit and its project's both apply (:mod:`.ratelimit`).
     Return those queued and the answer's headers: ``X-Sentry-Rate-Limits``
     when some were left out. When none is admitted, raise the 429.
     """
-    admitted = admit(key, len(entries))
+    admitted, scope = admit(key, len(entries))
     headers = {}
     if admitted < len(entries):
-        refusal = limited()
+        refusal = limited(scope)
         if not admitted:
             raise refusal
         entries = entries[:admitted]

@@ -61,18 +61,21 @@ class UnsupportedEncoding(IngestError):
 
 
 class RateLimited(IngestError):
-    """Over a key's rate limit: tell the SDK how long to back off."""
+    """Over a key's or a project's rate limit: tell the SDK how long to back off."""
 
     status = 429
 
-    def __init__(self, retry_after, categories="error;default;feedback"):
+    def __init__(self, retry_after, categories="error;default;feedback", scope="key"):
         retry_after = max(int(retry_after), 1)
         super().__init__(
-            "rate limited: too many events for this key",
+            f"rate limited: too many events for this {scope}",
             headers={
                 "Retry-After": str(retry_after),
                 # Integer seconds: sentry-sdk drops a limit like "60.0:error".
-                "X-Sentry-Rate-Limits": f"{retry_after}:{categories}:key:key_quota",
+                # The scope and reason are Sentry's: key_quota, project_quota.
+                "X-Sentry-Rate-Limits": (
+                    f"{retry_after}:{categories}:{scope}:{scope}_quota"
+                ),
             },
         )
         self.retry_after = retry_after

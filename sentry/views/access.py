@@ -52,6 +52,16 @@ def can_change_keys(user):
     return can_see_keys(user) and user.has_perm("sentry.change_projectkey")
 
 
+def can_add_projects(user):
+    """Return whether ``user`` may create projects."""
+    return can_see_keys(user) and user.has_perm("sentry.add_project")
+
+
+def can_change_projects(user):
+    """Return whether ``user`` may open and save a project's settings."""
+    return can_see_keys(user) and user.has_perm("sentry.change_project")
+
+
 def wants_json(request):
     """Return whether the caller asked for JSON (the dashboard's scripts do)."""
     return "application/json" in request.headers.get("Accept", "")

@@ -2,7 +2,8 @@
 Set-up from the dashboard: each project's client keys, DSNs and SDK snippets.
 
 Each :class:`~sentry.models.Project` has a page (project 1, the site's
-own, always exists; projects are made in the admin). Staff who can read the dashboard
+own, always exists; projects are made and edited on their settings page,
+:mod:`sentry.views.project_settings`, or in the admin). Staff who can read the dashboard
 see the keys; creating one needs ``sentry.add_projectkey``, and renaming,
 disabling, enabling and rotating one ``sentry.change_projectkey``. The
 actions are POST forms with a CSRF token, answered by a redirect to the
@@ -24,7 +25,14 @@ from ..ingest.keys import ProjectKey, new_key
 from ..models import Project
 from ..params import can_be_stored, parse_int
 from ..snippets import snippets
-from .access import can_add_keys, can_change_keys, can_see_keys, dashboard_view
+from .access import (
+    can_add_keys,
+    can_add_projects,
+    can_change_keys,
+    can_change_projects,
+    can_see_keys,
+    dashboard_view,
+)
 
 #: The project every site has (the DSN's default number).
 SITE_PROJECT = 1
@@ -68,6 +76,7 @@ def projects(request):
         {
             "projects": projects,
             "can_add": can_add_keys(request.user),
+            "can_add_projects": can_add_projects(request.user),
             "base_url": _base_url(request),
         },
     )
@@ -110,6 +119,7 @@ def render_project(request, project_id, errors=None, form=None, status=200):
             "form": form or {},
             "can_add": can_add_keys(request.user),
             "can_change": can_change_keys(request.user),
+            "can_change_project": can_change_projects(request.user),
             "prefix_differs": _prefix_differs(request),
             "label_max_length": LABEL_MAX_LENGTH,
         },
@@ -274,7 +284,7 @@ def read_project(text):
     if number is None:
         raise Invalid(f"A project is a whole number from 0 to {MAX_POSITIVE_INT}.")
     if not Project.objects.filter(pk=number).exists():
-        raise Invalid(f"There is no project {number}: make it in the admin first.")
+        raise Invalid(f"There is no project {number}: make it first.")
     return number
 
 

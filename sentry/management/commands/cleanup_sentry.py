@@ -5,6 +5,10 @@ Deletes in small batches, each in its own short transaction, so the site
 keeps recording and serving while it runs; safe to run again and again from
 cron. ``times_seen`` and the per-value counts keep counting every occurrence
 ever seen; only the stored rows (and per-minute trend rows) go.
+
+A project with a retention (``Project.retention_days``) keeps its errors
+that many days, longer or shorter than ``--days``, which applies to the
+others. ``--project`` limits the run to one project.
 """
 
 import datetime as dt
@@ -17,7 +21,7 @@ from django.utils import timezone
 
 from sentry import packing
 from sentry.conf import settings
-from sentry.constants import LEVELS_BY_NAME
+from sentry.constants import LEVELS_BY_NAME, MAX_RETENTION_DAYS
 from sentry.db import get_write_alias
 from sentry.models import (
     CompressionDictionary,
@@ -26,7 +30,9 @@ from sentry.models import (
     Message,
     MessageCountByMinute,
     MessageFilterValue,
+    Project,
 )
+from sentry.projects import lookup_project_id
 from sentry.queue import QueuedEvent, get_queue_alias, prune_digested
 
 
@@ -43,15 +49,49 @@ def parse_level(value):
         )
 
 
+def parse_project(value):
+    """Return the id of the project ``--project`` names (an id or a slug)."""
+    if value is None:
+        return None
+    try:
+        project_id = lookup_project_id(value)
+    except ValueError:
+        project_id = None
+    if project_id is None:
+        raise CommandError(f"No project has the id or slug {value!r}.")
+    return project_id
+
+
+class Projects:
+    """Some projects: ``only`` these (``None`` for all) but not ``excluded``."""
+
+    def __init__(self, only=None, excluded=()):
+        self.only = only
+        self.excluded = list(excluded)
+
+    def q(self, prefix=""):
+        """Return a ``Q`` of rows whose ``<prefix>project_id`` is one of these."""
+        query = Q()
+        if self.only is not None:
+            query &= Q(**{f"{prefix}project_id__in": self.only})
+        if self.excluded:
+            query &= ~Q(**{f"{prefix}project_id__in": self.excluded})
+        return query
+
+
 class Command(BaseCommand):
     help = (
-        "Delete occurrences older than --days, then groups not seen since, and "
-        "queued events set aside more than SENTRY_QUEUE_SET_ASIDE_DAYS ago."
+        "Delete occurrences older than --days (or their project's retention), "
+        "then groups not seen since, and queued events set aside more than "
+        "SENTRY_QUEUE_SET_ASIDE_DAYS ago."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--days", type=int, default=30, help="Keep this many days (default: 30)."
+        )
+        parser.add_argument(
+            "--project", help="Only errors of this project (its id or slug)."
         )
         parser.add_argument("--logger", help="Only errors of this logger.")
         parser.add_argument(
@@ -68,38 +108,50 @@ class Command(BaseCommand):
             "--batch-size", type=int, default=1000, help="Rows per transaction."
         )
 
-    def handle(self, *args, days, logger, level, keep, batch_size, **options):
+    def handle(self, *args, days, project, logger, level, keep, batch_size, **options):
         if days < 0 or batch_size < 1:
             raise CommandError("--days must be >= 0 and --batch-size >= 1.")
         self.verbosity = options["verbosity"]
         self.batch_size = batch_size
         self.using = get_write_alias(Message)
-        cutoff = timezone.now() - dt.timedelta(days=days)
+        project_id = parse_project(project)
+        now = timezone.now()
         match = {}
         if logger:
             match["logger"] = logger
         if level is not None:
             match["level"] = parse_level(level)
 
-        messages = Message.objects.using(self.using).filter(
-            datetime__lt=cutoff, **match
+        # A project's own retention replaces --days for it, longer or shorter.
+        retained = Project.objects.using(self.using).filter(
+            retention_days__isnull=False
         )
-        self.delete_in_batches(messages, "occurrences")
+        if project_id is not None:
+            retained = retained.filter(pk=project_id)
+        retention = dict(retained.values_list("pk", "retention_days"))
+        for retained_id, retention_days in sorted(retention.items()):
+            # Bounded as the admin and the settings page bound it, should a
+            # row have been written around them.
+            retention_days = min(retention_days, MAX_RETENTION_DAYS)
+            self.delete_older(
+                now - dt.timedelta(days=retention_days),
+                match,
+                Projects(only=[retained_id]),
+            )
+        if project_id is None or project_id not in retention:
+            self.delete_older(
+                now - dt.timedelta(days=days),
+                match,
+                Projects(
+                    only=None if project_id is None else [project_id],
+                    excluded=retention,
+                ),
+            )
 
-        group_match = {f"group__{key}": value for key, value in match.items()}
-        minutes = MessageCountByMinute.objects.using(self.using).filter(
-            date__lt=cutoff, **group_match
-        )
-        self.delete_in_batches(minutes, "per-minute counts")
-
-        groups = GroupedMessage.objects.using(self.using).filter(
-            last_seen__lt=cutoff, **match
-        )
-        self.delete_in_batches(groups, "groups")
-
+        scope = Projects(only=None if project_id is None else [project_id])
         keep = settings.MAX_OCCURRENCES_PER_GROUP if keep is None else keep
         if keep:
-            self.keep_newest(keep, match)
+            self.keep_newest(keep, match, scope)
 
         unused = FilterValue.objects.using(self.using).filter(
             ~Exists(
@@ -115,12 +167,13 @@ class Command(BaseCommand):
         # in the admin, or by any other delete since the last run) is
         # replaced by one of a remaining occurrence, and it goes with its
         # group.
-        replaced = packing.refresh_dictionaries(self.using)
+        replaced = packing.refresh_dictionaries(self.using, project_id=project_id)
         if replaced:
             self.progress(f"Replaced {replaced} compression dictionaries.", level=1)
         orphans = CompressionDictionary.objects.using(self.using).filter(
             ~Exists(
                 GroupedMessage.objects.using(self.using).filter(
+                    project_id=OuterRef("project_id"),
                     logger=OuterRef("logger"),
                     view=OuterRef("view"),
                     checksum=OuterRef("checksum"),
@@ -128,15 +181,35 @@ class Command(BaseCommand):
             ),
             # Being replaced (by the admin, now): the replacement deletes it.
             ~Q(checksum__startswith=packing.RETIRED),
+            scope.q(),
         )
         self.delete_in_batches(orphans, "compression dictionaries")
         packing.cache.clear()
         self.forget_digested()
-        # Set-aside events have no logger or level: --days applies to them
-        # only when the run is not limited to some errors.
-        self.purge_set_aside(days if not match else None)
+        # Set-aside events have no logger or level, and no project retention:
+        # --days applies to them only when the run is not limited to some
+        # errors.
+        self.purge_set_aside(days if not match and not retention else None, project_id)
 
-    def purge_set_aside(self, days=None):
+    def delete_older(self, cutoff, match, projects):
+        """Delete what ``projects`` stored before ``cutoff``: occurrences, groups."""
+        messages = Message.objects.using(self.using).filter(
+            projects.q("group__"), datetime__lt=cutoff, **match
+        )
+        self.delete_in_batches(messages, "occurrences")
+
+        group_match = {f"group__{key}": value for key, value in match.items()}
+        minutes = MessageCountByMinute.objects.using(self.using).filter(
+            projects.q("group__"), date__lt=cutoff, **group_match
+        )
+        self.delete_in_batches(minutes, "per-minute counts")
+
+        groups = GroupedMessage.objects.using(self.using).filter(
+            projects.q(), last_seen__lt=cutoff, **match
+        )
+        self.delete_in_batches(groups, "groups")
+
+    def purge_set_aside(self, days=None, project_id=None):
         """Delete queued events set aside more than SENTRY_QUEUE_SET_ASIDE_DAYS ago."""
         keep = settings.QUEUE_SET_ASIDE_DAYS
         days = keep if days is None else min(days, keep)
@@ -144,6 +217,8 @@ class Command(BaseCommand):
         old = QueuedEvent.objects.using(queue_using).filter(
             failed=True, received__lt=time.time() - days * 86400
         )
+        if project_id is not None:
+            old = old.filter(project_id=project_id)
         self.delete_in_batches(old, "set aside queued events", using=queue_using)
 
     def forget_digested(self):
@@ -160,11 +235,11 @@ class Command(BaseCommand):
         if forgotten and self.verbosity:
             self.stdout.write(f"Forgot {forgotten} digested event ids.")
 
-    def keep_newest(self, keep, match):
+    def keep_newest(self, keep, match, projects):
         """Delete all but the ``keep`` newest occurrences of every group."""
         crowded = (
             Message.objects.using(self.using)
-            .filter(**match)
+            .filter(projects.q("group__"), **match)
             .values("group_id")
             .annotate(stored=Count("pk"))
             .filter(stored__gt=keep)

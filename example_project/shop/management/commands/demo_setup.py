@@ -4,25 +4,33 @@
 It requests the shop's failing pages in-process with Django's test client,
 so every error goes through the same code paths as on a live site (view,
 ``got_request_exception``, logging handler, the client's API) and is stored
-by django-sentry. It also makes a client key and prints its DSN with a
-one-line command that sends a real event with sentry-sdk. Safe to run
-again: the login, the key and the catalogue are reused, and the errors of
-every run add up in the same groups.
+by django-sentry, under the site's own project (project 1). A second
+project, "Billing worker", gets its own client key, and the billing job
+(:mod:`shop.billing`) reports its failures to it with the real sentry-sdk,
+through the envelope endpoint of this site served on a local port for the
+occasion. It also prints the site's DSN with a one-line command that sends
+a real event with sentry-sdk. Safe to run again: the login, the projects,
+the keys and the catalogue are reused, and the errors of every run add up
+in the same groups.
 """
 
 import json
 import logging
 import shlex
 import sys
+import threading
 from contextlib import contextmanager
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Sum
-from django.test import Client
+from django.core.wsgi import get_wsgi_application
+from django.db.models import Count, Sum
+from django.test import Client, override_settings
 from django.urls import reverse
 
-from sentry.models import GroupedMessage, Message, ProjectKey
+from sentry.models import GroupedMessage, Message, Project, ProjectKey
+from shop import billing
 from shop.models import Order, Product
 
 DASHBOARD_URL = "http://127.0.0.1:8000/sentry/"
@@ -30,6 +38,9 @@ USERNAME = "demo"
 PASSWORD = "demo"
 #: The client key the printed command sends with (project 1).
 KEY_LABEL = "demo-sdk"
+#: The second project, and the key its worker reports with.
+BILLING = {"name": "Billing worker", "slug": "billing-worker", "platform": "python"}
+BILLING_KEY_LABEL = "billing-worker"
 
 #: Typed into the sign-up form; django-sentry must mask it before storing.
 SIGNUP_PASSWORD = "hunter2-demo-Sekr1t"
@@ -106,6 +117,34 @@ def quiet_request_log():
         request_logger.setLevel(level)
 
 
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@contextmanager
+def local_server():
+    """
+    Serve this site on a free port of 127.0.0.1 while the block runs.
+
+    The billing worker's sentry-sdk sends over HTTP, as it would to a
+    deployed site; events are digested before the answer (``inline``), so
+    they are stored when the block ends.
+    """
+    with override_settings(SENTRY_DIGEST="inline"):
+        server = make_server(
+            "127.0.0.1", 0, get_wsgi_application(), handler_class=QuietHandler
+        )
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}/sentry/"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+
 class Command(BaseCommand):
     help = (
         "Create the demo login (demo / demo) and record real errors by "
@@ -124,7 +163,9 @@ class Command(BaseCommand):
         url = url.rstrip("/") + "/"
         self.seed_shop()
         user = self.ensure_login()
-        key = self.ensure_key()
+        key = self.ensure_key(Project.objects.get(pk=1), KEY_LABEL)
+        billing_project = self.ensure_billing_project()
+        billing_key = self.ensure_key(billing_project, BILLING_KEY_LABEL)
         before = Message.objects.count()
         with quiet_request_log():
             browser = Client(raise_request_exception=False, HTTP_HOST="127.0.0.1:8000")
@@ -132,7 +173,8 @@ class Command(BaseCommand):
             browser.force_login(user)
             self.visit(browser, logged_in_visits())
         self.log_warnings()
-        self.summary(url, key, Message.objects.count() - before)
+        self.run_billing_worker(billing_key)
+        self.summary(url, key, billing_key, Message.objects.count() - before)
 
     def seed_shop(self):
         """Create or update the catalogue and the orders the views need."""
@@ -155,15 +197,47 @@ class Command(BaseCommand):
         user.save()
         return user
 
-    def ensure_key(self):
-        """Return the demo's client key (made once, turned on again if need be)."""
-        key = ProjectKey.objects.filter(label=KEY_LABEL, project_id=1).first()
+    def ensure_billing_project(self):
+        """Return the "Billing worker" project (made once, found by its slug)."""
+        project, _ = Project.objects.get_or_create(
+            slug=BILLING["slug"], defaults=BILLING
+        )
+        return project
+
+    def ensure_key(self, project, label):
+        """Return a key of ``project`` (made once, turned on again if need be)."""
+        key = ProjectKey.objects.filter(label=label, project=project).first()
         if key is None:
-            return ProjectKey.objects.create(label=KEY_LABEL, project_id=1)
+            return ProjectKey.objects.create(label=label, project=project)
         if not key.is_active:
             key.is_active = True
             key.save(update_fields=["is_active"])
         return key
+
+    def run_billing_worker(self, key):
+        """Run the billing job with sentry-sdk reporting to ``key``'s project."""
+        try:
+            import sentry_sdk
+        except ImportError as exc:
+            raise CommandError(
+                "The billing worker reports with sentry-sdk: install it "
+                '(pip install -e ".[test]").'
+            ) from exc
+        with local_server() as base_url:
+            sentry_sdk.init(
+                dsn=key.get_dsn(base_url),
+                # Only what the worker reports: no integrations hooking into
+                # this process (its Django requests, its logging).
+                default_integrations=False,
+                auto_enabling_integrations=False,
+                server_name="billing-1",
+                release="billing@1.4.0",
+            )
+            try:
+                billing.run(sentry_sdk)
+                sentry_sdk.flush(timeout=30)
+            finally:
+                sentry_sdk.get_client().close()
 
     def visit(self, browser, pages):
         """Request ``pages``; fail if one answers other than expected."""
@@ -188,18 +262,26 @@ class Command(BaseCommand):
                 extra={"data": {"feed": feed, "max_age_hours": 24}},
             )
 
-    def summary(self, url, key, recorded):
+    def summary(self, url, key, billing_key, recorded):
         groups = GroupedMessage.objects.count()
         seen = GroupedMessage.objects.aggregate(total=Sum("times_seen"))["total"]
         dsn = key.get_dsn(url)
+        projects = Project.objects.annotate(group_count=Count("groups")).order_by("pk")
         self.stdout.write(
             self.style.SUCCESS("The demo is ready.")
             + f"\n  Dashboard: {url}"
             + f"\n  Login:     {USERNAME} / {PASSWORD}"
             + f"\n  Stored:    {groups} groups, {Message.objects.count()} "
             f"occurrences ({recorded} new, {seen or 0} times seen in all)"
+            + "".join(
+                f"\n  Project:   {project.name} ({project.slug}, id {project.pk}): "
+                f"{project.group_count} groups"
+                for project in projects
+            )
             + f"\n  DSN:       {dsn}"
             + f"\n  Set-up:    {url}setup/1/"
+            + f"\n  Billing:   {billing_key.get_dsn(url)}"
+            + f"\n  Settings:  {url}projects/{billing_key.project.slug}/settings/"
             + "\nOnce the server runs, send it an event with sentry-sdk:"
             + f"\n  {send_command(dsn)}"
         )
