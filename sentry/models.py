@@ -9,7 +9,7 @@ often, where, when" without scanning ``Message``.
 import logging
 import math
 
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +43,41 @@ __all__ = (
     "MessageFilterValue",
     "Project",
 )
+
+
+def format_short_id(slug, number):
+    """Return the short id of group ``number`` of project ``slug``: ``SHOP-12``."""
+    return f"{slug.upper()}-{number}"
+
+
+def next_short_id(using, project_id, count=1):
+    """
+    Take the next ``count`` short ids of a project; return the first one.
+
+    Run inside a transaction: the project's counter moves in one statement,
+    and the row stays locked until the transaction ends, so concurrent
+    writers get different numbers and a rollback gives them back.
+    """
+    connection = connections[using]
+    if connection.vendor in ("sqlite", "postgresql"):
+        quote = connection.ops.quote_name
+        table = quote(Project._meta.db_table)
+        column = quote("last_short_id")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {column} + %s "
+                f"WHERE {quote('id')} = %s RETURNING {column}",
+                [count, project_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise Project.DoesNotExist(f"No project {project_id}")
+        return row[0] - count + 1
+    # Elsewhere: the update locks the row, the select reads it back.
+    projects = Project.objects.using(using).filter(pk=project_id)
+    if not projects.update(last_short_id=models.F("last_short_id") + count):
+        raise Project.DoesNotExist(f"No project {project_id}")
+    return projects.values_list("last_short_id", flat=True).get() - count + 1
 
 
 def get_score(times_seen, last_seen):
@@ -84,6 +119,10 @@ class Project(models.Model):
         help_text=_("What the service is written in, e.g. python or javascript."),
     )
     date_added = models.DateTimeField(_("added"), default=timezone.now)
+    # The short id of the project's newest group (see next_short_id()).
+    last_short_id = models.PositiveIntegerField(
+        _("last short id"), default=0, editable=False
+    )
 
     objects = SentryManager()
 
@@ -150,6 +189,8 @@ class GroupedMessage(MessageBase):
         related_name="groups",
         verbose_name=_("project"),
     )
+    # The group's number in its project, shown as SLUG-<n> (SHOP-12).
+    short_id = models.PositiveIntegerField(_("short id"), editable=False)
     status = models.PositiveIntegerField(
         choices=STATUS_CHOICES, default=STATUS_UNRESOLVED
     )
@@ -167,7 +208,10 @@ class GroupedMessage(MessageBase):
             models.UniqueConstraint(
                 fields=("project", "logger", "view", "checksum"),
                 name="sentry_group_project_logger_view_checksum_uniq",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=("project", "short_id"), name="sentry_group_project_short_id"
+            ),
         ]
         indexes = [
             # The seed's query: filter(status=0).order_by("-last_seen").
@@ -187,11 +231,32 @@ class GroupedMessage(MessageBase):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        if self.short_id is None:
+            # Made outside the storage (the admin, tests, a shell): numbered
+            # like the groups it makes, in the same transaction as the row.
+            using = kwargs.get("using") or router.db_for_write(
+                type(self), instance=self
+            )
+            with transaction.atomic(using=using):
+                self.short_id = next_short_id(using, self.project_id)
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("sentry:group", kwargs={"group_id": self.pk})
 
     def get_score(self):
         return get_score(self.times_seen, self.last_seen)
+
+    @property
+    def qualified_short_id(self):
+        """
+        Return the id people quote, ``SHOP-12``: the project's slug and number.
+
+        Reads ``self.project``: list groups with ``select_related("project")``.
+        """
+        return format_short_id(self.project.slug, self.short_id)
 
     @property
     def is_resolved(self):
