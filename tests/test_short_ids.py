@@ -8,13 +8,18 @@ migration numbers the groups there are, by id, and can be unapplied.
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.urls import reverse
 from django.utils import timezone
 
+from sentry import projects
 from sentry.models import GroupedMessage, Project, format_short_id
-from tests.dashboard_factories import make_group, record_event
+from tests.dashboard_factories import make_group, record_event, staff_client
 from tests.ingest_factories import make_project
 
 pytestmark = pytest.mark.django_db
+
+INDEX = reverse("sentry:index")
+POLL = reverse("sentry:poll")
 
 
 def test_stored_groups_are_numbered_from_one_in_each_project():
@@ -133,3 +138,100 @@ def test_the_migration_numbers_existing_groups_by_id_and_back():
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# --- the dashboard ----------------------------------------------------------------
+
+
+@pytest.fixture
+def staff():
+    return staff_client()
+
+
+def test_a_stream_row_shows_the_short_id(staff):
+    make_project(2, slug="shop")
+    make_group("card declined", project_id=2)
+
+    html = staff.get(INDEX).content.decode()
+
+    assert '<span class="short-id" data-field="short_id">SHOP-1</span>' in html
+
+
+def test_live_updates_carry_the_short_id(staff):
+    make_project(2, slug="shop")
+    make_group("a", project_id=2)
+    make_group("b", project_id=2)
+
+    rows = staff.get(POLL + "?sort=new").json()["rows"]
+
+    assert [row["short_id"] for row in rows] == ["SHOP-2", "SHOP-1"]
+
+
+def test_the_group_page_shows_the_short_id(staff):
+    make_project(2, slug="billing")
+    group = make_group("invoice lost", project_id=2)
+
+    html = staff.get(group.get_absolute_url()).content.decode()
+
+    assert '<p class="short-id">BILLING-1</p>' in html
+
+
+@pytest.mark.parametrize("query", ["SHOP-2", "shop-2", " Shop-2 "])
+def test_searching_a_short_id_opens_its_group(staff, query):
+    make_project(2, slug="shop")
+    make_group("a", project_id=2)
+    group = make_group("b", project_id=2)
+    make_group("c")  # DEFAULT-1
+
+    response = staff.get(INDEX, {"q": query})
+
+    assert response.status_code == 302
+    assert response["Location"] == group.get_absolute_url()
+
+
+def test_the_search_box_finds_a_short_id(staff):
+    make_project(2, slug="shop-web")
+    group = make_group("a", project_id=2)
+
+    response = staff.get(reverse("sentry:search"), {"q": "SHOP-WEB-1"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == group.get_absolute_url()
+
+
+@pytest.mark.parametrize(
+    "query", ["SHOP-3", "NOPE-1", "SHOP-0", "SHOP-99999999999", "SHOP-2147483648"]
+)
+def test_a_short_id_that_names_no_group_searches_the_text(staff, query):
+    make_project(2, slug="shop")
+    make_group(f"failed at {query}", project_id=2)
+
+    response = staff.get(INDEX, {"q": query})
+
+    assert response.status_code == 200
+    assert [g.message for g in response.context["rows"]] == [f"failed at {query}"]
+
+
+def test_searching_a_short_id_respects_the_visible_groups(staff, monkeypatch):
+    make_project(2, slug="shop")
+    make_group("hidden", project_id=2)
+    monkeypatch.setattr(
+        projects, "visible_groups", lambda groups, user: groups.exclude(project_id=2)
+    )
+
+    response = staff.get(INDEX, {"q": "SHOP-1"})
+
+    assert response.status_code == 200
+
+
+def test_the_stream_still_runs_its_queries_with_short_ids(
+    staff, django_assert_num_queries
+):
+    make_project(2, slug="shop")
+    for n in range(5):
+        make_group(f"error {n}", project_id=2 if n % 2 else 1)
+
+    # session, user, 4 filter choices, the page, the sparklines.
+    with django_assert_num_queries(8):
+        response = staff.get(INDEX)
+    assert len(response.context["rows"]) == 5
+    assert "SHOP-2" in response.content.decode()

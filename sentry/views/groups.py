@@ -117,7 +117,10 @@ def checked_message_id(message_id):
 
 
 def get_group(group_id):
-    return get_object_or_404(GroupedMessage.objects.defer("data"), pk=group_id)
+    # The project comes along: the page shows the short id, plugins read it.
+    return get_object_or_404(
+        GroupedMessage.objects.select_related("project").defer("data"), pk=group_id
+    )
 
 
 def group_context(request, group, tab):
