@@ -60,8 +60,9 @@ ROW_FIELDS = (
     "last_seen",
     "score",
     "short_id",
+    # With the whole project row (a few short columns): rows show it, and
+    # plugins read it without a query.
     "project",
-    "project__slug",
 )
 
 
