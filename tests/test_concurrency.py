@@ -111,3 +111,21 @@ def test_concurrent_writers_number_each_project_s_groups_without_gaps():
         numbers = sorted(project.groups.values_list("short_id", flat=True))
         assert numbers == list(range(1, WORKERS * 15 + 2 + 1))
         assert project.last_short_id == len(numbers)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_batches_of_new_and_known_groups_never_deadlock():
+    second = Project.objects.create(name="Second", slug="second")
+    batches, size = 8, 24
+    results = run_workers(
+        "batches", str(batches), str(size), str(second.pk), str(time.time() + 2.0)
+    )
+
+    # No batch failed (PostgreSQL aborts one of two deadlocked writers).
+    assert sum(r["failed"] for r in results) == 0
+    assert Message.objects.count() == WORKERS * batches * size
+    for project in Project.objects.filter(pk__in=[1, second.pk]):
+        numbers = sorted(project.groups.values_list("short_id", flat=True))
+        assert numbers == list(range(1, len(numbers) + 1))
+        assert project.last_short_id == len(numbers)
