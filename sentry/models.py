@@ -50,13 +50,13 @@ def format_short_id(slug, number):
     return f"{slug.upper()}-{number}"
 
 
-def next_short_id(using, project_id, count=1):
+def next_short_id(using, project_id):
     """
-    Take the next ``count`` short ids of a project; return the first one.
+    Take the next short id of a project.
 
     Run inside a transaction: the project's counter moves in one statement,
     and the row stays locked until the transaction ends, so concurrent
-    writers get different numbers and a rollback gives them back.
+    writers get different numbers and a rollback gives the number back.
     """
     connection = connections[using]
     if connection.vendor in ("sqlite", "postgresql"):
@@ -65,19 +65,19 @@ def next_short_id(using, project_id, count=1):
         column = quote("last_short_id")
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET {column} = {column} + %s "
+                f"UPDATE {table} SET {column} = {column} + 1 "
                 f"WHERE {quote('id')} = %s RETURNING {column}",
-                [count, project_id],
+                [project_id],
             )
             row = cursor.fetchone()
         if row is None:
             raise Project.DoesNotExist(f"No project {project_id}")
-        return row[0] - count + 1
+        return row[0]
     # Elsewhere: the update locks the row, the select reads it back.
     projects = Project.objects.using(using).filter(pk=project_id)
-    if not projects.update(last_short_id=models.F("last_short_id") + count):
+    if not projects.update(last_short_id=models.F("last_short_id") + 1):
         raise Project.DoesNotExist(f"No project {project_id}")
-    return projects.values_list("last_short_id", flat=True).get() - count + 1
+    return projects.values_list("last_short_id", flat=True).get()
 
 
 def get_score(times_seen, last_seen):
@@ -238,9 +238,13 @@ class GroupedMessage(MessageBase):
             using = kwargs.get("using") or router.db_for_write(
                 type(self), instance=self
             )
-            with transaction.atomic(using=using):
-                self.short_id = next_short_id(using, self.project_id)
-                return super().save(*args, **kwargs)
+            try:
+                with transaction.atomic(using=using):
+                    self.short_id = next_short_id(using, self.project_id)
+                    return super().save(*args, **kwargs)
+            except Exception:
+                self.short_id = None  # given back by the rollback
+                raise
         return super().save(*args, **kwargs)
 
     def get_absolute_url(self):
