@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import now
 
 from sentry import projects
 from sentry.models import GroupedMessage, Project, format_short_id
@@ -74,10 +75,14 @@ def test_a_group_of_a_missing_project_is_refused():
 
 def test_a_group_that_fails_to_insert_gives_its_number_back():
     group = make_group()
+    # The same error again: the unique (project, logger, view, checksum)
+    # constraint refuses it, and the counter moves back with the row.
+    again = GroupedMessage(
+        message="m", checksum=group.checksum, first_seen=now(), last_seen=now()
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        # The same error again: the unique (project, logger, view, checksum)
-        # constraint refuses it, and the counter moves back with the row.
-        make_group(checksum=group.checksum)
+        again.save()
+    assert again.short_id is None
     assert Project.objects.get(pk=1).last_short_id == 1
     assert make_group().short_id == 2
 
