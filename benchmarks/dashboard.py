@@ -253,7 +253,7 @@ def generate(args, now):
     from django.db import connection, transaction
 
     from sentry import packing
-    from sentry.models import DEFAULT_PROJECT_ID, get_score
+    from sentry.models import DEFAULT_PROJECT_ID, Project, get_score
     from sentry.storage import MESSAGE_COLUMNS
 
     rng = random.Random(args.seed)
@@ -333,6 +333,7 @@ def generate(args, now):
                 (
                     group_id,
                     DEFAULT_PROJECT_ID,
+                    group_id,
                     logger,
                     class_name,
                     level,
@@ -357,6 +358,7 @@ def generate(args, now):
             (
                 "id",
                 "project_id",
+                "short_id",
                 "logger",
                 "class_name",
                 "level",
@@ -371,6 +373,9 @@ def generate(args, now):
                 "score",
             ),
             group_rows,
+        )
+        Project.objects.filter(pk=DEFAULT_PROJECT_ID).update(
+            last_short_id=len(group_rows)
         )
         insert(
             connection,

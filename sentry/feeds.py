@@ -16,9 +16,11 @@ import re
 
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import escape
 
+from . import projects
 from .api.tokens import FEED_READ, ApiToken
 from .conf import settings
 from .constants import LEVEL_NAMES, STATUS_UNRESOLVED
@@ -48,26 +50,48 @@ def feed_description(text):
 
 
 def check_access(request):
-    """Let staff sessions, ``feed:read`` tokens and (SENTRY_PUBLIC) everyone in."""
+    """
+    Let staff sessions, ``feed:read`` tokens and (SENTRY_PUBLIC) everyone in.
+
+    Return the user the feed is read as: the token's, or the session's.
+    """
     if settings.PUBLIC:
-        return
+        return request.user
     token = request.GET.get("token")
     # Only tokens with feed:read: a token in a URL ends up in access logs, so
     # the tokens meant for it should open nothing but the feeds.
     user = ApiToken.objects.authenticate(token, FEED_READ) if token else request.user
     if user is None or not user.is_authenticated or not can_view(user):
         raise PermissionDenied
+    return user
 
 
 class ErrorFeed(Feed):
     """Shared parts: access, filters and the links back to the dashboard."""
 
     def __call__(self, request, *args, **kwargs):
-        check_access(request)
+        request.feed_reader = check_access(request)
         return super().__call__(request, *args, **kwargs)
 
     def get_object(self, request, *args, **kwargs):
+        # ?project=<slug>: a feed of a project that does not exist (or that
+        # the reader may not see) does not exist either.
+        try:
+            request.feed_project = projects.requested_project(
+                request, request.feed_reader
+            )
+        except projects.UnknownProject as exc:
+            raise Http404(str(exc)) from None
         return request
+
+    def groups(self, request):
+        """Return the groups the reader may see, of the project asked for."""
+        groups = projects.visible_groups(
+            GroupedMessage.objects.all(), request.feed_reader
+        )
+        if request.feed_project is not None:
+            groups = groups.filter(project=request.feed_project)
+        return groups
 
     def link(self, request):
         return reverse("sentry:index")
@@ -83,7 +107,7 @@ class MessageFeed(ErrorFeed):
     description = "The latest occurrences of errors recorded by django-sentry."
 
     def items(self, request):
-        queryset = Message.objects.all()
+        queryset = Message.objects.filter(group__in=self.groups(request).values("pk"))
         for stream_filter in get_filters(request):
             queryset = stream_filter.apply_to_occurrences(queryset)
         return queryset.order_by("-datetime", "-pk").defer("data")[:ITEMS]
@@ -105,14 +129,20 @@ class GroupFeed(ErrorFeed):
     description = "Errors recorded by django-sentry that are not resolved."
 
     def items(self, request):
-        queryset = GroupedMessage.objects.filter(status=STATUS_UNRESOLVED)
+        queryset = self.groups(request).filter(status=STATUS_UNRESOLVED)
         for stream_filter in get_filters(request):
             if stream_filter.column != "status":
                 queryset = stream_filter.apply(queryset)
-        return queryset.order_by("-last_seen", "-pk").defer("data")[:ITEMS]
+        return (
+            queryset.select_related("project")
+            .order_by("-last_seen", "-pk")
+            .defer("data")[:ITEMS]
+        )
 
     def item_title(self, item):
-        return feed_title(f"{item.title} ({item.times_seen}×)")
+        return feed_title(
+            f"{item.qualified_short_id} {item.title} ({item.times_seen}×)"
+        )
 
     def item_description(self, item):
         return feed_description(item.traceback or item.message)

@@ -10,7 +10,7 @@ import logging
 import math
 
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +45,41 @@ __all__ = (
     "MessageFilterValue",
     "Project",
 )
+
+
+def format_short_id(slug, number):
+    """Return the short id of group ``number`` of project ``slug``: ``SHOP-12``."""
+    return f"{slug.upper()}-{number}"
+
+
+def next_short_id(using, project_id):
+    """
+    Take the next short id of a project.
+
+    Run inside a transaction: the project's counter moves in one statement,
+    and the row stays locked until the transaction ends, so concurrent
+    writers get different numbers and a rollback gives the number back.
+    """
+    connection = connections[using]
+    if connection.vendor in ("sqlite", "postgresql"):
+        quote = connection.ops.quote_name
+        table = quote(Project._meta.db_table)
+        column = quote("last_short_id")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {column} + 1 "
+                f"WHERE {quote('id')} = %s RETURNING {column}",
+                [project_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise Project.DoesNotExist(f"No project {project_id}")
+        return row[0]
+    # Elsewhere: the update locks the row, the select reads it back.
+    projects = Project.objects.using(using).filter(pk=project_id)
+    if not projects.update(last_short_id=models.F("last_short_id") + 1):
+        raise Project.DoesNotExist(f"No project {project_id}")
+    return projects.values_list("last_short_id", flat=True).get()
 
 
 def get_score(times_seen, last_seen):
@@ -108,6 +143,10 @@ class Project(models.Model):
         ),
     )
     date_added = models.DateTimeField(_("added"), default=timezone.now)
+    # The short id of the project's newest group (see next_short_id()).
+    last_short_id = models.PositiveIntegerField(
+        _("last short id"), default=0, editable=False
+    )
 
     objects = SentryManager()
 
@@ -174,6 +213,8 @@ class GroupedMessage(MessageBase):
         related_name="groups",
         verbose_name=_("project"),
     )
+    # The group's number in its project, shown as SLUG-<n> (SHOP-12).
+    short_id = models.PositiveIntegerField(_("short id"), editable=False)
     status = models.PositiveIntegerField(
         choices=STATUS_CHOICES, default=STATUS_UNRESOLVED
     )
@@ -191,7 +232,10 @@ class GroupedMessage(MessageBase):
             models.UniqueConstraint(
                 fields=("project", "logger", "view", "checksum"),
                 name="sentry_group_project_logger_view_checksum_uniq",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=("project", "short_id"), name="sentry_group_project_short_id"
+            ),
         ]
         indexes = [
             # The seed's query: filter(status=0).order_by("-last_seen").
@@ -211,11 +255,36 @@ class GroupedMessage(MessageBase):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        if self.short_id is None:
+            # Made outside the storage (the admin, tests, a shell): numbered
+            # like the groups it makes, in the same transaction as the row.
+            using = kwargs.get("using") or router.db_for_write(
+                type(self), instance=self
+            )
+            try:
+                with transaction.atomic(using=using):
+                    self.short_id = next_short_id(using, self.project_id)
+                    return super().save(*args, **kwargs)
+            except Exception:
+                self.short_id = None  # given back by the rollback
+                raise
+        return super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("sentry:group", kwargs={"group_id": self.pk})
 
     def get_score(self):
         return get_score(self.times_seen, self.last_seen)
+
+    @property
+    def qualified_short_id(self):
+        """
+        Return the id people quote, ``SHOP-12``: the project's slug and number.
+
+        Reads ``self.project``: list groups with ``select_related("project")``.
+        """
+        return format_short_id(self.project.slug, self.short_id)
 
     @property
     def is_resolved(self):

@@ -8,6 +8,7 @@ project 1 (the site's own, created by ``migrate``) by default.
 """
 
 import logging
+import re
 import threading
 import time
 
@@ -22,6 +23,8 @@ from .constants import DEFAULT_PROJECT_ID
 
 logger = logging.getLogger("sentry.errors")
 
+#: What a project's slug can be (Django's SlugField, at most 50 characters).
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 #: Seconds a process remembers what ``SENTRY_PROJECT`` names.
 CACHE_SECONDS = 60
 
@@ -160,3 +163,33 @@ def visible_projects(user):
 def visible_groups(groups, user):
     """Narrow a queryset of groups to those of projects ``user`` may see."""
     return groups
+
+
+class UnknownProject(ValueError):
+    """``?project=`` names no project the user may see."""
+
+
+def requested_project(request, user=None):
+    """
+    Return the project ``?project=<slug>`` names, or None without the parameter.
+
+    Strict: one value, a slug written exactly as stored, of a project in
+    :func:`visible_projects` for ``user`` (the request's by default).
+    Raise :class:`UnknownProject` otherwise, with a message for the caller.
+    One query, and none without the parameter.
+    """
+    values = request.GET.getlist("project")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise UnknownProject("Give project once.")
+    slug = values[0]
+    if not SLUG_RE.fullmatch(slug):
+        raise UnknownProject("project must be a project's slug.")
+    user = request.user if user is None else user
+    project = visible_projects(user).filter(slug=slug).first()
+    if project is None:
+        # Alike for a project that does not exist and one hidden from the
+        # user: the answer does not say which.
+        raise UnknownProject(f"No project has the slug {slug!r}.")
+    return project

@@ -28,7 +28,9 @@ from .models import (
     Message,
     MessageCountByMinute,
     MessageFilterValue,
+    Project,
     get_score,
+    next_short_id,
 )
 
 #: Longest key and value kept in the value counters (their columns' sizes).
@@ -183,6 +185,10 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
             groups[key] = group = _GroupBatch(index, event["datetime"])
         group.add(index, event["datetime"])
 
+    # Projects that get a new group are locked before any group row (their
+    # short id counters), so that no writer waits for a project's counter
+    # while holding a group another writer waits for.
+    _lock_projects_of_new_groups(using, sorted(groups))
     # Resolved groups the batch touches are reopened in one statement.
     reopened = _reopen(using, sorted(groups))
     # Sorted: concurrent batches take the groups' row locks in one order.
@@ -279,6 +285,33 @@ def _reopen(using, keys):
     return reopened
 
 
+def _lock_projects_of_new_groups(using, keys):
+    """
+    Lock the short id counters of the projects ``keys`` would add groups to.
+
+    SQLite has one writer at a time (:func:`sentry.db.take_write_lock`):
+    nothing to do. Elsewhere one indexed query finds the groups that exist
+    (new groups are rare); the projects of the others are locked in order.
+    """
+    if not keys or connections[using].vendor == "sqlite":
+        return
+    existing = set()
+    for start in range(0, len(keys), 500):
+        part = keys[start : start + 500]
+        existing.update(
+            GroupedMessage.objects.using(using)
+            .filter(
+                checksum__in={key[3] for key in part},
+                project_id__in={key[0] for key in part},
+            )
+            .values_list(*GROUP_KEY)
+        )
+    projects = Project.objects.using(using)
+    for project_id in sorted({key[0] for key in keys if key not in existing}):
+        # A write that changes nothing: the row lock is what is wanted.
+        projects.filter(pk=project_id).update(last_short_id=F("last_short_id"))
+
+
 def _count_group(using, key, group, events):
     """Count a batch's occurrences of one group; return ``(id, created)``."""
     count = len(group.indexes)
@@ -289,7 +322,9 @@ def _count_group(using, key, group, events):
     event = events[group.first]
     try:
         with transaction.atomic(using=using):
+            # In the savepoint: a group created meanwhile gives its number back.
             created = GroupedMessage.objects.using(using).create(
+                short_id=next_short_id(using, project_id),
                 project_id=project_id,
                 logger=logger,
                 view=view,

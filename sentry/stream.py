@@ -42,6 +42,10 @@ SINCE = {
 PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 200
 MESSAGE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+#: A short id as people type it: a project's slug, a dash, the number.
+SHORT_ID_RE = re.compile(r"^([-a-z0-9_]{1,50})-([0-9]{1,10})$")
+#: The largest number a short id column holds (a 32-bit integer everywhere).
+MAX_SHORT_ID = 2**31 - 1
 #: Columns a stream row needs; ``data`` and ``traceback`` can be large.
 ROW_FIELDS = (
     "id",
@@ -55,6 +59,10 @@ ROW_FIELDS = (
     "first_seen",
     "last_seen",
     "score",
+    "short_id",
+    # With the whole project row (a few short columns): rows show it, and
+    # plugins read it without a query.
+    "project",
 )
 
 
@@ -62,6 +70,15 @@ def as_message_id(text):
     """Return ``text`` as a 32-hex ``message_id`` if it looks like one, else None."""
     candidate = (text or "").strip().replace("-", "").lower()
     return candidate if MESSAGE_ID_RE.match(candidate) else None
+
+
+def as_short_id(text):
+    """Return ``(slug, number)`` if ``text`` looks like ``SHOP-12``, else None."""
+    match = SHORT_ID_RE.match((text or "").strip().lower())
+    if match is None:
+        return None
+    number = int(match[2])
+    return (match[1], number) if 0 < number <= MAX_SHORT_ID else None
 
 
 class StreamQuery:
@@ -111,7 +128,7 @@ class StreamQuery:
         redraw the first page).
         """
         return pagination.paginate(
-            self.queryset().only(*ROW_FIELDS),
+            self.queryset().select_related("project").only(*ROW_FIELDS),
             self.sort_column,
             self.sort_kind,
             self.state() if first else self.params,

@@ -6,9 +6,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from sentry import projects
 from sentry.api.tokens import ApiToken
 from sentry.client.models import client as sentry_client
-from sentry.models import GroupedMessage, Message
+from sentry.models import GroupedMessage, Message, Project
+from tests.dashboard_factories import make_group, make_message
+from tests.ingest_factories import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -237,3 +240,96 @@ def test_an_occurrence_id_no_row_can_have_is_404(api, message_id):
     )
 
     assert api.get(url).status_code == 404
+
+
+# --- projects and short ids ------------------------------------------------------
+
+
+def test_a_group_carries_its_project_s_slug_and_short_id(api):
+    make_project(2, slug="shop")
+    make_group("a", project_id=2)
+    group = make_group("basket lost", project_id=2)
+
+    detail = api.get(reverse("sentry:api-group", args=[group.pk])).json()
+    [listed] = api.get(
+        reverse("sentry:api-groups"), {"project": "shop", "sort": "new", "limit": 1}
+    ).json()["results"]
+    resolved = api.post(reverse("sentry:api-resolve", args=[group.pk])).json()
+
+    for body in (detail, listed, resolved):
+        assert body["project"] == "shop"
+        assert body["short_id"] == "SHOP-2"
+
+
+def test_groups_narrow_to_a_project_by_its_slug(api):
+    make_project(2, slug="shop")
+    make_group("basket lost", project_id=2)
+    make_group("queue stalled")
+
+    def titles(**query):
+        response = api.get(reverse("sentry:api-groups"), query)
+        assert response.status_code == 200
+        return sorted(row["title"] for row in response.json()["results"])
+
+    assert titles(project="shop") == ["basket lost"]
+    assert titles(project="default") == ["queue stalled"]
+    assert titles() == ["basket lost", "queue stalled"]
+
+
+@pytest.mark.parametrize(
+    "project, detail",
+    [
+        ("nope", "No project has the slug 'nope'."),
+        ("SHOP", "No project has the slug 'SHOP'."),
+        ("", "project must be a project's slug."),
+        ("shop shop", "project must be a project's slug."),
+        ("x" * 51, "project must be a project's slug."),
+        (["shop", "shop"], "Give project once."),
+    ],
+)
+def test_a_project_that_is_not_there_is_a_400_that_says_why(api, project, detail):
+    make_project(2, slug="shop")
+
+    response = api.get(reverse("sentry:api-groups"), {"project": project})
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail}
+
+
+def test_a_project_the_user_may_not_see_is_refused_like_a_missing_one(api, monkeypatch):
+    make_project(2, slug="shop")
+    group = make_group("hidden", project_id=2)
+    message = make_message(group)
+    monkeypatch.setattr(
+        projects, "visible_projects", lambda user: Project.objects.exclude(pk=2)
+    )
+    monkeypatch.setattr(
+        projects, "visible_groups", lambda groups, user: groups.exclude(project_id=2)
+    )
+
+    response = api.get(reverse("sentry:api-groups"), {"project": "shop"})
+    assert response.json() == {"detail": "No project has the slug 'shop'."}
+    assert api.get(reverse("sentry:api-groups")).json()["results"] == []
+    for url in (
+        reverse("sentry:api-group", args=[group.pk]),
+        reverse("sentry:api-occurrences", args=[group.pk]),
+        reverse("sentry:api-occurrence", args=[message.message_id]),
+    ):
+        assert api.get(url).status_code == 404
+    assert api.post(reverse("sentry:api-resolve", args=[group.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_listing_groups_runs_the_same_queries_whatever_the_rows(
+    api, count, django_assert_num_queries
+):
+    make_project(2, slug="shop")
+    for n in range(count):
+        make_group(f"error {n}", project_id=2 if n % 2 else 1)
+    # The token, its last use, the page (its groups and their projects in
+    # one join).
+    with django_assert_num_queries(3):
+        api.get(reverse("sentry:api-groups"))
+    # And the project asked for.
+    with django_assert_num_queries(4):
+        api.get(reverse("sentry:api-groups"), {"project": "shop"})

@@ -69,3 +69,14 @@ def test_the_action_links_to_a_web_search():
     assert plugin.slug == "browsers"
     assert action.method == "GET"
     assert action.url.startswith("https://duckduckgo.com/?q=KeyError")
+
+
+@plugin_installed("browsers")
+def test_the_web_search_names_the_project_s_platform():
+    group = record_from(AGENTS["curl"])
+    group.project.platform = "python"
+    group.project.save()
+
+    [(plugin, action)] = group_actions(RequestFactory().get("/"), group)
+
+    assert action.url.startswith("https://duckduckgo.com/?q=python+KeyError")

@@ -8,10 +8,12 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from sentry import projects
 from sentry.api.tokens import ApiToken
 from sentry.client.models import client as sentry_client
-from sentry.models import GroupedMessage, Message
+from sentry.models import GroupedMessage, Message, Project
 from tests.dashboard_factories import XSS, make_group, make_message
+from tests.ingest_factories import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +165,57 @@ def test_the_occurrence_feed_filters_by_level(token):
 
     assert [item.description for item in found] == ["warned"]
     assert Message.objects.count() == 2
+
+
+# --- ?project= -----------------------------------------------------------------
+
+
+def test_the_feeds_narrow_to_a_project_by_its_slug(token):
+    make_project(2, slug="shop")
+    make_message(make_group("basket lost", project_id=2))
+    make_message(make_group("queue stalled"))
+
+    for name in FEEDS:
+        shop = items(Client().get(reverse(name), {"token": token, "project": "shop"}))
+        assert [item.description for item in shop] == ["basket lost"]
+        every = items(Client().get(reverse(name), {"token": token}))
+        assert len(every) == 2
+
+
+def test_the_group_feed_titles_carry_the_short_id(token):
+    make_project(2, slug="shop")
+    make_group("basket lost", project_id=2, times_seen=3)
+
+    [item] = items(Client().get(reverse("sentry:feed-groups"), {"token": token}))
+
+    assert item.title == "SHOP-1 basket lost (3×)"
+
+
+@pytest.mark.parametrize("name", FEEDS)
+@pytest.mark.parametrize(
+    "project", ["nope", "SHOP", "shop\x00", "shop shop", "x" * 51, ["shop", "shop"]]
+)
+def test_a_feed_of_a_project_that_is_not_there_is_404(token, name, project):
+    make_project(2, slug="shop")
+
+    response = Client().get(reverse(name), {"token": token, "project": project})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", FEEDS)
+def test_a_feed_of_a_project_the_reader_may_not_see_is_404(token, name, monkeypatch):
+    make_project(2, slug="shop")
+    make_message(make_group("hidden", project_id=2))
+    monkeypatch.setattr(
+        projects, "visible_projects", lambda user: Project.objects.exclude(pk=2)
+    )
+    monkeypatch.setattr(
+        projects, "visible_groups", lambda groups, user: groups.exclude(project_id=2)
+    )
+
+    assert (
+        Client().get(reverse(name), {"token": token, "project": "shop"}).status_code
+        == 404
+    )
+    assert items(Client().get(reverse(name), {"token": token})) == []

@@ -17,6 +17,8 @@ from sentry.plugins.dashboard import (
 from sentry.plugins.sentry_servers.plugin import ServersPlugin
 from sentry.plugins.sentry_urls.plugin import UrlsPlugin
 from sentry.plugins.testing import plugin_installed
+from tests.dashboard_factories import make_group
+from tests.ingest_factories import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +192,30 @@ def test_a_plugin_without_a_panel_has_no_tab():
     from sentry.plugins import Plugin
 
     assert not Plugin().has_panel
+
+
+# --- the group's project -----------------------------------------------------------
+
+
+@plugin_installed("tests.plugins.projects")
+def test_every_hook_reads_the_group_s_project_without_a_query(
+    staff, django_assert_num_queries
+):
+    make_project(2, name="Shop", slug="shop", platform="python")
+    groups = [make_group(f"error {n}", project_id=2 if n % 2 else 1) for n in range(6)]
+    group = groups[1]
+
+    # As without the plugin: session, user, 4 filter choices, the page,
+    # the sparklines.
+    with django_assert_num_queries(8):
+        stream = staff.get(reverse("sentry:index")).content.decode()
+    # session, user, group, latest occurrence, trend.
+    with django_assert_num_queries(5):
+        page = staff.get(group.get_absolute_url()).content.decode()
+    panel = staff.get(reverse("sentry:plugin-panel", args=[group.pk, "projects"]))
+
+    assert stream.count('<span class="tag plugin">project: Shop</span>') == 3
+    assert stream.count('<span class="tag plugin">project: default</span>') == 3
+    assert "Shop (SHOP-1)" in page
+    assert 'href="?project=shop">All of Shop</a>' in page
+    assert "In Shop, platform python" in panel.content.decode()

@@ -46,6 +46,67 @@ def record_many(count, kinds, start_at):
     }
 
 
+def record_new_groups(count, start_at):
+    """
+    Record ``count`` errors, each a new group, alternately in projects 1 and
+    "second", with an error shared by all workers in between.
+    """
+    from django.test import override_settings
+
+    from sentry.client.models import client
+
+    time.sleep(max(0.0, start_at - time.time()))
+    ids = []
+    with override_settings(SENTRY_THRASHING_LIMIT=0):
+        for n in range(count):
+            project = 1 if n % 2 else "second"
+            with override_settings(SENTRY_PROJECT=project):
+                ids.append(client.create_from_text(f"new {os.getpid()} {n}"))
+                ids.append(client.create_from_text(f"shared {n % 4}"))
+    return {
+        "recorded": sum(1 for i in ids if i),
+        "failed": sum(1 for i in ids if not i),
+    }
+
+
+def store_batches(batches, size, project_id, start_at):
+    """
+    Store ``batches`` batches of ``size`` events, each batch half errors every
+    worker shares (existing groups after the first batch) and half new ones,
+    in project 1 and ``project_id``: the lock order is what is tested.
+    """
+    from django.db import OperationalError
+
+    from sentry import pipeline
+    from sentry.db import get_write_alias, run_in_transaction
+    from sentry.models import Message
+    from sentry.storage import store_batch
+
+    time.sleep(max(0.0, start_at - time.time()))
+    stored = failed = 0
+    for batch in range(batches):
+        events = [
+            pipeline.prepare(
+                {
+                    "message": (
+                        f"shared {n % 5}" if n % 2 else f"new {os.getpid()} {batch} {n}"
+                    ),
+                    "project": project_id if n % 3 else 1,
+                }
+            )
+            for n in range(size)
+        ]
+        try:
+            run_in_transaction(
+                lambda using, events=events: store_batch(using, events),
+                get_write_alias(Message),
+            )
+            stored += len(events)
+        except OperationalError:
+            failed += len(events)
+    return {"recorded": stored, "failed": failed}
+
+
 def survive_failure():
     """Record through a database that fails; report what the caller saw."""
     from sentry.client.models import client
@@ -78,6 +139,10 @@ if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "record":
         output = record_many(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    elif mode == "new-groups":
+        output = record_new_groups(int(sys.argv[2]), float(sys.argv[3]))
+    elif mode == "batches":
+        output = store_batches(*map(int, sys.argv[2:5]), float(sys.argv[5]))
     elif mode == "survive":
         output = survive_failure()
     else:

@@ -50,9 +50,10 @@ class BrowsersPlugin(Plugin):
         }
 
     def get_actions(self, request, group):
-        query = urlencode(
-            {"q": f"{group.class_name or ''} {group.message[:100]}".strip()}
-        )
+        # The project comes with the group (no query): its platform makes
+        # the search more precise ("python KeyError: 'sku'").
+        words = (group.project.platform, group.class_name, group.message[:100])
+        query = urlencode({"q": " ".join(word for word in words if word)})
         return [
             Action("Search the web for this error", f"https://duckduckgo.com/?{query}")
         ]

@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from ..constants import LEVEL_NAMES
+from ..models import format_short_id
 
 
 def _iso(value):
@@ -10,8 +11,12 @@ def _iso(value):
 
 
 def group_summary(group, request):
+    """Return a group as JSON; list groups with ``select_related("project")``."""
+    slug = group.project.slug
     return {
         "id": group.pk,
+        "project": slug,
+        "short_id": format_short_id(slug, group.short_id),
         "title": group.title,
         "logger": group.logger,
         "level": LEVEL_NAMES.get(group.level, str(group.level)),

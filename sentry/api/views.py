@@ -11,6 +11,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from .. import projects
 from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..filters import get_filters
 from ..models import GroupedMessage, Message, MessageFilterValue
@@ -78,12 +79,25 @@ def _invalid_parameter(request):
     return None
 
 
+def _groups(request):
+    """Return the groups the user may see, each with its project (one join)."""
+    return projects.visible_groups(
+        GroupedMessage.objects.all(), request.user
+    ).select_related("project")
+
+
 @api_view()
 def groups(request):
     invalid = _invalid_parameter(request)
     if invalid is not None:
         return error(400, f"{invalid!r} holds a NUL character.")
-    queryset = GroupedMessage.objects.all()
+    try:
+        project = projects.requested_project(request)
+    except projects.UnknownProject as exc:
+        return error(400, str(exc))
+    queryset = _groups(request)
+    if project is not None:
+        queryset = queryset.filter(project=project)
     for stream_filter in get_filters(request):
         queryset = stream_filter.apply(queryset)
     sort = SORTS.get(request.GET.get("sort", "priority"))
@@ -100,7 +114,7 @@ def groups(request):
 
 @api_view()
 def group(request, group_id):
-    group = get_object_or_404(GroupedMessage.objects.defer("data"), pk=group_id)
+    group = get_object_or_404(_groups(request).defer("data"), pk=group_id)
     latest = group.message_set.order_by("-datetime", "-pk").first()
     values = {}
     top = MessageFilterValue.objects.filter(group=group).order_by(
@@ -121,7 +135,9 @@ def group(request, group_id):
 
 @api_view()
 def occurrences(request, group_id):
-    group = get_object_or_404(GroupedMessage.objects.only("pk"), pk=group_id)
+    group = get_object_or_404(
+        _groups(request).select_related(None).only("pk"), pk=group_id
+    )
     queryset = (
         Message.objects.filter(group=group)
         .order_by("-datetime", "-pk")
@@ -139,16 +155,22 @@ def occurrences(request, group_id):
 def occurrence(request, message_id):
     if not can_be_stored(message_id, MESSAGE_ID_LENGTH):
         return error(404, "Not found.")
-    message = get_object_or_404(Message, message_id=message_id.lower())
+    message = get_object_or_404(
+        Message.objects.filter(
+            group__in=_groups(request).select_related(None).values("pk")
+        ),
+        message_id=message_id.lower(),
+    )
     return JsonResponse(occurrence_detail(message, request))
 
 
 def _set_status(request, group_id, status):
     changes = {"status": status}
     changes["resolved_at"] = timezone.now() if status == STATUS_RESOLVED else None
-    if not GroupedMessage.objects.filter(pk=group_id).update(**changes):
+    groups = _groups(request)
+    if not groups.filter(pk=group_id).update(**changes):
         return error(404, "No such group.")
-    group = GroupedMessage.objects.defer("data").get(pk=group_id)
+    group = groups.defer("data").get(pk=group_id)
     return JsonResponse(group_summary(group, request))
 
 

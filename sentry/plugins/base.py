@@ -28,6 +28,10 @@ class Plugin:
     changes what it is given; this class turns the data into HTML. A hook
     that raises is logged to ``sentry.errors`` and its output left out: a
     broken plugin never takes a page down.
+
+    The groups the hooks get are those the user may see, each with its
+    project loaded: ``group.project`` and ``group.qualified_short_id`` cost
+    no query.
     """
 
     #: Identifies the plugin in URLs; unique among the installed plugins.

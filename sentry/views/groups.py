@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from .. import pagination, trends
+from .. import pagination, projects, trends
 from ..display import Event, pretty_json
 from ..models import GroupedMessage, Message
 from ..params import can_be_stored
@@ -31,7 +31,7 @@ LIST_FIELDS = (
 @dashboard_view
 def group(request, group_id):
     """Show an error: its trend over a chosen range and its latest occurrence."""
-    group = get_group(group_id)
+    group = get_group(request, group_id)
     range_name = request.GET.get("range")
     if range_name not in trends.RANGES:
         range_name = trends.DEFAULT_RANGE
@@ -56,7 +56,7 @@ def group(request, group_id):
 @dashboard_view
 def group_messages(request, group_id):
     """List an error's occurrences, newest first, a page at a time."""
-    group = get_group(group_id)
+    group = get_group(request, group_id)
 
     page = pagination.paginate(
         group.message_set.only(*LIST_FIELDS),
@@ -76,7 +76,7 @@ def group_messages(request, group_id):
 @dashboard_view
 def message(request, group_id, message_id):
     """Show one occurrence, with links to the previous and next ones."""
-    group = get_group(group_id)
+    group = get_group(request, group_id)
     message = get_object_or_404(
         Message, group=group, message_id=checked_message_id(message_id)
     )
@@ -116,8 +116,11 @@ def checked_message_id(message_id):
     return message_id
 
 
-def get_group(group_id):
-    return get_object_or_404(GroupedMessage.objects.defer("data"), pk=group_id)
+def get_group(request, group_id):
+    """Return the group a page is about, if the user may see it; else a 404."""
+    # The project comes along: the page shows the short id, plugins read it.
+    groups = GroupedMessage.objects.select_related("project").defer("data")
+    return get_object_or_404(projects.visible_groups(groups, request.user), pk=group_id)
 
 
 def group_context(request, group, tab):

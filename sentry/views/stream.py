@@ -1,15 +1,16 @@
 """The stream: every error, one row each, and its live-update endpoint."""
 
+from django.db.models import Case, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from .. import trends
+from .. import projects, trends
 from ..conf import settings
-from ..models import Message
+from ..models import GroupedMessage, Message
 from ..plugins.dashboard import stream_row_tags
-from ..stream import SINCE, SORTS, StreamQuery, as_message_id
+from ..stream import SINCE, SORTS, StreamQuery, as_message_id, as_short_id
 from ..templatetags.sentry_tags import isotime, reltime
 from .access import can_change, dashboard_view
 from .responses import json_response
@@ -24,6 +25,11 @@ def index(request):
         occurrence = find_occurrence(message_id)
         if occurrence is not None:
             return redirect(occurrence)
+    short_id = as_short_id(stream.query)
+    if short_id:
+        group = find_group(request, *short_id)
+        if group is not None:
+            return redirect(group)
 
     page = stream.page()
     gather_rows(request, page.items)
@@ -61,7 +67,7 @@ def poll(request):
 
 @dashboard_view
 def search(request):
-    """Send a search to the stream (which opens an occurrence by its ID)."""
+    """Send a search to the stream (which opens an occurrence or a short id)."""
     query = request.GET.copy()
     return redirect(reverse("sentry:index") + "?" + query.urlencode())
 
@@ -79,6 +85,19 @@ def find_occurrence(message_id):
     return (
         Message.objects.filter(message_id=message_id)
         .only("message_id", "group_id")
+        .first()
+    )
+
+
+def find_group(request, slug, number):
+    """Return the visible group ``SLUG-number`` names, or None. One query."""
+    groups = GroupedMessage.objects.filter(
+        project__slug__iexact=slug, short_id=number
+    ).only("id")
+    # Slugs that differ only in case: the exact one first.
+    return (
+        projects.visible_groups(groups, request.user)
+        .order_by(Case(When(project__slug=slug, then=0), default=1), "project_id")
         .first()
     )
 
@@ -146,6 +165,7 @@ def row_json(group):
         "id": group.pk,
         "title": group.row_title,
         "culprit": group.view,
+        "short_id": group.qualified_short_id,
         "level": group.level_name,
         "logger": group.logger,
         "status": group.status,

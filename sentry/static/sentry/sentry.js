@@ -251,6 +251,7 @@
       var title = field(row, "title");
       title.textContent = data.title;
       title.setAttribute("href", data.url);
+      field(row, "short_id").textContent = data.short_id || "";
       field(row, "culprit").textContent = data.culprit || "";
       field(row, "level").textContent = data.level || "";
       field(row, "logger").textContent = data.logger || "";
