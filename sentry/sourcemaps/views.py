@@ -290,4 +290,10 @@ def _project(projects):
                 "(the number at the end of its DSNs) or its slug."
             )
         ids.append(str(found))
-    return ",".join(ids)[:64], None
+    joined = ",".join(ids)
+    if len(joined) > ArtifactBundle._meta.get_field("project").max_length:
+        # Cut to the column, the last id would name another project.
+        return "", (
+            "projects: too many to record (64 characters of ids joined by commas)."
+        )
+    return joined, None

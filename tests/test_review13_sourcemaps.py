@@ -1,0 +1,313 @@
+"""
+Hostile review of source maps in the digest: which project's maps an event
+may use, and what one event may cost however many frames it holds.
+"""
+
+import json
+import os
+import uuid
+
+import pytest
+from django.test import Client
+
+from sentry import queue
+from sentry.conf import settings as sentry_settings
+from sentry.digest import drain
+from sentry.models import Message
+from sentry.sourcemaps import resolve
+from tests.ingest_factories import make_key, make_project
+from tests.sourcemap_factories import (
+    CALL_COLUMN,
+    DEBUG_ID,
+    THROW_COLUMN,
+    assemble,
+    bundle,
+    post_chunks,
+    upload_token,
+)
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = "http://shop.example/app.min.js"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    resolve._cache.clear()
+    yield
+    resolve._cache.clear()
+
+
+@pytest.fixture
+def token(django_user_model):
+    make_key(project_id=42)
+    make_key(project_id=7, label="blog")
+    user = django_user_model.objects.create_user("ci", is_staff=True)
+    return upload_token(user)
+
+
+def upload_for(token, projects):
+    """Upload the default bundle with ``--project`` naming ``projects``."""
+    client = Client()
+    data = bundle()
+    post_chunks(client, token, [data])
+    answer = assemble(client, token, data, projects=projects).json()
+    assert answer["state"] == "ok", answer
+
+
+def js_event(debug_id=DEBUG_ID, frames=None):
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "platform": "javascript",
+        "release": "shop@1.0",
+        "exception": {
+            "values": [
+                {
+                    "type": "TypeError",
+                    "value": "cart is empty",
+                    "stacktrace": {
+                        "frames": frames
+                        or [
+                            {
+                                "filename": SCRIPT,
+                                "function": "s",
+                                "lineno": 1,
+                                "colno": THROW_COLUMN,
+                            }
+                        ]
+                    },
+                }
+            ]
+        },
+    }
+    if debug_id:
+        event["debug_meta"] = {
+            "images": [{"type": "sourcemap", "code_file": SCRIPT, "debug_id": debug_id}]
+        }
+    return event
+
+
+def digest(event, project_id):
+    """Queue ``event`` as a key of ``project_id`` does and digest it."""
+    body = json.dumps(event).encode()
+    entry = queue.Entry(
+        event["event_id"], queue.KIND_EVENT, body, site="shop", project_id=project_id
+    )
+    queue.enqueue("default", [entry])
+    drain()
+    return Message.objects.get(message_id=event["event_id"])
+
+
+def stack(message):
+    return message.data["exception"]["values"][-1]["stacktrace"]["frames"]
+
+
+# --- projects ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("debug_id", [DEBUG_ID, None], ids=["debug-id", "release"])
+def test_a_bundle_of_one_project_does_not_resolve_another_projects_events(
+    debug_id, token
+):
+    upload_for(token, ["42"])
+
+    other = stack(digest(js_event(debug_id), project_id=7))[-1]
+    own = stack(digest(js_event(debug_id), project_id=42))[-1]
+
+    assert other["filename"] == SCRIPT
+    assert "context_line" not in other
+    assert other["sourcemap"]["error"].startswith("No source map uploaded for ")
+    assert own["filename"] == "src/cart.js"
+    assert own["context_line"] == '  throw new TypeError("cart is empty");'
+
+
+def test_a_bundle_uploaded_for_a_project_slug_resolves_that_project(token):
+    make_project(9, slug="shop-web")
+    upload_for(token, ["shop-web"])
+
+    assert stack(digest(js_event(), project_id=9))[-1]["filename"] == "src/cart.js"
+    assert stack(digest(js_event(), project_id=42))[-1]["filename"] == SCRIPT
+
+
+def test_a_bundle_of_several_projects_resolves_each(token):
+    make_project(142)
+    upload_for(token, ["142", "7"])
+
+    for project_id in (7, 142):
+        frame = stack(digest(js_event(), project_id=project_id))[-1]
+        assert frame["filename"] == "src/cart.js", project_id
+    # "42" is a part of "142", not one of the bundle's projects.
+    assert stack(digest(js_event(), project_id=42))[-1]["filename"] == SCRIPT
+
+
+def test_a_bundle_uploaded_without_a_project_resolves_every_project(token):
+    upload_for(token, [])
+
+    for project_id in (7, 42):
+        frame = stack(digest(js_event(), project_id=project_id))[-1]
+        assert frame["filename"] == "src/cart.js", project_id
+
+
+def test_a_release_of_another_project_does_not_make_a_service_expect_maps(token):
+    upload_for(token, ["42"])
+    event = js_event(debug_id=None)
+    del event["platform"]  # a Node.js service of project 7, same release name
+
+    frame = stack(digest(event, project_id=7))[-1]
+
+    assert "sourcemap" not in frame
+
+
+# --- cost per event ------------------------------------------------------------
+
+
+def test_an_event_of_countless_frames_looks_up_only_the_frames_kept(token, monkeypatch):
+    """
+    Each lookup may scan a long minified line: a 1 MB event holds some 20,000
+    frames, and only MAX_FRAMES of a stack are kept.
+    """
+    upload_for(token, [])
+    from symbolic.sourcemap import SourceMapView
+
+    lookups = []
+    real = SourceMapView.lookup
+
+    def counted(self, *args):
+        lookups.append(args[:2])
+        return real(self, *args)
+
+    monkeypatch.setattr(SourceMapView, "lookup", counted)
+    many = [
+        {"filename": SCRIPT, "function": "c", "lineno": 1, "colno": CALL_COLUMN}
+    ] * 5000
+    last = {"filename": SCRIPT, "function": "s", "lineno": 1, "colno": THROW_COLUMN}
+
+    frames = stack(digest(js_event(frames=[*many, last]), project_id=42))
+
+    assert len(frames) == sentry_settings.MAX_FRAMES
+    assert all(frame["filename"] == "src/cart.js" for frame in frames)
+    assert frames[-1]["context_line"] == '  throw new TypeError("cart is empty");'
+    assert len(lookups) <= sentry_settings.MAX_FRAMES
+
+
+def test_the_frames_looked_up_per_event_are_capped_across_exceptions(
+    token, monkeypatch
+):
+    upload_for(token, [])
+    from symbolic.sourcemap import SourceMapView
+
+    lookups = []
+    real = SourceMapView.lookup
+
+    def counted(self, *args):
+        lookups.append(args[:2])
+        return real(self, *args)
+
+    monkeypatch.setattr(SourceMapView, "lookup", counted)
+    event = js_event()
+    entry = event["exception"]["values"][0]
+    event["exception"]["values"] = [entry] * 2000
+
+    digest(event, project_id=42)
+
+    assert len(lookups) <= resolve.MAX_FRAMES_PER_EVENT
+
+
+def test_each_source_line_is_read_once_per_event(token, monkeypatch):
+    """
+    A source may be one line of megabytes (a minified dependency): read for
+    every frame, 250 frames would copy it 250 times.
+    """
+    upload_for(token, [])
+    from symbolic.sourcemap import SourceView
+
+    reads = []
+    real = SourceView.__getitem__
+
+    def counted(self, index):
+        if not isinstance(index, slice):
+            reads.append(index)
+        return real(self, index)
+
+    monkeypatch.setattr(SourceView, "__getitem__", counted)
+    throw = {"filename": SCRIPT, "function": "s", "lineno": 1, "colno": THROW_COLUMN}
+
+    frames = stack(digest(js_event(frames=[throw] * 40), project_id=42))
+
+    assert all(frame["lineno"] == 5 for frame in frames)
+    for frame in frames:
+        assert frame["pre_context"][-1] == "function sumPrices(items) {"
+    assert sorted(reads) == sorted(set(reads))
+
+
+# --- memory of parsed maps -----------------------------------------------------
+
+
+def _rss():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _map(**fields):
+    return json.dumps({"version": 3, "names": [], "mappings": "AAAA", **fields})
+
+
+#: Maps whose parsed form is many times their JSON (symbolic's structs per
+#: token, name and source), and an ordinary one.
+SHAPES = {
+    "tokens": lambda n: _map(sources=["a.js"], mappings="A" + ",C" * n),
+    "names": lambda n: _map(sources=["a.js"], names=[""] * n),
+    "sources": lambda n: _map(sources=[""] * n),
+    "null-contents": lambda n: _map(sources=["a"] * n, sourcesContent=[None] * n),
+    "contents": lambda n: _map(sources=["a.js"], sourcesContent=["x;\n" * n]),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_map_cache_counts_what_a_parsed_map_holds_in_memory(shape):
+    """
+    SENTRY_SOURCEMAP_CACHE_SIZE bounds memory: a map charged by its JSON
+    bytes alone could hold 16 times the setting.
+    """
+    from symbolic.sourcemap import SourceMapView
+
+    data = SHAPES[shape](1_000_000).encode()
+    before = _rss()
+    views = [SourceMapView.from_json_bytes(data) for _ in range(4)]
+    held = (_rss() - before) / len(views)
+
+    assert resolve.parsed_size(views[0], data) >= held
+
+
+def test_a_minified_script_is_counted_with_its_line_index():
+    from symbolic.sourcemap import SourceView
+
+    code = b"\n" * 4_000_000
+    before = _rss()
+    views = [SourceView.from_bytes(code) for _ in range(4)]
+    for view in views:
+        len(view)  # builds the line index
+    held = (_rss() - before) / len(views)
+
+    assert resolve.parsed_size(None, b"", code) >= held
+
+
+# --- projects named at upload ---------------------------------------------------
+
+
+def test_projects_too_many_to_record_are_refused_not_cut(token):
+    """Cut to the column, the last id "123456789" would become project 1234's."""
+    ids = [100000001 + n for n in range(6)] + [123456789, 1234]
+    for number in ids:
+        make_project(number)
+    client = Client()
+    data = bundle()
+    post_chunks(client, token, [data])
+
+    answer = assemble(client, token, data, projects=[str(n) for n in ids[:-1]])
+
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == (
+        "projects: too many to record (64 characters of ids joined by commas)."
+    )
+    assert stack(digest(js_event(), project_id=1234))[-1]["filename"] == SCRIPT
