@@ -13,7 +13,7 @@ from django.test import Client
 from sentry import queue
 from sentry.conf import settings as sentry_settings
 from sentry.digest import drain
-from sentry.models import Message
+from sentry.models import ArtifactBundle, Message
 from sentry.sourcemaps import resolve
 from tests.ingest_factories import make_key, make_project
 from tests.sourcemap_factories import (
@@ -311,3 +311,25 @@ def test_projects_too_many_to_record_are_refused_not_cut(token):
         "projects: too many to record (64 characters of ids joined by commas)."
     )
     assert stack(digest(js_event(), project_id=1234))[-1]["filename"] == SCRIPT
+
+
+def test_bundles_stored_are_capped_so_a_leaked_token_cannot_fill_the_disk(
+    token, settings
+):
+    upload_for(token, [])
+    stored = ArtifactBundle.objects.get().size
+    settings.SENTRY_SOURCEMAP_MAX_STORED_SIZE = stored + 100
+    client = Client()
+    other = bundle(release="shop@2.0")
+    post_chunks(client, token, [other])
+
+    answer = assemble(client, token, other, projects=[])
+
+    assert answer.status_code == 413
+    assert answer.json() == {
+        "detail": f"Stored bundles would take more than {stored + 100} bytes "
+        "(SENTRY_SOURCEMAP_MAX_STORED_SIZE): delete old ones in the admin.",
+        "state": "error",
+        "missingChunks": [],
+    }
+    assert ArtifactBundle.objects.count() == 1

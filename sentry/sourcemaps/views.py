@@ -240,6 +240,21 @@ def assemble(request, org):
     missing = sorted(set(chunks) - known)
     if missing:
         return JsonResponse({"state": "not_found", "missingChunks": missing})
+    # Assembled bundles stay until deleted: without a cap, a leaked token
+    # fills the disk one bundle at a time.
+    limit = settings.SOURCEMAP_MAX_STORED_SIZE
+    stored = ArtifactBundle.objects.aggregate(size=Sum("size"))["size"] or 0
+    incoming = UploadChunk.objects.filter(checksum__in=set(chunks)).aggregate(
+        size=Sum("size")
+    )["size"]
+    if stored + (incoming or 0) > limit:
+        return error(
+            413,
+            f"Stored bundles would take more than {limit} bytes "
+            "(SENTRY_SOURCEMAP_MAX_STORED_SIZE): delete old ones in the admin.",
+            state="error",
+            missingChunks=[],
+        )
     release = body.get("version")
     dist = body.get("dist")
     try:
