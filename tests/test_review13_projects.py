@@ -59,7 +59,6 @@ def test_a_payload_naming_another_project_stays_in_its_keys_project():
     assert Message.objects.get(message_id=event_id).group.project_id == 7
 
 
-
 @pytest.mark.parametrize("name", ["9" * 30, "2147483648", "-1", "0x10", "١٢"])
 def test_project_names_no_number_can_hold_name_no_project(name):
     from sentry.projects import lookup_project_id
