@@ -73,3 +73,14 @@ def test_a_zip_with_a_comment_and_data_before_it_is_still_read():
     bundle = store_bundle(io.BytesIO(out.getvalue()), "1" * 40)
 
     assert bundle.file_count == 0
+
+
+def test_a_manifest_nested_too_deeply_is_refused_not_a_crash():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", "[" * 200_000 + "]" * 200_000)
+
+    with pytest.raises(BundleError) as refused:
+        store_bundle(io.BytesIO(out.getvalue()), "2" * 40)
+
+    assert str(refused.value) == "manifest.json is nested too deeply."

@@ -21,6 +21,7 @@ from tests.sourcemap_factories import (
     DEBUG_ID,
     THROW_COLUMN,
     assemble,
+    assemble_url,
     bundle,
     post_chunks,
     upload_token,
@@ -333,3 +334,70 @@ def test_bundles_stored_are_capped_so_a_leaked_token_cannot_fill_the_disk(
         "missingChunks": [],
     }
     assert ArtifactBundle.objects.count() == 1
+
+
+def test_an_assemble_body_nested_too_deeply_is_a_400(token):
+    answer = Client().post(
+        assemble_url(),
+        "[" * 200_000,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "The body is nested too deeply."}
+
+
+@pytest.mark.parametrize(
+    "text", ["shop\x00@1.0", "shop\ud800@1.0"], ids=["nul", "surrogate"]
+)
+def test_a_release_no_text_column_can_hold_is_a_400(text, token):
+    client = Client()
+    data = bundle(release="shop@1.0")
+    post_chunks(client, token, [data])
+
+    answer = assemble(client, token, data, projects=[], version=text)
+
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == (
+        "The release holds a NUL character or a lone surrogate."
+    )
+    assert not ArtifactBundle.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "field, detail",
+    [
+        ("url", "manifest.json: the URL of '_/_/app.min.js'"),
+        ("sourcemap", "manifest.json: the Sourcemap of '_/_/app.min.js'"),
+        ("release", "The release"),
+        ("dist", "The dist"),
+    ],
+)
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b"], ids=["nul", "surrogate"])
+def test_manifest_texts_no_text_column_can_hold_are_a_400(field, detail, text, token):
+    """Both a 500 before (PostgreSQL refuses NUL, UTF-8 lone surrogates)."""
+    entry = {
+        "url": "~/app.min.js",
+        "type": "minified_source",
+        "headers": {"Sourcemap": "app.min.js.map"},
+    }
+    manifest = {"release": "shop@1.0", "files": {"_/_/app.min.js": entry}}
+    if field == "url":
+        entry["url"] = text
+    elif field == "sourcemap":
+        entry["headers"]["Sourcemap"] = text
+    else:
+        manifest[field] = text
+    files = {"_/_/app.min.js": ("", "", {}, b"x")}
+    client = Client()
+    data = bundle(files=files, manifest=manifest)
+    post_chunks(client, token, [data])
+
+    answer = assemble(client, token, data, projects=[], version="")
+
+    assert answer.status_code == 400
+    assert answer.json()["detail"] == (
+        f"{detail} holds a NUL character or a lone surrogate."
+    )
+    assert not ArtifactBundle.objects.exists()

@@ -111,8 +111,8 @@ def store_bundle(fileobj, checksum, project="", release="", dist=""):
                 f"The bundle has more than {settings.SOURCEMAP_MAX_FILES} files "
                 "(SENTRY_SOURCEMAP_MAX_FILES)."
             )
-        release = release or _text(manifest.get("release"), 200)
-        dist = dist or _text(manifest.get("dist"), 64)
+        release = _text(release or manifest.get("release"), 200, "The release")
+        dist = _text(dist or manifest.get("dist"), 64, "The dist")
         budget = [settings.SOURCEMAP_MAX_UNPACKED_SIZE]
         with transaction.atomic(using=ArtifactBundle.objects.db):
             bundle = ArtifactBundle.objects.create(
@@ -167,8 +167,28 @@ def _too_many_files():
     )
 
 
-def _text(value, limit):
-    return value[:limit] if isinstance(value, str) else ""
+def _text(value, limit, what):
+    """
+    Return ``value`` cut to ``limit`` (``""`` if it is no text); refuse what
+    no text column holds: a NUL (PostgreSQL) or a lone surrogate (UTF-8),
+    which JSON's ``\\u0000`` and ``\\ud800`` escapes can carry.
+    """
+    if not isinstance(value, str):
+        return ""
+    value = value[:limit]
+    if "\x00" in value or not _encodable(value):
+        raise BundleError(f"{what} holds a NUL character or a lone surrogate.")
+    return value
+
+
+def _encodable(text):
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _members(archive):
@@ -204,6 +224,8 @@ def _manifest(archive, members):
     data = _read(archive, info, limit, "manifest.json", "SOURCEMAP_MAX_MANIFEST_SIZE")
     try:
         manifest = json.loads(data)
+    except RecursionError:
+        raise BundleError("manifest.json is nested too deeply.") from None
     except ValueError:
         raise BundleError("manifest.json is not JSON.") from None
     if not isinstance(manifest, dict):
@@ -225,6 +247,7 @@ def _file_row(archive, members, name, entry, budget):
     url = entry.get("url")
     if not isinstance(url, str) or not url or len(url) > 1000:
         raise BundleError(f"manifest.json: {name!r} has no URL (or one too long).")
+    url = _text(url, 1000, f"manifest.json: the URL of {name!r}")
     headers = entry.get("headers")
     headers = headers if isinstance(headers, dict) else {}
     headers = {str(key).lower(): value for key, value in headers.items()}
@@ -236,7 +259,7 @@ def _file_row(archive, members, name, entry, budget):
         url=url,
         kind=kind,
         debug_id=normalize_debug_id(headers.get("debug-id")),
-        sourcemap=sourcemap[:1000] if isinstance(sourcemap, str) else "",
+        sourcemap=_text(sourcemap, 1000, f"manifest.json: the Sourcemap of {name!r}"),
         size=len(data),
         data=zlib.compress(data, 6),
     )

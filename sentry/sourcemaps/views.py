@@ -205,6 +205,8 @@ def assemble(request, org):
         return error(413, f"The request is larger than {MAX_ASSEMBLE_BODY} bytes.")
     try:
         body = json.loads(request.read(MAX_ASSEMBLE_BODY + 1))
+    except RecursionError:
+        return error(400, "The body is nested too deeply.")
     except ValueError:
         return error(400, "The body is not JSON.")
     if not isinstance(body, dict):
@@ -264,8 +266,8 @@ def assemble(request, org):
                 fileobj,
                 checksum,
                 project=project,
-                release=release[:200] if isinstance(release, str) else "",
-                dist=dist[:64] if isinstance(dist, str) else "",
+                release=release if isinstance(release, str) else "",
+                dist=dist if isinstance(dist, str) else "",
             )
     except BundleError as exc:
         return error(400, str(exc), state="error", missingChunks=[])
