@@ -13,7 +13,7 @@ from django.test import Client
 from sentry import queue
 from sentry.conf import settings as sentry_settings
 from sentry.digest import drain
-from sentry.models import ArtifactBundle, Message
+from sentry.models import ArtifactBundle, Message, Project
 from sentry.sourcemaps import resolve
 from tests.ingest_factories import make_key, make_project
 from tests.sourcemap_factories import (
@@ -401,3 +401,30 @@ def test_manifest_texts_no_text_column_can_hold_are_a_400(field, detail, text, t
         f"{detail} holds a NUL character or a lone surrogate."
     )
     assert not ArtifactBundle.objects.exists()
+
+
+def test_a_bundle_is_uploaded_only_for_projects_the_tokens_user_may_see(
+    token, monkeypatch
+):
+    """visible_projects() is where projects get restricted to some users."""
+    from sentry import projects
+
+    seen = []
+
+    def only_project_7(user):
+        seen.append(user.username)
+        return Project.objects.filter(pk=7)
+
+    monkeypatch.setattr(projects, "visible_projects", only_project_7)
+    client = Client()
+    data = bundle()
+    post_chunks(client, token, [data])
+
+    refused = assemble(client, token, data, projects=["42"])
+    accepted = assemble(client, token, data, projects=["7"])
+
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith("Unknown project '42'")
+    assert accepted.json()["state"] == "ok"
+    assert ArtifactBundle.objects.get().project == "7"
+    assert set(seen) == {"ci"}

@@ -67,6 +67,8 @@ def upload_view(methods):
             if not can_change(row.user):
                 return error(403, "The token's user may not change the dashboard.")
             row.touch()
+            # As the API does: the views act for the token's user.
+            request.user = row.user
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -229,7 +231,7 @@ def assemble(request, org):
             f"{settings.SOURCEMAP_MAX_BUNDLE_SIZE} bytes "
             "(SENTRY_SOURCEMAP_MAX_BUNDLE_SIZE).",
         )
-    project, problem = _project(body.get("projects"))
+    project, problem = _project(body.get("projects"), request.user)
     if problem:
         return error(400, problem)
     if ArtifactBundle.objects.filter(checksum=checksum).exists():
@@ -278,14 +280,15 @@ def assemble(request, org):
     return JsonResponse({"state": "ok", "missingChunks": [], "detail": None})
 
 
-def _project(projects):
+def _project(projects, user):
     """
     Return ``(project ids, problem)`` for the assemble request's ``projects``.
 
     ``--project`` takes a project's id (the number at the end of its DSNs) or
-    its slug; the bundle records the ids.
+    its slug, of a project the token's user may see; the bundle records the
+    ids.
     """
-    from ..projects import lookup_project_id
+    from ..projects import lookup_project_id, visible_projects
 
     if projects is None or projects == []:
         return "", None
@@ -301,6 +304,9 @@ def _project(projects):
                 found = lookup_project_id(name)
             except ValueError:
                 found = None
+        if found is not None and not visible_projects(user).filter(pk=found).exists():
+            # Said as of a project that does not exist: nothing is revealed.
+            found = None
         if found is None:
             return "", (
                 f"Unknown project {name[:64]!r}: --project takes a project's id "
