@@ -19,11 +19,13 @@ from tests.ingest_factories import make_key, make_project
 from tests.sourcemap_factories import (
     CALL_COLUMN,
     DEBUG_ID,
+    MINIFIED,
     THROW_COLUMN,
     assemble,
     assemble_url,
     bundle,
     post_chunks,
+    source_map,
     upload_token,
 )
 
@@ -428,3 +430,54 @@ def test_a_bundle_is_uploaded_only_for_projects_the_tokens_user_may_see(
     assert accepted.json()["state"] == "ok"
     assert ArtifactBundle.objects.get().project == "7"
     assert set(seen) == {"ci"}
+
+
+def test_the_maps_one_event_holds_parsed_are_bounded_by_the_cache_size(
+    token, settings
+):
+    """Five maps of 32 MB of tokens each would hold 2.5 GB for one event."""
+    second_id = "5f3a1b2c-0d5e-4f60-8a7b-9c0d1e2f3a4b"
+    files = {}
+    for name, debug_id in (("app", DEBUG_ID), ("vendor", second_id)):
+        files[f"_/_/{name}.min.js"] = (
+            f"~/{name}.min.js",
+            "minified_source",
+            {"debug-id": debug_id, "Sourcemap": f"{name}.min.js.map"},
+            MINIFIED.encode(),
+        )
+        files[f"_/_/{name}.min.js.map"] = (
+            f"~/{name}.min.js.map",
+            "source_map",
+            {"debug-id": debug_id},
+            source_map(),
+        )
+    client = Client()
+    data = bundle(files=files)
+    post_chunks(client, token, [data])
+    assert assemble(client, token, data, projects=[]).json()["state"] == "ok"
+    from symbolic.sourcemap import SourceMapView, SourceView
+
+    one = resolve.parsed_size(
+        SourceMapView.from_json_bytes(source_map()), source_map(), MINIFIED.encode()
+    )
+    assert SourceView.from_bytes(MINIFIED.encode())
+    settings.SENTRY_SOURCEMAP_CACHE_SIZE = one + one // 2
+    vendor = "http://shop.example/vendor.min.js"
+    event = js_event(
+        frames=[
+            {"filename": SCRIPT, "function": "s", "lineno": 1, "colno": THROW_COLUMN},
+            {"filename": vendor, "function": "s", "lineno": 1, "colno": THROW_COLUMN},
+        ]
+    )
+    event["debug_meta"]["images"].append(
+        {"type": "sourcemap", "code_file": vendor, "debug_id": second_id}
+    )
+
+    first, second = stack(digest(event, project_id=42))
+
+    assert first["filename"] == "src/cart.js"
+    assert second["filename"] == vendor
+    assert second["sourcemap"]["error"] == (
+        "Not applied: the source maps this event needs take more than "
+        f"{one + one // 2} bytes once parsed (SENTRY_SOURCEMAP_CACHE_SIZE)."
+    )

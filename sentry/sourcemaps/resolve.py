@@ -185,6 +185,8 @@ class Resolver:
                 self.debug_ids[code_file] = debug_id
         #: Map file id -> (SourceMapView or None, error text or None).
         self.maps = {}
+        #: Bytes the maps in self.maps hold once parsed (see parsed_size).
+        self.held = 0
         #: Script URL -> (map row or None, why none).
         self.found = {}
         #: (map file id, source id, line) -> context lines around it.
@@ -325,10 +327,26 @@ class Resolver:
         # The bundle's SHA-1 names its content: a key no reused row id, nor
         # another database, can make ambiguous.
         key = (row.bundle.checksum, row.url, script.url if script else None)
-        result = _cache.get(key)
-        if result is None:
+        limit = settings.SOURCEMAP_CACHE_SIZE
+        cached = _cache.get(key)
+        if cached is None:
             result, size = _parse(row, script)
-            _cache.put(key, result, size, settings.SOURCEMAP_CACHE_SIZE)
+            _cache.put(key, result, size, limit)
+        else:
+            result, size = cached
+        if self.maps and self.held + size > limit:
+            # The first map is always applied; more are held for this
+            # event only within what the process keeps for all events.
+            result = (
+                None,
+                None,
+                (
+                    "Not applied: the source maps this event needs take more "
+                    f"than {limit} bytes once parsed (SENTRY_SOURCEMAP_CACHE_SIZE)."
+                ),
+            )
+            size = 0
+        self.held += size
         self.maps[row.pk] = result
         return result
 
@@ -453,7 +471,7 @@ class _MapCache:
             if item is None:
                 return None
             self.items.move_to_end(key)
-            return item[0]
+            return item
 
     def put(self, key, value, size, limit):
         if size > limit:
