@@ -432,9 +432,7 @@ def test_a_bundle_is_uploaded_only_for_projects_the_tokens_user_may_see(
     assert set(seen) == {"ci"}
 
 
-def test_the_maps_one_event_holds_parsed_are_bounded_by_the_cache_size(
-    token, settings
-):
+def test_the_maps_one_event_holds_parsed_are_bounded_by_the_cache_size(token, settings):
     """Five maps of 32 MB of tokens each would hold 2.5 GB for one event."""
     second_id = "5f3a1b2c-0d5e-4f60-8a7b-9c0d1e2f3a4b"
     files = {}
