@@ -12,7 +12,7 @@ import pytest
 
 from tests.ingest_factories import make_key
 from tests.sdk_server import free_port
-from tests.test_ingest_chunked import gunicorn, granian, start, uvicorn
+from tests.test_ingest_chunked import granian, gunicorn, start, uvicorn
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

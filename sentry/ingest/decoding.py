@@ -112,8 +112,7 @@ def _read(stream, size):
         # trailer over its header limits...), and Django UnreadablePostError
         # for a body cut short: the sender's fault, never a 500.
         raise BadRequest(
-            "the request body cannot be read (broken chunked framing, or cut "
-            "short)",
+            "the request body cannot be read (broken chunked framing, or cut short)",
             # The server's text may quote the sender's bytes: a few of them.
             causes=[f"{type(exc).__name__}: {str(exc)[:200]}"],
         ) from None
