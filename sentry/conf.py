@@ -80,6 +80,8 @@ DEFAULTS = {
     "SOURCEMAP_MAX_PENDING_SIZE": 256 * 1024 * 1024,
     # Seconds an uploaded chunk waits to be assembled before it is dropped.
     "SOURCEMAP_CHUNK_TTL": 3600,
+    # Bytes all stored bundles may take together.
+    "SOURCEMAP_MAX_STORED_SIZE": 8 * 1024 * 1024 * 1024,
     # Digest: different source maps read for one event at most.
     "SOURCEMAP_MAX_MAPS_PER_EVENT": 5,
     # Digest: bytes of parsed source maps each process keeps for the next

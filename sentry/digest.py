@@ -86,7 +86,7 @@ def read_event(row, scrubber=None, shaper=None):
     key = _Key(row.site)
     kind = row.kind
     if kind == queue.KIND_EVENT:
-        apply_sourcemaps(payload)
+        apply_sourcemaps(payload, row.project_id)
         event = mapping.map_event(
             payload,
             key=key,
@@ -117,7 +117,7 @@ def read_event(row, scrubber=None, shaper=None):
     return pipeline.prepare(event, scrubber=scrubber, shaper=shaper, parsed=True)
 
 
-def apply_sourcemaps(payload):
+def apply_sourcemaps(payload, project_id=None):
     """
     Resolve an event's minified JavaScript frames with the uploaded maps.
 
@@ -126,7 +126,7 @@ def apply_sourcemaps(payload):
     event is never set aside for its source maps.
     """
     try:
-        resolve_payload(payload)
+        resolve_payload(payload, project_id)
     except Exception:
         # Database trouble included: better an event stored as sent than
         # one set aside as unreadable.

@@ -16,7 +16,7 @@ from sentry.digest import drain
 from sentry.models import ArtifactFile, Message
 from sentry.sourcemaps import resolve
 from sentry.sourcemaps.resolve import display_name, join_url, url_candidates
-from tests.ingest_factories import make_key
+from tests.ingest_factories import make_key, make_project
 from tests.sourcemap_factories import (
     CALL_COLUMN,
     CART_JS,
@@ -98,9 +98,12 @@ def js_event(debug_id=DEBUG_ID, release="shop@1.0", url=SCRIPT, **fields):
 
 
 def digest(event):
-    """Queue ``event`` as the ingest endpoints do and digest it; return it."""
+    """Queue ``event`` as a key of project 42 does and digest it; return it."""
+    make_project(42)
     body = json.dumps(event).encode()
-    entry = queue.Entry(event["event_id"], queue.KIND_EVENT, body, site="shop")
+    entry = queue.Entry(
+        event["event_id"], queue.KIND_EVENT, body, site="shop", project_id=42
+    )
     queue.enqueue("default", [entry])
     drain()
     return Message.objects.get(message_id=event["event_id"])
@@ -284,6 +287,7 @@ def test_positions_no_map_can_hold_are_not_found(lineno, colno, uploaded):
         assert "is not in the source map" in throw["sourcemap"]["error"]
 
 
+@override_settings(SENTRY_MAX_FRAMES=100)
 def test_the_scripts_looked_up_per_event_are_capped(uploaded):
     event = js_event(debug_id=None)
     stack = event["exception"]["values"][0]["stacktrace"]

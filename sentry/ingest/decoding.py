@@ -87,7 +87,7 @@ def read_body(request, limit):
     size = 0
     while True:
         # Never more than the limit plus one byte, to tell it is passed.
-        chunk = stream.read(min(CHUNK_SIZE, limit + 1 - size))
+        chunk = _read(stream, min(CHUNK_SIZE, limit + 1 - size))
         if not chunk:
             break
         size += len(chunk)
@@ -95,6 +95,27 @@ def read_body(request, limit):
             raise TooLarge(f"request body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _read(stream, size):
+    """
+    Return the next bytes of a body; :class:`BadRequest` if the server says
+    the sender broke its framing.
+    """
+    try:
+        return stream.read(size)
+    except IngestError:
+        raise
+    except Exception as exc:
+        # Each server raises errors of its own for a chunked body it cannot
+        # parse (gunicorn: InvalidChunkSize, ChunkMissingTerminator, a
+        # trailer over its header limits...), and Django UnreadablePostError
+        # for a body cut short: the sender's fault, never a 500.
+        raise BadRequest(
+            "the request body cannot be read (broken chunked framing, or cut short)",
+            # The server's text may quote the sender's bytes: a few of them.
+            causes=[f"{type(exc).__name__}: {str(exc)[:200]}"],
+        ) from None
 
 
 def body_stream(request):

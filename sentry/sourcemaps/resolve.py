@@ -7,11 +7,14 @@ group checksum are then those of the original code, which stay the same from
 one build to the next while minified positions do not. A frame is looked up
 by the debug id its script was given (``debug_meta.images``) first, then by
 the event's release (and dist) and the script's URL, ``~/path`` matching any
-host as in Sentry. A resolved frame keeps its minified position under
+host as in Sentry. Only the bundles uploaded for the event's project (or
+for no project) are searched: a debug id or a release name an event gives
+never reaches another project's code. A resolved frame keeps its minified position under
 ``sourcemap.minified``; a frame that could not be resolved is left as sent,
 with ``sourcemap.error`` saying why. The work per event is bounded: at most
 ``SENTRY_SOURCEMAP_MAX_MAPS_PER_EVENT`` maps are read, each no larger than
-the upload caps allowed.
+the upload caps allowed, and only the frames the event keeps are looked up
+(``SENTRY_MAX_FRAMES`` of each stack, :data:`MAX_FRAMES_PER_EVENT` in all).
 """
 
 import posixpath
@@ -19,6 +22,8 @@ import threading
 import zlib
 from collections import OrderedDict
 from urllib.parse import urlsplit
+
+from django.db.models import Q
 
 from ..conf import settings
 from ..ingest.mapping import _listed, integer
@@ -31,6 +36,9 @@ KEY = "sourcemap"
 #: Different script URLs looked up for one event at most: each costs a few
 #: queries, and a hostile event may name a new one in every frame.
 MAX_SCRIPTS_PER_EVENT = 50
+#: Frames looked up for one event at most: a lookup may scan a long
+#: minified line, and a 1 MB event holds some 20,000 frames.
+MAX_FRAMES_PER_EVENT = 250
 #: Positions past this are in no map (symbolic takes 32-bit numbers).
 MAX_POSITION = 2**32 - 1
 
@@ -40,12 +48,19 @@ NOT_INSTALLED = (
 )
 
 
-def resolve_payload(payload):
-    """Resolve the JavaScript frames of a Sentry event payload, in place."""
+def resolve_payload(payload, project_id=None):
+    """
+    Resolve the JavaScript frames of a Sentry event payload, in place, with
+    the maps of project ``project_id`` (``None``: the site's own).
+    """
     frames = [frame for frame in _frames(payload) if _is_minified(frame)]
     if not frames:
         return
-    resolver = Resolver(payload)
+    if project_id is None:
+        from ..projects import default_project_id
+
+        project_id = default_project_id()
+    resolver = Resolver(payload, project_id)
     if not resolver.expects_maps(payload):
         # A Node.js or other service that uploads no maps: its frames are
         # its own code, and need no note that no map was found.
@@ -56,12 +71,22 @@ def resolve_payload(payload):
         for frame in frames:
             frame[KEY] = Resolution(error=NOT_INSTALLED)
         return
-    for frame in frames:
-        resolver.resolve(frame)
+    for count, frame in enumerate(frames):
+        if count < MAX_FRAMES_PER_EVENT:
+            resolver.resolve(frame)
+        else:
+            frame[KEY] = Resolution(
+                error=f"Not looked up: this event has more than "
+                f"{MAX_FRAMES_PER_EVENT} frames."
+            )
 
 
 def _frames(payload):
-    """Yield every frame dict of a payload (exceptions, stacktrace, threads)."""
+    """
+    Yield the frame dicts of a payload (exceptions, stacktrace, threads) that
+    the event keeps: both ends of a stack longer than ``SENTRY_MAX_FRAMES``,
+    as :mod:`sentry.utils.eventdata` cuts it.
+    """
     stacks = []
     for entry in _listed(payload.get("exception")):
         if isinstance(entry, dict):
@@ -72,9 +97,12 @@ def _frames(payload):
             stacks.append(thread.get("stacktrace"))
     for stack in stacks:
         if isinstance(stack, dict) and isinstance(stack.get("frames"), list):
-            for frame in stack["frames"]:
-                if isinstance(frame, dict):
-                    yield frame
+            frames = [frame for frame in stack["frames"] if isinstance(frame, dict)]
+            max_frames = settings.MAX_FRAMES
+            if max_frames and len(frames) > max_frames:
+                head = max_frames // 2
+                frames = frames[:head] + frames[len(frames) - (max_frames - head) :]
+            yield from frames
 
 
 def _is_minified(frame):
@@ -141,7 +169,8 @@ def display_name(url):
 class Resolver:
     """Resolve the frames of one event; reads each map once, and few."""
 
-    def __init__(self, payload):
+    def __init__(self, payload, project_id):
+        self.bundles = of_project(project_id)
         self.release = _short_text(payload.get("release"), 200)
         self.dist = _short_text(payload.get("dist"), 64)
         self.debug_ids = {}
@@ -156,8 +185,12 @@ class Resolver:
                 self.debug_ids[code_file] = debug_id
         #: Map file id -> (SourceMapView or None, error text or None).
         self.maps = {}
+        #: Bytes the maps in self.maps hold once parsed (see parsed_size).
+        self.held = 0
         #: Script URL -> (map row or None, why none).
         self.found = {}
+        #: (map file id, source id, line) -> context lines around it.
+        self.context = {}
 
     def expects_maps(self, payload):
         """
@@ -167,7 +200,7 @@ class Resolver:
         if payload.get("platform") == "javascript" or self.debug_ids:
             return True
         return bool(self.release) and (
-            ArtifactBundle.objects.filter(release=self.release).exists()
+            ArtifactBundle.objects.filter(self.bundles, release=self.release).exists()
         )
 
     def resolve(self, frame):
@@ -216,6 +249,7 @@ class Resolver:
                 ArtifactFile.objects.filter(
                     debug_id=debug_id, kind__in=(SOURCE_MAP, MINIFIED_SOURCE)
                 )
+                .filter(bundle__in=ArtifactBundle.objects.filter(self.bundles))
                 .select_related("bundle")
                 .defer("data")
             )
@@ -228,7 +262,9 @@ class Resolver:
         if self.release:
             files = (
                 ArtifactFile.objects.filter(
-                    bundle__release=self.release, bundle__dist=self.dist
+                    bundle__in=ArtifactBundle.objects.filter(
+                        self.bundles, release=self.release, dist=self.dist
+                    )
                 )
                 .select_related("bundle")
                 .defer("data")
@@ -291,10 +327,26 @@ class Resolver:
         # The bundle's SHA-1 names its content: a key no reused row id, nor
         # another database, can make ambiguous.
         key = (row.bundle.checksum, row.url, script.url if script else None)
-        result = _cache.get(key)
-        if result is None:
+        limit = settings.SOURCEMAP_CACHE_SIZE
+        cached = _cache.get(key)
+        if cached is None:
             result, size = _parse(row, script)
-            _cache.put(key, result, size, settings.SOURCEMAP_CACHE_SIZE)
+            _cache.put(key, result, size, limit)
+        else:
+            result, size = cached
+        if self.maps and self.held + size > limit:
+            # The first map is always applied; more are held for this
+            # event only within what the process keeps for all events.
+            result = (
+                None,
+                None,
+                (
+                    "Not applied: the source maps this event needs take more "
+                    f"than {limit} bytes once parsed (SENTRY_SOURCEMAP_CACHE_SIZE)."
+                ),
+            )
+            size = 0
+        self.held += size
         self.maps[row.pk] = result
         return result
 
@@ -316,18 +368,48 @@ class Resolver:
             frame["in_app"] = False
         for name in ("context_line", "pre_context", "post_context"):
             frame.pop(name, None)
-        lines = view.get_sourceview(token.src_id) if token.src_id is not None else None
-        if lines is not None and token.src_line < len(lines):
-            around = settings.CONTEXT_LINES
-            first = max(token.src_line - around, 0)
-            frame["pre_context"] = lines[first : token.src_line]
-            frame["context_line"] = lines[token.src_line]
-            post = lines[token.src_line + 1 : token.src_line + 1 + around]
-            if post and post[-1] == "" and token.src_line + len(post) == len(lines) - 1:
-                # The "line" after a file's last newline.
-                post.pop()
-            frame["post_context"] = post
+        key = (row.pk, token.src_id, token.src_line)
+        if key not in self.context:
+            # Once per line and event: a source may be one line of megabytes,
+            # which every frame in it would copy again.
+            self.context[key] = _context(view, token)
+        if self.context[key] is not None:
+            pre, line, post = self.context[key]
+            frame["pre_context"] = list(pre)
+            frame["context_line"] = line
+            frame["post_context"] = list(post)
         frame[KEY] = Resolution(minified=minified, map=row.url)
+
+
+def _context(view, token):
+    """Return ``(pre, line, post)`` around a token's source line, or ``None``."""
+    lines = view.get_sourceview(token.src_id) if token.src_id is not None else None
+    if lines is None or token.src_line >= len(lines):
+        return None
+    around = settings.CONTEXT_LINES
+    first = max(token.src_line - around, 0)
+    pre = lines[first : token.src_line]
+    post = lines[token.src_line + 1 : token.src_line + 1 + around]
+    if post and post[-1] == "" and token.src_line + len(post) == len(lines) - 1:
+        # The "line" after a file's last newline.
+        post.pop()
+    return pre, lines[token.src_line], post
+
+
+def of_project(project_id):
+    """
+    Return the filter of the bundles uploaded for project ``project_id``:
+    those whose ``--project`` named it, and those uploaded for no project.
+    """
+    # ArtifactBundle.project holds the ids joined by commas ("7", "7,42").
+    number = str(project_id)
+    return (
+        Q(project="")
+        | Q(project=number)
+        | Q(project__startswith=f"{number},")
+        | Q(project__endswith=f",{number}")
+        | Q(project__contains=f",{number},")
+    )
 
 
 def _parse(row, script):
@@ -335,22 +417,37 @@ def _parse(row, script):
     from symbolic.sourcemap import SourceMapView, SourceView
 
     data = _content(row)
-    size = len(data)
     try:
         view = SourceMapView.from_json_bytes(data)
     except Exception as exc:
         # symbolic raises an error of its own for each way a map is broken.
         return (None, None, f"The source map {row.url} cannot be read: {exc}"), 0
-    minified = None
+    minified, code = None, b""
     if script is not None:
         try:
             code = _content(script)
             minified = SourceView.from_bytes(code)
-            size += len(code)
         except Exception:
             # Positions still resolve; only function names are lost.
-            minified = None
-    return (view, minified, None), size
+            minified, code = None, b""
+    return (view, minified, None), parsed_size(view, data, code)
+
+
+def parsed_size(view, data, code=b""):
+    """
+    Return about how many bytes a parsed map (and its minified script) hold.
+
+    Not the JSON's size: symbolic keeps a struct per token (28 bytes), a
+    string per name and source (about 60 bytes each, however short) and an
+    index entry per line of a script (16 bytes), so a map of tokens, names
+    or sources alone takes up to 16 times its JSON. Every name and source is
+    a JSON string: its quotes count them, over-counting the escaped quotes
+    of a source's content, which errs on the safe side.
+    """
+    size = len(data) + 32 * data.count(b'"') + len(code) + 16 * code.count(b"\n")
+    if view is not None:
+        size += 32 * len(view) + 128 * view.source_count
+    return size
 
 
 class _MapCache:
@@ -374,7 +471,7 @@ class _MapCache:
             if item is None:
                 return None
             self.items.move_to_end(key)
-            return item[0]
+            return item
 
     def put(self, key, value, size, limit):
         if size > limit:

@@ -67,6 +67,8 @@ def upload_view(methods):
             if not can_change(row.user):
                 return error(403, "The token's user may not change the dashboard.")
             row.touch()
+            # As the API does: the views act for the token's user.
+            request.user = row.user
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -205,6 +207,8 @@ def assemble(request, org):
         return error(413, f"The request is larger than {MAX_ASSEMBLE_BODY} bytes.")
     try:
         body = json.loads(request.read(MAX_ASSEMBLE_BODY + 1))
+    except RecursionError:
+        return error(400, "The body is nested too deeply.")
     except ValueError:
         return error(400, "The body is not JSON.")
     if not isinstance(body, dict):
@@ -227,7 +231,7 @@ def assemble(request, org):
             f"{settings.SOURCEMAP_MAX_BUNDLE_SIZE} bytes "
             "(SENTRY_SOURCEMAP_MAX_BUNDLE_SIZE).",
         )
-    project, problem = _project(body.get("projects"))
+    project, problem = _project(body.get("projects"), request.user)
     if problem:
         return error(400, problem)
     if ArtifactBundle.objects.filter(checksum=checksum).exists():
@@ -240,6 +244,21 @@ def assemble(request, org):
     missing = sorted(set(chunks) - known)
     if missing:
         return JsonResponse({"state": "not_found", "missingChunks": missing})
+    # Assembled bundles stay until deleted: without a cap, a leaked token
+    # fills the disk one bundle at a time.
+    limit = settings.SOURCEMAP_MAX_STORED_SIZE
+    stored = ArtifactBundle.objects.aggregate(size=Sum("size"))["size"] or 0
+    incoming = UploadChunk.objects.filter(checksum__in=set(chunks)).aggregate(
+        size=Sum("size")
+    )["size"]
+    if stored + (incoming or 0) > limit:
+        return error(
+            413,
+            f"Stored bundles would take more than {limit} bytes "
+            "(SENTRY_SOURCEMAP_MAX_STORED_SIZE): delete old ones in the admin.",
+            state="error",
+            missingChunks=[],
+        )
     release = body.get("version")
     dist = body.get("dist")
     try:
@@ -249,8 +268,8 @@ def assemble(request, org):
                 fileobj,
                 checksum,
                 project=project,
-                release=release[:200] if isinstance(release, str) else "",
-                dist=dist[:64] if isinstance(dist, str) else "",
+                release=release if isinstance(release, str) else "",
+                dist=dist if isinstance(dist, str) else "",
             )
     except BundleError as exc:
         return error(400, str(exc), state="error", missingChunks=[])
@@ -261,14 +280,15 @@ def assemble(request, org):
     return JsonResponse({"state": "ok", "missingChunks": [], "detail": None})
 
 
-def _project(projects):
+def _project(projects, user):
     """
     Return ``(project ids, problem)`` for the assemble request's ``projects``.
 
     ``--project`` takes a project's id (the number at the end of its DSNs) or
-    its slug; the bundle records the ids.
+    its slug, of a project the token's user may see; the bundle records the
+    ids.
     """
-    from ..projects import lookup_project_id
+    from ..projects import lookup_project_id, visible_projects
 
     if projects is None or projects == []:
         return "", None
@@ -284,10 +304,19 @@ def _project(projects):
                 found = lookup_project_id(name)
             except ValueError:
                 found = None
+        if found is not None and not visible_projects(user).filter(pk=found).exists():
+            # Said as of a project that does not exist: nothing is revealed.
+            found = None
         if found is None:
             return "", (
                 f"Unknown project {name[:64]!r}: --project takes a project's id "
                 "(the number at the end of its DSNs) or its slug."
             )
         ids.append(str(found))
-    return ",".join(ids)[:64], None
+    joined = ",".join(ids)
+    if len(joined) > ArtifactBundle._meta.get_field("project").max_length:
+        # Cut to the column, the last id would name another project.
+        return "", (
+            "projects: too many to record (64 characters of ids joined by commas)."
+        )
+    return joined, None

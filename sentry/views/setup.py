@@ -20,9 +20,9 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
+from .. import projects as access_to_projects
 from ..conf import settings
 from ..ingest.keys import ProjectKey, new_key
-from ..models import Project
 from ..params import can_be_stored, parse_int
 from ..snippets import snippets
 from .access import (
@@ -67,8 +67,13 @@ class Invalid(ValueError):
 @dashboard_view(allow=can_see_keys, reason=SEE)
 def projects(request):
     """List the projects with how many keys each has."""
-    projects = Project.objects.order_by("pk").annotate(
-        key_count=Count("keys"), active=Count("keys", filter=Q(keys__is_active=True))
+    projects = (
+        visible(request)
+        .order_by("pk")
+        .annotate(
+            key_count=Count("keys"),
+            active=Count("keys", filter=Q(keys__is_active=True)),
+        )
     )
     return TemplateResponse(
         request,
@@ -90,12 +95,12 @@ def project(request, project_id):
 
 def render_project(request, project_id, errors=None, form=None, status=200):
     """Render a project's page; ``errors`` (field -> text) come from ``form``."""
-    project = Project.objects.filter(pk=project_id).first()
+    project = visible(request).filter(pk=project_id).first()
     if project is None:
         if not errors:
             raise Http404("No such project.")
         # A form naming no project: its errors are shown on the site's page.
-        project = get_object_or_404(Project, pk=SITE_PROJECT)
+        project = get_object_or_404(visible(request), pk=SITE_PROJECT)
     keys = list(ProjectKey.objects.filter(project=project))
 
     errors = errors or {}
@@ -125,6 +130,16 @@ def render_project(request, project_id, errors=None, form=None, status=200):
         },
         status=status,
     )
+
+
+def visible(request):
+    """Return the projects the user may see (see :mod:`sentry.projects`)."""
+    return access_to_projects.visible_projects(request.user)
+
+
+def visible_key(request, key_id):
+    """Return a key of a project the user may see, or raise 404."""
+    return get_object_or_404(ProjectKey, pk=key_id, project__in=visible(request))
 
 
 def _chosen_key(request, keys):
@@ -175,7 +190,7 @@ def create_key(request):
     fields = {}
     for name, read in (
         ("label", read_label),
-        ("project", read_project),
+        ("project", lambda text: read_project(text, visible(request))),
         ("rate_limit", read_rate_limit),
     ):
         try:
@@ -205,7 +220,7 @@ def create_key(request):
 @csrf_protect
 def rename_key(request, key_id):
     """Give a key a new ``label``."""
-    key = get_object_or_404(ProjectKey, pk=key_id)
+    key = visible_key(request, key_id)
     try:
         key.label = read_label(request.POST.get("label", ""))
     except Invalid as exc:
@@ -222,7 +237,7 @@ def rename_key(request, key_id):
 @csrf_protect
 def disable_key(request, key_id):
     """Refuse the events sent with a key from now on."""
-    return set_active(key_id, False)
+    return set_active(visible_key(request, key_id), False)
 
 
 @dashboard_view(allow=can_change_keys, reason=CHANGE)
@@ -230,11 +245,10 @@ def disable_key(request, key_id):
 @csrf_protect
 def enable_key(request, key_id):
     """Accept the events sent with a disabled key again."""
-    return set_active(key_id, True)
+    return set_active(visible_key(request, key_id), True)
 
 
-def set_active(key_id, active):
-    key = get_object_or_404(ProjectKey, pk=key_id)
+def set_active(key, active):
     key.is_active = active
     key.save(update_fields=["is_active"])
     return done(key, "enabled" if active else "disabled")
@@ -245,7 +259,7 @@ def set_active(key_id, active):
 @csrf_protect
 def rotate_key(request, key_id):
     """Give a key a new public key (and secret, if it had one): the old DSN dies."""
-    key = get_object_or_404(ProjectKey, pk=key_id)
+    key = visible_key(request, key_id)
     key.public_key = new_key()
     if key.secret_key:
         key.secret_key = new_key()
@@ -276,14 +290,14 @@ def read_label(text):
     return label
 
 
-def read_project(text):
-    """Return the id of an existing project from a form (its id)."""
-    if not text.strip():
-        return SITE_PROJECT
-    number = parse_int(text.strip(), maximum=MAX_POSITIVE_INT)
-    if number is None:
-        raise Invalid(f"A project is a whole number from 0 to {MAX_POSITIVE_INT}.")
-    if not Project.objects.filter(pk=number).exists():
+def read_project(text, projects):
+    """Return the id of a project of ``projects`` from a form (empty: the site's)."""
+    number = SITE_PROJECT
+    if text.strip():
+        number = parse_int(text.strip(), maximum=MAX_POSITIVE_INT)
+        if number is None:
+            raise Invalid(f"A project is a whole number from 0 to {MAX_POSITIVE_INT}.")
+    if not projects.filter(pk=number).exists():
         raise Invalid(f"There is no project {number}: make it first.")
     return number
 
