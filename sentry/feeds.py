@@ -14,6 +14,7 @@ XML 1.0 cannot carry (most control characters) become U+FFFD.
 
 import re
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -24,6 +25,7 @@ from .conf import settings
 from .constants import LEVEL_NAMES, STATUS_UNRESOLVED
 from .filters import get_filters
 from .models import GroupedMessage, Message
+from .projects import visible_groups, visible_occurrences
 from .views.access import can_view
 
 ITEMS = 50
@@ -48,22 +50,32 @@ def feed_description(text):
 
 
 def check_access(request):
-    """Let staff sessions, ``feed:read`` tokens and (SENTRY_PUBLIC) everyone in."""
-    if settings.PUBLIC:
-        return
+    """
+    Let staff sessions, ``feed:read`` tokens and (SENTRY_PUBLIC) everyone in.
+
+    Return the user whose projects the feed shows: the token's, else the
+    session's (an anonymous visitor under ``SENTRY_PUBLIC``).
+    """
     token = request.GET.get("token")
     # Only tokens with feed:read: a token in a URL ends up in access logs, so
     # the tokens meant for it should open nothing but the feeds.
-    user = ApiToken.objects.authenticate(token, FEED_READ) if token else request.user
+    if token:
+        user = ApiToken.objects.authenticate(token, FEED_READ)
+    else:
+        user = getattr(request, "user", None)
+    if settings.PUBLIC:
+        return user if user is not None else AnonymousUser()
     if user is None or not user.is_authenticated or not can_view(user):
         raise PermissionDenied
+    return user
 
 
 class ErrorFeed(Feed):
     """Shared parts: access, filters and the links back to the dashboard."""
 
     def __call__(self, request, *args, **kwargs):
-        check_access(request)
+        # On the request, not on self: one feed object serves every request.
+        request.sentry_feed_user = check_access(request)
         return super().__call__(request, *args, **kwargs)
 
     def get_object(self, request, *args, **kwargs):
@@ -83,7 +95,7 @@ class MessageFeed(ErrorFeed):
     description = "The latest occurrences of errors recorded by django-sentry."
 
     def items(self, request):
-        queryset = Message.objects.all()
+        queryset = visible_occurrences(Message.objects.all(), request.sentry_feed_user)
         for stream_filter in get_filters(request):
             queryset = stream_filter.apply_to_occurrences(queryset)
         return queryset.order_by("-datetime", "-pk").defer("data")[:ITEMS]
@@ -105,7 +117,10 @@ class GroupFeed(ErrorFeed):
     description = "Errors recorded by django-sentry that are not resolved."
 
     def items(self, request):
-        queryset = GroupedMessage.objects.filter(status=STATUS_UNRESOLVED)
+        queryset = visible_groups(
+            GroupedMessage.objects.filter(status=STATUS_UNRESOLVED),
+            request.sentry_feed_user,
+        )
         for stream_filter in get_filters(request):
             if stream_filter.column != "status":
                 queryset = stream_filter.apply(queryset)

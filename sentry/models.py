@@ -84,6 +84,19 @@ class Project(models.Model):
         help_text=_("What the service is written in, e.g. python or javascript."),
     )
     date_added = models.DateTimeField(_("added"), default=timezone.now)
+    # Empty: everyone who may read the dashboard sees the project. Otherwise
+    # only members of these groups (and superusers) do: see sentry.projects.
+    member_groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="sentry_projects",
+        verbose_name=_("member groups"),
+        help_text=_(
+            "Leave empty to show the project to everyone who may read the "
+            "dashboard. Otherwise only members of these groups (and "
+            "superusers) see its errors, feeds, API results and keys."
+        ),
+    )
 
     objects = SentryManager()
 

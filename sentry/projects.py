@@ -14,6 +14,7 @@ import time
 from django.core.management.color import no_style
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
+from django.db.models import Q
 from django.dispatch import receiver
 from django.utils.text import slugify
 
@@ -143,20 +144,67 @@ def forget_projects(**kwargs):
         _cache.clear()
 
 
+def sees_every_project(user):
+    """Return whether ``user`` sees every project, restricted or not (superusers)."""
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
 def visible_projects(user):
     """
     Return the projects ``user`` may see on the dashboard, the API and feeds.
 
-    Every page, panel, feed and API result that shows groups narrows them
-    with :func:`visible_groups` (or this), so that restricting a project to
-    some users hides it everywhere at once. Today every project is visible
-    to whoever may see the dashboard.
+    A project with no member groups is visible to whoever may read the
+    dashboard (anonymous visitors too, under ``SENTRY_PUBLIC``); one with
+    member groups only to the members of those groups, and to superusers,
+    who see every project. Every page, panel, feed and API result narrows
+    what it shows with this, :func:`visible_groups` or
+    :func:`visible_occurrences`, so that restricting a project hides it
+    everywhere at once.
+
+    No query runs here: the result is a queryset, used as a subquery by
+    the callers (one query more only when the auth tables live in another
+    database than the app's, see :func:`_member_group_ids`).
     """
     from .models import Project
 
-    return Project.objects.all()
+    projects = Project.objects.all()
+    if sees_every_project(user):
+        return projects
+    memberships = Project.member_groups.through.objects.using(projects.db)
+    visible = ~Q(pk__in=memberships.values("project_id"))
+    group_ids = _member_group_ids(user, projects.db)
+    if group_ids is not None:
+        mine = memberships.filter(group_id__in=group_ids)
+        visible |= Q(pk__in=mine.values("project_id"))
+    return projects.filter(visible)
 
 
 def visible_groups(groups, user):
     """Narrow a queryset of groups to those of projects ``user`` may see."""
-    return groups
+    if sees_every_project(user):
+        return groups
+    return groups.filter(project__in=visible_projects(user).values("pk"))
+
+
+def visible_occurrences(messages, user):
+    """Narrow a queryset of occurrences to those of groups ``user`` may see."""
+    if sees_every_project(user):
+        return messages
+    return messages.filter(group__project__in=visible_projects(user).values("pk"))
+
+
+def _member_group_ids(user, alias):
+    """
+    Return the ids of ``user``'s auth groups (None for an anonymous visitor).
+
+    A subquery when the auth tables are in database ``alias`` too; a list
+    (one small query) when ``SENTRY_DATABASE_USING`` keeps the app's tables
+    in a database of their own, where the auth tables would be empty.
+    """
+    # (A custom user model without PermissionsMixin has no groups.)
+    if user is None or not user.is_authenticated or not hasattr(user, "groups"):
+        return None
+    groups = user.groups.all()
+    if groups.db == alias:
+        return groups.values("pk")
+    return list(groups.values_list("pk", flat=True))

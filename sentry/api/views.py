@@ -15,6 +15,7 @@ from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..filters import get_filters
 from ..models import GroupedMessage, Message, MessageFilterValue
 from ..params import can_be_stored, parse_int
+from ..projects import visible_groups, visible_occurrences
 from .auth import api_view, error
 from .serializers import group_summary, occurrence_detail, occurrence_summary
 
@@ -70,6 +71,11 @@ def _number(request, name, default, minimum, maximum):
     return parse_int(text, minimum=minimum, maximum=maximum)
 
 
+def _groups(request):
+    """Return the groups the caller may see: another project's are a 404."""
+    return visible_groups(GroupedMessage.objects.all(), request.user)
+
+
 def _invalid_parameter(request):
     """Return the name of a parameter no stored value can match (NUL), or None."""
     for name, values in request.GET.lists():
@@ -83,7 +89,7 @@ def groups(request):
     invalid = _invalid_parameter(request)
     if invalid is not None:
         return error(400, f"{invalid!r} holds a NUL character.")
-    queryset = GroupedMessage.objects.all()
+    queryset = visible_groups(GroupedMessage.objects.all(), request.user)
     for stream_filter in get_filters(request):
         queryset = stream_filter.apply(queryset)
     sort = SORTS.get(request.GET.get("sort", "priority"))
@@ -100,7 +106,7 @@ def groups(request):
 
 @api_view()
 def group(request, group_id):
-    group = get_object_or_404(GroupedMessage.objects.defer("data"), pk=group_id)
+    group = get_object_or_404(_groups(request).defer("data"), pk=group_id)
     latest = group.message_set.order_by("-datetime", "-pk").first()
     values = {}
     top = MessageFilterValue.objects.filter(group=group).order_by(
@@ -121,7 +127,7 @@ def group(request, group_id):
 
 @api_view()
 def occurrences(request, group_id):
-    group = get_object_or_404(GroupedMessage.objects.only("pk"), pk=group_id)
+    group = get_object_or_404(_groups(request).only("pk"), pk=group_id)
     queryset = (
         Message.objects.filter(group=group)
         .order_by("-datetime", "-pk")
@@ -139,14 +145,17 @@ def occurrences(request, group_id):
 def occurrence(request, message_id):
     if not can_be_stored(message_id, MESSAGE_ID_LENGTH):
         return error(404, "Not found.")
-    message = get_object_or_404(Message, message_id=message_id.lower())
+    message = get_object_or_404(
+        visible_occurrences(Message.objects.all(), request.user),
+        message_id=message_id.lower(),
+    )
     return JsonResponse(occurrence_detail(message, request))
 
 
 def _set_status(request, group_id, status):
     changes = {"status": status}
     changes["resolved_at"] = timezone.now() if status == STATUS_RESOLVED else None
-    if not GroupedMessage.objects.filter(pk=group_id).update(**changes):
+    if not _groups(request).filter(pk=group_id).update(**changes):
         return error(404, "No such group.")
     group = GroupedMessage.objects.defer("data").get(pk=group_id)
     return JsonResponse(group_summary(group, request))

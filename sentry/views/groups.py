@@ -9,6 +9,7 @@ from ..display import Event, pretty_json
 from ..models import GroupedMessage, Message
 from ..params import can_be_stored
 from ..plugins.dashboard import group_actions, group_panels, group_widgets
+from ..projects import visible_groups, visible_occurrences
 from .access import can_change, dashboard_view
 
 PAGE_SIZE = 50
@@ -31,7 +32,7 @@ LIST_FIELDS = (
 @dashboard_view
 def group(request, group_id):
     """Show an error: its trend over a chosen range and its latest occurrence."""
-    group = get_group(group_id)
+    group = get_group(request, group_id)
     range_name = request.GET.get("range")
     if range_name not in trends.RANGES:
         range_name = trends.DEFAULT_RANGE
@@ -56,7 +57,7 @@ def group(request, group_id):
 @dashboard_view
 def group_messages(request, group_id):
     """List an error's occurrences, newest first, a page at a time."""
-    group = get_group(group_id)
+    group = get_group(request, group_id)
 
     page = pagination.paginate(
         group.message_set.only(*LIST_FIELDS),
@@ -76,7 +77,7 @@ def group_messages(request, group_id):
 @dashboard_view
 def message(request, group_id, message_id):
     """Show one occurrence, with links to the previous and next ones."""
-    group = get_group(group_id)
+    group = get_group(request, group_id)
     message = get_object_or_404(
         Message, group=group, message_id=checked_message_id(message_id)
     )
@@ -100,7 +101,7 @@ def message(request, group_id, message_id):
 def message_json(request, group_id, message_id):
     """Return an occurrence's stored data as pretty JSON."""
     message = get_object_or_404(
-        Message.objects.only("data"),
+        visible_occurrences(Message.objects.only("data"), request.user),
         group_id=group_id,
         message_id=checked_message_id(message_id),
     )
@@ -116,8 +117,11 @@ def checked_message_id(message_id):
     return message_id
 
 
-def get_group(group_id):
-    return get_object_or_404(GroupedMessage.objects.defer("data"), pk=group_id)
+def get_group(request, group_id):
+    """Return the group, or a 404 if it is missing or its project is not visible."""
+    # A 404, never a 403: a 403 would confirm that the group exists.
+    groups = visible_groups(GroupedMessage.objects.defer("data"), request.user)
+    return get_object_or_404(groups, pk=group_id)
 
 
 def group_context(request, group, tab):

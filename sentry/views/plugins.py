@@ -1,15 +1,14 @@
 """A plugin's panel on a group page, and the URLs plugins add."""
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import URLResolver
 from django.urls.resolvers import RegexPattern
 
-from ..models import GroupedMessage
 from ..plugins import get_plugin
 from ..plugins.base import safely
 from .access import dashboard_view
-from .groups import group_context
+from .groups import get_group, group_context
 
 #: Methods that only read: the ones SENTRY_PUBLIC may open on plugin URLs.
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -28,7 +27,7 @@ def panel(request, group_id, slug):
     plugin = _active_plugin(slug)
     if not plugin.has_panel:
         raise Http404("This plugin has no panel.")
-    group = get_object_or_404(GroupedMessage.objects.defer("data"), pk=group_id)
+    group = get_group(request, group_id)
 
     html = safely(plugin, "render_panel", request, group)
 

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST
 
 from ..conf import settings
 from ..ingest.keys import ProjectKey, new_key
-from ..models import Project
 from ..params import can_be_stored, parse_int
+from ..projects import visible_projects
 from ..snippets import snippets
 from .access import can_add_keys, can_change_keys, can_see_keys, dashboard_view
 
@@ -59,8 +59,13 @@ class Invalid(ValueError):
 @dashboard_view(allow=can_see_keys, reason=SEE)
 def projects(request):
     """List the projects with how many keys each has."""
-    projects = Project.objects.order_by("pk").annotate(
-        key_count=Count("keys"), active=Count("keys", filter=Q(keys__is_active=True))
+    projects = (
+        visible_projects(request.user)
+        .order_by("pk")
+        .annotate(
+            key_count=Count("keys"),
+            active=Count("keys", filter=Q(keys__is_active=True)),
+        )
     )
     return TemplateResponse(
         request,
@@ -81,12 +86,14 @@ def project(request, project_id):
 
 def render_project(request, project_id, errors=None, form=None, status=200):
     """Render a project's page; ``errors`` (field -> text) come from ``form``."""
-    project = Project.objects.filter(pk=project_id).first()
+    # Another project's page is as missing as a deleted one's: a 404.
+    projects = visible_projects(request.user)
+    project = projects.filter(pk=project_id).first()
     if project is None:
         if not errors:
             raise Http404("No such project.")
         # A form naming no project: its errors are shown on the site's page.
-        project = get_object_or_404(Project, pk=SITE_PROJECT)
+        project = get_object_or_404(projects, pk=SITE_PROJECT)
     keys = list(ProjectKey.objects.filter(project=project))
 
     errors = errors or {}
@@ -165,7 +172,7 @@ def create_key(request):
     fields = {}
     for name, read in (
         ("label", read_label),
-        ("project", read_project),
+        ("project", lambda text: read_project(text, request.user)),
         ("rate_limit", read_rate_limit),
     ):
         try:
@@ -195,7 +202,7 @@ def create_key(request):
 @csrf_protect
 def rename_key(request, key_id):
     """Give a key a new ``label``."""
-    key = get_object_or_404(ProjectKey, pk=key_id)
+    key = get_key(request, key_id)
     try:
         key.label = read_label(request.POST.get("label", ""))
     except Invalid as exc:
@@ -212,7 +219,7 @@ def rename_key(request, key_id):
 @csrf_protect
 def disable_key(request, key_id):
     """Refuse the events sent with a key from now on."""
-    return set_active(key_id, False)
+    return set_active(request, key_id, False)
 
 
 @dashboard_view(allow=can_change_keys, reason=CHANGE)
@@ -220,11 +227,11 @@ def disable_key(request, key_id):
 @csrf_protect
 def enable_key(request, key_id):
     """Accept the events sent with a disabled key again."""
-    return set_active(key_id, True)
+    return set_active(request, key_id, True)
 
 
-def set_active(key_id, active):
-    key = get_object_or_404(ProjectKey, pk=key_id)
+def set_active(request, key_id, active):
+    key = get_key(request, key_id)
     key.is_active = active
     key.save(update_fields=["is_active"])
     return done(key, "enabled" if active else "disabled")
@@ -235,12 +242,18 @@ def set_active(key_id, active):
 @csrf_protect
 def rotate_key(request, key_id):
     """Give a key a new public key (and secret, if it had one): the old DSN dies."""
-    key = get_object_or_404(ProjectKey, pk=key_id)
+    key = get_key(request, key_id)
     key.public_key = new_key()
     if key.secret_key:
         key.secret_key = new_key()
     key.save(update_fields=["public_key", "secret_key"])
     return done(key, "rotated")
+
+
+def get_key(request, key_id):
+    """Return a key of a project the user may see; a 404 for any other."""
+    keys = ProjectKey.objects.filter(project__in=visible_projects(request.user))
+    return get_object_or_404(keys, pk=key_id)
 
 
 def done(key, action):
@@ -266,14 +279,15 @@ def read_label(text):
     return label
 
 
-def read_project(text):
-    """Return the id of an existing project from a form (its id)."""
+def read_project(text, user):
+    """Return the id of an existing project ``user`` may see, from a form (its id)."""
     if not text.strip():
         return SITE_PROJECT
     number = parse_int(text.strip(), maximum=MAX_POSITIVE_INT)
     if number is None:
         raise Invalid(f"A project is a whole number from 0 to {MAX_POSITIVE_INT}.")
-    if not Project.objects.filter(pk=number).exists():
+    # Another project is as missing as a deleted one: its id is not confirmed.
+    if not visible_projects(user).filter(pk=number).exists():
         raise Invalid(f"There is no project {number}: make it in the admin first.")
     return number
 
