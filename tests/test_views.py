@@ -790,3 +790,29 @@ def test_a_pasted_event_id_of_another_project_opens_nothing(sides, django_user_m
     assert member.get(reverse("sentry:index"), query)["Location"] == (
         secret_side.message.get_absolute_url()
     )
+
+
+def test_restricted_projects_cost_no_extra_query(sides, django_user_model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    open_side, secret_side, team = sides
+    member = project_staff(django_user_model, "counted", team)
+    urls = [list_url(route) for route, how in LISTS.items() if how == "get"] + [
+        url for _, kind, url in secret_side.urls if kind in ("page", "json", "api")
+    ]
+
+    def queries():
+        counts = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                assert member.get(url).status_code in (200, 302), url
+            counts.append(len(captured))
+        return counts
+
+    restricted = queries()
+    secret_side.project.member_groups.clear()
+
+    # The narrowing is a subquery: as many queries as with no restriction
+    # (whose counts the other test modules pin).
+    assert restricted == queries()
