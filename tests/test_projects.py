@@ -457,3 +457,31 @@ def test_the_admin_chooses_a_project_s_member_groups(admin_client, teams):
 
     assert response.status_code == 302
     assert list(Project.objects.get(pk=1).member_groups.all()) == [teams[1]]
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+@override_settings(
+    SENTRY_DATABASE_USING="other", DATABASE_ROUTERS=["sentry.routers.SentryRouter"]
+)
+def test_member_groups_are_read_from_the_auth_database(
+    django_user_model, teams, django_assert_num_queries
+):
+    # The app's tables in a database of their own: the user's auth groups
+    # are read where they live (one query), not joined in the app's database.
+    ledger, _ = teams
+    secret = Project.objects.create(name="Ledger", slug="ledger")
+    memberships = Project.member_groups.through.objects.using("other")
+    memberships.create(project_id=secret.pk, group_id=ledger.pk)
+    member = django_user_model.objects.create_user("m", is_staff=True)
+    member.groups.add(ledger)
+    outsider = django_user_model.objects.create_user("o", is_staff=True)
+
+    try:
+        with django_assert_num_queries(1, using="default"):
+            projects = visible_projects(member)
+        assert set(projects.values_list("slug", flat=True)) == {"ledger", "default"}
+        assert not visible_projects(outsider).filter(pk=secret.pk).exists()
+    finally:
+        # That database's own auth_group is empty: the row would fail the
+        # foreign key check made when the test ends.
+        memberships.all().delete()
