@@ -161,50 +161,59 @@ def visible_projects(user):
     :func:`visible_occurrences`, so that restricting a project hides it
     everywhere at once.
 
-    No query runs here: the result is a queryset, used as a subquery by
-    the callers (one query more only when the auth tables live in another
-    database than the app's, see :func:`_member_group_ids`).
+    No query runs here: each of the three adds subqueries to the query it
+    narrows (one small query more only when the auth tables live in another
+    database than the app's, see :func:`_memberships_of`).
     """
     from .models import Project
 
     projects = Project.objects.all()
     if sees_every_project(user):
         return projects
-    memberships = Project.member_groups.through.objects.using(projects.db)
-    visible = ~Q(pk__in=memberships.values("project_id"))
-    group_ids = _member_group_ids(user, projects.db)
-    if group_ids is not None:
-        mine = memberships.filter(group_id__in=group_ids)
-        visible |= Q(pk__in=mine.values("project_id"))
-    return projects.filter(visible)
+    return projects.filter(_visible("pk", user, projects.db))
 
 
 def visible_groups(groups, user):
     """Narrow a queryset of groups to those of projects ``user`` may see."""
     if sees_every_project(user):
         return groups
-    return groups.filter(project__in=visible_projects(user).values("pk"))
+    return groups.filter(_visible("project_id", user, groups.db))
 
 
 def visible_occurrences(messages, user):
     """Narrow a queryset of occurrences to those of groups ``user`` may see."""
     if sees_every_project(user):
         return messages
-    return messages.filter(group__project__in=visible_projects(user).values("pk"))
+    return messages.filter(_visible("group__project_id", user, messages.db))
 
 
-def _member_group_ids(user, alias):
+def _visible(field, user, alias):
+    """Return a ``Q`` true where ``field`` (a project id) names a visible project."""
+    # Subqueries on the membership table straight from the narrowed rows,
+    # not through the project table: each page compiles this, and one level
+    # less of nesting makes it a fraction of a millisecond instead of a few.
+    from .models import Project
+
+    memberships = Project.member_groups.through.objects.using(alias)
+    visible = ~Q(**{f"{field}__in": memberships.values("project_id")})
+    mine = _memberships_of(user, memberships)
+    if mine is not None:
+        visible |= Q(**{f"{field}__in": mine.values("project_id")})
+    return visible
+
+
+def _memberships_of(user, memberships):
     """
-    Return the ids of ``user``'s auth groups (None for an anonymous visitor).
+    Return the rows of ``memberships`` of ``user``'s auth groups (None: none).
 
-    A subquery when the auth tables are in database ``alias`` too; a list
-    (one small query) when ``SENTRY_DATABASE_USING`` keeps the app's tables
-    in a database of their own, where the auth tables would be empty.
+    A join when the auth tables are in the same database; the user's group
+    ids read first (one small query) when ``SENTRY_DATABASE_USING`` keeps the
+    app's tables in a database of their own, where the auth tables are empty.
     """
     # (A custom user model without PermissionsMixin has no groups.)
     if user is None or not user.is_authenticated or not hasattr(user, "groups"):
         return None
     groups = user.groups.all()
-    if groups.db == alias:
-        return groups.values("pk")
-    return list(groups.values_list("pk", flat=True))
+    if groups.db == memberships.db:
+        return memberships.filter(group__user=user)
+    return memberships.filter(group_id__in=list(groups.values_list("pk", flat=True)))
