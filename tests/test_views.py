@@ -8,13 +8,18 @@ dashboard URL cannot be added without being classified here.
 import re
 
 import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from sentry.models import GroupedMessage, ProjectKey
+from sentry.api.tokens import ApiToken
+from sentry.models import GroupedMessage, Project, ProjectKey
 from sentry.plugins.testing import plugin_installed
 from tests.dashboard_factories import (
     XSS,
+    count_minute,
     hostile_event_data,
     make_group,
     make_message,
@@ -22,7 +27,7 @@ from tests.dashboard_factories import (
     record_event,
     staff_client,
 )
-from tests.ingest_factories import make_key
+from tests.ingest_factories import make_key, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -539,8 +544,6 @@ class Side:
     """One project's group, occurrence and key, and its URLs."""
 
     def __init__(self, project, marker):
-        from tests.dashboard_factories import count_minute
-
         project.name = f"{marker} project"
         project.save()
         self.project = project
@@ -567,11 +570,6 @@ class Side:
 @pytest.fixture
 def sides(django_user_model):
     """An unrestricted project 1 and a project 2 restricted to "ledger"."""
-    from django.contrib.auth.models import Group
-
-    from sentry.models import Project
-    from tests.ingest_factories import make_project
-
     team = Group.objects.create(name="ledger")
     secret = make_project(2, slug="ledger")
     secret.member_groups.add(team)
@@ -581,8 +579,6 @@ def sides(django_user_model):
 
 def project_staff(django_user_model, username, *groups):
     """Return a client logged in as staff who may also change keys."""
-    from django.contrib.auth.models import Permission
-
     user = django_user_model.objects.create_user(username, is_staff=True)
     user.groups.add(*groups)
     user.user_permissions.add(
@@ -696,8 +692,6 @@ def test_members_of_a_restricted_project_see_and_act_on_it_everywhere(
 
 def test_other_staff_find_a_restricted_project_nowhere(sides, django_user_model):
     open_side, secret_side, team = sides
-    from django.contrib.auth.models import Group
-
     other = Group.objects.create(name="shop")
     outsider = project_staff(django_user_model, "shop-staff", other)
 
@@ -753,8 +747,6 @@ def test_public_mode_shows_unrestricted_projects_only(sides):
 
 
 def test_tokens_see_the_projects_of_their_user(sides, django_user_model):
-    from sentry.api.tokens import ApiToken
-
     open_side, secret_side, team = sides
     member = django_user_model.objects.create_user("m", is_staff=True)
     member.groups.add(team)
@@ -793,9 +785,6 @@ def test_a_pasted_event_id_of_another_project_opens_nothing(sides, django_user_m
 
 
 def test_restricted_projects_cost_no_extra_query(sides, django_user_model):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     open_side, secret_side, team = sides
     member = project_staff(django_user_model, "counted", team)
     urls = [list_url(route) for route, how in LISTS.items() if how == "get"] + [
