@@ -113,6 +113,7 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("date_added",)
+    filter_horizontal = ("member_groups",)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.pk == DEFAULT_PROJECT_ID:

@@ -14,6 +14,7 @@ XML 1.0 cannot carry (most control characters) become U+FFFD.
 
 import re
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -53,14 +54,18 @@ def check_access(request):
     """
     Let staff sessions, ``feed:read`` tokens and (SENTRY_PUBLIC) everyone in.
 
-    Return the user the feed is read as: the token's, or the session's.
+    Return the user whose projects the feed shows: the token's, else the
+    session's (an anonymous visitor under ``SENTRY_PUBLIC``).
     """
-    if settings.PUBLIC:
-        return request.user
     token = request.GET.get("token")
     # Only tokens with feed:read: a token in a URL ends up in access logs, so
     # the tokens meant for it should open nothing but the feeds.
-    user = ApiToken.objects.authenticate(token, FEED_READ) if token else request.user
+    if token:
+        user = ApiToken.objects.authenticate(token, FEED_READ)
+    else:
+        user = getattr(request, "user", None)
+    if settings.PUBLIC:
+        return user if user is not None else AnonymousUser()
     if user is None or not user.is_authenticated or not can_view(user):
         raise PermissionDenied
     return user
@@ -70,6 +75,7 @@ class ErrorFeed(Feed):
     """Shared parts: access, filters and the links back to the dashboard."""
 
     def __call__(self, request, *args, **kwargs):
+        # On the request, not on self: one feed object serves every request.
         request.feed_reader = check_access(request)
         return super().__call__(request, *args, **kwargs)
 

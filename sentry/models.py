@@ -147,6 +147,19 @@ class Project(models.Model):
     last_short_id = models.PositiveIntegerField(
         _("last short id"), default=0, editable=False
     )
+    # Empty: everyone who may read the dashboard sees the project. Otherwise
+    # only members of these groups (and superusers) do: see sentry.projects.
+    member_groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="sentry_projects",
+        verbose_name=_("member groups"),
+        help_text=_(
+            "Leave empty to show the project to everyone who may read the "
+            "dashboard. Otherwise only members of these groups (and "
+            "superusers) see its errors, feeds, API results and keys."
+        ),
+    )
 
     objects = SentryManager()
 

@@ -15,6 +15,7 @@ import time
 from django.core.management.color import no_style
 from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
+from django.db.models import Q
 from django.dispatch import receiver
 from django.utils.text import slugify
 
@@ -146,23 +147,79 @@ def forget_projects(**kwargs):
         _cache.clear()
 
 
+def sees_every_project(user):
+    """Return whether ``user`` sees every project, restricted or not (superusers)."""
+    return bool(user is not None and user.is_active and user.is_superuser)
+
+
 def visible_projects(user):
     """
     Return the projects ``user`` may see on the dashboard, the API and feeds.
 
-    Every page, panel, feed and API result that shows groups narrows them
-    with :func:`visible_groups` (or this), so that restricting a project to
-    some users hides it everywhere at once. Today every project is visible
-    to whoever may see the dashboard.
+    A project with no member groups is visible to whoever may read the
+    dashboard (anonymous visitors too, under ``SENTRY_PUBLIC``); one with
+    member groups only to the members of those groups, and to superusers,
+    who see every project. Every page, panel, feed and API result narrows
+    what it shows with this, :func:`visible_groups` or
+    :func:`visible_occurrences`, so that restricting a project hides it
+    everywhere at once.
+
+    No query runs here: each of the three adds subqueries to the query it
+    narrows (one small query more only when the auth tables live in another
+    database than the app's, see :func:`_memberships_of`).
     """
     from .models import Project
 
-    return Project.objects.all()
+    projects = Project.objects.all()
+    if sees_every_project(user):
+        return projects
+    return projects.filter(_visible("pk", user, projects.db))
 
 
 def visible_groups(groups, user):
     """Narrow a queryset of groups to those of projects ``user`` may see."""
-    return groups
+    if sees_every_project(user):
+        return groups
+    return groups.filter(_visible("project_id", user, groups.db))
+
+
+def visible_occurrences(messages, user):
+    """Narrow a queryset of occurrences to those of groups ``user`` may see."""
+    if sees_every_project(user):
+        return messages
+    return messages.filter(_visible("group__project_id", user, messages.db))
+
+
+def _visible(field, user, alias):
+    """Return a ``Q`` true where ``field`` (a project id) names a visible project."""
+    # Subqueries on the membership table straight from the narrowed rows,
+    # not through the project table: each page compiles this, and one level
+    # less of nesting makes it a fraction of a millisecond instead of a few.
+    from .models import Project
+
+    memberships = Project.member_groups.through.objects.using(alias)
+    visible = ~Q(**{f"{field}__in": memberships.values("project_id")})
+    mine = _memberships_of(user, memberships)
+    if mine is not None:
+        visible |= Q(**{f"{field}__in": mine.values("project_id")})
+    return visible
+
+
+def _memberships_of(user, memberships):
+    """
+    Return the rows of ``memberships`` of ``user``'s auth groups (None: none).
+
+    A join when the auth tables are in the same database; the user's group
+    ids read first (one small query) when ``SENTRY_DATABASE_USING`` keeps the
+    app's tables in a database of their own, where the auth tables are empty.
+    """
+    # (A custom user model without PermissionsMixin has no groups.)
+    if user is None or not user.is_authenticated or not hasattr(user, "groups"):
+        return None
+    groups = user.groups.all()
+    if groups.db == memberships.db:
+        return memberships.filter(group__user=user)
+    return memberships.filter(group_id__in=list(groups.values_list("pk", flat=True)))
 
 
 class UnknownProject(ValueError):

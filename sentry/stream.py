@@ -22,6 +22,7 @@ from . import pagination
 from .filters import get_filters
 from .models import GroupedMessage
 from .params import can_be_stored
+from .projects import visible_groups
 
 #: name -> (label, column, cursor kind). The first one is the default.
 SORTS = {
@@ -87,6 +88,7 @@ class StreamQuery:
     def __init__(self, request):
         params = request.GET
         self.params = params
+        self.user = request.user
         self.filters = get_filters(request)
         sort = params.get("sort")
         self.sort = sort if sort in SORTS else DEFAULT_SORT
@@ -103,8 +105,8 @@ class StreamQuery:
         return SORTS[self.sort][2]
 
     def queryset(self, now=None):
-        """Return the matching groups (unordered; no query runs yet)."""
-        groups = GroupedMessage.objects.all()
+        """Return the matching groups the user may see (unordered; no query yet)."""
+        groups = visible_groups(GroupedMessage.objects.all(), self.user)
         for stream_filter in self.filters:
             groups = stream_filter.apply(groups)
         if self.since:

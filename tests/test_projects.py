@@ -9,6 +9,7 @@ exists there (and back).
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import AnonymousUser
 from django.core import checks, mail
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -24,7 +25,12 @@ from sentry.models import (
     Project,
     ProjectKey,
 )
-from sentry.projects import default_project_id
+from sentry.projects import (
+    default_project_id,
+    visible_groups,
+    visible_occurrences,
+    visible_projects,
+)
 from tests.factories import raise_and_capture
 from tests.ingest_factories import (
     event_envelope,
@@ -364,3 +370,151 @@ def test_unapplying_refuses_to_merge_two_projects_groups():
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert GroupedMessage.objects.count() == 2
+
+
+# --- who sees a project ----------------------------------------------------------
+
+
+def restricted_project(project_id, *groups, **fields):
+    project = make_project(project_id, **fields)
+    project.member_groups.add(*groups)
+    return project
+
+
+def visible_ids(user):
+    return set(visible_projects(user).values_list("pk", flat=True))
+
+
+@pytest.fixture
+def teams():
+    from django.contrib.auth.models import Group
+
+    return Group.objects.create(name="ledger"), Group.objects.create(name="shop")
+
+
+def test_every_project_is_visible_until_it_is_restricted(django_user_model):
+    make_project(2)
+    staff = django_user_model.objects.create_user("staff", is_staff=True)
+
+    assert visible_ids(staff) == {1, 2}
+    assert visible_ids(AnonymousUser()) == {1, 2}
+
+
+def test_a_restricted_project_is_visible_to_its_members_and_superusers(
+    django_user_model, teams
+):
+    ledger, shop = teams
+    restricted_project(2, ledger)
+    restricted_project(3, ledger, shop)
+    member = django_user_model.objects.create_user("m", is_staff=True)
+    member.groups.add(ledger, shop)
+    shopper = django_user_model.objects.create_user("s", is_staff=True)
+    shopper.groups.add(shop)
+    outsider = django_user_model.objects.create_user("o", is_staff=True)
+    root = django_user_model.objects.create_superuser("root", "r@example.com", "pw")
+
+    # A member of two of a project's groups sees it once.
+    listed = visible_projects(member).order_by("pk").values_list("pk", flat=True)
+    assert list(listed) == [1, 2, 3]
+    assert visible_ids(shopper) == {1, 3}
+    assert visible_ids(outsider) == {1}
+    assert visible_ids(AnonymousUser()) == {1}
+    assert visible_ids(root) == {1, 2, 3}
+
+
+def test_an_inactive_superuser_sees_no_restricted_project(django_user_model, teams):
+    restricted_project(2, teams[0])
+    root = django_user_model.objects.create_superuser("root", "r@example.com", "pw")
+    root.is_active = False
+
+    assert visible_ids(root) == {1}
+
+
+def test_groups_and_occurrences_are_narrowed_to_visible_projects(
+    django_user_model, teams
+):
+    from tests.dashboard_factories import make_group, make_message
+
+    secret = restricted_project(2, teams[0])
+    open_group = make_group("open")
+    secret_group = make_group("secret", project=secret)
+    make_message(open_group)
+    make_message(secret_group)
+    outsider = django_user_model.objects.create_user("o", is_staff=True)
+    member = django_user_model.objects.create_user("m", is_staff=True)
+    member.groups.add(teams[0])
+
+    def seen(user):
+        groups = visible_groups(GroupedMessage.objects.all(), user)
+        occurrences = visible_occurrences(Message.objects.all(), user)
+        return (
+            set(groups.values_list("message", flat=True)),
+            set(occurrences.values_list("message", flat=True)),
+        )
+
+    assert seen(outsider) == ({"open"}, {"open"})
+    assert seen(member) == ({"open", "secret"}, {"open", "secret"})
+
+
+def test_narrowing_runs_no_query_of_its_own(
+    django_user_model, teams, django_assert_num_queries
+):
+    restricted_project(2, teams[0])
+    member = django_user_model.objects.create_user("m", is_staff=True)
+    member.groups.add(teams[0])
+
+    with django_assert_num_queries(0):
+        groups = visible_groups(GroupedMessage.objects.all(), member)
+        occurrences = visible_occurrences(Message.objects.all(), member)
+    # One query each, whatever the number of projects and groups: subqueries.
+    with django_assert_num_queries(1):
+        list(groups)
+    with django_assert_num_queries(1):
+        list(occurrences)
+
+
+def test_the_admin_chooses_a_project_s_member_groups(admin_client, teams):
+    form = admin_client.get("/admin/sentry/project/1/change/").content.decode()
+    assert 'name="member_groups"' in form
+    assert "selectfilter" in form  # filter_horizontal
+
+    response = admin_client.post(
+        "/admin/sentry/project/1/change/",
+        {
+            "name": "Shop",
+            "slug": "shop",
+            "platform": "",
+            "member_groups": [teams[1].pk],
+        },
+    )
+
+    assert response.status_code == 302
+    assert list(Project.objects.get(pk=1).member_groups.all()) == [teams[1]]
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+@override_settings(
+    SENTRY_DATABASE_USING="other", DATABASE_ROUTERS=["sentry.routers.SentryRouter"]
+)
+def test_member_groups_are_read_from_the_auth_database(
+    django_user_model, teams, django_assert_num_queries
+):
+    # The app's tables in a database of their own: the user's auth groups
+    # are read where they live (one query), not joined in the app's database.
+    ledger, _ = teams
+    secret = Project.objects.create(name="Ledger", slug="ledger")
+    memberships = Project.member_groups.through.objects.using("other")
+    memberships.create(project_id=secret.pk, group_id=ledger.pk)
+    member = django_user_model.objects.create_user("m", is_staff=True)
+    member.groups.add(ledger)
+    outsider = django_user_model.objects.create_user("o", is_staff=True)
+
+    try:
+        with django_assert_num_queries(1, using="default"):
+            projects = visible_projects(member)
+        assert set(projects.values_list("slug", flat=True)) == {"ledger", "default"}
+        assert not visible_projects(outsider).filter(pk=secret.pk).exists()
+    finally:
+        # That database's own auth_group is empty: the row would fail the
+        # foreign key check made when the test ends.
+        memberships.all().delete()

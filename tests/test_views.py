@@ -8,13 +8,18 @@ dashboard URL cannot be added without being classified here.
 import re
 
 import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from sentry.api.tokens import ApiToken
 from sentry.models import GroupedMessage, Project, ProjectKey
 from sentry.plugins.testing import plugin_installed
 from tests.dashboard_factories import (
     XSS,
+    count_minute,
     hostile_event_data,
     make_group,
     make_message,
@@ -22,7 +27,7 @@ from tests.dashboard_factories import (
     record_event,
     staff_client,
 )
-from tests.ingest_factories import make_key
+from tests.ingest_factories import make_key, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -591,3 +596,307 @@ def test_the_script_never_writes_markup():
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
         assert sink not in script.replace("never uses innerHTML", ""), sink
     assert "eval(" not in script and "new Function" not in script
+
+
+# --- projects restricted to auth groups ---------------------------------------
+
+#: Text of the restricted project's group (and in its name): must never show
+#: to a user outside the project's member groups.
+SECRET = "ledger-secret-failure"
+#: Text of the unrestricted project's group (and in its name): shown to all.
+OPEN = "open-shop-failure"
+#: Routes that name no group, occurrence, key or project but list them, and
+#: how the matrix asks them: "get" (follow redirects, read the body),
+#: "bulk" (resolve everything) or "create-key" (a key for a project).
+LISTS = {
+    "": "get",
+    "search/": "get",
+    "poll/": "get",
+    "feeds/messages/": "get",
+    "feeds/groups/": "get",
+    "api/v1/groups/": "get",
+    "setup/": "get",
+    "bulk/": "bulk",
+    "setup/keys/": "create-key",
+}
+#: Routes that show nothing of any project (a plugin's own URLs narrow
+#: what they show themselves, as docs/plugins.rst asks).
+NO_PROJECT_DATA = {
+    "login/",
+    "logout/",
+    "plugins/<slug:slug>/",
+    "plugins/<slug:slug>/<path:rest>",
+}
+#: Path parameters that name one project's object.
+OBJECT_PARAMETERS = ("group_id", "message_id", "key_id", "project_id")
+
+
+def names_an_object(route):
+    return any(f"{name}>" in route for name in OBJECT_PARAMETERS)
+
+
+class Side:
+    """One project's group, occurrence and key, and its URLs."""
+
+    def __init__(self, project, marker):
+        project.name = f"{marker} project"
+        project.save()
+        self.project = project
+        self.group = make_group(marker, project=project)
+        self.message = make_message(self.group)
+        count_minute(self.group, self.message.datetime)
+        self.key = make_key(label=f"{marker} key", project_id=project.pk)
+        self.urls = [
+            (route, KINDS[route], url_for(route, p, self.message, self.key))
+            for route, p in dashboard_routes()
+            if names_an_object(route)
+        ]
+
+    def status(self):
+        self.group.refresh_from_db()
+        return self.group.status
+
+    def reopen(self):
+        GroupedMessage.objects.filter(pk=self.group.pk).update(
+            status=GroupedMessage.STATUS_UNRESOLVED
+        )
+
+
+@pytest.fixture
+def sides(django_user_model):
+    """An unrestricted project 1 and a project 2 restricted to "ledger"."""
+    team = Group.objects.create(name="ledger")
+    secret = make_project(2, slug="ledger")
+    secret.member_groups.add(team)
+    with plugin_installed(*PLUGINS):
+        yield Side(Project.objects.get(pk=1), OPEN), Side(secret, SECRET), team
+
+
+def project_staff(django_user_model, username, *groups):
+    """Return a client logged in as staff who may also change keys."""
+    user = django_user_model.objects.create_user(username, is_staff=True)
+    user.groups.add(*groups)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_projectkey", "change_projectkey"])
+    )
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def assert_served(browser, kind, url):
+    """What staff get from a URL of a project they may see."""
+    if kind in ("page", "feed", "api"):
+        assert is_served(browser.get(url, follow=True), url), url
+    elif kind == "json":
+        assert browser.get(url).status_code == 200, url
+    elif kind == "action":
+        assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
+    elif kind == "api-write":
+        assert browser.post(url).status_code == 200, url
+    elif kind == "keys-page":
+        assert browser.get(url).status_code == 200, url
+    elif kind == "keys-action":
+        assert browser.post(url, {"label": "renamed"}).status_code == 302, url
+    else:
+        raise AssertionError(f"unknown kind {kind!r} of {url}")
+
+
+def assert_missing(browser, kind, url):
+    """Another project's object is a 404 (a 403 would confirm it exists)."""
+    if kind in ("page", "json", "feed", "keys-page"):
+        assert browser.get(url).status_code == 404, url
+    elif kind == "api":
+        assert is_json_refusal(browser.get(url), 404), url
+    elif kind == "action":
+        assert browser.post(url, {"op": "resolve-all"}).status_code == 404, url
+        response = browser.post(url, headers={"Accept": "application/json"})
+        assert response.status_code == 404, url
+    elif kind == "api-write":
+        assert is_json_refusal(browser.post(url), 404), url
+    elif kind == "keys-action":
+        assert browser.post(url, {"label": "renamed"}).status_code == 404, url
+    else:
+        raise AssertionError(f"unknown kind {kind!r} of {url}")
+
+
+def list_url(route):
+    return reverse("sentry:index") + route
+
+
+def assert_lists(browser, route, how, open_side, secret_side, sees_secret):
+    """The list URL shows the secret project's rows to members only."""
+    url = list_url(route)
+    if how == "get":
+        body = browser.get(url, follow=True).content.decode()
+        assert OPEN in body, url
+        assert (SECRET in body) == sees_secret, url
+    elif how == "bulk":
+        assert browser.post(url, {"op": "resolve-all"}).status_code == 302
+        assert open_side.status() == GroupedMessage.STATUS_RESOLVED
+        secret_status = secret_side.status()
+        assert (secret_status == GroupedMessage.STATUS_RESOLVED) == sees_secret
+        open_side.reopen()
+        secret_side.reopen()
+        response = browser.post(
+            url,
+            {"op": "resolve-selected", "ids": [secret_side.group.pk]},
+            headers={"Accept": "application/json"},
+        )
+        assert response.json()["updated"] == (1 if sees_secret else 0)
+        secret_side.reopen()
+    elif how == "create-key":
+        project = secret_side.project.pk
+        response = browser.post(url, {"label": "new", "project": str(project)})
+        made = ProjectKey.objects.filter(project_id=project, label="new")
+        if sees_secret:
+            assert response.status_code == 302
+            assert made.count() == 1
+            made.delete()
+        else:
+            # The same answer as for a project that does not exist.
+            assert response.status_code == 400
+            assert f"There is no project {project}" in response.content.decode()
+            assert not made.exists()
+    else:
+        raise AssertionError(f"unknown way {how!r} of asking {url}")
+
+
+def test_every_dashboard_url_is_classified_for_projects():
+    routes = {route for route, _ in dashboard_routes()}
+    objects = {route for route in routes if names_an_object(route)}
+
+    assert routes == objects | set(LISTS) | NO_PROJECT_DATA
+    assert not objects & set(LISTS) and not set(LISTS) & NO_PROJECT_DATA
+    assert not objects & NO_PROJECT_DATA
+
+
+def test_members_of_a_restricted_project_see_and_act_on_it_everywhere(
+    sides, django_user_model
+):
+    open_side, secret_side, team = sides
+    member = project_staff(django_user_model, "ledger-member", team)
+
+    for route, how in LISTS.items():
+        assert_lists(member, route, how, open_side, secret_side, sees_secret=True)
+    for side in sides[:2]:
+        for _, kind, url in side.urls:
+            assert_served(member, kind, url)
+            side.reopen()
+
+
+def test_other_staff_find_a_restricted_project_nowhere(sides, django_user_model):
+    open_side, secret_side, team = sides
+    other = Group.objects.create(name="shop")
+    outsider = project_staff(django_user_model, "shop-staff", other)
+
+    for route, how in LISTS.items():
+        assert_lists(outsider, route, how, open_side, secret_side, sees_secret=False)
+    for _, kind, url in secret_side.urls:
+        assert_missing(outsider, kind, url)
+    assert secret_side.status() == GroupedMessage.STATUS_UNRESOLVED
+    secret_key = ProjectKey.objects.get(pk=secret_side.key.pk)
+    assert (secret_key.label, secret_key.public_key, secret_key.is_active) == (
+        secret_side.key.label,
+        secret_side.key.public_key,
+        True,
+    )
+    # The unrestricted project stays open to them.
+    for _, kind, url in open_side.urls:
+        assert_served(outsider, kind, url)
+        open_side.reopen()
+
+
+def test_superusers_see_restricted_projects_without_being_members(
+    sides, django_user_model
+):
+    open_side, secret_side, _ = sides
+    user = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    root = Client()
+    root.force_login(user)
+
+    for route, how in LISTS.items():
+        assert_lists(root, route, how, open_side, secret_side, sees_secret=True)
+    for _, kind, url in secret_side.urls:
+        assert_served(root, kind, url)
+
+
+@override_settings(SENTRY_PUBLIC=True)
+def test_public_mode_shows_unrestricted_projects_only(sides):
+    open_side, secret_side, _ = sides
+    anonymous = Client()
+
+    for route, how in LISTS.items():
+        if how == "get" and not route.startswith("setup/"):
+            body = anonymous.get(list_url(route), follow=True).content.decode()
+            assert OPEN in body, route
+            assert SECRET not in body, route
+    for _, kind, url in secret_side.urls:
+        if kind in ("page", "json", "feed"):
+            assert anonymous.get(url).status_code == 404, url
+        elif kind == "api":
+            assert is_json_refusal(anonymous.get(url), 404), url
+    for _, kind, url in open_side.urls:
+        if kind in ("page", "json", "feed", "api"):
+            assert is_served(anonymous.get(url, follow=True), url), url
+
+
+def test_tokens_see_the_projects_of_their_user(sides, django_user_model):
+    open_side, secret_side, team = sides
+    member = django_user_model.objects.create_user("m", is_staff=True)
+    member.groups.add(team)
+    outsider = django_user_model.objects.create_user("o", is_staff=True)
+    scopes = ("event:read", "feed:read")
+    for user, sees_secret in ((member, True), (outsider, False)):
+        token = ApiToken.objects.create_token(user, scopes=scopes)[1]
+        api = Client(headers={"Authorization": f"Bearer {token}"})
+
+        listed = api.get(reverse("sentry:api-groups")).json()["results"]
+        feed = Client().get(reverse("sentry:feed-groups"), {"token": token})
+        group = api.get(reverse("sentry:api-group", args=[secret_side.group.pk]))
+
+        assert {row["id"] for row in listed} == (
+            {open_side.group.pk, secret_side.group.pk}
+            if sees_secret
+            else {open_side.group.pk}
+        )
+        assert (SECRET in feed.content.decode()) == sees_secret
+        assert OPEN in feed.content.decode()
+        assert group.status_code == (200 if sees_secret else 404)
+
+
+def test_a_pasted_event_id_of_another_project_opens_nothing(sides, django_user_model):
+    _, secret_side, team = sides
+    outsider = project_staff(django_user_model, "outsider")
+    member = project_staff(django_user_model, "insider", team)
+    query = {"q": secret_side.message.message_id}
+
+    response = outsider.get(reverse("sentry:index"), query)
+    assert response.status_code == 200
+    assert SECRET not in response.content.decode()
+    assert member.get(reverse("sentry:index"), query)["Location"] == (
+        secret_side.message.get_absolute_url()
+    )
+
+
+def test_restricted_projects_cost_no_extra_query(sides, django_user_model):
+    open_side, secret_side, team = sides
+    member = project_staff(django_user_model, "counted", team)
+    urls = [list_url(route) for route, how in LISTS.items() if how == "get"] + [
+        url for _, kind, url in secret_side.urls if kind in ("page", "json", "api")
+    ]
+
+    def queries():
+        counts = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                assert member.get(url).status_code in (200, 302), url
+            counts.append(len(captured))
+        return counts
+
+    restricted = queries()
+    secret_side.project.member_groups.clear()
+
+    # The narrowing is a subquery: as many queries as with no restriction
+    # (whose counts the other test modules pin).
+    assert restricted == queries()

@@ -56,7 +56,8 @@ def api_view(methods=("GET",), write=False):
                 row.touch()
                 user = request.user = row.user
             else:
-                user = getattr(request, "user", None) or AnonymousUser()
+                # Set on the request: the views narrow results to its projects.
+                user = request.user = getattr(request, "user", None) or AnonymousUser()
                 if write and not _csrf_ok(request):
                     return error(403, "CSRF check failed.")
             allowed = can_change(user) if write else (settings.PUBLIC or can_view(user))

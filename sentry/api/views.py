@@ -16,6 +16,7 @@ from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..filters import get_filters
 from ..models import GroupedMessage, Message, MessageFilterValue
 from ..params import can_be_stored, parse_int
+from ..projects import visible_groups
 from .auth import api_view, error
 from .serializers import group_summary, occurrence_detail, occurrence_summary
 
@@ -69,6 +70,11 @@ def _number(request, name, default, minimum, maximum):
         value = parse_int(text)
         return None if value is None else min(max(value, minimum), maximum)
     return parse_int(text, minimum=minimum, maximum=maximum)
+
+
+def _groups(request):
+    """Return the groups the caller may see: another project's are a 404."""
+    return visible_groups(GroupedMessage.objects.all(), request.user)
 
 
 def _invalid_parameter(request):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from ..constants import STATUS_CHOICES, STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..models import GroupedMessage
 from ..params import parse_int
+from ..projects import visible_groups
 from ..stream import StreamQuery
 from .access import dashboard_view, wants_json
 from .responses import json_response
@@ -41,7 +42,9 @@ def unresolve(request, group_id):
 
 
 def set_status(request, group_id, status):
-    group = get_object_or_404(GroupedMessage.objects.only("id"), pk=group_id)
+    # Another project's group is as missing as a deleted one: a 404.
+    groups = visible_groups(GroupedMessage.objects.only("id"), request.user)
+    group = get_object_or_404(groups, pk=group_id)
 
     GroupedMessage.objects.filter(pk=group.pk).update(**status_changes(status))
 
@@ -79,7 +82,9 @@ def bulk(request):
     else:
         # Whatever is not an id ("²", "-1", 10**30) names no group: left out.
         ids = [parse_int(i) for i in request.POST.getlist("ids")[:MAX_SELECTED]]
-        groups = GroupedMessage.objects.filter(pk__in=[i for i in ids if i])
+        groups = visible_groups(
+            GroupedMessage.objects.filter(pk__in=[i for i in ids if i]), request.user
+        )
     # One UPDATE, whatever the number of rows.
     updated = groups.exclude(status=status).update(**status_changes(status))
 

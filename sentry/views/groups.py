@@ -9,6 +9,7 @@ from ..display import Event, pretty_json
 from ..models import GroupedMessage, Message
 from ..params import can_be_stored
 from ..plugins.dashboard import group_actions, group_panels, group_widgets
+from ..projects import visible_occurrences
 from .access import can_change, dashboard_view
 
 PAGE_SIZE = 50
@@ -100,7 +101,7 @@ def message(request, group_id, message_id):
 def message_json(request, group_id, message_id):
     """Return an occurrence's stored data as pretty JSON."""
     message = get_object_or_404(
-        Message.objects.only("data"),
+        visible_occurrences(Message.objects.only("data"), request.user),
         group_id=group_id,
         message_id=checked_message_id(message_id),
     )

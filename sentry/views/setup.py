@@ -24,6 +24,7 @@ from .. import projects as access_to_projects
 from ..conf import settings
 from ..ingest.keys import ProjectKey, new_key
 from ..params import can_be_stored, parse_int
+from ..projects import visible_projects
 from ..snippets import snippets
 from .access import (
     can_add_keys,
@@ -265,6 +266,12 @@ def rotate_key(request, key_id):
         key.secret_key = new_key()
     key.save(update_fields=["public_key", "secret_key"])
     return done(key, "rotated")
+
+
+def get_key(request, key_id):
+    """Return a key of a project the user may see; a 404 for any other."""
+    keys = ProjectKey.objects.filter(project__in=visible_projects(request.user))
+    return get_object_or_404(keys, pk=key_id)
 
 
 def done(key, action):

@@ -10,6 +10,7 @@ from .. import projects, trends
 from ..conf import settings
 from ..models import GroupedMessage, Message
 from ..plugins.dashboard import stream_row_tags
+from ..projects import visible_occurrences
 from ..stream import SINCE, SORTS, StreamQuery, as_message_id, as_short_id
 from ..templatetags.sentry_tags import isotime, reltime
 from .access import can_change, dashboard_view
@@ -22,7 +23,7 @@ def index(request):
     stream = StreamQuery(request)
     message_id = as_message_id(stream.query)
     if message_id:
-        occurrence = find_occurrence(message_id)
+        occurrence = find_occurrence(message_id, request.user)
         if occurrence is not None:
             return redirect(occurrence)
     short_id = as_short_id(stream.query)
@@ -80,10 +81,12 @@ def poll_interval():
     return value
 
 
-def find_occurrence(message_id):
-    """Return the occurrence with this ``message_id``, or None. One query."""
+def find_occurrence(message_id, user):
+    """Return the occurrence with this ``message_id`` ``user`` may see, or None."""
+    # One query; another project's occurrence is "not found" like a missing one.
     return (
-        Message.objects.filter(message_id=message_id)
+        visible_occurrences(Message.objects.all(), user)
+        .filter(message_id=message_id)
         .only("message_id", "group_id")
         .first()
     )
