@@ -623,12 +623,13 @@ LISTS = {
 #: what they show themselves, as docs/plugins.rst asks).
 NO_PROJECT_DATA = {
     "login/",
+    "projects/new/",
     "logout/",
     "plugins/<slug:slug>/",
     "plugins/<slug:slug>/<path:rest>",
 }
 #: Path parameters that name one project's object.
-OBJECT_PARAMETERS = ("group_id", "message_id", "key_id", "project_id")
+OBJECT_PARAMETERS = ("group_id", "message_id", "key_id", "project_id", "project_slug")
 
 
 def names_an_object(route):
@@ -673,12 +674,11 @@ def sides(django_user_model):
 
 
 def project_staff(django_user_model, username, *groups):
-    """Return a client logged in as staff who may also change keys."""
+    """Return a client logged in as staff who may also change keys and projects."""
     user = django_user_model.objects.create_user(username, is_staff=True)
     user.groups.add(*groups)
-    user.user_permissions.add(
-        *Permission.objects.filter(codename__in=["add_projectkey", "change_projectkey"])
-    )
+    codenames = ["add_projectkey", "change_projectkey", "change_project"]
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
     browser = Client()
     browser.force_login(user)
     return browser
@@ -694,7 +694,7 @@ def assert_served(browser, kind, url):
         assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
     elif kind == "api-write":
         assert browser.post(url).status_code == 200, url
-    elif kind == "keys-page":
+    elif kind in ("keys-page", "project-page"):
         assert browser.get(url).status_code == 200, url
     elif kind == "keys-action":
         assert browser.post(url, {"label": "renamed"}).status_code == 302, url
@@ -704,7 +704,7 @@ def assert_served(browser, kind, url):
 
 def assert_missing(browser, kind, url):
     """Another project's object is a 404 (a 403 would confirm it exists)."""
-    if kind in ("page", "json", "feed", "keys-page"):
+    if kind in ("page", "json", "feed", "keys-page", "project-page"):
         assert browser.get(url).status_code == 404, url
     elif kind == "api":
         assert is_json_refusal(browser.get(url), 404), url
