@@ -87,7 +87,7 @@ from django.urls import reverse  # noqa: E402
 
 from sentry import notifications  # noqa: E402
 from sentry.client.models import client as sentry_client  # noqa: E402
-from sentry.models import GroupedMessage, Message  # noqa: E402
+from sentry.models import GroupedMessage, Message, Project  # noqa: E402
 
 setup_test_environment()  # sends template_rendered
 rendered = set()
@@ -142,6 +142,18 @@ for url in pages:
     response = browser.get(url)
     assert response.status_code == 200, (url, response.status_code)
     static_urls.update(re.findall(r'/static/([^"?]+)', response.content.decode()))
+# The project pages need the project permissions: a superuser has them.
+owner = Client()
+owner.force_login(
+    get_user_model().objects.create_superuser("owner", "owner@example.com", "x")
+)
+own_project = Project.objects.get(pk=1)
+for url in (
+    reverse("sentry:project-settings", args=[own_project.slug]),
+    reverse("sentry:project-new"),
+):
+    response = owner.get(url)
+    assert response.status_code == 200, (url, response.status_code)
 assert Client().get(reverse("sentry:login")).status_code == 200
 outsider = Client()
 outsider.force_login(get_user_model().objects.create_user("outsider"))
