@@ -182,6 +182,24 @@ class GroupedMessage(MessageBase):
                 fields=("status", "-times_seen"), name="sentry_group_status_times"
             ),
             models.Index(fields=("checksum",), name="sentry_group_checksum"),
+            # One project's stream (?project=<slug>) in each of its sorts,
+            # and its unresolved count on the projects overview.
+            models.Index(
+                fields=("project", "status", "-score"),
+                name="sentry_group_proj_score",
+            ),
+            models.Index(
+                fields=("project", "status", "-last_seen"),
+                name="sentry_group_proj_seen",
+            ),
+            models.Index(
+                fields=("project", "status", "-first_seen"),
+                name="sentry_group_proj_first",
+            ),
+            models.Index(
+                fields=("project", "status", "-times_seen"),
+                name="sentry_group_proj_times",
+            ),
         ]
 
     def __str__(self):
