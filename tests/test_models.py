@@ -17,6 +17,7 @@ from sentry.models import (
     MessageFilterValue,
     get_score,
 )
+from tests.ingest_factories import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +192,20 @@ def test_an_older_occurrence_arriving_late_moves_first_seen_back():
     group = GroupedMessage.objects.get()
     assert group.first_seen == early
     assert group.last_seen > early
+
+
+@pytest.mark.parametrize(
+    "column, index",
+    [
+        ("score", "sentry_group_proj_score"),
+        ("last_seen", "sentry_group_proj_seen"),
+        ("first_seen", "sentry_group_proj_first"),
+        ("times_seen", "sentry_group_proj_times"),
+    ],
+)
+def test_one_projects_stream_is_served_by_an_index_in_every_sort(column, index):
+    make_project(2, slug="shop")
+    queryset = GroupedMessage.objects.filter(project_id=2, status=0).order_by(
+        f"-{column}", "-pk"
+    )[:51]
+    assert index in query_plan(queryset)
