@@ -1,10 +1,13 @@
 """Projects in a real browser: the header's switcher narrows the stream."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from sentry.models import FilterValue
 from tests.browser import SCREENSHOTS, WAIT, assert_no_problems, log_in
-from tests.dashboard_factories import make_group
+from tests.dashboard_factories import count_minute, make_group
 from tests.ingest_factories import make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,10 +16,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def make_services():
     shop = make_project(2, name="Shop", slug="shop")
     billing = make_project(3, name="Billing worker", slug="billing")
-    make_group("Card declined", project=shop, logger="payments")
-    make_group("Cart is empty", project=shop, logger="cart")
-    make_group("Invoice not sent", project=billing, logger="payments")
-    make_group("Site error")
+    groups = [
+        make_group("Card declined", project=shop, logger="payments"),
+        make_group("Cart is empty", project=shop, logger="cart"),
+        make_group("Invoice not sent", project=billing, logger="payments"),
+        make_group("Site error"),
+    ]
+    now = timezone.now()
+    for number, group in enumerate(groups):
+        for hour in range(0, 24, number + 1):
+            count_minute(group, now - dt.timedelta(hours=hour), (hour + number) % 5 + 1)
     for logger in ("payments", "cart"):
         FilterValue.objects.get_or_create(key="logger", value=logger)
     return shop, billing
@@ -54,6 +63,7 @@ def test_the_header_switcher_narrows_the_stream_to_one_project(
     new = page.wait_for_selector("tr.group.is-new")
     assert "Payment timed out" in new.inner_text()
     assert row_titles(page) == ["Card declined", "Payment timed out"]
+    assert new.query_selector("a.tag.project").inner_text() == "Shop"
     page.screenshot(path=str(SCREENSHOTS / "dashboard-project-stream.png"))
 
     # A row's project opens that project's stream; "All projects" goes back.
@@ -62,6 +72,11 @@ def test_the_header_switcher_narrows_the_stream_to_one_project(
     page.select_option("form.project-switcher select", "")
     page.wait_for_url(f"{live_server.url}/sentry/?project=")
     assert len(row_titles(page)) == 6
+
+    page.click("[data-nav=projects]")
+    page.wait_for_url(f"{live_server.url}/sentry/projects/")
+    assert page.inner_text("tr[data-project=shop] [data-field=unresolved]") == "3"
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-projects.png"))
     assert_no_problems(page)
 
 
@@ -72,7 +87,6 @@ def test_the_switcher_works_without_script(chromium, live_server, browser_staff)
         page = context.new_page()
         page.set_default_timeout(WAIT)
         log_in(page, live_server, "/sentry/projects/")
-        page.screenshot(path=str(SCREENSHOTS / "dashboard-projects.png"))
 
         page.select_option("form.project-switcher select", "billing")
         page.click("[data-switch-button]")
