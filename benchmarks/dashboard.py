@@ -9,8 +9,9 @@ The script makes a database of its own (a temporary SQLite file, or a
 PostgreSQL database ``sentry_bench_<pid>`` that it creates and drops), fills
 it with bulk inserts -- groups whose sizes follow a long tail (the busiest
 error has about a tenth of all occurrences) dealt out in turn to 10 projects,
-their occurrences spread over 30 days, and the counters the app keeps (per-minute counts, per-group values,
-filter choices) -- then requests each page with Django's test client as a
+their occurrences spread over 30 days, and the counters the app keeps
+(per-minute counts, per-project hourly counts, per-group values, filter
+choices) -- then requests each page with Django's test client as a
 logged-in staff user and prints the median and 95th percentile of the time
 per request and the number of queries each page ran.
 
@@ -385,6 +386,16 @@ def generate(args, now):
             "sentry_messagecountbyminute",
             ("group_id", "date", "times_seen"),
             [(g, adapt(m), n) for (g, m), n in minutes.items()],
+        )
+        hours = collections.Counter()
+        for (group_id, minute), count in minutes.items():
+            project_id = DEFAULT_PROJECT_ID + (group_id - 1) % args.projects
+            hours[project_id, minute.replace(minute=0)] += count
+        insert(
+            connection,
+            "sentry_projectcountbyhour",
+            ("project_id", "date", "times_seen"),
+            [(p, adapt(h), n) for (p, h), n in sorted(hours.items())],
         )
         insert(
             connection,

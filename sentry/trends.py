@@ -1,5 +1,7 @@
 """
-Events per hour, read from the per-minute counters (``MessageCountByMinute``).
+Events per hour, read from the per-minute counters of the groups
+(``MessageCountByMinute``) or the hourly counters of the projects
+(``ProjectCountByHour``).
 
 Each function runs one aggregate query, whatever the number of groups or
 occurrences: the database sums the minutes into hours, and Python only lays
@@ -14,7 +16,7 @@ from django.db.models import Func, IntegerField, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from .models import MessageCountByMinute
+from .models import MessageCountByMinute, ProjectCountByHour
 
 HOUR = dt.timedelta(hours=1)
 
@@ -95,17 +97,18 @@ def hourly_counts_by_project(project_ids, hours, now=None):
     """
     Return ``{project_id: [count per hour, oldest first]}`` for ``project_ids``.
 
-    The same counters as the stream's sparklines, summed over each project's
-    groups. One query, over the window's counters only (never occurrences).
+    Read from the per-project hourly counters (``ProjectCountByHour``): one
+    query over ``hours`` rows per project, however many groups, minutes or
+    occurrences the projects have.
     """
     start, end = window(hours, now)
     series = {project_id: [0] * hours for project_id in project_ids}
     if not series:
         return series
-    counts = MessageCountByMinute.objects.filter(
-        group__project__in=list(series), date__gte=start, date__lt=end
+    counts = ProjectCountByHour.objects.filter(
+        project__in=list(series), date__gte=start, date__lt=end
     )
-    return _sum_per_hour(counts, "group__project_id", series, start)
+    return _sum_per_hour(counts, "project_id", series, start)
 
 
 def _sum_per_hour(counts, key, series, start):

@@ -70,7 +70,7 @@ def test_every_row_names_its_project_with_a_link_to_its_stream(staff, shop):
 
     assert (
         '<a class="tag project" data-field="project" href="/sentry/?project=shop" '
-        "title=\"This project's errors\">Shop</a>"
+        'title="This project\'s errors">Shop</a>'
     ) in html
 
 

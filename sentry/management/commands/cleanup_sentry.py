@@ -4,7 +4,8 @@
 Deletes in small batches, each in its own short transaction, so the site
 keeps recording and serving while it runs; safe to run again and again from
 cron. ``times_seen`` and the per-value counts keep counting every occurrence
-ever seen; only the stored rows (and per-minute trend rows) go.
+ever seen; only the stored rows (and per-minute and per-project hourly trend
+rows) go.
 """
 
 import datetime as dt
@@ -26,6 +27,7 @@ from sentry.models import (
     Message,
     MessageCountByMinute,
     MessageFilterValue,
+    ProjectCountByHour,
 )
 from sentry.queue import QueuedEvent, get_queue_alias, prune_digested
 
@@ -91,6 +93,11 @@ class Command(BaseCommand):
             date__lt=cutoff, **group_match
         )
         self.delete_in_batches(minutes, "per-minute counts")
+        if not match:
+            # A project's hours mix every logger and level: only a run for
+            # all of them deletes its old ones.
+            hours = ProjectCountByHour.objects.using(self.using).filter(date__lt=cutoff)
+            self.delete_in_batches(hours, "per-project hourly counts")
 
         groups = GroupedMessage.objects.using(self.using).filter(
             last_seen__lt=cutoff, **match
