@@ -17,6 +17,7 @@ means the same thing everywhere:
 
 import datetime as dt
 import re
+from functools import cached_property
 
 from django.db.models import Q
 from django.utils import timezone
@@ -87,18 +88,15 @@ class StreamQuery:
         self.user = request.user
         #: The ``project`` slug asked for ("" for all projects).
         self.project_slug = params.get(PROJECT) or ""
-        self._projects = None
 
-    @property
+    @cached_property
     def projects(self):
         """Return the projects the user may see, by name. One query, once."""
-        if self._projects is None:
-            self._projects = list(
-                visible_projects(self.user).only("id", "name", "slug").order_by("name")
-            )
-        return self._projects
+        return list(
+            visible_projects(self.user).only("id", "name", "slug").order_by("name")
+        )
 
-    @property
+    @cached_property
     def project(self):
         """Return the project the ``project`` slug names, or None."""
         if not self.project_slug:
