@@ -98,7 +98,6 @@ def switcher(stream):
     return {
         "projects": stream.projects,
         "current": stream.project_slug,
-        "unknown": stream.unknown_project,
         "keep": [(name, value) for name, values in state.lists() for value in values],
     }
 
