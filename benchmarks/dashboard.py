@@ -8,9 +8,10 @@ Time the dashboard's pages on a large database.
 The script makes a database of its own (a temporary SQLite file, or a
 PostgreSQL database ``sentry_bench_<pid>`` that it creates and drops), fills
 it with bulk inserts -- groups whose sizes follow a long tail (the busiest
-error has about a tenth of all occurrences), their occurrences spread over 30
-days, and the counters the app keeps (per-minute counts, per-group values,
-filter choices) -- then requests each page with Django's test client as a
+error has about a tenth of all occurrences) dealt out in turn to 10 projects,
+their occurrences spread over 30 days, and the counters the app keeps
+(per-minute counts, per-project hourly counts, per-group values, filter
+choices) -- then requests each page with Django's test client as a
 logged-in staff user and prints the median and 95th percentile of the time
 per request and the number of queries each page ran.
 
@@ -58,6 +59,7 @@ def parse_args(argv):
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--groups", type=int, default=10_000)
     parser.add_argument("--occurrences", type=int, default=1_000_000)
+    parser.add_argument("--projects", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=40, help="requests per page")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -74,6 +76,8 @@ def parse_args(argv):
         help="50 groups, 2,000 occurrences, 3 requests per page",
     )
     args = parser.parse_args(argv)
+    if args.projects < 1:
+        parser.error("--projects must be at least 1")
     if args.quick:
         args.groups, args.occurrences, args.repeat = 50, 2_000, 3
     return args
@@ -273,6 +277,11 @@ def generate(args, now):
             cursor.execute("PRAGMA journal_mode=OFF")
             cursor.execute("PRAGMA synchronous=OFF")
     with transaction.atomic():
+        # Project 1 is made by migrate; the others are the site's services.
+        Project.objects.bulk_create(
+            Project(pk=DEFAULT_PROJECT_ID + number, **project_fields(number))
+            for number in range(1, args.projects)
+        )
         for index, size in enumerate(sizes):
             group_id = index + 1
             logger = LOGGERS[index % len(LOGGERS)]
@@ -332,7 +341,7 @@ def generate(args, now):
             group_rows.append(
                 (
                     group_id,
-                    DEFAULT_PROJECT_ID,
+                    DEFAULT_PROJECT_ID + index % args.projects,
                     group_id,
                     logger,
                     class_name,
@@ -374,14 +383,23 @@ def generate(args, now):
             ),
             group_rows,
         )
-        Project.objects.filter(pk=DEFAULT_PROJECT_ID).update(
-            last_short_id=len(group_rows)
-        )
+        # Short ids are the group ids: no project's counter is behind them.
+        Project.objects.update(last_short_id=len(group_rows))
         insert(
             connection,
             "sentry_messagecountbyminute",
             ("group_id", "date", "times_seen"),
             [(g, adapt(m), n) for (g, m), n in minutes.items()],
+        )
+        hours = collections.Counter()
+        for (group_id, minute), count in minutes.items():
+            project_id = DEFAULT_PROJECT_ID + (group_id - 1) % args.projects
+            hours[project_id, minute.replace(minute=0)] += count
+        insert(
+            connection,
+            "sentry_projectcountbyhour",
+            ("project_id", "date", "times_seen"),
+            [(p, adapt(h), n) for (p, h), n in sorted(hours.items())],
         )
         insert(
             connection,
@@ -410,6 +428,11 @@ def generate(args, now):
     return 1, len(minutes), len(values)
 
 
+def project_fields(number):
+    """Return the name and slug of the benchmark's ``number``-th extra project."""
+    return {"name": f"Service {number}", "slug": f"service-{number}"}
+
+
 def insert(connection, table, columns, rows):
     if not rows:
         return
@@ -428,10 +451,11 @@ def insert(connection, table, columns, rows):
 def reset_sequences(connection):
     from django.core.management.color import no_style
 
-    from sentry.models import GroupedMessage
+    from sentry.models import GroupedMessage, Project
 
     with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), [GroupedMessage]):
+        models = [GroupedMessage, Project]
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(sql)
 
 
@@ -443,9 +467,11 @@ def pages(hot_group_id, now):
     from django.urls import reverse
 
     from sentry import pagination
-    from sentry.models import GroupedMessage, Message
+    from sentry.models import GroupedMessage, Message, Project
 
     index = reverse("sentry:index")
+    # The second project (or the only one): not the busiest error's.
+    project = Project.objects.order_by("pk")[1:2].first() or Project.objects.get()
     hot = GroupedMessage.objects.get(pk=hot_group_id)
     cold = GroupedMessage.objects.order_by("times_seen", "pk").first()
     middle = hot.times_seen // 2
@@ -469,11 +495,25 @@ def pages(hot_group_id, now):
         ("stream, last hour", f"{index}?since=1h"),
         ("stream, level+server+day", f"{index}?level=40&server_name=web-2&since=1d"),
         ("stream, search", f"{index}?q=step+42"),
+        ("stream, one project", f"{index}?project={project.slug}"),
+        (
+            "stream, one project, last seen",
+            f"{index}?project={project.slug}&sort=date",
+        ),
+        (
+            "stream, one project, times seen",
+            f"{index}?project={project.slug}&sort=freq",
+        ),
+        (
+            "live update, one project",
+            reverse("sentry:poll") + f"?project={project.slug}",
+        ),
         (
             "stream, deep page",
             f"{index}?after={pagination.make_cursor(deep_group, 'score')}",
         ),
         ("live update (JSON)", reverse("sentry:poll")),
+        ("projects overview", reverse("sentry:projects")),
         ("group (24 h)", reverse("sentry:group", args=[hot.pk])),
         ("group (7 days)", reverse("sentry:group", args=[hot.pk]) + "?range=7d"),
         ("group (30 days)", reverse("sentry:group", args=[hot.pk]) + "?range=30d"),
@@ -581,6 +621,7 @@ def main(argv=None):
         results = time_pages(page_list, args.repeat)
         header = (
             f"{args.db}: {args.occurrences:,} occurrences in {args.groups:,} groups "
+            f"of {args.projects} projects "
             f"({minute_rows:,} per-minute rows, {value_rows:,} per-group values), "
             + ("reused; " if reuse else f"loaded in {loaded:.0f} s; ")
             + f"{args.repeat} requests per page; "

@@ -44,6 +44,7 @@ __all__ = (
     "MessageCountByMinute",
     "MessageFilterValue",
     "Project",
+    "ProjectCountByHour",
 )
 
 
@@ -263,6 +264,24 @@ class GroupedMessage(MessageBase):
                 fields=("status", "-times_seen"), name="sentry_group_status_times"
             ),
             models.Index(fields=("checksum",), name="sentry_group_checksum"),
+            # One project's stream (?project=<slug>) in each of its sorts,
+            # and its unresolved count on the projects overview.
+            models.Index(
+                fields=("project", "status", "-score"),
+                name="sentry_group_proj_score",
+            ),
+            models.Index(
+                fields=("project", "status", "-last_seen"),
+                name="sentry_group_proj_seen",
+            ),
+            models.Index(
+                fields=("project", "status", "-first_seen"),
+                name="sentry_group_proj_first",
+            ),
+            models.Index(
+                fields=("project", "status", "-times_seen"),
+                name="sentry_group_proj_times",
+            ),
         ]
 
     def __str__(self):
@@ -424,6 +443,38 @@ class MessageCountByMinute(models.Model):
 
     def __str__(self):
         return f"{self.group_id} @ {self.date:%Y-%m-%d %H:%M}: {self.times_seen}"
+
+
+class ProjectCountByHour(models.Model):
+    """
+    How many occurrences a project received in one hour (the projects page).
+
+    Kept beside the per-minute counters of the groups as events are stored,
+    so that a project's last day is 24 rows, not every minute of every one
+    of its groups. It counts what was received: deleting a group later does
+    not take its events out of the hours they came in.
+    """
+
+    # No index of its own: the unique (project, date) index starts with it.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, db_index=False)
+    date = models.DateTimeField()
+    times_seen = models.PositiveIntegerField(default=0)
+
+    objects = SentryManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("project", "date"), name="sentry_pcbh_project_date_uniq"
+            )
+        ]
+        indexes = [
+            # cleanup_sentry deletes the old hours of every project.
+            models.Index(fields=("date",), name="sentry_pcbh_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.project_id} @ {self.date:%Y-%m-%d %H}h: {self.times_seen}"
 
 
 # API tokens and ingest keys live with the code that uses them; importable

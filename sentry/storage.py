@@ -29,6 +29,7 @@ from .models import (
     MessageCountByMinute,
     MessageFilterValue,
     Project,
+    ProjectCountByHour,
     get_score,
     next_short_id,
 )
@@ -494,10 +495,11 @@ def event_values(event):
 
 
 def _count_values(using, pairs):
-    """Add ``(event, group_id)`` pairs to the value and per-minute counters."""
+    """Add ``(event, group_id)`` pairs to the value, minute and hour counters."""
     filter_values = set()
     by_value = {}
     by_minute = {}
+    by_hour = {}
     for event, group_id in pairs:
         now = event["datetime"]
         for key, value in event_values(event):
@@ -519,6 +521,8 @@ def _count_values(using, pairs):
                 row["last_seen"] = max(row["last_seen"], now)
         minute = (group_id, now.replace(second=0, microsecond=0))
         by_minute[minute] = by_minute.get(minute, 0) + 1
+        hour = (event["project"], now.replace(minute=0, second=0, microsecond=0))
+        by_hour[hour] = by_hour.get(hour, 0) + 1
     if filter_values:
         FilterValue.objects.using(using).bulk_create(
             [FilterValue(key=key, value=value) for key, value in sorted(filter_values)],
@@ -541,5 +545,17 @@ def _count_values(using, pairs):
             for (group_id, date), count in by_minute.items()
         ],
         unique=("group_id", "date"),
+        add=("times_seen",),
+    )
+    # Last: a project's hour is one row that every batch of the project
+    # adds to, so its row lock is held for as short a time as possible.
+    upsert_counters(
+        using,
+        ProjectCountByHour,
+        [
+            {"project_id": project_id, "date": date, "times_seen": count}
+            for (project_id, date), count in by_hour.items()
+        ],
+        unique=("project_id", "date"),
         add=("times_seen",),
     )

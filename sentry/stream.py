@@ -9,11 +9,15 @@ means the same thing everywhere:
 * ``since``: last seen within the last hour, day or week;
 * ``q``: text found in the message, the exception's class or the culprit
   (one that no stored text can hold, with a NUL, finds nothing);
-* ``sort``: priority (the stored score), last seen, first seen, times seen.
+* ``sort``: priority (the stored score), last seen, first seen, times seen;
+* ``project``: the slug of one project (all the user may see by default).
+  A slug that names no project the user may see matches nothing, so that
+  "resolve all matching" never reaches past the project the page named.
 """
 
 import datetime as dt
 import re
+from functools import cached_property
 
 from django.db.models import Q
 from django.utils import timezone
@@ -22,7 +26,7 @@ from . import pagination
 from .filters import get_filters
 from .models import GroupedMessage
 from .params import can_be_stored
-from .projects import visible_groups
+from .projects import visible_groups, visible_projects
 
 #: name -> (label, column, cursor kind). The first one is the default.
 SORTS = {
@@ -40,6 +44,9 @@ SINCE = {
     "1w": ("Last week", dt.timedelta(weeks=1)),
 }
 
+#: The query parameter naming one project's stream (its slug).
+PROJECT = "project"
+
 PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 200
 MESSAGE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -50,6 +57,7 @@ MAX_SHORT_ID = 2**31 - 1
 #: Columns a stream row needs; ``data`` and ``traceback`` can be large.
 ROW_FIELDS = (
     "id",
+    "project_id",
     "logger",
     "class_name",
     "level",
@@ -95,6 +103,37 @@ class StreamQuery:
         since = params.get("since")
         self.since = since if since in SINCE else None
         self.query = (params.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+        self.user = request.user
+        #: The ``project`` slug asked for ("" for all projects).
+        self.project_slug = params.get(PROJECT) or ""
+
+    @cached_property
+    def projects(self):
+        """Return the projects the user may see, by name. One query, once."""
+        return list(
+            visible_projects(self.user).only("id", "name", "slug").order_by("name")
+        )
+
+    @cached_property
+    def project(self):
+        """Return the project the ``project`` slug names, or None."""
+        if not self.project_slug:
+            return None
+        # Compared in Python with the visible projects: the slug never
+        # reaches the database, and a hidden project is as unknown as a
+        # missing one.
+        for project in self.projects:
+            if project.slug == self.project_slug:
+                return project
+        return None
+
+    @property
+    def unknown_project(self):
+        """Return whether a ``project`` was asked for that the user cannot see."""
+        return bool(self.project_slug) and self.project is None
+
+    def projects_by_id(self):
+        return {project.pk: project for project in self.projects}
 
     @property
     def sort_column(self):
@@ -105,8 +144,13 @@ class StreamQuery:
         return SORTS[self.sort][2]
 
     def queryset(self, now=None):
-        """Return the matching groups the user may see (unordered; no query yet)."""
+        """Return the matching groups (unordered; no query runs yet)."""
         groups = visible_groups(GroupedMessage.objects.all(), self.user)
+        if self.project_slug:
+            project = self.project
+            if project is None:
+                return groups.none()
+            groups = groups.filter(project_id=project.pk)
         for stream_filter in self.filters:
             groups = stream_filter.apply(groups)
         if self.since:
@@ -167,6 +211,9 @@ class StreamQuery:
     def active(self):
         """Return the narrowing choices in force: ``[(label, value, clear_url)]``."""
         active = []
+        if self.project_slug:
+            label = self.project.name if self.project else self.project_slug
+            active.append(("Project", label, self.url_without(PROJECT)))
         for stream_filter in self.filters:
             value = stream_filter.get_value()
             if value is None or value == stream_filter.default:

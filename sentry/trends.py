@@ -1,5 +1,7 @@
 """
-Events per hour, read from the per-minute counters (``MessageCountByMinute``).
+Events per hour, read from the per-minute counters of the groups
+(``MessageCountByMinute``) or the hourly counters of the projects
+(``ProjectCountByHour``).
 
 Each function runs one aggregate query, whatever the number of groups or
 occurrences: the database sums the minutes into hours, and Python only lays
@@ -14,7 +16,7 @@ from django.db.models import Func, IntegerField, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from .models import MessageCountByMinute
+from .models import MessageCountByMinute, ProjectCountByHour
 
 HOUR = dt.timedelta(hours=1)
 
@@ -88,21 +90,41 @@ def hourly_counts(group_ids, hours, now=None):
     counts = MessageCountByMinute.objects.filter(
         group__in=list(series), date__gte=start, date__lt=end
     )
+    return _sum_per_hour(counts, "group_id", series, start)
+
+
+def hourly_counts_by_project(project_ids, hours, now=None):
+    """
+    Return ``{project_id: [count per hour, oldest first]}`` for ``project_ids``.
+
+    Read from the per-project hourly counters (``ProjectCountByHour``): one
+    query over ``hours`` rows per project, however many groups, minutes or
+    occurrences the projects have.
+    """
+    start, end = window(hours, now)
+    series = {project_id: [0] * hours for project_id in project_ids}
+    if not series:
+        return series
+    counts = ProjectCountByHour.objects.filter(
+        project__in=list(series), date__gte=start, date__lt=end
+    )
+    return _sum_per_hour(counts, "project_id", series, start)
+
+
+def _sum_per_hour(counts, key, series, start):
+    """Add the hourly sums of ``counts``, per ``key``, into ``series``."""
+    hours = len(next(iter(series.values())))
     if connections[counts.db].vendor in HOUR_INDEX_VENDORS:
         counts = counts.annotate(hour=HourIndex("date", start))
         to_index = int
     else:
         counts = counts.annotate(hour=TruncHour("date", tzinfo=dt.UTC))
         to_index = functools.partial(_hour_index, start=start)
-    rows = (
-        counts.values_list("group_id", "hour")
-        .annotate(total=Sum("times_seen"))
-        .order_by()
-    )
-    for group_id, hour, total in rows:
+    rows = counts.values_list(key, "hour").annotate(total=Sum("times_seen")).order_by()
+    for key_value, hour, total in rows:
         index = to_index(hour)
         if index is not None and 0 <= index < hours:
-            series[group_id][index] += total
+            series[key_value][index] += total
     return series
 
 

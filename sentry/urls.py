@@ -6,7 +6,16 @@ from . import feeds
 from .ingest import remote as remote_ingest
 from .ingest import views as ingest
 from .params import register_id_converter
-from .views import actions, auth, groups, plugins, project_settings, setup, stream
+from .views import (
+    actions,
+    auth,
+    groups,
+    overview,
+    plugins,
+    project_settings,
+    setup,
+    stream,
+)
 
 app_name = "sentry"
 
@@ -18,6 +27,7 @@ urlpatterns = [
     path("poll/", stream.poll, name="poll"),
     path("search/", stream.search, name="search"),
     path("bulk/", actions.bulk, name="bulk"),
+    path("projects/", overview.projects, name="projects"),
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.logout, name="logout"),
     path("group/<sentry_id:group_id>/", groups.group, name="group"),

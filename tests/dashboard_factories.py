@@ -16,6 +16,7 @@ from sentry.models import (
     Message,
     MessageCountByMinute,
     MessageFilterValue,
+    ProjectCountByHour,
     get_score,
 )
 
@@ -63,13 +64,20 @@ def make_message(group, when=None, data=None, **fields):
 
 
 def count_minute(group, when, times_seen=1):
-    """Add ``times_seen`` to a group's per-minute counter at ``when``."""
+    """Add ``times_seen`` to the group's minute and its project's hour at ``when``."""
     minute = when.replace(second=0, microsecond=0)
     row, _ = MessageCountByMinute.objects.get_or_create(
         group=group, date=minute, defaults={"times_seen": 0}
     )
     row.times_seen += times_seen
     row.save()
+    hour, _ = ProjectCountByHour.objects.get_or_create(
+        project_id=group.project_id,
+        date=minute.replace(minute=0),
+        defaults={"times_seen": 0},
+    )
+    hour.times_seen += times_seen
+    hour.save()
 
 
 def seen_with(group, key, value):

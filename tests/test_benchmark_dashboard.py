@@ -32,13 +32,26 @@ def test_the_dashboard_benchmark_runs_and_prints_its_table():
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"{engine}: 2,000 occurrences in 50 groups")
+    assert lines[0].startswith(
+        f"{engine}: 2,000 occurrences in 50 groups of 10 projects"
+    )
     rows = {line.split("  ")[0]: line.split() for line in lines[3:-1]}
-    for page in ("stream", "live update (JSON)", "group (24 h)", "occurrences"):
+    for page in (
+        "stream",
+        "stream, one project",
+        "live update (JSON)",
+        "live update, one project",
+        "projects overview",
+        "group (24 h)",
+        "occurrences",
+    ):
         assert page in rows, page
     # Query counts do not depend on the data: the same as the pinned tests.
-    assert rows["stream"][-1] == "8"
-    assert rows["live update (JSON)"][-1] == "4"
+    assert rows["stream"][-1] == "9"
+    assert rows["stream, one project"][-1] == "9"
+    assert rows["live update (JSON)"][-1] == "5"
+    assert rows["live update, one project"][-1] == "5"
+    assert rows["projects overview"][-1] == "5"
     assert rows["group (24 h)"][-1] == "5"
     assert rows["occurrences"][-1] == "4"
     assert lines[-1].startswith("worst p95: ")

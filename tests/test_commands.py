@@ -56,7 +56,12 @@ def record(message, days_ago=0, **kwargs):
 @pytest.mark.django_db
 @override_settings(SENTRY_THRASHING_LIMIT=0)
 def test_cleanup_deletes_old_occurrences_and_groups_not_seen_since():
-    from sentry.models import GroupedMessage, MessageCountByMinute, MessageFilterValue
+    from sentry.models import (
+        GroupedMessage,
+        MessageCountByMinute,
+        MessageFilterValue,
+        ProjectCountByHour,
+    )
 
     record("old and gone", days_ago=40)
     record("old and gone", days_ago=35)
@@ -78,12 +83,17 @@ def test_cleanup_deletes_old_occurrences_and_groups_not_seen_since():
     )
     # Trend rows older than the cut-off go with the occurrences.
     assert MessageCountByMinute.objects.filter(group=group).count() == 1
+    assert [count.date > age(30) for count in ProjectCountByHour.objects.all()] == [
+        True
+    ]
     assert "Deleted 3 occurrences." in out.getvalue()
 
 
 @pytest.mark.django_db
 @override_settings(SENTRY_THRASHING_LIMIT=0)
 def test_cleanup_can_be_limited_to_a_logger_and_a_level():
+    from sentry.models import ProjectCountByHour
+
     record("shop error", days_ago=40, logger="shop")
     record("shop warning", days_ago=40, logger="shop", level=30)
     record("other error", days_ago=40, logger="other")
@@ -103,6 +113,8 @@ def test_cleanup_can_be_limited_to_a_logger_and_a_level():
         "other error",
         "shop warning",
     ]
+    # A project's hours mix loggers and levels: they stay.
+    assert sum(ProjectCountByHour.objects.values_list("times_seen", flat=True)) == 3
 
 
 @pytest.mark.django_db

@@ -17,6 +17,7 @@ from sentry.models import (
     MessageFilterValue,
     get_score,
 )
+from tests.ingest_factories import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +192,45 @@ def test_an_older_occurrence_arriving_late_moves_first_seen_back():
     group = GroupedMessage.objects.get()
     assert group.first_seen == early
     assert group.last_seen > early
+
+
+@pytest.mark.parametrize(
+    "column, index",
+    [
+        ("score", "sentry_group_proj_score"),
+        ("last_seen", "sentry_group_proj_seen"),
+        ("first_seen", "sentry_group_proj_first"),
+        ("times_seen", "sentry_group_proj_times"),
+    ],
+)
+def test_one_projects_stream_is_served_by_an_index_in_every_sort(column, index):
+    # Thousands of groups in ten projects, and the planner told so: with a
+    # handful of rows every index costs the same and any may be chosen.
+    now = timezone.now()
+    for number in range(2, 11):
+        make_project(number)
+    # Sort values in no relation to where the rows lie, as after a while.
+    shuffled = [(n * 7919) % 5000 for n in range(5000)]
+    GroupedMessage.objects.bulk_create(
+        GroupedMessage(
+            project_id=1 + n % 10,
+            message="m",
+            checksum=f"{n:032d}",
+            status=int(n % 5 == 0),
+            times_seen=shuffled[n],
+            first_seen=now - dt.timedelta(minutes=shuffled[n] + 5000),
+            last_seen=now - dt.timedelta(minutes=shuffled[-n]),
+            score=shuffled[n - 7],
+        )
+        for n in range(5000)
+    )
+    queryset = GroupedMessage.objects.filter(project_id=2, status=0).order_by(
+        f"-{column}", "-pk"
+    )[:51]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE sentry_groupedmessage")
+            # As for the seed's query: the index that also gives the order.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+    assert index in queryset.explain()

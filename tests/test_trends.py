@@ -58,3 +58,29 @@ def test_a_group_trend_over_a_named_range():
     assert trend.total == 7 and trend.peak == 7
     assert trend.label == "7 days"
     assert trends.group_trend(group.pk, "nonsense", NOW).label == "24 hours"
+
+
+def test_projects_sum_their_groups_counts_per_hour_in_one_query(
+    django_assert_num_queries,
+):
+    from tests.ingest_factories import make_project
+
+    shop, quiet = make_project(2, slug="shop"), make_project(3, slug="quiet")
+    first, second = make_group("a", project=shop), make_group("b", project=shop)
+    elsewhere = make_group("c")
+    start, end = trends.window(3, NOW)
+    count_minute(first, start, 1)
+    count_minute(second, start + dt.timedelta(minutes=30), 2)
+    count_minute(second, end - dt.timedelta(minutes=1), 4)
+    count_minute(first, end, 100)  # the next hour: not shown
+    count_minute(elsewhere, start, 100)  # another project
+
+    with django_assert_num_queries(1):
+        series = trends.hourly_counts_by_project([shop.pk, quiet.pk], 3, NOW)
+
+    assert series == {shop.pk: [3, 0, 4], quiet.pk: [0, 0, 0]}
+
+
+def test_no_project_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert trends.hourly_counts_by_project([], 24) == {}

@@ -42,6 +42,7 @@ pytestmark = pytest.mark.django_db
 KINDS = {
     "": "page",
     "search/": "page",
+    "projects/": "page",
     "group/<sentry_id:group_id>/": "page",
     "group/<sentry_id:group_id>/messages/": "page",
     "group/<sentry_id:group_id>/messages/<str:message_id>/": "page",

@@ -331,8 +331,9 @@ def test_the_stream_runs_the_same_queries_whatever_the_rows(
 ):
     make_stream(count)
 
-    # session, user, 4 filter choices, the page, the sparklines.
-    with django_assert_num_queries(8):
+    # session, user, the visible projects (switcher, row names), 4 filter
+    # choices, the page, the sparklines.
+    with django_assert_num_queries(9):
         response = staff.get(INDEX + "?server_name=web-0&level=40&q=g&sort=date")
     assert response.status_code == 200
 
@@ -343,8 +344,8 @@ def test_live_updates_run_the_same_queries_whatever_the_rows(
 ):
     make_stream(count)
 
-    # session, user, the page, the sparklines.
-    with django_assert_num_queries(4):
+    # session, user, the visible projects (row names), the page, the sparklines.
+    with django_assert_num_queries(5):
         response = staff.get(POLL + "?server_name=web-0&sort=freq")
     assert response.status_code == 200
 
@@ -417,8 +418,9 @@ def test_thousands_of_server_names_and_loggers_do_not_grow_the_page(
     many_values("server_name", 5000)
     many_values("logger", 5000)
 
-    # session, user, 4 filter choices, the page, the sparklines: as before.
-    with django_assert_num_queries(8):
+    # session, user, projects, 4 filter choices, the page, the sparklines:
+    # as before.
+    with django_assert_num_queries(9):
         response = staff.get(INDEX)
 
     html = response.content.decode()

@@ -1,5 +1,7 @@
 """The stream: every error, one row each, and its live-update endpoint."""
 
+from urllib.parse import urlencode
+
 from django.db.models import Case, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,7 +13,7 @@ from ..conf import settings
 from ..models import GroupedMessage, Message
 from ..plugins.dashboard import stream_row_tags
 from ..projects import visible_occurrences
-from ..stream import SINCE, SORTS, StreamQuery, as_message_id, as_short_id
+from ..stream import PROJECT, SINCE, SORTS, StreamQuery, as_message_id, as_short_id
 from ..templatetags.sentry_tags import isotime, reltime
 from .access import can_change, dashboard_view
 from .responses import json_response
@@ -33,7 +35,7 @@ def index(request):
             return redirect(group)
 
     page = stream.page()
-    gather_rows(request, page.items)
+    gather_rows(request, page.items, stream.projects_by_id())
 
     return render(
         request,
@@ -49,6 +51,7 @@ def index(request):
             "state": stream.state().urlencode(),
             "full_path": request.get_full_path(),
             "missing_message_id": message_id,
+            "switcher": switcher(stream),
             "poll_interval": poll_interval(),
             "can_change": can_change(request.user),
         },
@@ -60,7 +63,7 @@ def poll(request):
     """Return the stream's first page as JSON, for live updates."""
     stream = StreamQuery(request)
     page = stream.page(first=True)
-    gather_rows(request, page.items)
+    gather_rows(request, page.items, stream.projects_by_id())
     return json_response(
         {"rows": [row_json(group) for group in page.items], "more": page.has_next}
     )
@@ -105,16 +108,44 @@ def find_group(request, slug, number):
     )
 
 
-def gather_rows(request, groups):
-    """Attach each row's URLs, sparkline and plugin tags (one query)."""
+def switcher(stream):
+    """
+    Return what the header's project switcher shows on the stream.
+
+    Switching keeps the rest of the stream's state (filters, sort, search)
+    and starts on the first page: the hidden fields carry it.
+    """
+    state = stream.state()
+    state.pop(PROJECT, None)
+    return {
+        "projects": stream.projects,
+        "current": stream.project_slug,
+        "keep": [(name, value) for name, values in state.lists() for value in values],
+    }
+
+
+def gather_rows(request, groups, projects):
+    """
+    Attach each row's URLs, project, sparkline and plugin tags (one query).
+
+    ``projects`` maps ids to the visible projects (:attr:`StreamQuery.projects`).
+    """
     series = trends.hourly_counts(
         [group.pk for group in groups], trends.SPARKLINE_HOURS
     )
     tags = stream_row_tags(request, groups) or {}
     urls = RowUrls()
+    stream_url = reverse("sentry:index")
     now = timezone.now()
     for group in groups:
         group.url, group.resolve_url, group.unresolve_url = urls.of(group.pk)
+        project = projects.get(group.project_id)
+        # Every row is of a visible project; "?" only if one was just deleted.
+        group.project_slug = project.slug if project else ""
+        group.project_name = project.name if project else "?"
+        group.project_url = (
+            f"{stream_url}?{urlencode({PROJECT: project.slug})}" if project else ""
+        )
         group.trend = series[group.pk]
         group.plugin_tags = tags.get(group.pk, [])
         # Worked out here rather than by filters: a page draws 50 rows.
@@ -171,6 +202,9 @@ def row_json(group):
         "short_id": group.qualified_short_id,
         "level": group.level_name,
         "logger": group.logger,
+        "project": group.project_slug,
+        "project_name": group.project_name,
+        "project_url": group.project_url,
         "status": group.status,
         "resolved": group.is_resolved,
         "times_seen": group.times_seen,

@@ -4,7 +4,8 @@
 Deletes in small batches, each in its own short transaction, so the site
 keeps recording and serving while it runs; safe to run again and again from
 cron. ``times_seen`` and the per-value counts keep counting every occurrence
-ever seen; only the stored rows (and per-minute trend rows) go.
+ever seen; only the stored rows (and per-minute and per-project hourly trend
+rows) go.
 
 A project with a retention (``Project.retention_days``) keeps its errors
 that many days, longer or shorter than ``--days``, which applies to the
@@ -31,6 +32,7 @@ from sentry.models import (
     MessageCountByMinute,
     MessageFilterValue,
     Project,
+    ProjectCountByHour,
 )
 from sentry.projects import lookup_project_id
 from sentry.queue import QueuedEvent, get_queue_alias, prune_digested
@@ -203,6 +205,13 @@ class Command(BaseCommand):
             projects.q("group__"), date__lt=cutoff, **group_match
         )
         self.delete_in_batches(minutes, "per-minute counts")
+        if not match:
+            # A project's hours mix every logger and level: only a run for
+            # all of them deletes its old ones.
+            hours = ProjectCountByHour.objects.using(self.using).filter(
+                projects.q(), date__lt=cutoff
+            )
+            self.delete_in_batches(hours, "per-project hourly counts")
 
         groups = GroupedMessage.objects.using(self.using).filter(
             projects.q(), last_seen__lt=cutoff, **match

@@ -255,6 +255,11 @@
       field(row, "culprit").textContent = data.culprit || "";
       field(row, "level").textContent = data.level || "";
       field(row, "logger").textContent = data.logger || "";
+      var project = field(row, "project");
+      if (project) {
+        project.textContent = data.project_name || "";
+        project.setAttribute("href", data.project_url || "");
+      }
       var tags = field(row, "tags");
       tags.replaceChildren();
       (data.tags || []).forEach(function (pair) {
@@ -358,8 +363,20 @@
     });
   }
 
+  /* The header's project switcher: a choice opens that project's stream. */
+  function projectSwitcher(root) {
+    root.querySelectorAll("form[data-project-switcher]").forEach(function (form) {
+      var select = form.querySelector("select");
+      var button = form.querySelector("[data-switch-button]");
+      if (!select) { return; }
+      if (button) { button.hidden = true; }
+      select.addEventListener("change", function () { form.submit(); });
+    });
+  }
+
   function start() {
     copyButtons(document);
+    projectSwitcher(document);
     resolveForms(document);
     bulkSelection();
     frameTools(document);
