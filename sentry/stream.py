@@ -24,9 +24,9 @@ from django.utils import timezone
 
 from . import pagination
 from .filters import get_filters
-from .models import GroupedMessage
+from .models import GroupedMessage, Project
 from .params import can_be_stored
-from .projects import visible_groups, visible_projects
+from .projects import SLUG_RE, visible_groups, visible_projects
 
 #: name -> (label, column, cursor kind). The first one is the default.
 SORTS = {
@@ -132,9 +132,6 @@ class StreamQuery:
         """Return whether a ``project`` was asked for that the user cannot see."""
         return bool(self.project_slug) and self.project is None
 
-    def projects_by_id(self):
-        return {project.pk: project for project in self.projects}
-
     @property
     def sort_column(self):
         return SORTS[self.sort][1]
@@ -147,10 +144,22 @@ class StreamQuery:
         """Return the matching groups (unordered; no query runs yet)."""
         groups = visible_groups(GroupedMessage.objects.all(), self.user)
         if self.project_slug:
-            project = self.project
-            if project is None:
+            if "projects" in self.__dict__:
+                # The switcher read the visible projects already.
+                project = self.project
+                if project is None:
+                    return groups.none()
+                groups = groups.filter(project_id=project.pk)
+            elif SLUG_RE.fullmatch(self.project_slug):
+                # No query of its own (live updates): a subquery, and the
+                # groups are narrowed to visible projects already.
+                groups = groups.filter(
+                    project_id__in=Project.objects.filter(
+                        slug=self.project_slug
+                    ).values("pk")
+                )
+            else:
                 return groups.none()
-            groups = groups.filter(project_id=project.pk)
         for stream_filter in self.filters:
             groups = stream_filter.apply(groups)
         if self.since:

@@ -214,6 +214,7 @@ def test_one_projects_stream_is_served_by_an_index_in_every_sort(column, index):
     GroupedMessage.objects.bulk_create(
         GroupedMessage(
             project_id=1 + n % 10,
+            short_id=n + 1,
             message="m",
             checksum=f"{n:032d}",
             status=int(n % 5 == 0),

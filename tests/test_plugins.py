@@ -206,8 +206,8 @@ def test_every_hook_reads_the_group_s_project_without_a_query(
     group = groups[1]
 
     # As without the plugin: session, user, 4 filter choices, the page,
-    # the sparklines.
-    with django_assert_num_queries(8):
+    # the sparklines, the projects of the header's switcher.
+    with django_assert_num_queries(9):
         stream = staff.get(reverse("sentry:index")).content.decode()
     # session, user, group, latest occurrence, trend.
     with django_assert_num_queries(5):

@@ -47,13 +47,13 @@ def test_the_migration_sums_the_per_minute_counters_per_project_and_hour():
         with connection.cursor() as cursor:
             for group_id, project_id in ((1, 1), (2, 2), (3, 2)):
                 cursor.execute(
-                    "INSERT INTO sentry_groupedmessage (id, project_id, logger, "
-                    "class_name, level, message, traceback, "
+                    "INSERT INTO sentry_groupedmessage (id, project_id, short_id, "
+                    "logger, class_name, level, message, traceback, "
                     f"{connection.ops.quote_name('view')}, checksum, data, status, "
                     "times_seen, first_seen, last_seen, score) VALUES "
-                    "(%s, %s, 'root', 'E', 40, 'm', NULL, 'v', %s, NULL, 0, 1, "
+                    "(%s, %s, %s, 'root', 'E', 40, 'm', NULL, 'v', %s, NULL, 0, 1, "
                     "%s, %s, 0)",
-                    [group_id, project_id, str(group_id) * 32, hour, hour],
+                    [group_id, project_id, group_id, str(group_id) * 32, hour, hour],
                 )
             for group_id, minute, count in [
                 (1, 0, 1),

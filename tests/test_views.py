@@ -617,6 +617,7 @@ LISTS = {
     "feeds/groups/": "get",
     "api/v1/groups/": "get",
     "setup/": "get",
+    "projects/": "get",
     "bulk/": "bulk",
     "setup/keys/": "create-key",
 }

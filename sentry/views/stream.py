@@ -35,7 +35,7 @@ def index(request):
             return redirect(group)
 
     page = stream.page()
-    gather_rows(request, page.items, stream.projects_by_id())
+    gather_rows(request, page.items)
 
     return render(
         request,
@@ -63,7 +63,7 @@ def poll(request):
     """Return the stream's first page as JSON, for live updates."""
     stream = StreamQuery(request)
     page = stream.page(first=True)
-    gather_rows(request, page.items, stream.projects_by_id())
+    gather_rows(request, page.items)
     return json_response(
         {"rows": [row_json(group) for group in page.items], "more": page.has_next}
     )
@@ -124,11 +124,11 @@ def switcher(stream):
     }
 
 
-def gather_rows(request, groups, projects):
+def gather_rows(request, groups):
     """
     Attach each row's URLs, project, sparkline and plugin tags (one query).
 
-    ``projects`` maps ids to the visible projects (:attr:`StreamQuery.projects`).
+    The rows come with their project (``StreamQuery.page`` joins it).
     """
     series = trends.hourly_counts(
         [group.pk for group in groups], trends.SPARKLINE_HOURS
@@ -139,13 +139,10 @@ def gather_rows(request, groups, projects):
     now = timezone.now()
     for group in groups:
         group.url, group.resolve_url, group.unresolve_url = urls.of(group.pk)
-        project = projects.get(group.project_id)
-        # Every row is of a visible project; "?" only if one was just deleted.
-        group.project_slug = project.slug if project else ""
-        group.project_name = project.name if project else "?"
-        group.project_url = (
-            f"{stream_url}?{urlencode({PROJECT: project.slug})}" if project else ""
-        )
+        project = group.project
+        group.project_slug = project.slug
+        group.project_name = project.name
+        group.project_url = f"{stream_url}?{urlencode({PROJECT: project.slug})}"
         group.trend = series[group.pk]
         group.plugin_tags = tags.get(group.pk, [])
         # Worked out here rather than by filters: a page draws 50 rows.

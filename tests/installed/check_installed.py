@@ -136,6 +136,7 @@ pages = [
     reverse("sentry:api-groups"),
     reverse("sentry:setup"),
     reverse("sentry:setup-project", args=[1]),
+    reverse("sentry:projects"),
 ]
 static_urls = set()
 for url in pages:
