@@ -6,6 +6,10 @@ A filter names a query parameter, offers its choices (read from the
 ``GroupedMessage`` queryset (or, for the feeds, a ``Message`` one) to the
 chosen value.
 
+Choices are those of the projects the user may see, or of the one project
+the stream is at (``?project=<slug>``): a project restricted to some auth
+groups does not show its server names, sites or loggers to other staff.
+
 Any value works in the URL, but only :attr:`Filter.max_choices` are offered:
 a client that sends a new server name with every event must not grow every
 stream page by an ``<option>`` each. A value that no stored row can hold
@@ -13,15 +17,19 @@ stream page by an ``<option>`` each. A value that no stored row can hold
 without a query error.
 """
 
+from django.db.models import Max
 from django.utils.module_loading import import_string
 
 from .conf import settings
 from .constants import LEVEL_NAMES, STATUS_CHOICES
 from .models import FilterValue, MessageFilterValue
 from .params import can_be_stored, parse_int
+from .projects import SLUG_RE, sees_every_project, visible_projects
 
 #: The status filter's value for "resolved or not".
 ALL = "all"
+#: The query parameter naming one project's stream (its slug).
+PROJECT = "project"
 #: The largest level a ``PositiveIntegerField`` holds on every backend.
 MAX_LEVEL = 2**31 - 1
 
@@ -67,11 +75,33 @@ class Filter:
         more. One query, a bounded one.
         """
         values = (
-            FilterValue.objects.filter(key=self.column)
-            .order_by("-pk")
+            self.values_offered()
+            .values("value")
+            .annotate(newest=Max("pk"))
+            .order_by("-newest")
             .values_list("value", flat=True)[: self.max_choices + 1]
         )
         return {value: value for value in sorted(values)}
+
+    def values_offered(self):
+        """
+        Return the ``FilterValue`` rows of this key the request may be offered.
+
+        Those of the projects the user may see (a restricted project's
+        server names are not shown to others), or of the one project the
+        stream is at (``?project=<slug>``). Subqueries, no query of their own.
+        """
+        rows = FilterValue.objects.filter(key=self.column)
+        user = getattr(self.request, "user", None)
+        slug = self.request.GET.get(PROJECT)
+        if not slug and sees_every_project(user):
+            return rows
+        projects = visible_projects(user)
+        if slug:
+            if not SLUG_RE.fullmatch(slug):
+                return rows.none()  # names no project: nothing to offer
+            projects = projects.filter(slug=slug)
+        return rows.filter(project_id__in=projects.values("pk"))
 
     def filter(self, queryset, value):
         """Return ``queryset`` narrowed to ``value``."""

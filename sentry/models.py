@@ -363,8 +363,22 @@ class Message(MessageBase):
 
 
 class FilterValue(models.Model):
-    """A distinct value seen for a filterable key (server, site, logger...)."""
+    """
+    A distinct value seen in a project for a filterable key (server, site...).
 
+    Per project, so that the stream offers a user only the values of the
+    projects they may see: a restricted project's server names, sites and
+    loggers are not shown to others in the filter choices.
+    """
+
+    # Indexed: deleting a project deletes its values.
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        default=DEFAULT_PROJECT_ID,
+        related_name="+",
+        verbose_name=_("project"),
+    )
     key = models.CharField(max_length=32)
     value = models.CharField(max_length=200)
 
@@ -372,8 +386,11 @@ class FilterValue(models.Model):
 
     class Meta:
         constraints = [
+            # Key first: the stream reads a key's values in the projects a
+            # user may see (sentry.filters), and cleanup_sentry probes it.
             models.UniqueConstraint(
-                fields=("key", "value"), name="sentry_filtervalue_uniq"
+                fields=("key", "project", "value"),
+                name="sentry_filtervalue_key_project_value_uniq",
             )
         ]
 
