@@ -170,6 +170,24 @@ def test_the_newest_distinct_values_are_offered_up_to_the_cap(ledger):
     assert set(server["choices"]) < {f"old-{index:03d}" for index in range(49, 150)}
 
 
+def test_values_every_project_shares_are_offered_up_to_the_cap():
+    # Twenty projects, the same 150 servers each: the newest rows read
+    # (max_rows_read) still hold more distinct values than are offered.
+    for project_id in range(2, 21):
+        make_project(project_id)
+    FilterValue.objects.bulk_create(
+        FilterValue(project_id=project_id, key="server_name", value=f"web-{index:03d}")
+        for index in range(150)
+        for project_id in range(1, 21)
+    )
+
+    response = staff_client("outsider").get(INDEX)
+
+    server = {f["column"]: f for f in response.context["filters"]}["server_name"]
+    assert server["more"]
+    assert len(server["choices"]) == 100
+
+
 # --- cleaned up per project ------------------------------------------------------
 
 

@@ -90,16 +90,19 @@ class Migration(migrations.Migration):
                 related_name="+",
                 to="sentry.project",
                 verbose_name="project",
+                db_index=False,
             ),
         ),
-        migrations.RunPython(
-            spread_over_projects, collapse_projects, elidable=False
-        ),
+        migrations.RunPython(spread_over_projects, collapse_projects, elidable=False),
         migrations.AddConstraint(
             model_name="filtervalue",
             constraint=models.UniqueConstraint(
-                fields=("key", "project", "value"),
-                name="sentry_filtervalue_key_project_value_uniq",
+                fields=("project", "key", "value"),
+                name="sentry_filtervalue_project_key_value_uniq",
             ),
+        ),
+        migrations.AddIndex(
+            model_name="filtervalue",
+            index=models.Index(fields=["key", "-id"], name="sentry_filtervalue_key_id"),
         ),
     ]
