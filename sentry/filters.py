@@ -73,9 +73,10 @@ class Filter:
         """
         Return ``{value: label}`` of what can be chosen, sorted by value.
 
-        At most ``max_choices + 1`` values, the ones first seen most
-        recently: one more than is offered tells the page that there are
-        more. One query, a bounded one.
+        At most ``max_choices + 1`` distinct values, the ones first seen most
+        recently (in any of the projects offered): one more than is offered
+        tells the page that there are more. One query, a bounded one: it
+        reads at most :attr:`max_rows_read` rows.
         """
         # A value has a row in each project that saw it: the distinct values
         # among the newest rows, so that a page reads a bounded number of
