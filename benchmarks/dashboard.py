@@ -413,8 +413,14 @@ def generate(args, now):
         insert(
             connection,
             "sentry_filtervalue",
-            ("key", "value"),
-            sorted({(k, v) for (_, k, v) in values if k != "url"}),
+            ("project_id", "key", "value"),
+            sorted(
+                {
+                    (DEFAULT_PROJECT_ID + (g - 1) % args.projects, k, v)
+                    for (g, k, v) in values
+                    if k != "url"
+                }
+            ),
         )
         reset_sequences(connection)
     with connection.cursor() as cursor:

@@ -6,6 +6,10 @@ A filter names a query parameter, offers its choices (read from the
 ``GroupedMessage`` queryset (or, for the feeds, a ``Message`` one) to the
 chosen value.
 
+Choices are those of the projects the user may see, or of the one project
+the stream is at (``?project=<slug>``): a project restricted to some auth
+groups does not show its server names, sites or loggers to other staff.
+
 Any value works in the URL, but only :attr:`Filter.max_choices` are offered:
 a client that sends a new server name with every event must not grow every
 stream page by an ``<option>`` each. A value that no stored row can hold
@@ -19,9 +23,12 @@ from .conf import settings
 from .constants import LEVEL_NAMES, STATUS_CHOICES
 from .models import FilterValue, MessageFilterValue
 from .params import can_be_stored, parse_int
+from .projects import SLUG_RE, sees_every_project, visible_projects
 
 #: The status filter's value for "resolved or not".
 ALL = "all"
+#: The query parameter naming one project's stream (its slug).
+PROJECT = "project"
 #: The largest level a ``PositiveIntegerField`` holds on every backend.
 MAX_LEVEL = 2**31 - 1
 
@@ -36,6 +43,10 @@ class Filter:
     #: Most values offered to choose from; past it, the stream shows a text
     #: box (with these values as suggestions) instead of a list.
     max_choices = 100
+    #: Most ``FilterValue`` rows read for the choices, newest first. A value
+    #: has a row per project: 20 projects can share every value and the
+    #: choices still hold the newest ``max_choices + 1`` distinct ones.
+    max_rows_read = (max_choices + 1) * 20
     #: Longest value a stored row can hold (``FilterValue.value``).
     max_length = 200
 
@@ -62,16 +73,43 @@ class Filter:
         """
         Return ``{value: label}`` of what can be chosen, sorted by value.
 
-        At most ``max_choices + 1`` values, the ones first seen most
-        recently: one more than is offered tells the page that there are
-        more. One query, a bounded one.
+        At most ``max_choices + 1`` distinct values, the ones first seen most
+        recently (in any of the projects offered): one more than is offered
+        tells the page that there are more. One query, a bounded one: it
+        reads at most :attr:`max_rows_read` rows.
         """
-        values = (
-            FilterValue.objects.filter(key=self.column)
+        # A value has a row in each project that saw it: the distinct values
+        # among the newest rows, so that a page reads a bounded number of
+        # rows however many values a client sent. (Made distinct here: a
+        # GROUP BY in the database had PostgreSQL join the newest rows back
+        # to the whole table.)
+        newest = (
+            self.values_offered()
             .order_by("-pk")
-            .values_list("value", flat=True)[: self.max_choices + 1]
+            .values_list("value", flat=True)[: self.max_rows_read]
         )
+        values = list(dict.fromkeys(newest))[: self.max_choices + 1]
         return {value: value for value in sorted(values)}
+
+    def values_offered(self):
+        """
+        Return the ``FilterValue`` rows of this key the request may be offered.
+
+        Those of the projects the user may see (a restricted project's
+        server names are not shown to others), or of the one project the
+        stream is at (``?project=<slug>``). Subqueries, no query of their own.
+        """
+        rows = FilterValue.objects.filter(key=self.column)
+        user = getattr(self.request, "user", None)
+        slug = self.request.GET.get(PROJECT)
+        if not slug and sees_every_project(user):
+            return rows
+        projects = visible_projects(user)
+        if slug:
+            if not SLUG_RE.fullmatch(slug):
+                return rows.none()  # names no project: nothing to offer
+            projects = projects.filter(slug=slug)
+        return rows.filter(project_id__in=projects.values("pk"))
 
     def filter(self, queryset, value):
         """Return ``queryset`` narrowed to ``value``."""

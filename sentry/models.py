@@ -363,8 +363,23 @@ class Message(MessageBase):
 
 
 class FilterValue(models.Model):
-    """A distinct value seen for a filterable key (server, site, logger...)."""
+    """
+    A distinct value seen in a project for a filterable key (server, site...).
 
+    Per project, so that the stream offers a user only the values of the
+    projects they may see: a restricted project's server names, sites and
+    loggers are not shown to others in the filter choices.
+    """
+
+    # No index of its own: the unique one starts with it.
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        default=DEFAULT_PROJECT_ID,
+        related_name="+",
+        verbose_name=_("project"),
+        db_index=False,
+    )
     key = models.CharField(max_length=32)
     value = models.CharField(max_length=200)
 
@@ -373,8 +388,16 @@ class FilterValue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=("key", "value"), name="sentry_filtervalue_uniq"
+                fields=("project", "key", "value"),
+                name="sentry_filtervalue_project_key_value_uniq",
             )
+        ]
+        indexes = [
+            # A key's newest values (the stream's choices, sentry.filters):
+            # read in order, in whichever projects a user may see, and only as
+            # far as needed. (One on (project, key, -id) went unused: the
+            # projects come as a subquery, which neither planner looks into.)
+            models.Index(fields=("key", "-id"), name="sentry_filtervalue_key_id"),
         ]
 
     def __str__(self):

@@ -504,7 +504,7 @@ def _count_values(using, pairs):
         now = event["datetime"]
         for key, value in event_values(event):
             if key in FILTERED_KEYS:
-                filter_values.add((key, value))
+                filter_values.add((event["project"], key, value))
             row = by_value.get((group_id, key, value))
             if row is None:
                 by_value[(group_id, key, value)] = {
@@ -525,7 +525,10 @@ def _count_values(using, pairs):
         by_hour[hour] = by_hour.get(hour, 0) + 1
     if filter_values:
         FilterValue.objects.using(using).bulk_create(
-            [FilterValue(key=key, value=value) for key, value in sorted(filter_values)],
+            [
+                FilterValue(project_id=project_id, key=key, value=value)
+                for project_id, key, value in sorted(filter_values)
+            ],
             ignore_conflicts=True,
         )
     upsert_counters(

@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import pagination
-from .filters import get_filters
+from .filters import PROJECT, get_filters
 from .models import GroupedMessage, Project
 from .params import can_be_stored
 from .projects import SLUG_RE, visible_groups, visible_projects
@@ -43,9 +43,6 @@ SINCE = {
     "1d": ("Last day", dt.timedelta(days=1)),
     "1w": ("Last week", dt.timedelta(weeks=1)),
 }
-
-#: The query parameter naming one project's stream (its slug).
-PROJECT = "project"
 
 PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 200

@@ -83,7 +83,7 @@ def count_minute(group, when, times_seen=1):
 def seen_with(group, key, value):
     """Record that ``group`` was seen with ``key=value`` (and offer the choice)."""
     now = timezone.now()
-    FilterValue.objects.get_or_create(key=key, value=value)
+    FilterValue.objects.get_or_create(project_id=group.project_id, key=key, value=value)
     MessageFilterValue.objects.create(
         group=group, key=key, value=value, times_seen=1, first_seen=now, last_seen=now
     )

@@ -26,8 +26,8 @@ def make_services():
     for number, group in enumerate(groups):
         for hour in range(0, 24, number + 1):
             count_minute(group, now - dt.timedelta(hours=hour), (hour + number) % 5 + 1)
-    for logger in ("payments", "cart"):
-        FilterValue.objects.get_or_create(key="logger", value=logger)
+    for project, logger in ((shop, "payments"), (shop, "cart"), (billing, "payments")):
+        FilterValue.objects.get_or_create(project=project, key="logger", value=logger)
     return shop, billing
 
 

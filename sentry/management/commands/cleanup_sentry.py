@@ -155,10 +155,14 @@ class Command(BaseCommand):
         if keep:
             self.keep_newest(keep, match, scope)
 
+        # Per project: a value some other project's groups still see is no
+        # choice to offer in this one's stream.
         unused = FilterValue.objects.using(self.using).filter(
             ~Exists(
                 MessageFilterValue.objects.using(self.using).filter(
-                    key=OuterRef("key"), value=OuterRef("value")
+                    key=OuterRef("key"),
+                    value=OuterRef("value"),
+                    group__project_id=OuterRef("project_id"),
                 )
             )
         )
