@@ -27,7 +27,6 @@ def cost(run, value, repeat=1):
     36x the time of 128 KB with it on, 9x with it off).
     """
     best = None
-    gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -55,6 +54,9 @@ def assert_linear(
     where a quadratic step would cost 64x.
     """
     measure = cost if clock is None else clock
+    # Once, not per measurement: in a long test run's heap a collection
+    # takes a good part of a second.
+    gc.collect()
     run(make_input(n))  # warm-up: imports, caches, compiled patterns
     small = measure(run, make_input(n), 3)
     while small < MIN_SMALL_SECONDS and (max_n is None or n * 2 <= max_n):
