@@ -189,6 +189,9 @@ def test_texts_lose_at_least_what_they_always_lost(fields, value):
                 # "name=> value" is an arrow (Ruby, PHP): the value follows
                 # it, and "password=>" at the end has none to mask.
                 secret = secret[1:]
+            # An opening bracket starts a value ("password={'a': 1}"): alone
+            # at the end, it holds nothing to mask.
+            secret = secret.lstrip("[({")
             if not MASK.startswith(secret):
                 assert pair not in result
         # A second time, from what the scrubber remembers of the first.
