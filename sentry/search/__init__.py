@@ -9,7 +9,12 @@ a full-text index can replace. A query it cannot read raises
 (the stream) or answer 400 (the API, the feeds), never ignore it.
 """
 
-from .apply import apply_to_groups, apply_to_occurrences
+from .apply import (
+    apply_to_groups,
+    apply_to_occurrences,
+    group_condition,
+    occurrence_condition,
+)
 from .grammar import (
     MAX_QUERY_LENGTH,
     MAX_TERMS,
@@ -35,5 +40,7 @@ __all__ = [
     "Word",
     "apply_to_groups",
     "apply_to_occurrences",
+    "group_condition",
+    "occurrence_condition",
     "parse",
 ]

@@ -34,10 +34,7 @@ NOTHING = Q(pk__in=[])
 
 def apply_to_groups(queryset, query):
     """Return the ``GroupedMessage`` rows of ``queryset`` that meet ``query``."""
-    condition = free_text_filter(query.words) if query.words else Q()
-    for term in query.terms:
-        if not isinstance(term, Word):
-            condition &= _group_condition(term)
+    condition = group_condition(query)
     return queryset.filter(condition) if condition else queryset
 
 
@@ -47,11 +44,30 @@ def apply_to_occurrences(queryset, query):
 
     Raise :class:`~.grammar.SearchError` for a key occurrences do not keep.
     """
+    condition = occurrence_condition(query)
+    return queryset.filter(condition) if condition else queryset
+
+
+def group_condition(query):
+    """Return ``query`` as a condition on groups (a ``Q``; empty: all)."""
+    condition = free_text_filter(query.words) if query.words else Q()
+    for term in query.terms:
+        if not isinstance(term, Word):
+            condition &= _group_condition(term)
+    return condition
+
+
+def occurrence_condition(query):
+    """
+    Return ``query`` as a condition on occurrences (a ``Q``; empty: all).
+
+    Raise :class:`~.grammar.SearchError` for a key occurrences do not keep.
+    """
     condition = occurrence_text_filter(query.words) if query.words else Q()
     for term in query.terms:
         if not isinstance(term, Word):
             condition &= _occurrence_condition(term)
-    return queryset.filter(condition) if condition else queryset
+    return condition
 
 
 def _group_condition(term):
