@@ -1,6 +1,7 @@
 """The search language: what each term reads as, and every error it can give."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -390,6 +391,38 @@ def test_the_most_terms_are_read():
 )
 def test_a_query_that_cannot_be_read_says_which_term_and_why(text, term, reason):
     assert error_of(text) == (term, reason)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["firstSeen:9999-12-31", "lastSeen:>0001-01-01T00:00+14:00", "lastSeen:<-999999w"],
+)
+def test_a_date_past_the_calendar_is_out_of_range(text):
+    assert error_of(text) == (text, f"'{text}' is out of range")
+
+
+def test_the_documented_error_messages_are_the_ones_given():
+    page = (Path(__file__).parent.parent / "docs" / "dashboard.rst").read_text()
+    table = page.split("Query                       Message")[1].split("\n\n")[0]
+    rows = []
+    for line in table.splitlines()[2:-1]:
+        query, message = line[:28].strip(), line[28:].strip()
+        if query == "(occurrences)":
+            rows[-1][0] = query  # said of occurrences only (test_search_apply)
+            rows[-1][1] += " " + message
+        elif query:
+            rows.append([query, message])
+        else:
+            rows[-1][1] += " " + message
+    documented = {
+        query[2:-2]: message.replace("\\*", "*")
+        for query, message in rows
+        if query.startswith("``") and query.endswith("``")
+    }
+
+    assert len(documented) == 14
+    for query, message in documented.items():
+        assert error_of(query)[1] == message
 
 
 def test_the_error_reads_as_its_reason():

@@ -5,6 +5,8 @@ import time
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sentry.models import GroupedMessage, Message
 from sentry.search import SearchError, apply_to_groups, apply_to_occurrences, parse
@@ -279,3 +281,64 @@ def test_a_key_occurrences_do_not_keep_is_refused_not_guessed(shop, query):
         f"'{query}' cannot narrow occurrences: {key} is counted per error, "
         "not kept per occurrence; search the stream for it"
     )
+
+
+# --- hostile queries ------------------------------------------------------------------
+
+PIECES = [
+    '"',
+    "\\",
+    ":",
+    "!",
+    "*",
+    " ",
+    "is",
+    "has",
+    "level",
+    "firstSeen",
+    "lastSeen",
+    "-",
+    "+",
+    ">",
+    "<",
+    "=",
+    "7d",
+    "999999w",
+    "2026-12-01",
+    "0001-01-01",
+    "9999-12-31",
+    "T00:00",
+    "+14:00",
+    "environment",
+    "url",
+    "user.ip",
+    "server",
+    "x",
+    "%",
+    "_",
+    "é",
+    "\ufffd",
+    "'",
+    ";",
+    "2147483648",
+]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.sampled_from(PIECES), max_size=30))
+def test_any_query_of_the_grammar_s_pieces_lists_or_is_refused(shop, pieces):
+    try:
+        query = parse("".join(pieces))
+    except SearchError:
+        return
+    list(apply_to_groups(GroupedMessage.objects.all(), query))
+    try:
+        occurrences = apply_to_occurrences(Message.objects.all(), query)
+    except SearchError as exc:
+        assert "cannot narrow occurrences" in exc.reason
+    else:
+        list(occurrences)

@@ -72,5 +72,7 @@ def absolute(value):
         raise ValueError(value)
     moment = dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment
+        return moment.replace(tzinfo=dt.UTC)
+    # In UTC here, as the database will want it: 0001-01-01T00:00+14:00 is
+    # before the first day a datetime holds (OverflowError: out of range).
+    return moment.astimezone(dt.UTC)
