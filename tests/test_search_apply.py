@@ -131,6 +131,12 @@ def test_a_star_finds_values_by_prefix_suffix_or_part(shop, query, expected):
     assert found(query) == expected
 
 
+def test_wildcards_ignore_case_on_every_backend(shop):
+    assert found("release:SHOP@2*") == ["card declined"]
+    assert found("url:*/CART") == ["stock is negative"]
+    assert found("user.email:*EXAMPLE.COM") == ["card declined"]
+
+
 def test_a_quoted_star_is_a_star_not_a_wildcard(shop):
     assert found('release:"shop@*"') == []
 

@@ -5,8 +5,9 @@ A group has columns (level, logger, status, first and last seen) and
 per-group value counters (``MessageFilterValue``: servers, sites, URLs,
 users and tags): ``key:value`` on a counted key is "seen at least once with
 that value", an existence subquery served by the ``(key, value)`` index.
-A prefix (``key:abc*``) is the form such an index can serve; a suffix or a
-part (``*abc``, ``*abc*``) reads every value of the key.
+A prefix (``key:abc*``, case ignored) is the form an index can serve (one on
+the upper-cased value, for PostgreSQL); a suffix or a part (``*abc``,
+``*abc*``) reads every value of the key.
 
 An occurrence (``Message``) has its level, logger, server, site, URL and
 time as columns, but its tags, release, environment and user only inside
@@ -22,11 +23,14 @@ from . import keys
 from .grammar import Has, SearchError, Seen, Status, Word
 from .text import free_text_filter, occurrence_text_filter
 
+#: How each form of value compares. The wildcard forms ignore case: SQLite's
+#: LIKE (which Django's ``startswith`` is there) ignores it whatever Django
+#: asks, so ignoring it everywhere gives one answer on every backend.
 LOOKUPS = {
     "exact": "exact",
-    "prefix": "startswith",
-    "suffix": "endswith",
-    "contains": "contains",
+    "prefix": "istartswith",
+    "suffix": "iendswith",
+    "contains": "icontains",
 }
 #: A condition no row meets (Django answers it without a query).
 NOTHING = Q(pk__in=[])
