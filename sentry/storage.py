@@ -39,6 +39,14 @@ MAX_KEY_LENGTH = 32
 MAX_VALUE_LENGTH = 200
 #: Counter keys of tags: "tag:<name>".
 TAG_PREFIX = "tag:"
+#: Counter keys of the event's user -> its field in the user interface
+#: (searchable as ``user.email:...``).
+USER_KEYS = {
+    "user.id": "id",
+    "user.email": "email",
+    "user.username": "username",
+    "user.ip": "ip_address",
+}
 #: What makes two events one group: their fields, and the group's columns.
 GROUP_KEY = ("project_id", "logger", "view", "checksum")
 GROUP_KEY_COLUMNS = GROUP_KEY
@@ -482,7 +490,11 @@ def event_values(event):
         ("logger", event["logger"]),
         ("level", str(event["level"])),
     ]
-    tags = (event.get("data") or {}).get("tags")
+    data = event.get("data") or {}
+    user = data.get("user")
+    if isinstance(user, dict):
+        values += [(key, user.get(field)) for key, field in USER_KEYS.items()]
+    tags = data.get("tags")
     if isinstance(tags, dict):
         values += [
             (TAG_PREFIX + str(k), v) for k, v in sorted(tags.items()) if v is not None
