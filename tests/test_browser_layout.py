@@ -235,3 +235,24 @@ def test_panel_tables_are_padded_aligned_and_show_shares_and_exact_times(
     # The panel shows the whole value.
     assert first.locator("td.value").inner_text() == stored_url
     assert_no_problems(page)
+
+
+@pytest.mark.parametrize("window", WINDOWS)
+def test_a_search_that_matches_nothing_shows_one_aligned_notice(
+    page, live_server, browser_staff, window
+):
+    make_long_values()
+    width, height = WINDOWS[window]
+    page.set_viewport_size({"width": width, "height": height})
+    log_in(page, live_server, "/sentry/?q=nothing-matches-this")
+
+    notice = page.locator("p[data-empty]")
+    assert notice.inner_text() == "No errors match."
+    # No header row of an empty table over it: the notice lines up with the
+    # filters above it, edge to edge.
+    assert not page.locator("table.stream thead").is_visible()
+    filters = page.locator("form.filters").bounding_box()
+    box = notice.bounding_box()
+    assert abs(box["x"] - filters["x"]) < 1
+    assert abs(box["width"] - filters["width"]) < 1
+    assert_no_problems(page)
