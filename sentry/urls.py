@@ -8,6 +8,7 @@ from .ingest import views as ingest
 from .params import register_id_converter
 from .views import (
     actions,
+    api_index,
     auth,
     groups,
     overview,
@@ -76,6 +77,7 @@ urlpatterns = [
         project_settings.project_settings,
         name="project-settings",
     ),
+    path("api/v1/", api_index.index, name="api-index"),
     path("api/v1/", include("sentry.api.urls")),
     path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),
     path("feeds/groups/", feeds.GroupFeed(), name="feed-groups"),

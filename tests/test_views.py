@@ -58,6 +58,7 @@ KINDS = {
     "logout/": "auth",
     "feeds/messages/": "feed",
     "feeds/groups/": "feed",
+    "api/v1/": "page",
     "api/v1/groups/": "api",
     "api/v1/groups/<sentry_id:group_id>/": "api",
     "api/v1/groups/<sentry_id:group_id>/occurrences/": "api",
@@ -625,6 +626,7 @@ LISTS = {
 #: what they show themselves, as docs/plugins.rst asks).
 NO_PROJECT_DATA = {
     "login/",
+    "api/v1/",
     "projects/new/",
     "logout/",
     "plugins/<slug:slug>/",

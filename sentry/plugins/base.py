@@ -184,11 +184,16 @@ class ValueCountPlugin(Plugin):
         return {
             "values": rows[: self.widget_limit],
             "more": len(rows) > self.widget_limit,
+            # What the shares are of: every occurrence of the group.
+            "total": group.times_seen,
         }
 
     def get_panel_data(self, request, group):
         paginator = Paginator(self.values(group), self.panel_page_size)
-        return {"page": paginator.get_page(request.GET.get("p"))}
+        return {
+            "page": paginator.get_page(request.GET.get("p")),
+            "total": group.times_seen,
+        }
 
 
 def safely(plugin, hook, *args, default=None):

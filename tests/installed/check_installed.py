@@ -133,6 +133,7 @@ pages = [
     reverse("sentry:plugin-panel", args=[group.pk, "servers"]),
     reverse("sentry:feed-messages"),
     reverse("sentry:feed-groups"),
+    reverse("sentry:api-index"),
     reverse("sentry:api-groups"),
     reverse("sentry:setup"),
     reverse("sentry:setup-project", args=[1]),
