@@ -8,6 +8,7 @@ from .ingest import views as ingest
 from .params import register_id_converter
 from .views import (
     actions,
+    alerts,
     api_index,
     auth,
     groups,
@@ -71,6 +72,8 @@ urlpatterns = [
     path(
         "setup/keys/<sentry_id:key_id>/rotate/", setup.rotate_key, name="setup-rotate"
     ),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("alerts/<str:name>/test/", alerts.test_channel, name="alerts-test"),
     path("projects/new/", project_settings.new_project, name="project-new"),
     path(
         "projects/<slug:project_slug>/settings/",

@@ -6,6 +6,7 @@ project name) is escaped for the target's markup, so an error message can
 neither format the alert, nor link elsewhere, nor mention ``@channel``.
 """
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -51,6 +52,31 @@ def facts(group, event, is_new, is_regression):
     }
 
 
+def test_facts(url):
+    """Return the facts of the message "send a test notification" sends."""
+    now = datetime.datetime.now(datetime.UTC).isoformat()
+    return {
+        "kind": "test",
+        "headline": "Test notification",
+        "project": "django-sentry",
+        "project_slug": "",
+        "short_id": "TEST",
+        "title": "This channel works: alerts will look like this",
+        "culprit": "",
+        "level": "info",
+        "environment": "",
+        "release": "",
+        "count": 0,
+        "url": url,
+        "group_id": None,
+        "message_id": None,
+        "datetime": now,
+        "first_seen": now,
+        "last_seen": now,
+        "tags": {},
+    }
+
+
 def _lines(facts, escape):
     details = [
         ("Project", facts["project"]),
@@ -58,7 +84,7 @@ def _lines(facts, escape):
         ("Level", facts["level"]),
         ("Environment", facts["environment"]),
         ("Release", facts["release"]),
-        ("Events", str(facts["count"])),
+        ("Events", str(facts["count"]) if facts["count"] else ""),
     ]
     return [f"{name}: {escape(value)}" for name, value in details if value]
 

@@ -3,6 +3,7 @@
 import logging
 import time
 
+from ..conf import settings
 from ..plugins.base import Plugin
 from . import config, outbound
 from .messages import BUILDERS, facts
@@ -80,3 +81,30 @@ def _reason(exc):
     if isinstance(exc, outbound.DeliveryError):
         return exc.reason
     return type(exc).__name__
+
+
+def send_test(channel, url):
+    """
+    Send ``channel`` a test message now, once; return what happened, as text.
+
+    ``url`` is where the message links to. Raise :class:`outbound.DeliveryError`
+    (or a mail error) when it was not delivered.
+    """
+    from django.core.mail import EmailMessage
+
+    from .. import notifications
+    from .messages import test_facts
+
+    about = test_facts(url)
+    if channel.kind == "mail":
+        notifications.send(
+            EmailMessage(
+                subject=f"{settings.EMAIL_SUBJECT_PREFIX}Test notification",
+                body=f"{about['title']}.\n\n{url}\n",
+                to=list(channel.to),
+            )
+        )
+        return f"mailed to {', '.join(channel.to)}"
+    body, headers = BUILDERS[channel.kind](about, channel)
+    response = outbound.post(channel.url, body, headers)
+    return f"answered {response.status}"
