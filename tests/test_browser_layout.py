@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from sentry.client.models import client as sentry_client
 from sentry.models import GroupedMessage, Message, MessageFilterValue
@@ -113,7 +113,27 @@ def dashboard_pages(group):
         "project setup": "/sentry/setup/1/",
         "new project": "/sentry/projects/new/",
         "api": "/sentry/api/v1/",
+        "alerts": "/sentry/alerts/",
     }
+
+
+#: Alert channels and rules whose every shown value is too long for a line.
+LONG_ALERTS = override_settings(
+    SENTRY_ALERT_CHANNELS={
+        "a-channel-name-far-too-long-" * 4: {
+            "plugin": "mail",
+            "to": ["someone-with-a-long-address@" + "sub." * 20 + "example.com"],
+        },
+        "hook": {"plugin": "webhook", "url": "https://" + "host." * 30 + "example/x"},
+    },
+    SENTRY_ALERT_RULES=[
+        {
+            "when": "new",
+            "channels": ["a-channel-name-far-too-long-" * 4, "hook"],
+            "release": "shop@" + "1.2.3-rc" * 20,
+        }
+    ],
+)
 
 
 PLUGIN_SLUGS = ("servers", "sites", "urls", "browsers")
@@ -131,6 +151,7 @@ def overflow(page):
 
 @pytest.mark.parametrize("window", WINDOWS)
 @plugin_installed(*PLUGINS)
+@LONG_ALERTS
 def test_no_dashboard_page_is_wider_than_the_window(
     page, live_server, browser_staff, window
 ):

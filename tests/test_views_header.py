@@ -29,9 +29,10 @@ def test_the_product_is_named_in_the_header_title_and_login_page():
     assert "· django-sentry</title>" in login
 
 
-def test_the_header_links_the_api_feeds_and_key_set_up():
+def test_the_header_links_the_api_feeds_key_set_up_and_alerts():
     page = staff_client().get(reverse("sentry:index")).content.decode()
 
+    assert f'<a href="{reverse("sentry:alerts")}" data-nav="alerts"' in page
     assert f'<a href="{reverse("sentry:api-index")}" data-nav="api"' in page
     assert f'<a href="{reverse("sentry:feed-groups")}" data-nav="feeds"' in page
     assert f'<a href="{reverse("sentry:setup")}" data-nav="setup"' in page
@@ -67,7 +68,7 @@ def test_staff_get_the_admin_link_and_other_readers_do_not(django_user_model):
 def test_no_admin_link_when_the_site_serves_no_admin():
     page = staff_client().get("/sentry/").content.decode()
 
-    assert page.count('data-nav="') == 4
+    assert page.count('data-nav="') == 5
     assert 'data-nav="admin"' not in page
 
 
