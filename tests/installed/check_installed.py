@@ -134,6 +134,7 @@ pages = [
     reverse("sentry:feed-messages"),
     reverse("sentry:feed-groups"),
     reverse("sentry:api-index"),
+    reverse("sentry:alerts"),
     reverse("sentry:api-groups"),
     reverse("sentry:setup"),
     reverse("sentry:setup-project", args=[1]),
