@@ -202,14 +202,25 @@ class Frame:
         lineno = frame.get("lineno")
         self.lineno = lineno if type(lineno) is int else None
         self.in_app = frame.get("in_app") is True
-        self.context = self._context(frame, view.highlighter)
+        self.context = self._context(frame)
         self.vars = as_pairs(frame.get("vars"), view.formatter) or []
         self.context_line = text_or_none(frame.get("context_line"))
         colno = frame.get("colno")
         self.colno = colno if type(colno) is int else None
         self.minified, self.sourcemap_error, self.sourcemap = _sourcemap(frame)
 
-    def _context(self, frame, highlighter):
+    def highlight(self, highlighter):
+        """Show the context lines highlighted, if ``highlighter`` can."""
+        lines = highlighter.lines(
+            [text for _, text, _ in self.context], self.abs_path or self.filename
+        )
+        if lines is not None:
+            self.context = [
+                (lineno, html, current)
+                for (lineno, _, current), html in zip(self.context, lines, strict=True)
+            ]
+
+    def _context(self, frame):
         pre = [line for line in get_list(frame.get("pre_context")) if _is_line(line)]
         post = [line for line in get_list(frame.get("post_context")) if _is_line(line)]
         line = frame.get("context_line")
@@ -217,8 +228,6 @@ class Frame:
             return []
         first = (self.lineno - len(pre)) if self.lineno else None
         lines = [*pre, line, *post]
-        if highlighter is not None:
-            lines = highlighter.lines(lines, self.abs_path or self.filename) or lines
         return [
             (
                 first + index if first is not None else None,
@@ -280,6 +289,12 @@ def get_frames(stacktrace, view=None):
         if frame.open:
             frame.vars_open = True
             break
+    if view.highlighter is not None:
+        # Only the frames shown open: the lexers take a few milliseconds
+        # per frame, and most library frames are never opened.
+        for frame in frames:
+            if frame.open and frame.context:
+                frame.highlight(view.highlighter)
     return frames
 
 

@@ -30,9 +30,10 @@ except ImportError:  # the extra is not installed: plain text
 MAX_LINE_LENGTH = 500
 #: Most lines highlighted per frame (a frame shows about a dozen).
 MAX_LINES = 64
-#: Most characters of source highlighted per event (about 40 frames of
-#: ordinary code); the frames past it are shown as plain text.
-MAX_CHARACTERS = 20_000
+#: Most characters of source highlighted per event: about ten frames of
+#: ordinary code (Pygments' lexers take some 10 ms per 1,000 characters on a
+#: busy machine, and a page has 50 ms); the frames past it are plain text.
+MAX_CHARACTERS = 4_000
 #: File name extension -> Pygments lexer name, for the languages of the SDKs
 #: this site takes events from. A fixed table: asking Pygments to guess from a
 #: file name walks every lexer it knows, on every frame.

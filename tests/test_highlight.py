@@ -93,13 +93,14 @@ def test_an_unknown_language_is_left_as_text():
 
 def test_past_the_budget_frames_are_left_as_text():
     highlighter = Highlighter("python")
-    line = "x = 1  # " + "a" * 400
+    line = "x = 1  # " + "a" * 91
     lines = [line] * 10
     done = 0
     while highlighter.lines(lines) is not None:
         done += 1
 
     assert done == MAX_CHARACTERS // (len(line) * 10)
+    assert done == 4
     assert highlighter.lines(["x = 1"]) is None
 
 
