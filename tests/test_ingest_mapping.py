@@ -419,7 +419,20 @@ def test_a_frame_without_a_module_names_its_function_and_path():
         ),
         (
             {"function": "pay", "filename": "https://shop.example/static/app.js?v=3#x"},
-            "pay(app.js)",
+            "pay(static/app.js)",
+        ),
+        # A source map's original file, relative: as it is.
+        (
+            {"function": "sumPrices", "filename": "src/cart.js"},
+            "sumPrices(src/cart.js)",
+        ),
+        (
+            {"function": "pay", "filename": "C:\\shop\\server.js"},
+            "pay(server.js)",
+        ),
+        (
+            {"function": "pay", "filename": "app:///dist/main.js"},
+            "pay(dist/main.js)",
         ),
         # Older SDKs put the script's URL in the module.
         (

@@ -333,8 +333,9 @@ def frame_label(frame, platform=None):
     """
     Return a frame's code as a culprit names it, the way its language reads.
 
-    JavaScript (browsers, Node): ``function(file)``, the file's name as
-    browsers' tools show it: ``applyDiscount(app.bundle.js)``. Otherwise
+    JavaScript (browsers, Node): ``function(file)``, the file as browsers'
+    tools show it (see :func:`script_name`): ``applyDiscount(app.bundle.js)``.
+    Otherwise
     ``module.function`` when the frame has a module (Python, Go), else
     ``function (path)``, the file's path (a script's URL without its host and
     query): ``save_order (app/models/order.rb)``.
@@ -348,8 +349,7 @@ def frame_label(frame, platform=None):
         # Older JavaScript SDKs put the script's URL or path here.
         frame, module = {**frame, "module": None}, None
     if platform in JAVASCRIPT_PLATFORMS:
-        where = frame_location({**frame, "module": None})
-        name = where.rstrip("/").rpartition("/")[2] if where else ""
+        name = script_name(frame.get("filename") or frame.get("abs_path") or "")
         if function and name:
             return f"{function}({name})"
         return function or name or module or ""
@@ -359,6 +359,24 @@ def frame_label(frame, platform=None):
     if where and function:
         return f"{function} ({where})"
     return where or function or ""
+
+
+def script_name(path):
+    """
+    Return a JavaScript file as its frames are read: ``app.bundle.js``.
+
+    A URL's path without its host, query and first slash
+    (``static/app.js``); a file's name for an absolute path on the server
+    (Node: ``/srv/shop/server.mjs`` is ``server.mjs``); a relative path (a
+    source map's original, ``src/cart.js``) as it is.
+    """
+    path = str(path)
+    scheme, separator, rest = path.partition("://")
+    if separator and "/" not in scheme:
+        path = rest.partition("/")[2].split("?", 1)[0].split("#", 1)[0]
+    elif path.startswith(("/", "\\")) or path[1:3] in (":\\", ":/"):
+        path = path.replace("\\", "/").rpartition("/")[2]
+    return path
 
 
 def looks_like_library(frame):
