@@ -15,11 +15,14 @@ from urllib.parse import urlsplit
 
 import simplejson
 
+from .highlight import Highlighter
+
 #: Lines Python prints between the exceptions of a chain.
 CAUSE_LINE = "The above exception was the direct cause of the following exception:"
 CONTEXT_LINE = "During handling of the above exception, another exception occurred:"
-#: When the event does not say how two exceptions are linked.
-LINKED_LINE = "The above exception was followed by the following exception:"
+#: When the event does not say how two exceptions are linked (sentry-go,
+#: sentry-ruby): Python's sentences would claim what is not known.
+LINKED_LINE = "The following exception is linked to the one above:"
 CHAIN_LINE_RE = re.compile(
     r"^(The above exception was the direct cause of the following exception:"
     r"|During handling of the above exception, another exception occurred:)$",
@@ -30,6 +33,11 @@ CHAIN_LINE_RE = re.compile(
 SOURCES = {"__cause__": CAUSE_LINE, "cause": CAUSE_LINE, "__context__": CONTEXT_LINE}
 #: Longest pretty-printed value shown in a table cell.
 MAX_VALUE_LENGTH = 10_000
+#: Deepest nesting of a variable laid out as an SDK's text.
+MAX_DEPTH = 20
+#: SDKs that send every local variable as its ``repr()`` (nested values
+#: too): ``"'card_declined'"`` is the text ``'card_declined'``, not a string.
+REPR_SDKS = ("sentry.python", "raven-python")
 #: Request sections shown as tables, in order: (key, title).
 REQUEST_TABLES = (
     ("GET", "GET"),
@@ -96,7 +104,54 @@ def format_value(value):
     return text
 
 
-def as_pairs(value):
+def format_sdk_text(value):
+    """
+    Return a variable an SDK sent as text, with its texts printed once.
+
+    sentry-python sends ``{"code": "'card_declined'", "retry": "False"}``:
+    each value is already its ``repr()``. Shown as Python would print the
+    dict, ``{'code': 'card_declined', 'retry': False}``, not with each text
+    quoted again. Keys are names (sent as they are).
+    """
+    parts = []
+    size = 0
+    # An explicit stack of (text or value, depth): the nesting is the
+    # sender's. Texts, the SDK's and the punctuation, are printed as they are.
+    stack = [(value, 0)]
+    while stack and size <= MAX_VALUE_LENGTH:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            size += len(item)
+            continue
+        if isinstance(item, (dict, list)) and depth >= MAX_DEPTH:
+            item = "..."
+        elif isinstance(item, dict):
+            todo = [("{", depth)]
+            for index, (key, member) in enumerate(item.items()):
+                todo += [(", " if index else "", depth), (f"{str(key)!r}: ", depth)]
+                todo.append((member, depth + 1))
+            todo.append(("}", depth))
+            stack += reversed(todo)
+            continue
+        elif isinstance(item, list):
+            todo = [("[", depth)]
+            for index, member in enumerate(item):
+                todo += [(", " if index else "", depth), (member, depth + 1)]
+            todo.append(("]", depth))
+            stack += reversed(todo)
+            continue
+        else:
+            item = format_value(item)
+        parts.append(item)
+        size += len(item)
+    text = "".join(parts)
+    if stack or len(text) > MAX_VALUE_LENGTH:
+        text = text[:MAX_VALUE_LENGTH] + "..."
+    return text
+
+
+def as_pairs(value, formatter=format_value):
     """
     Return a mapping-like value as ``[(key, text)]``, or None.
 
@@ -104,11 +159,11 @@ def as_pairs(value):
     pairs.
     """
     if isinstance(value, dict):
-        return [(str(key), format_value(item)) for key, item in value.items()]
+        return [(str(key), formatter(item)) for key, item in value.items()]
     if isinstance(value, list) and all(
         isinstance(item, (list, tuple)) and len(item) == 2 for item in value
     ):
-        return [(format_value(key), format_value(item)) for key, item in value]
+        return [(format_value(key), formatter(item)) for key, item in value]
     return None
 
 
@@ -133,7 +188,11 @@ def text_or_none(value):
 class Frame:
     """One stack frame, ready to print."""
 
-    def __init__(self, frame):
+    #: Whether its local variables start open (the innermost open frame's).
+    vars_open = False
+
+    def __init__(self, frame, view=None):
+        view = view or View()
         self.filename = text_or_none(frame.get("filename")) or text_or_none(
             frame.get("abs_path")
         )
@@ -144,11 +203,22 @@ class Frame:
         self.lineno = lineno if type(lineno) is int else None
         self.in_app = frame.get("in_app") is True
         self.context = self._context(frame)
-        self.vars = as_pairs(frame.get("vars")) or []
+        self.vars = as_pairs(frame.get("vars"), view.formatter) or []
         self.context_line = text_or_none(frame.get("context_line"))
         colno = frame.get("colno")
         self.colno = colno if type(colno) is int else None
         self.minified, self.sourcemap_error, self.sourcemap = _sourcemap(frame)
+
+    def highlight(self, highlighter):
+        """Show the context lines highlighted, if ``highlighter`` can."""
+        lines = highlighter.lines(
+            [text for _, text, _ in self.context], self.abs_path or self.filename
+        )
+        if lines is not None:
+            self.context = [
+                (lineno, html, current)
+                for (lineno, _, current), html in zip(self.context, lines, strict=True)
+            ]
 
     def _context(self, frame):
         pre = [line for line in get_list(frame.get("pre_context")) if _is_line(line)]
@@ -175,7 +245,7 @@ def _sourcemap(frame):
         return None, None, None
     minified = resolution.get("minified")
     return (
-        Frame(minified) if isinstance(minified, dict) else None,
+        Frame(minified, View(highlighter=None)) if isinstance(minified, dict) else None,
         text_or_none(resolution.get("error")),
         text_or_none(resolution.get("map")),
     )
@@ -185,10 +255,28 @@ def _is_line(value):
     return isinstance(value, str)
 
 
-def get_frames(stacktrace):
-    """Return a stack's frames, caller first; application frames start open."""
+class View:
+    """How one event's frames are laid out: its SDK's and platform's ways."""
+
+    def __init__(self, data=None, highlighter=False):
+        data = data if isinstance(data, dict) else {}
+        sdk = text_or_none(get_dict(data, "sdk").get("name")) or ""
+        self.formatter = format_sdk_text if sdk.startswith(REPR_SDKS) else format_value
+        if highlighter is False:
+            highlighter = Highlighter(data.get("platform"))
+        self.highlighter = highlighter
+
+
+def get_frames(stacktrace, view=None):
+    """
+    Return a stack's frames, caller first; application frames start open.
+
+    The innermost open frame (where it failed, in the application's code)
+    also shows its variables: the ones people read first.
+    """
+    view = view or View()
     frames = [
-        Frame(frame)
+        Frame(frame, view)
         for frame in get_list(stacktrace, "frames")
         if isinstance(frame, dict)
     ]
@@ -197,20 +285,30 @@ def get_frames(stacktrace):
     if frames and not any(frame.in_app for frame in frames):
         # No application code at all: show where it failed.
         frames[-1].open = True
+    for frame in reversed(frames):
+        if frame.open:
+            frame.vars_open = True
+            break
+    if view.highlighter is not None:
+        # Only the frames shown open: the lexers take a few milliseconds
+        # per frame, and most library frames are never opened.
+        for frame in frames:
+            if frame.open and frame.context:
+                frame.highlight(view.highlighter)
     return frames
 
 
 class ExceptionEntry:
     """One exception of a chain, with the line that leads to the next one."""
 
-    def __init__(self, value):
+    def __init__(self, value, view=None):
         self.type = text_or_none(value.get("type"))
         self.value = text_or_none(value.get("value"))
         self.module = text_or_none(value.get("module"))
         mechanism = value.get("mechanism")
         self.mechanism = mechanism if isinstance(mechanism, dict) else {}
         stacktrace = value.get("stacktrace")
-        self.frames = get_frames(stacktrace)
+        self.frames = get_frames(stacktrace, view)
         omitted = 0
         if isinstance(stacktrace, dict):
             omitted = stacktrace.get("frames_omitted")
@@ -241,21 +339,47 @@ class ExceptionEntry:
         return None
 
     @property
+    def label(self):
+        """
+        Return the type with its module, as Python prints it.
+
+        Without the module when it is Python's built-ins or the type carries
+        it already (sentry-ruby: ``module: "Acc"``, ``type: "Acc::Error"``).
+        """
+        kind = self.type or "Exception"
+        module = self.module
+        if not module or module in ("builtins", "exceptions"):
+            return kind
+        if kind == module or kind.startswith((f"{module}::", f"{module}.")):
+            return kind
+        return f"{module}.{kind}"
+
+    @property
     def title(self):
         if self.type and self.value:
             return f"{self.type}: {self.value}"
         return self.type or self.value or "Exception"
 
+    @property
+    def synthetic(self):
+        """Whether this is a message sent with its stack, not an exception."""
+        return self.type is None and self.mechanism.get("synthetic") is True
 
-def get_exceptions(data, traceback_text=None):
+
+def get_exceptions(data, traceback_text=None, view=None):
     """Return the exception chain, oldest first, with the lines between."""
     entries = [
-        ExceptionEntry(value)
+        ExceptionEntry(value, view)
         for value in get_list(data.get("exception"))
         if isinstance(value, dict)
     ]
     if len(entries) < 2:
         return entries
+    if data.get("sdk") is not None:
+        # Only this site's client (which names no SDK) wrote the traceback
+        # text with Python's own lines; a foreign event's text was made
+        # here, from what its SDK said.
+        traceback_text = None
     links = _chain_lines(traceback_text, len(entries) - 1)
     if links is None or any(e.is_group or e.group_source for e in entries):
         links = [None] * (len(entries) - 1)
@@ -279,15 +403,15 @@ def _chain_lines(traceback_text, count):
     return lines if len(lines) == count else None
 
 
-def get_stack(data):
+def get_stack(data, view=None):
     """Return frames of a stack that is not an exception's (threads, legacy)."""
-    frames = get_frames(data.get("stacktrace"))
+    frames = get_frames(data.get("stacktrace"), view)
     if frames:
         return frames
     threads = [t for t in get_list(data.get("threads")) if isinstance(t, dict)]
     threads.sort(key=lambda t: not (t.get("crashed") or t.get("current")))
     for thread in threads:
-        frames = get_frames(thread.get("stacktrace"))
+        frames = get_frames(thread.get("stacktrace"), view)
         if frames:
             return frames
     return []
@@ -360,8 +484,16 @@ class Event:
     def __init__(self, message):
         data = message.data if isinstance(message.data, dict) else {}
         self.data = data
-        self.exceptions = get_exceptions(data, message.traceback)
-        self.stack = [] if self.exceptions else get_stack(data)
+        view = View(data)
+        self.exceptions = get_exceptions(data, message.traceback, view)
+        if len(self.exceptions) == 1 and self.exceptions[0].synthetic:
+            # Stored before the ingest told a message's stack from an
+            # exception (the browser SDK's captureMessage): a message.
+            self.stack = self.exceptions[0].frames
+            self.exceptions = []
+        else:
+            self.stack = [] if self.exceptions else get_stack(data, view)
+        self.highlighted = view.highlighter is not None and view.highlighter.used
         # Older rows or foreign events may only have the plain text.
         self.traceback = (
             message.traceback

@@ -83,6 +83,29 @@ def exception_parts(values):
                 yield frame["lineno"]
 
 
+def chain_cause(data):
+    """
+    Return the type of the first cause of an exception chain, or None.
+
+    What tells apart two errors that differ only by what caused them, in a
+    list that shows one line each. Members of an exception group are not
+    causes.
+    """
+    values = _list(_dict(_dict(data).get("exception")).get("values"))
+    chain = [
+        value
+        for value in values
+        if isinstance(value, dict)
+        and not str(_dict(value.get("mechanism")).get("source", "")).startswith(
+            "exceptions["
+        )
+    ]
+    if len(chain) < 2:
+        return None
+    kind = chain[0].get("type")
+    return kind[:128] if isinstance(kind, str) and kind else None
+
+
 def default_checksum(event):
     """Return the checksum of an event by the rules of this module."""
     data = _dict(event.get("data"))

@@ -121,7 +121,13 @@ def normalize(event):
     return {
         "message_id": normalize_message_id(event.get("message_id")),
         "datetime": normalize_datetime(event.get("datetime")),
-        "logger": _text(event.get("logger"), DEFAULT_LOGGER, FIELD_LIMITS["logger"]),
+        # None is the classic default; an empty logger is one an SDK did not
+        # name (see sentry.ingest.mapping), kept empty.
+        "logger": _text(
+            DEFAULT_LOGGER if event.get("logger") is None else event["logger"],
+            "",
+            FIELD_LIMITS["logger"],
+        ),
         "level": normalize_level(event.get("level", logging.ERROR)),
         "class_name": _optional_text(
             event.get("class_name"), FIELD_LIMITS["class_name"]

@@ -22,6 +22,7 @@ from .db import (
     take_write_lock,
     upsert_counters,
 )
+from .grouping import chain_cause
 from .models import (
     FilterValue,
     GroupedMessage,
@@ -321,6 +322,18 @@ def _lock_projects_of_new_groups(using, keys):
         projects.filter(pk=project_id).update(last_short_id=F("last_short_id"))
 
 
+def group_data(event):
+    """
+    Return what a new group keeps of its first occurrence beyond the columns.
+
+    Small (the stream reads it for every row): the type of the chain's first
+    cause, so that two errors that differ only by their cause can be told
+    apart in the stream.
+    """
+    cause = chain_cause(event.get("data"))
+    return {"cause": cause} if cause else None
+
+
 def _count_group(using, key, group, events):
     """Count a batch's occurrences of one group; return ``(id, created)``."""
     count = len(group.indexes)
@@ -342,6 +355,7 @@ def _count_group(using, key, group, events):
                 level=event["level"],
                 message=event["message"],
                 traceback=event["traceback"],
+                data=group_data(event),
                 times_seen=count,
                 first_seen=group.earliest,
                 last_seen=group.latest,

@@ -51,7 +51,8 @@ MESSAGE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 SHORT_ID_RE = re.compile(r"^([-a-z0-9_]{1,50})-([0-9]{1,10})$")
 #: The largest number a short id column holds (a 32-bit integer everywhere).
 MAX_SHORT_ID = 2**31 - 1
-#: Columns a stream row needs; ``data`` and ``traceback`` can be large.
+#: Columns a stream row needs; ``traceback`` can be large. A group's ``data``
+#: is small: what the row shows beside the columns (the chain's cause).
 ROW_FIELDS = (
     "id",
     "project_id",
@@ -66,6 +67,7 @@ ROW_FIELDS = (
     "last_seen",
     "score",
     "short_id",
+    "data",
     # With the whole project row (a few short columns): rows show it, and
     # plugins read it without a query.
     "project",

@@ -167,3 +167,71 @@ def test_the_raw_view_shows_payloads_as_json_text(page, live_server, browser_sta
     raw = page.inner_text("details.raw pre")
     assert json.loads(raw)["extra"] == {PAYLOADS[1]: PAYLOADS[1]}
     assert_safe(page)
+
+
+def highlighted_data(payload, filename):
+    """An SDK event whose source lines (highlighted) and causes are ``payload``."""
+    frame = {
+        "filename": filename,
+        "abs_path": f"/srv/app/{filename}",
+        "function": "charge",
+        "lineno": 7,
+        # Payloads inside what a lexer reads as a string, a comment, code.
+        "pre_context": [f'x = "{payload}', f"# {payload}", f"/* {payload}"],
+        "context_line": payload,
+        "post_context": [f"'''{payload}", f"`{payload}`", "</span></pre>" + payload],
+        "in_app": True,
+        "vars": {"reply": {payload: f"'{payload}'"}},
+    }
+    return {
+        "platform": "python",
+        "sdk": {"name": "sentry.python", "version": "2.0.0"},
+        "exception": {
+            "values": [
+                {
+                    "type": payload,
+                    "value": payload,
+                    "mechanism": {"type": "chained", "source": "__cause__"},
+                    "stacktrace": {"frames": [frame]},
+                },
+                {
+                    "type": "RuntimeError",
+                    "value": "x",
+                    "stacktrace": {"frames": [frame]},
+                },
+            ]
+        },
+    }
+
+
+@pytest.mark.parametrize("filename", ["shop.py", "app.bundle.js", "worker.rb"])
+def test_no_payload_runs_from_highlighted_source_lines(
+    page, live_server, browser_staff, filename
+):
+    messages = [
+        record_event(f"{payload} #{n}", data=highlighted_data(payload, filename))
+        for n, payload in enumerate(PAYLOADS)
+    ]
+    log_in(page, live_server)
+    page.wait_for_selector("tr.group")
+    # The cause's type, shown in each row.
+    assert PAYLOADS[0] in page.inner_text("table")
+    assert_safe(page)
+
+    for n, message in enumerate(messages):
+        page.goto(live_server.url + message.get_absolute_url())
+        page.wait_for_load_state("load")
+        for details in page.locator("details").all():
+            details.evaluate("node => node.open = true")
+        assert_safe(page)
+        # Highlighted (the extra is installed for the tests), and every line
+        # reads as it was sent.
+        assert page.locator("pre.source span[class^='hl-']").count() > 0
+        current = page.locator("pre.source .line.current").first.inner_text()
+        assert current.endswith(PAYLOADS[n])
+        assert (
+            page.locator("pre.source .line")
+            .nth(6)
+            .inner_text()
+            .endswith("</span></pre>" + PAYLOADS[n])
+        )

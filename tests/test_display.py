@@ -11,6 +11,7 @@ from sentry.display import (
     LINKED_LINE,
     Event,
     as_pairs,
+    format_sdk_text,
     format_timestamp,
     format_value,
     get_exceptions,
@@ -140,6 +141,118 @@ def test_unknown_chain_links_are_said_neutrally():
     data = {"exception": {"values": [{"type": "A"}, {"type": "B"}]}}
 
     assert get_exceptions(data, "a traceback without the lines")[0].link == LINKED_LINE
+
+
+def test_the_traceback_text_of_an_sdk_event_does_not_say_how_its_chain_links():
+    # Made here from what the SDK sent (older versions wrote Python's
+    # "During handling" where the SDK said nothing): only the mechanism counts.
+    traceback = f"Traceback...\nA\n\n{CONTEXT_LINE}\n\nTraceback...\nB"
+    data = {
+        "exception": {"values": [{"type": "A"}, {"type": "B"}]},
+        "sdk": {"name": "sentry.ruby", "version": "5.3.0"},
+    }
+
+    assert get_exceptions(data, traceback)[0].link == LINKED_LINE
+
+
+@pytest.mark.parametrize(
+    ("module", "kind", "label"),
+    [
+        ("Acc", "Acc::ConfigError", "Acc::ConfigError"),
+        ("shop.errors", "shop.errors.PaymentError", "shop.errors.PaymentError"),
+        ("shop.errors", "PaymentError", "shop.errors.PaymentError"),
+        ("builtins", "ValueError", "ValueError"),
+        (None, "TypeError", "TypeError"),
+        ("Acc", "Acc", "Acc"),
+        ("Acc", "AccError", "Acc.AccError"),
+    ],
+)
+def test_an_exception_type_is_labelled_with_its_module_once(module, kind, label):
+    data = {"exception": {"values": [{"type": kind, "module": module}]}}
+
+    assert get_exceptions(data)[0].label == label
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("'card_declined'", "'card_declined'"),
+        ({"code": "'card_declined'"}, "{'code': 'card_declined'}"),
+        (["1200", "'EUR'", "None"], "[1200, 'EUR', None]"),
+        ({"a": {"b": ["'x'"]}, "n": 3}, "{'a': {'b': ['x']}, 'n': 3}"),
+        ({}, "{}"),
+        ([], "[]"),
+        # A key is a name: quoted once, as Python prints it.
+        ({"it's": "1"}, '{"it\'s": 1}'),
+    ],
+)
+def test_sdk_text_is_shown_once_not_quoted_again(sent, shown):
+    assert format_sdk_text(sent) == shown
+
+
+def test_sdk_text_is_cut_and_bounded_in_depth():
+    deep = []
+    inner = deep
+    for _ in range(100):
+        inner.append([])
+        inner = inner[0]
+
+    assert format_sdk_text(deep) == "[" * 20 + "..." + "]" * 20
+    huge = format_sdk_text({str(n): "x" * 100 for n in range(1_000)})
+    assert len(huge) == 10_003 and huge.endswith("...")
+
+
+def test_only_sentry_pythons_variables_are_read_as_its_text():
+    def variables(sdk):
+        frame = {"vars": {"code": "'card_declined'", "order": {"id": "17"}}}
+        data = {
+            "exception": {"values": [{"type": "E", "stacktrace": {"frames": [frame]}}]}
+        }
+        if sdk:
+            data["sdk"] = {"name": sdk}
+        return Event(message_with(data)).exceptions[0].frames[0].vars
+
+    assert variables("sentry.python.django") == [
+        ("code", "'card_declined'"),
+        ("order", "{'id': 17}"),
+    ]
+    # This site's client and other SDKs send values: a text is quoted.
+    for sdk in (None, "sentry.javascript.node"):
+        assert variables(sdk) == [
+            ("code", "'card_declined'"),
+            ("order", "{'id': '17'}"),
+        ]
+
+
+def test_the_innermost_open_frame_shows_its_variables():
+    frames = [
+        {"in_app": True, "vars": {"a": 1}},
+        {"in_app": True, "vars": {"b": 2}},
+        {"in_app": False, "vars": {"c": 3}},
+    ]
+    data = {"exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]}}
+
+    shown = get_exceptions(data)[0].frames
+
+    assert [(f.open, f.vars_open) for f in shown] == [
+        (True, False),
+        (True, True),
+        (False, False),
+    ]
+
+
+def test_a_message_sent_with_its_stack_is_shown_as_a_message():
+    # @sentry/browser's captureMessage: an exception without a type.
+    frames = [{"function": "pay", "filename": "https://shop.example/app.js"}]
+    value = {
+        "value": "Checkout took 9 seconds",
+        "mechanism": {"type": "generic", "synthetic": True},
+        "stacktrace": {"frames": frames},
+    }
+    event = Event(message_with({"exception": {"values": [value]}}))
+
+    assert event.exceptions == []
+    assert [frame.function for frame in event.stack] == ["pay"]
 
 
 def test_frames_number_their_source_lines():

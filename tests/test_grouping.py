@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from sentry.client.models import client
-from sentry.grouping import get_checksum
+from sentry.grouping import chain_cause, get_checksum
 from sentry.models import GroupedMessage, Message
 from tests.factories import fail_with
 
@@ -132,3 +132,19 @@ def test_a_checksum_is_computed_whatever_data_holds(data):
     checksum = get_checksum({"data": data, "message": "boom", "level": 40})
 
     assert len(checksum) == 32
+
+
+def test_the_cause_of_a_chain_is_its_first_exceptions_type():
+    def data(*values):
+        return {"exception": {"values": list(values)}}
+
+    cause = {"type": "StorageError", "mechanism": {"source": "__cause__"}}
+    raised = {"type": "OrderError"}
+    assert chain_cause(data(cause, raised)) == "StorageError"
+    assert chain_cause(data(raised)) is None
+    assert chain_cause({}) is None
+    assert chain_cause(None) is None
+    # The members of an exception group are not its causes.
+    member = {"type": "KeyError", "mechanism": {"source": "exceptions[0]"}}
+    assert chain_cause(data(raised, member)) is None
+    assert chain_cause(data({"type": None}, raised)) is None

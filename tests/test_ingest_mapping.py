@@ -44,7 +44,8 @@ def test_the_traceback_text_reads_like_pythons():
         "    ratio = a / b\n"
         "ZeroDivisionError: division by zero\n"
         "\n"
-        "During handling of the above exception, another exception occurred:\n"
+        # The SDK did not say how the two are linked.
+        "The following exception is linked to the one above:\n"
         "\n"
         "Traceback (most recent call last):\n"
         '  File "/srv/app/orders.py", line 31, in <module>\n'
@@ -403,6 +404,151 @@ def test_a_frame_without_a_module_names_its_function_and_path():
     ruby = {"function": "block in save", "filename": "app/models/order.rb"}
     assert frame_label(ruby) == "block in save (app/models/order.rb)"
     assert frame_label({"module": "shop.views", "function": "pay"}) == "shop.views.pay"
+    assert frame_label({"module": "main", "function": "saveOrder"}) == "main.saveOrder"
+
+
+@pytest.mark.parametrize(
+    ("frame", "label"),
+    [
+        (
+            {
+                "function": "applyDiscount",
+                "filename": "http://127.0.0.1:8000/app.bundle.js",
+            },
+            "applyDiscount(app.bundle.js)",
+        ),
+        (
+            {"function": "pay", "filename": "https://shop.example/static/app.js?v=3#x"},
+            "pay(static/app.js)",
+        ),
+        # A source map's original file, relative: as it is.
+        (
+            {"function": "sumPrices", "filename": "src/cart.js"},
+            "sumPrices(src/cart.js)",
+        ),
+        (
+            {"function": "pay", "filename": "C:\\shop\\server.js"},
+            "pay(server.js)",
+        ),
+        (
+            {"function": "pay", "filename": "app:///dist/main.js"},
+            "pay(dist/main.js)",
+        ),
+        # Older SDKs put the script's URL in the module.
+        (
+            {
+                "module": "http://127.0.0.1:8000/app.bundle.js",
+                "function": "applyDiscount",
+                "filename": "http://127.0.0.1:8000/app.bundle.js",
+            },
+            "applyDiscount(app.bundle.js)",
+        ),
+        (
+            {
+                "module": "node_send",
+                "function": "checkout",
+                "filename": "/srv/app/node_send.mjs",
+            },
+            "checkout(node_send.mjs)",
+        ),
+        ({"function": "?", "filename": "/srv/app/index.js"}, "index.js"),
+        ({"function": "pay"}, "pay"),
+    ],
+)
+def test_javascript_frames_read_as_javascripts_tools_show_them(frame, label):
+    assert frame_label(frame, "javascript") == label
+    assert frame_label({**frame, "platform": "node"}) == label
+
+
+def test_a_url_is_never_taken_for_a_module():
+    url = "http://127.0.0.1:8000/app.js"
+    frame = {"module": url, "function": "pay", "filename": url}
+
+    assert frame_label(frame) == "pay (/app.js)"
+
+
+def test_without_application_frames_the_innermost_not_a_librarys_is_the_culprit():
+    # sentry-ruby marks every frame a library's when the app is not in one
+    # of the folders it expects.
+    frames = [
+        {"function": "<main>", "filename": "worker.rb", "in_app": False},
+        {"function": "load_config", "filename": "worker.rb", "in_app": False},
+        {
+            "function": "fetch",
+            "filename": "/usr/share/rubygems-integration/all/gems/x/lib/x.rb",
+            "in_app": False,
+        },
+    ]
+    payload = {
+        "platform": "ruby",
+        "exception": {"values": [{"type": "E", "stacktrace": {"frames": frames}}]},
+    }
+
+    assert mapped(payload)["view"] == "load_config (worker.rb)"
+    # Only libraries: the innermost still names the culprit.
+    payload["exception"]["values"][0]["stacktrace"]["frames"] = frames[2:]
+    assert (
+        mapped(payload)["view"]
+        == "fetch (/usr/share/rubygems-integration/all/gems/x/lib/x.rb)"
+    )
+
+
+def test_a_module_the_type_carries_is_not_repeated_in_the_traceback():
+    payload = {
+        "exception": {
+            "values": [{"type": "Acc::ConfigError", "module": "Acc", "value": "no"}]
+        }
+    }
+
+    event = mapped(payload)
+
+    assert event["traceback"] == "Acc::ConfigError: no"
+    assert event["message"] == "Acc::ConfigError: no"
+
+
+def test_a_message_sent_with_its_stack_is_a_message():
+    frames = [{"function": "pay", "filename": "https://shop.example/app.js"}]
+    payload = {
+        "platform": "javascript",
+        "message": "Checkout took 9 seconds",
+        "level": "warning",
+        "exception": {
+            "values": [
+                {
+                    "value": "Checkout took 9 seconds",
+                    "mechanism": {"type": "generic", "synthetic": True},
+                    "stacktrace": {"frames": frames},
+                }
+            ]
+        },
+    }
+
+    event = mapped(payload)
+
+    assert (event["message"], event["class_name"], event["traceback"]) == (
+        "Checkout took 9 seconds",
+        None,
+        None,
+    )
+    assert "exception" not in event["data"]
+    assert event["data"]["stacktrace"]["frames"][0]["function"] == "pay"
+    # Without the "synthetic" mark, an exception without a type stays one.
+    del payload["exception"]["values"][0]["mechanism"]["synthetic"]
+    assert mapped(payload)["traceback"] == "Traceback (most recent call last):\n" + (
+        '  File "https://shop.example/app.js", in pay\nError: Checkout took 9 seconds'
+    )
+
+
+def test_an_sdk_that_names_no_logger_gets_none_made_up():
+    event = pipeline.prepare(mapped(exception_event()))
+
+    assert event["logger"] == ""
+    assert pipeline.prepare(mapped(message_event(logger="shop")))["logger"] == "shop"
+
+
+def test_events_that_name_no_logger_outside_the_ingest_keep_the_classic_root():
+    assert pipeline.prepare({"message": "x"})["logger"] == "root"
+    assert pipeline.prepare({"message": "x", "logger": None})["logger"] == "root"
 
 
 def test_a_script_served_from_two_hosts_is_one_group():

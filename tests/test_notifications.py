@@ -165,3 +165,16 @@ def test_a_mail_server_that_never_answers_cannot_hold_the_mailer(
     finally:
         silent.close()
     assert any("Unable to mail" in r.getMessage() for r in sentry_errors)
+
+
+@admins
+def test_the_mail_names_no_logger_for_an_event_that_named_none():
+    from sentry import pipeline
+
+    pipeline.record(pipeline.prepare({"message": "from an SDK", "logger": ""}))
+    client.create_from_text("from the site", logger="shop")
+
+    without, named = sent()
+    assert without.body.startswith("A new error (error):\n")
+    assert "logger <code>" not in without.alternatives[0][0]
+    assert named.body.startswith("A new error (error, logger shop):\n")

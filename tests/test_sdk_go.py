@@ -85,8 +85,8 @@ def test_sentry_go_events_are_stored_field_by_field(send, ingest_server):
         "*fmt.wrapError: save order 1234: write row 1234: disk full"
     )
     assert exception.level == 40
-    # sentry-go names no logger: the default.
-    assert exception.logger == "root"
+    # sentry-go names no logger: none is made up.
+    assert exception.logger == ""
     assert exception.site == "checkout-service"
     assert exception.server_name == "go-web-01"
     assert exception.datetime == backdated

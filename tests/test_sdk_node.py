@@ -50,10 +50,11 @@ def test_errors_from_node_are_stored_field_by_field(ingest_server):
     assert error.class_name == "Error"
     assert error.message == "Error: could not check out order 77"
     assert error.level == 40
-    assert error.logger == "root"
+    assert error.logger == ""
     assert error.site == "shop-api"
     assert error.server_name == "node-01"
-    assert error.view == "node_send.checkout"
+    # As JavaScript's tools show a frame: the function and the file's name.
+    assert error.view == "checkout(node_send.mjs)"
     assert before - BACK_DATED <= error.datetime <= after - BACK_DATED
     # The cause first, as Python prints a chain, then what it caused.
     traceback = error.traceback
@@ -102,9 +103,9 @@ def test_errors_from_node_are_stored_field_by_field(ingest_server):
     assert (group.class_name, group.message, group.view) == (
         "Error",
         "Error: could not check out order 77",
-        "node_send.checkout",
+        "checkout(node_send.mjs)",
     )
-    assert (group.level, group.logger, group.times_seen) == (40, "root", 1)
+    assert (group.level, group.logger, group.times_seen) == (40, "", 1)
     assert group.last_seen == error.datetime
 
     warning = stored[ids["message"]]

@@ -123,7 +123,7 @@ def test_a_browser_error_from_a_minified_bundle_shows_the_original_code(
         4,
         "checkout",
     )
-    assert message.view == "sumPrices (src/cart.js)"
+    assert message.view == "sumPrices(src/cart.js)"
     bundle = ArtifactBundle.objects.get()
     assert (bundle.project, bundle.release, bundle.file_count) == ("42", release, 2)
     with_debug_ids = ArtifactFile.objects.filter(debug_id__gt="").count()

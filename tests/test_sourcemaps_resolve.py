@@ -180,7 +180,7 @@ def test_the_traceback_culprit_and_group_are_those_of_the_original_code(
 
     assert 'File "~/src/cart.js", line 5, in sumPrices' in first.traceback
     assert 'throw new TypeError("cart is empty");' in first.traceback
-    assert first.view == "sumPrices (src/cart.js)"
+    assert first.view == "sumPrices(src/cart.js)"
     assert frames(second)[-1]["sourcemap"]["minified"]["function"] == "q"
     assert first.group_id == second.group_id
 

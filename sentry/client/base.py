@@ -205,7 +205,9 @@ class SentryClient:
         shaper = current.shaper if current is not None else Shaper()
         event_data = {}
         event = {
-            "logger": _field(shaper, logger),
+            # An empty name is the default logger's, as it always was here
+            # (only SDK events keep an empty one).
+            "logger": _field(shaper, logger) or None,
             "level": level,
             "url": _field(shaper, url),
             "view": _field(shaper, view),

@@ -96,6 +96,30 @@ UNKNOWN_SERVER = "unknown"
 
 DIRECT_CAUSE = "The above exception was the direct cause of the following exception:"
 CONTEXT = "During handling of the above exception, another exception occurred:"
+#: Between two exceptions of a chain whose kind the SDK does not say
+#: (sentry-go, sentry-ruby): Python's sentences would claim what is not known.
+LINKED = "The following exception is linked to the one above:"
+#: ``mechanism.source`` of an exception -> the line before the next one.
+#: Python's ``__cause__`` and JavaScript's ``Error`` cause are explicit causes.
+CHAIN_LINES = {"__cause__": DIRECT_CAUSE, "cause": DIRECT_CAUSE, "__context__": CONTEXT}
+#: Platforms whose frames read ``function(file)``, as browsers' tools show them.
+JAVASCRIPT_PLATFORMS = frozenset({"javascript", "node"})
+#: Parts of a path that mark a library's code (installed packages, the
+#: language's own), for SDKs that mark no frame as the application's.
+LIBRARY_PATH_PARTS = (
+    "/site-packages/",
+    "/dist-packages/",
+    "/node_modules/",
+    "/gems/",
+    "/rubygems",
+    "/lib/ruby/",
+    "/usr/lib/",
+    "/usr/local/lib/",
+    "/go/src/runtime/",
+    "/go/pkg/mod/",
+    "<internal:",
+    "node:internal",
+)
 
 # printf-style placeholders, as Python's logging (and most SDKs) use them.
 # One pass over attacker text: the runs are possessive (never given back) and
@@ -285,6 +309,19 @@ def normalize_exceptions(value, stacktrace=None):
     return result
 
 
+def synthetic_exception(exceptions):
+    """
+    Return the one entry of a message sent with its stack, else None.
+
+    The browser SDK's ``captureMessage`` (with ``attachStacktrace``) sends
+    the message as an exception without a type, marked synthetic.
+    """
+    if len(exceptions) != 1 or exceptions[0].get("type") is not None:
+        return None
+    mechanism = exceptions[0].get("mechanism") or {}
+    return exceptions[0] if mechanism.get("synthetic") is True else None
+
+
 def exception_title(entry):
     kind, value = entry.get("type"), entry.get("value")
     if kind and value:
@@ -292,23 +329,60 @@ def exception_title(entry):
     return kind or value or DEFAULT_TITLE
 
 
-def frame_label(frame):
+def frame_label(frame, platform=None):
     """
-    Return a frame's code as a culprit names it.
+    Return a frame's code as a culprit names it, the way its language reads.
 
-    ``module.function`` when the frame has a module (Python, Node);
-    otherwise ``function (path)``, the file's path (a script's URL without
-    its host and query): ``save_order (app/models/order.rb)``,
-    ``pay (/static/bundle.js)``.
+    JavaScript (browsers, Node): ``function(file)``, the file as browsers'
+    tools show it (see :func:`script_name`): ``applyDiscount(app.bundle.js)``.
+    Otherwise
+    ``module.function`` when the frame has a module (Python, Go), else
+    ``function (path)``, the file's path (a script's URL without its host and
+    query): ``save_order (app/models/order.rb)``.
     """
     function = frame.get("function")
-    if frame.get("module"):
-        module = frame["module"]
+    if function == "?":
+        function = None
+    platform = frame.get("platform") or platform
+    module = frame.get("module")
+    if module and "/" in module:
+        # Older JavaScript SDKs put the script's URL or path here.
+        frame, module = {**frame, "module": None}, None
+    if platform in JAVASCRIPT_PLATFORMS:
+        name = script_name(frame.get("filename") or frame.get("abs_path") or "")
+        if function and name:
+            return f"{function}({name})"
+        return function or name or module or ""
+    if module:
         return f"{module}.{function}" if function else str(module)
     where = frame_location(frame)
     if where and function:
         return f"{function} ({where})"
     return where or function or ""
+
+
+def script_name(path):
+    """
+    Return a JavaScript file as its frames are read: ``app.bundle.js``.
+
+    A URL's path without its host, query and first slash
+    (``static/app.js``); a file's name for an absolute path on the server
+    (Node: ``/srv/shop/server.mjs`` is ``server.mjs``); a relative path (a
+    source map's original, ``src/cart.js``) as it is.
+    """
+    path = str(path)
+    scheme, separator, rest = path.partition("://")
+    if separator and "/" not in scheme:
+        path = rest.partition("/")[2].split("?", 1)[0].split("#", 1)[0]
+    elif path.startswith(("/", "\\")) or path[1:3] in (":\\", ":/"):
+        path = path.replace("\\", "/").rpartition("/")[2]
+    return path
+
+
+def looks_like_library(frame):
+    """Return whether a frame's path is an installed package's or the language's."""
+    path = frame.get("abs_path") or frame.get("filename") or ""
+    return any(part in path for part in LIBRARY_PATH_PARTS)
 
 
 def culprit(payload, exceptions):
@@ -317,18 +391,44 @@ def culprit(payload, exceptions):
         value = text(payload.get(name))
         if value:
             return value
+    platform = text(payload.get("platform"))
     frames = [
         frame
         for entry in reversed(exceptions)
         for frame in reversed((entry.get("stacktrace") or {}).get("frames") or [])
     ]
     for frame in frames:
-        if frame.get("in_app") and frame_label(frame):
-            return frame_label(frame)
+        if frame.get("in_app") and frame_label(frame, platform):
+            return frame_label(frame, platform)
     for frame in frames:
-        if frame.get("in_app") is not False and frame_label(frame):
-            return frame_label(frame)
+        if frame.get("in_app") is not False and frame_label(frame, platform):
+            return frame_label(frame, platform)
+    # No frame is the application's (sentry-ruby outside its own idea of
+    # an application's folders marks every one as a library's): the
+    # innermost that is not plainly a library's, else the innermost.
+    for candidates in ([f for f in frames if not looks_like_library(f)], frames):
+        for frame in candidates:
+            label = frame_label(frame, platform)
+            if label:
+                return label
     return ""
+
+
+def type_label(entry):
+    """
+    Return an exception's type with its module, as Python prints it.
+
+    The module is left out when it is Python's built-ins or when the type
+    carries it already: sentry-ruby sends ``module: "Acc"`` beside
+    ``type: "Acc::ConfigError"``.
+    """
+    kind = entry.get("type") or "Error"
+    module = entry.get("module")
+    if not module or module in ("builtins", "exceptions"):
+        return kind
+    if kind == module or kind.startswith((f"{module}::", f"{module}.")):
+        return kind
+    return f"{module}.{kind}"
 
 
 def traceback_text(exceptions):
@@ -357,18 +457,15 @@ def traceback_text(exceptions):
                     lines.append(f"    {context_line.strip()}")
             if stack.get("frames_omitted"):
                 lines.append(f"  ({stack['frames_omitted']} frames omitted)")
-        kind = entry.get("type") or "Error"
-        module = entry.get("module")
-        if module and module not in ("builtins", "exceptions"):
-            kind = f"{module}.{kind}"
+        kind = type_label(entry)
         value = entry.get("value")
         lines.append(f"{kind}: {value}" if value else kind)
         if index < len(exceptions) - 1:
             source = (entry.get("mechanism") or {}).get("source")
-            # Python's __cause__ and JavaScript's Error cause are explicit
-            # causes; without a source, the wording that is true of both kinds.
-            explicit = source in ("__cause__", "cause")
-            lines += ["", DIRECT_CAUSE if explicit else CONTEXT, ""]
+            # Python's sentences only where the SDK says which kind of link
+            # it was (sentry-python, the JavaScript SDKs).
+            line = CHAIN_LINES.get(source) if isinstance(source, str) else None
+            lines += ["", line or LINKED, ""]
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 
@@ -569,11 +666,17 @@ def map_event(
     exceptions = normalize_exceptions(
         payload.get("exception"), normalize_stacktrace(payload.get("stacktrace"))
     )
+    synthetic = synthetic_exception(exceptions)
+    if synthetic is not None:
+        # A message with the stack where it was sent, not an exception.
+        exceptions = []
     message = payload.get("message")
     logentry = normalize_logentry(payload.get("logentry"))
     if logentry is None and isinstance(message, dict):
         logentry = normalize_logentry(message)
     message_text = text(message) if isinstance(message, (str, int, float)) else None
+    if synthetic is not None and message_text is None:
+        message_text = synthetic.get("value")
 
     if exceptions:
         title = exception_title(exceptions[-1])
@@ -589,6 +692,8 @@ def map_event(
         data[name] = value
     if exceptions:
         data["exception"] = {"values": exceptions}
+    elif synthetic is not None and synthetic.get("stacktrace"):
+        data["stacktrace"] = synthetic["stacktrace"]
     elif payload.get("stacktrace") is not None:
         stack = normalize_stacktrace(payload.get("stacktrace"))
         if stack:
@@ -604,7 +709,9 @@ def map_event(
             event_id if event_id is not None else payload.get("event_id")
         ),
         "datetime": event_time(payload, received, sent_at),
-        "logger": text(payload.get("logger")),
+        # Empty, not the classic "root": no logger is made up for an SDK
+        # that names none (the column cannot be null).
+        "logger": text(payload.get("logger")) or "",
         "level": _level(payload.get("level")),
         "class_name": exceptions[-1].get("type") if exceptions else None,
         "message": title,

@@ -147,6 +147,7 @@ def gather_rows(request, groups):
         group.plugin_tags = tags.get(group.pk, [])
         # Worked out here rather than by filters: a page draws 50 rows.
         group.row_title = Truncator(group.title).chars(200)
+        group.cause = group_cause(group)
         group.last_seen_iso = isotime(group.last_seen)
         group.last_seen_text = reltime(group.last_seen, now)
 
@@ -190,12 +191,20 @@ def describe_filter(stream_filter):
     }
 
 
+def group_cause(group):
+    """Return the type of what caused a group's error (see storage.group_data)."""
+    data = group.data
+    cause = data.get("cause") if isinstance(data, dict) else None
+    return cause if isinstance(cause, str) else None
+
+
 def row_json(group):
     """Return what sentry.js needs to draw or update a stream row."""
     return {
         "id": group.pk,
         "title": group.row_title,
         "culprit": group.view,
+        "cause": group.cause,
         "short_id": group.qualified_short_id,
         "level": group.level_name,
         "logger": group.logger,

@@ -254,7 +254,14 @@
       field(row, "short_id").textContent = data.short_id || "";
       field(row, "culprit").textContent = data.culprit || "";
       field(row, "level").textContent = data.level || "";
-      field(row, "logger").textContent = data.logger || "";
+      var logger = field(row, "logger");
+      logger.textContent = data.logger || "";
+      logger.hidden = !data.logger; // SDKs that name no logger
+      var cause = field(row, "cause");
+      if (cause) {
+        cause.textContent = data.cause ? "caused by " + data.cause : "";
+        cause.hidden = !data.cause;
+      }
       var project = field(row, "project");
       if (project) {
         project.textContent = data.project_name || "";
