@@ -18,6 +18,7 @@ import time
 
 from django.db import connections
 
+from .db import get_write_alias, outside_host_transaction
 from .models import GroupedMessage, Message
 from .plugins.base import safely
 from .plugins.registry import get_plugins
@@ -90,7 +91,11 @@ def _schedule(events, results, using):
             wanted.append((event, result, takers))
     if not wanted:
         return
-    groups, stored = _load(wanted, using)
+    # Read where the events were written: not a replica that may lag, and
+    # not through a host transaction that may be broken.
+    groups, stored = outside_host_transaction(
+        lambda alias: _load(wanted, alias), using or get_write_alias(Message)
+    )
     for event, result, takers in wanted:
         group = groups.get(result.group_id)
         if group is None:
@@ -106,17 +111,13 @@ def _load(wanted, using):
     ids = {event["message_id"] for event, result, _ in wanted if result.stored}
     stored = {}
     if ids:
-        rows = Message.objects.select_related("group__project")
-        if using:
-            rows = rows.using(using)
+        rows = Message.objects.using(using).select_related("group__project")
         for row in rows.filter(message_id__in=ids):
             stored[row.message_id] = row
     groups = {row.group_id: row.group for row in stored.values()}
     missing = {result.group_id for _, result, _ in wanted} - groups.keys()
     if missing:
-        rows = GroupedMessage.objects.select_related("project")
-        if using:
-            rows = rows.using(using)
+        rows = GroupedMessage.objects.using(using).select_related("project")
         groups.update((group.pk, group) for group in rows.filter(pk__in=missing))
     return groups, stored
 
