@@ -488,3 +488,26 @@ def test_recording_does_not_wait_for_the_receiver():
             delivered()
 
     assert len(receiver.requests) == 1
+
+
+def test_a_urls_password_is_not_shown_in_the_masked_url():
+    channel = config._channel(
+        "chat",
+        {"plugin": "slack", "url": "https://bot:s3cret@hooks.example.com:8443/x"},
+    )
+
+    assert channel.masked_url == "https://hooks.example.com:8443/…"
+
+
+@pytest.mark.parametrize("path", ["/T0KEN X", "/T0KEN\x7f", "/T0KEN\x00"])
+def test_a_path_that_http_refuses_is_reported_without_its_token(path, sentry_errors):
+    with Receiver() as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url(path)}
+        with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}]):
+            sentry_client.create_from_text("odd path")
+            delivered()
+
+    assert receiver.requests == []
+    [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
+    assert "T0KEN" not in record.getMessage()
+    assert "T0KEN" not in str(record.exc_info)

@@ -46,8 +46,16 @@ class Channel:
         """Return the URL with its path and query hidden (they hold the token)."""
         if not self.url:
             return ""
+        # Nor the user and password a URL may carry before its host.
         parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else "…"
+        if not parts.hostname:
+            return "…"
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:
+            port = ""
+        return f"{parts.scheme}://{host}{port}/…"
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,10 @@ def post(url, body, headers=None, timeout=TIMEOUT):
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in path):
+        # http.client would refuse it too, quoting the path, and the path
+        # holds the receiver's token: the reason must not.
+        raise DeliveryError("the URL's path holds spaces or control characters")
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "django-sentry",
@@ -146,7 +150,7 @@ def post(url, body, headers=None, timeout=TIMEOUT):
             answer = connection.getresponse()
             response = Response(answer.status, answer.read(MAX_RESPONSE_BYTES))
         except (OSError, http.client.HTTPException) as exc:
-            last_error = DeliveryError(f"{type(exc).__name__}: {exc}")
+            last_error = DeliveryError(_describe(exc))
             if connection.was_cut:
                 last_error = DeliveryError(
                     f"no complete answer within {EXCHANGE_TIMEOUT} s"
@@ -169,6 +173,13 @@ def post(url, body, headers=None, timeout=TIMEOUT):
             )
         raise DeliveryError(f"answered {response.status}", status=response.status)
     raise last_error
+
+
+def _describe(exc):
+    if isinstance(exc, http.client.InvalidURL):
+        # Its text quotes the URL, token included.
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _connection(scheme, host, port, address, timeout):
