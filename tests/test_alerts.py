@@ -359,6 +359,18 @@ def test_loopback_is_refused_unless_its_network_is_allowed(sentry_errors):
         "http://224.0.0.1/x",
         "http://100.64.0.1/x",
         "http://2130706433/x",  # 127.0.0.1 as a number
+        "http://0x7f.1/x",
+        "http://0/x",
+        "http://[fe80::1%lo]/x",
+        # IPv6 forms that carry a private IPv4 address to a translator
+        "http://[64:ff9b::a00:1]/x",  # NAT64 of 10.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/x",  # NAT64 of the metadata service
+        "http://[2002:a00:1::1]/x",  # 6to4 of 10.0.0.1
+        "http://[::127.0.0.1]/x",  # IPv4-compatible
+        "http://[::ffff:0:a00:1]/x",  # IPv4-translated
+        "http://[64:ff9b:1::a00:1]/x",  # local-use NAT64
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",  # Teredo
+        "http://[fec0::1]/x",  # site-local
     ],
 )
 def test_private_and_special_addresses_are_refused_before_connecting(url):
@@ -370,6 +382,16 @@ def test_private_and_special_addresses_are_refused_before_connecting(url):
 
     assert refused.value.status is None
     assert "SENTRY_ALERTS_ALLOWED_NETWORKS" in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.215.14", "64:ff9b::5db8:d70e", "2002:5db8:d70e::1", "2606:4700::1111"],
+)
+def test_public_addresses_and_ipv6_forms_of_public_ones_are_allowed(address):
+    import ipaddress
+
+    assert outbound.is_public(ipaddress.ip_address(address))
 
 
 def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(

@@ -68,11 +68,39 @@ def allowed_networks():
     ]
 
 
+#: IPv6 prefixes a translator or tunnel turns into the IPv4 address of the
+#: last 32 bits (NAT64's well-known prefix), or that no public host has
+#: (IPv4-compatible, IPv4-translated, local-use NAT64, site-local): Python's
+#: ``is_global`` does not look inside them, and differs across versions.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NOT_PUBLIC_V6 = [
+    ipaddress.ip_network(text)
+    for text in ("::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "fec0::/10")
+]
+
+
 def is_public(address):
     """Return whether ``address`` (an ip_address) is on the public internet."""
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if address.version == 6:
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return is_public(embedded)
+        if address.teredo is not None or any(
+            address in network for network in NOT_PUBLIC_V6
+        ):
+            return False
     return address.is_global and not address.is_multicast
+
+
+def _embedded_ipv4(address):
+    """Return the IPv4 address an IPv6 one reaches through a translator, if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def check_address(address, networks):
