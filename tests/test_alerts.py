@@ -449,6 +449,13 @@ def test_a_body_over_the_cap_is_not_sent():
         ({}, [{"when": "new", "channels": ["b"]}], "no channel named 'b'"),
         ({}, [{"when": "sometimes", "channels": []}], "'when' must be one of"),
         ({}, [{"when": {"events": 5, "minutes": 1}}], "'when' must be one of"),
+        # Values of the wrong type, which Python refuses to look up or parse.
+        ({"a": {"plugin": ["slack"]}}, [], "'plugin' must be one of"),
+        ({"a": {"plugin": "slack", "url": "http://[::1/x"}}, [], "'url' cannot"),
+        ({"a": {"plugin": "slack", "url": "http://x:99999/"}}, [], "'url' cannot"),
+        ({}, [{"when": "new", "channels": [["a"]]}], "no channel named ['a']"),
+        ({}, [{"when": "new", "channels": {"a": 1}}], "'channels' must name"),
+        ({}, [{"when": "new", "channels": [], "project": None}], "'channels' must"),
         (
             {"a": {"plugin": "webhook", "url": "http://x"}},
             [{"when": "new", "channels": ["a"], "level": "loud"}],

@@ -117,7 +117,7 @@ def _channel(name, spec):
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: must be a dict with a 'plugin'")
     kind = spec.get("plugin")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ConfigError(f"{where}: 'plugin' must be one of {', '.join(KINDS)}")
     unknown = set(spec) - CHANNEL_KEYS[kind]
     if unknown:
@@ -132,9 +132,19 @@ def _channel(name, spec):
             raise ConfigError(f"{where}: 'to' must list e-mail addresses")
         return Channel(name, kind, to=tuple(to))
     url = spec.get("url")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+    if not isinstance(url, str):
         raise ConfigError(f"{where}: 'url' must be an http or https URL")
-    if not urlsplit(url).hostname:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed on access
+    except ValueError:
+        # Not the URL itself: it holds the receiver's token.
+        raise ConfigError(
+            f"{where}: 'url' cannot be read (brackets or port out of place)"
+        ) from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"{where}: 'url' must be an http or https URL")
+    if not parts.hostname:
         raise ConfigError(f"{where}: 'url' has no host")
     secret = spec.get("secret", "")
     if not isinstance(secret, str):
@@ -173,7 +183,7 @@ def _rule(index, spec, known_channels):
     if not names or not isinstance(names, list | tuple):
         raise ConfigError(f"{where}: 'channels' must name at least one channel")
     for name in names:
-        if name not in known_channels:
+        if not isinstance(name, str) or name not in known_channels:
             raise ConfigError(f"{where}: no channel named {name!r}")
     level = spec.get("level", 0)
     if isinstance(level, str):
