@@ -12,6 +12,7 @@ times, then logged to ``sentry.errors``.
 
 import atexit
 import logging
+import os
 import queue
 import threading
 import time
@@ -228,4 +229,14 @@ def flush(timeout=10):
     return True
 
 
+def _forget_workers():
+    # A forked child (a gunicorn worker of a preloading master) has none of
+    # its parent's threads: their queues would never drain, and a lock held
+    # at the fork would never be released. It starts its own.
+    global _workers, _workers_lock
+    _workers = {}
+    _workers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_workers)
 atexit.register(flush, 2)
