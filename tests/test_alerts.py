@@ -156,6 +156,34 @@ def test_slack_gets_mrkdwn_with_the_error_linked_and_its_text_escaped():
     assert "Level: error" in body["blocks"][1]["text"]["text"]
 
 
+@pytest.mark.parametrize("kind", ["slack", "mattermost", "teams"])
+def test_event_text_can_neither_add_lines_nor_turn_text_around(kind):
+    with Receiver() as receiver:
+        channel = {"plugin": kind, "url": receiver.url()}
+        with alerts({"chat": channel}, [{"when": "new", "channels": ["chat"]}]):
+            sentry_client.create_from_text(
+                "spoofed",
+                view="app.views\u2028Level: fatal\nRelease: 9.9",
+                tags={"environment": "prod\u202eved", "release": "&" * 400},
+            )
+            delivered()
+    body = body_of(receiver)
+
+    if kind == "slack":
+        texts = [block["text"]["text"] for block in body["blocks"]]
+        lines = texts[1].splitlines()
+        # Slack's limit for a section's text; over it the message is refused.
+        assert all(len(text) <= 3000 for text in texts)
+    elif kind == "mattermost":
+        lines = body["text"].splitlines()[1:]
+    else:
+        card = body["attachments"][0]["content"]
+        lines = [block["text"] for block in card["body"][1:]]
+    labels = [line.split(":", 1)[0] for line in lines]
+    assert labels == ["Project", "Culprit", "Level", "Environment", "Release", "Events"]
+    assert "\u202e" not in json.dumps(body, ensure_ascii=False)
+
+
 def test_mattermost_gets_markdown_with_mentions_and_links_defused():
     text = chat_message("mattermost")["text"]
 
