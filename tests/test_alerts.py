@@ -547,6 +547,16 @@ def test_recording_does_not_wait_for_the_receiver():
     assert len(receiver.requests) == 1
 
 
+def test_a_channels_repr_shows_neither_its_token_nor_its_secret():
+    channel = config._channel(
+        "ops",
+        {"plugin": "webhook", "url": "https://hooks.example.com/T0KEN", "secret": "s3"},
+    )
+
+    assert "T0KEN" not in repr(channel) and "s3" not in repr(channel)
+    assert "ops" in repr(channel)
+
+
 def test_a_urls_password_is_not_shown_in_the_masked_url():
     channel = config._channel(
         "chat",

@@ -37,8 +37,10 @@ class ConfigError(ValueError):
 class Channel:
     name: str
     kind: str
-    url: str = ""
-    secret: str = ""
+    # Out of the repr: a traceback's locals (a host's error tracker sends
+    # them) must not carry the receiver's token or the signing secret.
+    url: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)
     to: tuple = ()
 
     @property
