@@ -180,6 +180,10 @@ class _Worker(threading.Thread):
             plugin, job = self.jobs.get()
             try:
                 _deliver(plugin, *job)
+            except Exception:
+                # The plugin's own settings (attempts, delay) failed: the
+                # thread must live on, or the events behind this one are lost.
+                logger.exception("Plugin %r: post_process() not run", plugin)
             finally:
                 self.jobs.task_done()
                 if self.jobs.empty():

@@ -257,3 +257,19 @@ def test_a_forked_child_starts_afresh_without_the_parents_waiting_deliveries():
 
     assert os.waitstatus_to_exitcode(status) == 0
     assert [c["event"].message for c in calls()] == ["before the fork"]
+
+
+@recorder
+def test_a_plugin_with_a_retry_delay_that_is_no_number_loses_no_later_event(
+    monkeypatch, sentry_errors
+):
+    monkeypatch.setattr(RecorderPlugin, "post_process_retry_delay", "soon")
+    RecorderPlugin.failures = 1
+    RecorderPlugin.gate = threading.Event()
+    client.create_from_text("first")
+    assert RecorderPlugin.entered.wait(10)
+    client.create_from_text("second")
+    RecorderPlugin.gate.set()
+
+    assert [c["event"].message for c in calls()] == ["first", "second"]
+    assert any("post_process" in r.getMessage() for r in sentry_errors)
