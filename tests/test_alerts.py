@@ -451,6 +451,54 @@ def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
     assert receiver.requests[0]["headers"]["Host"] == f"alerts.test:{receiver.port}"
 
 
+def two_addresses(monkeypatch, name):
+    """Make ``name`` resolve to 127.0.0.1 and 127.0.0.2, in that order."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if host != name:
+            return real(host, *args, **kwargs)
+        return [
+            *real("127.0.0.1", *args, **kwargs),
+            *real("127.0.0.2", *args, **kwargs),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def test_a_request_that_may_have_arrived_is_not_sent_to_the_next_address(
+    monkeypatch,
+):
+    monkeypatch.setattr(outbound, "EXCHANGE_TIMEOUT", 0.5)
+    two_addresses(monkeypatch, "alerts.test")
+    with (
+        Receiver(delay=2) as first,
+        Receiver(address=("127.0.0.2", first.port)) as second,
+        override_settings(SENTRY_ALERTS_ALLOWED_NETWORKS=LOOPBACK),
+        pytest.raises(outbound.DeliveryError, match="within 0.5 s"),
+    ):
+        outbound.post(f"http://alerts.test:{first.port}/hook", b"{}")
+
+    assert len(first.requests) == 1
+    assert second.requests == []
+
+
+def test_an_address_that_refuses_the_connection_gives_way_to_the_next(
+    monkeypatch,
+):
+    two_addresses(monkeypatch, "alerts.test")
+    # Nothing listens on 127.0.0.1 at the port of this one on 127.0.0.2.
+    with Receiver(address=("127.0.0.2", 0)) as second:
+        url = f"http://alerts.test:{second.port}/hook"
+        with override_settings(SENTRY_ALERTS_ALLOWED_NETWORKS=LOOPBACK):
+            response = outbound.post(url, b"{}")
+
+    assert response.status == 200
+    assert len(second.requests) == 1
+
+
 @pytest.mark.parametrize(
     "url", ["ftp://example.com/x", "file:///etc/passwd", "http:///x", "gopher://a/"]
 )

@@ -183,15 +183,17 @@ def post(url, body, headers=None, timeout=TIMEOUT):
                 last_error = DeliveryError(
                     f"no complete answer within {EXCHANGE_TIMEOUT} s"
                 )
+            if connection.was_connected:
+                # Connected: the receiver may have the message already, and
+                # the next address (the same receiver over IPv6, say) would
+                # get it twice.
+                raise last_error from None
             continue
         finally:
             timer.cancel()
             connection.close()
-        if connection.was_cut:
-            last_error = DeliveryError(
-                f"no complete answer within {EXCHANGE_TIMEOUT} s"
-            )
-            continue
+        # An answer's status was read: the receiver has spoken, even if the
+        # clock cut the rest of its answer short.
         if 200 <= response.status < 300:
             return response
         if 300 <= response.status < 400:
@@ -221,6 +223,7 @@ class _Pinned:
 
     address = None
     was_cut = False
+    was_connected = False
 
     def _open(self):
         return socket.create_connection((self.address, self.port), self.timeout)
@@ -243,6 +246,7 @@ class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
 
     def connect(self):
         self.sock = self._open()
+        self.was_connected = True
 
 
 class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
@@ -256,3 +260,4 @@ class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
 
     def connect(self):
         self.sock = self._context.wrap_socket(self._open(), server_hostname=self.host)
+        self.was_connected = True
