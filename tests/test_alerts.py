@@ -626,3 +626,19 @@ def test_a_path_that_http_refuses_is_reported_without_its_token(path, sentry_err
     [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
     assert "T0KEN" not in record.getMessage()
     assert "T0KEN" not in str(record.exc_info)
+
+
+def test_alert_settings_that_cannot_be_read_are_logged_once_not_per_event(
+    sentry_errors,
+):
+    broken = {"logged-once": "not a dict"}
+    with alerts(broken, [], SENTRY_ADMINS=["ops@example.com"]):
+        for n in range(3):
+            assert sentry_client.create_from_text(f"event {n}") is not None
+        delivered()
+
+    about = [r for r in sentry_errors if "logged-once" in r.getMessage()]
+    assert len(about) == 1
+    assert "SENTRY_ALERT" in about[0].getMessage()
+    # The admins' mail goes on regardless.
+    assert len(mail.outbox) == 3

@@ -1,5 +1,7 @@
 """Read and check the channels and rules declared in settings."""
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -29,8 +31,39 @@ CHANNEL_KEYS = {
 }
 
 
+logger = logging.getLogger("sentry.errors")
+
+
 class ConfigError(ValueError):
     """A channel or rule that cannot be read; the message says which and why."""
+
+
+_reported = set()
+_reported_lock = threading.Lock()
+
+
+def usable():
+    """
+    Return ``(channels, rules)`` for delivering, or ``({}, [])`` when unreadable.
+
+    Settings that cannot be read are a system check error (``sentry.E020``);
+    a server that runs no checks (gunicorn) learns of it here, once per
+    process and problem, not once per event and plugin.
+    """
+    try:
+        known = channels()
+        return known, rules(known)
+    except ConfigError as exc:
+        with _reported_lock:
+            first = str(exc) not in _reported
+            _reported.add(str(exc))
+        if first:
+            logger.error(
+                "Alerts are off: SENTRY_ALERT_CHANNELS or SENTRY_ALERT_RULES "
+                "cannot be read: %s",
+                exc,
+            )
+        return {}, []
 
 
 @dataclass(frozen=True)
