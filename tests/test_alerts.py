@@ -374,6 +374,24 @@ def test_loopback_is_refused_unless_its_network_is_allowed(sentry_errors):
     assert "SENTRY_ALERTS_ALLOWED_NETWORKS" in record.getMessage()
 
 
+def test_a_refused_address_is_not_tried_again(sentry_errors, monkeypatch):
+    # Nothing changes between tries: three of them only keep the plugin's
+    # thread from the next alerts.
+    resolved = []
+    real = outbound.resolve
+    monkeypatch.setattr(
+        outbound, "resolve", lambda *args: resolved.append(args) or real(*args)
+    )
+    channel = {"plugin": "webhook", "url": "http://127.0.0.1:9/hook"}
+    with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}], []):
+        sentry_client.create_from_text("to loopback")
+        delivered()
+
+    assert len(resolved) == 1
+    [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
+    assert "SENTRY_ALERTS_ALLOWED_NETWORKS" in record.getMessage()
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -43,10 +43,13 @@ MAX_RESPONSE_BYTES = 4096
 class DeliveryError(Exception):
     """A request that could not be made or was not accepted (a 2xx)."""
 
-    def __init__(self, reason, status=None):
+    def __init__(self, reason, status=None, final=False):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        #: Trying again cannot help (a refused address, URL or body): the
+        #: request was not made.
+        self.final = final
 
 
 class Response:
@@ -109,7 +112,8 @@ def check_address(address, networks):
         return
     raise DeliveryError(
         f"{address} is a private, loopback, link-local or reserved address; "
-        "list its network in SENTRY_ALERTS_ALLOWED_NETWORKS to allow it"
+        "list its network in SENTRY_ALERTS_ALLOWED_NETWORKS to allow it",
+        final=True,
     )
 
 
@@ -143,14 +147,20 @@ def post(url, body, headers=None, timeout=TIMEOUT):
     the receiver cannot be reached in time, or it answers other than 2xx.
     """
     if len(body) > MAX_BODY_BYTES:
-        raise DeliveryError(f"body of {len(body)} bytes over {MAX_BODY_BYTES}")
+        raise DeliveryError(
+            f"body of {len(body)} bytes over {MAX_BODY_BYTES}", final=True
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DeliveryError("only http and https URLs with a host are allowed")
+        raise DeliveryError(
+            "only http and https URLs with a host are allowed", final=True
+        )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise DeliveryError("the URL's port is not a number in range") from None
+        raise DeliveryError(
+            "the URL's port is not a number in range", final=True
+        ) from None
     addresses = resolve(parts.hostname, port)
     path = parts.path or "/"
     if parts.query:
@@ -158,7 +168,9 @@ def post(url, body, headers=None, timeout=TIMEOUT):
     if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in path):
         # http.client would refuse it too, quoting the path, and the path
         # holds the receiver's token: the reason must not.
-        raise DeliveryError("the URL's path holds spaces or control characters")
+        raise DeliveryError(
+            "the URL's path holds spaces or control characters", final=True
+        )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "django-sentry",

@@ -53,7 +53,8 @@ class ChannelPlugin(Plugin):
                 self.deliver(channel, group, event, about)
                 return True
             except Exception as exc:
-                if attempt == self.delivery_attempts:
+                final = isinstance(exc, outbound.DeliveryError) and exc.final
+                if final or attempt == self.delivery_attempts:
                     # The URL's path and query hold the receiver's token: only
                     # its scheme and host are logged.
                     logger.error(
