@@ -1,7 +1,6 @@
 """Read and check the channels and rules declared in settings."""
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -39,7 +38,6 @@ class ConfigError(ValueError):
 
 
 _reported = set()
-_reported_lock = threading.Lock()
 
 
 def usable():
@@ -54,10 +52,10 @@ def usable():
         known = channels()
         return known, rules(known)
     except ConfigError as exc:
-        with _reported_lock:
-            first = str(exc) not in _reported
+        # No lock (one held at a fork would hang the child): two threads
+        # may each log the same problem once.
+        if str(exc) not in _reported:
             _reported.add(str(exc))
-        if first:
             logger.error(
                 "Alerts are off: SENTRY_ALERT_CHANNELS or SENTRY_ALERT_RULES "
                 "cannot be read: %s",
