@@ -147,6 +147,21 @@ def _run(func, alias, retries):
     return _attempt(func, alias, retries)
 
 
+def outside_host_transaction(func, alias):
+    """
+    Call ``func(alias)`` where the host's open transaction cannot get in the way.
+
+    Inside a host transaction on a server with row locking, that transaction
+    may be broken (an error caught after a failed query), or not see what a
+    second connection committed (``REPEATABLE READ``): ``func`` then runs on
+    a second connection of its own, as :func:`run_in_transaction` writes.
+    Elsewhere it runs as is.
+    """
+    if connections[alias].vendor != "sqlite" and in_host_transaction(alias):
+        return _on_second_connection(func, alias)
+    return func(alias)
+
+
 def _on_second_connection(func, alias):
     # The ORM looks connections up by alias, per thread: for the length of
     # this write, this thread's alias points at a fresh connection.

@@ -12,12 +12,14 @@ times, then logged to ``sentry.errors``.
 
 import atexit
 import logging
+import os
 import queue
 import threading
 import time
 
 from django.db import connections
 
+from .db import get_write_alias, outside_host_transaction
 from .models import GroupedMessage, Message
 from .plugins.base import safely
 from .plugins.registry import get_plugins
@@ -90,7 +92,11 @@ def _schedule(events, results, using):
             wanted.append((event, result, takers))
     if not wanted:
         return
-    groups, stored = _load(wanted, using)
+    # Read where the events were written: not a replica that may lag, and
+    # not through a host transaction that may be broken.
+    groups, stored = outside_host_transaction(
+        lambda alias: _load(wanted, alias), using or get_write_alias(Message)
+    )
     for event, result, takers in wanted:
         group = groups.get(result.group_id)
         if group is None:
@@ -106,17 +112,13 @@ def _load(wanted, using):
     ids = {event["message_id"] for event, result, _ in wanted if result.stored}
     stored = {}
     if ids:
-        rows = Message.objects.select_related("group__project")
-        if using:
-            rows = rows.using(using)
+        rows = Message.objects.using(using).select_related("group__project")
         for row in rows.filter(message_id__in=ids):
             stored[row.message_id] = row
     groups = {row.group_id: row.group for row in stored.values()}
     missing = {result.group_id for _, result, _ in wanted} - groups.keys()
     if missing:
-        rows = GroupedMessage.objects.select_related("project")
-        if using:
-            rows = rows.using(using)
+        rows = GroupedMessage.objects.using(using).select_related("project")
         groups.update((group.pk, group) for group in rows.filter(pk__in=missing))
     return groups, stored
 
@@ -178,6 +180,10 @@ class _Worker(threading.Thread):
             plugin, job = self.jobs.get()
             try:
                 _deliver(plugin, *job)
+            except Exception:
+                # The plugin's own settings (attempts, delay) failed: the
+                # thread must live on, or the events behind this one are lost.
+                logger.exception("Plugin %r: post_process() not run", plugin)
             finally:
                 self.jobs.task_done()
                 if self.jobs.empty():
@@ -227,4 +233,14 @@ def flush(timeout=10):
     return True
 
 
+def _forget_workers():
+    # A forked child (a gunicorn worker of a preloading master) has none of
+    # its parent's threads: their queues would never drain, and a lock held
+    # at the fork would never be released. It starts its own.
+    global _workers, _workers_lock
+    _workers = {}
+    _workers_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_workers)
 atexit.register(flush, 2)

@@ -10,10 +10,10 @@ class Receiver:
     An HTTP server on a free loopback port that keeps what it is sent.
 
     ``status`` is what it answers; ``delay`` seconds it waits first;
-    ``location`` makes it a redirect.
+    ``location`` makes it a redirect; ``address`` is where it listens.
     """
 
-    def __init__(self, status=200, delay=0.0, location=None):
+    def __init__(self, status=200, delay=0.0, location=None, address=("127.0.0.1", 0)):
         self.status = status
         self.delay = delay
         self.location = location
@@ -41,7 +41,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(address, Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -156,6 +156,34 @@ def test_slack_gets_mrkdwn_with_the_error_linked_and_its_text_escaped():
     assert "Level: error" in body["blocks"][1]["text"]["text"]
 
 
+@pytest.mark.parametrize("kind", ["slack", "mattermost", "teams"])
+def test_event_text_can_neither_add_lines_nor_turn_text_around(kind):
+    with Receiver() as receiver:
+        channel = {"plugin": kind, "url": receiver.url()}
+        with alerts({"chat": channel}, [{"when": "new", "channels": ["chat"]}]):
+            sentry_client.create_from_text(
+                "spoofed",
+                view="app.views\u2028Level: fatal\nRelease: 9.9",
+                tags={"environment": "prod\u202eved", "release": "&" * 400},
+            )
+            delivered()
+    body = body_of(receiver)
+
+    if kind == "slack":
+        texts = [block["text"]["text"] for block in body["blocks"]]
+        lines = texts[1].splitlines()
+        # Slack's limit for a section's text; over it the message is refused.
+        assert all(len(text) <= 3000 for text in texts)
+    elif kind == "mattermost":
+        lines = body["text"].splitlines()[1:]
+    else:
+        card = body["attachments"][0]["content"]
+        lines = [block["text"] for block in card["body"][1:]]
+    labels = [line.split(":", 1)[0] for line in lines]
+    assert labels == ["Project", "Culprit", "Level", "Environment", "Release", "Events"]
+    assert "\u202e" not in json.dumps(body, ensure_ascii=False)
+
+
 def test_mattermost_gets_markdown_with_mentions_and_links_defused():
     text = chat_message("mattermost")["text"]
 
@@ -346,6 +374,24 @@ def test_loopback_is_refused_unless_its_network_is_allowed(sentry_errors):
     assert "SENTRY_ALERTS_ALLOWED_NETWORKS" in record.getMessage()
 
 
+def test_a_refused_address_is_not_tried_again(sentry_errors, monkeypatch):
+    # Nothing changes between tries: three of them only keep the plugin's
+    # thread from the next alerts.
+    resolved = []
+    real = outbound.resolve
+    monkeypatch.setattr(
+        outbound, "resolve", lambda *args: resolved.append(args) or real(*args)
+    )
+    channel = {"plugin": "webhook", "url": "http://127.0.0.1:9/hook"}
+    with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}], []):
+        sentry_client.create_from_text("to loopback")
+        delivered()
+
+    assert len(resolved) == 1
+    [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
+    assert "SENTRY_ALERTS_ALLOWED_NETWORKS" in record.getMessage()
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -359,6 +405,18 @@ def test_loopback_is_refused_unless_its_network_is_allowed(sentry_errors):
         "http://224.0.0.1/x",
         "http://100.64.0.1/x",
         "http://2130706433/x",  # 127.0.0.1 as a number
+        "http://0x7f.1/x",
+        "http://0/x",
+        "http://[fe80::1%lo]/x",
+        # IPv6 forms that carry a private IPv4 address to a translator
+        "http://[64:ff9b::a00:1]/x",  # NAT64 of 10.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/x",  # NAT64 of the metadata service
+        "http://[2002:a00:1::1]/x",  # 6to4 of 10.0.0.1
+        "http://[::127.0.0.1]/x",  # IPv4-compatible
+        "http://[::ffff:0:a00:1]/x",  # IPv4-translated
+        "http://[64:ff9b:1::a00:1]/x",  # local-use NAT64
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x",  # Teredo
+        "http://[fec0::1]/x",  # site-local
     ],
 )
 def test_private_and_special_addresses_are_refused_before_connecting(url):
@@ -370,6 +428,16 @@ def test_private_and_special_addresses_are_refused_before_connecting(url):
 
     assert refused.value.status is None
     assert "SENTRY_ALERTS_ALLOWED_NETWORKS" in refused.value.reason
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["93.184.215.14", "64:ff9b::5db8:d70e", "2002:5db8:d70e::1", "2606:4700::1111"],
+)
+def test_public_addresses_and_ipv6_forms_of_public_ones_are_allowed(address):
+    import ipaddress
+
+    assert outbound.is_public(ipaddress.ip_address(address))
 
 
 def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
@@ -401,6 +469,54 @@ def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
     assert receiver.requests[0]["headers"]["Host"] == f"alerts.test:{receiver.port}"
 
 
+def two_addresses(monkeypatch, name):
+    """Make ``name`` resolve to 127.0.0.1 and 127.0.0.2, in that order."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if host != name:
+            return real(host, *args, **kwargs)
+        return [
+            *real("127.0.0.1", *args, **kwargs),
+            *real("127.0.0.2", *args, **kwargs),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def test_a_request_that_may_have_arrived_is_not_sent_to_the_next_address(
+    monkeypatch,
+):
+    monkeypatch.setattr(outbound, "EXCHANGE_TIMEOUT", 0.5)
+    two_addresses(monkeypatch, "alerts.test")
+    with (
+        Receiver(delay=2) as first,
+        Receiver(address=("127.0.0.2", first.port)) as second,
+        override_settings(SENTRY_ALERTS_ALLOWED_NETWORKS=LOOPBACK),
+        pytest.raises(outbound.DeliveryError, match="within 0.5 s"),
+    ):
+        outbound.post(f"http://alerts.test:{first.port}/hook", b"{}")
+
+    assert len(first.requests) == 1
+    assert second.requests == []
+
+
+def test_an_address_that_refuses_the_connection_gives_way_to_the_next(
+    monkeypatch,
+):
+    two_addresses(monkeypatch, "alerts.test")
+    # Nothing listens on 127.0.0.1 at the port of this one on 127.0.0.2.
+    with Receiver(address=("127.0.0.2", 0)) as second:
+        url = f"http://alerts.test:{second.port}/hook"
+        with override_settings(SENTRY_ALERTS_ALLOWED_NETWORKS=LOOPBACK):
+            response = outbound.post(url, b"{}")
+
+    assert response.status == 200
+    assert len(second.requests) == 1
+
+
 @pytest.mark.parametrize(
     "url", ["ftp://example.com/x", "file:///etc/passwd", "http:///x", "gopher://a/"]
 )
@@ -427,6 +543,13 @@ def test_a_body_over_the_cap_is_not_sent():
         ({}, [{"when": "new", "channels": ["b"]}], "no channel named 'b'"),
         ({}, [{"when": "sometimes", "channels": []}], "'when' must be one of"),
         ({}, [{"when": {"events": 5, "minutes": 1}}], "'when' must be one of"),
+        # Values of the wrong type, which Python refuses to look up or parse.
+        ({"a": {"plugin": ["slack"]}}, [], "'plugin' must be one of"),
+        ({"a": {"plugin": "slack", "url": "http://[::1/x"}}, [], "'url' cannot"),
+        ({"a": {"plugin": "slack", "url": "http://x:99999/"}}, [], "'url' cannot"),
+        ({}, [{"when": "new", "channels": [["a"]]}], "no channel named ['a']"),
+        ({}, [{"when": "new", "channels": {"a": 1}}], "'channels' must name"),
+        ({}, [{"when": "new", "channels": [], "project": None}], "'channels' must"),
         (
             {"a": {"plugin": "webhook", "url": "http://x"}},
             [{"when": "new", "channels": ["a"], "level": "loud"}],
@@ -488,3 +611,52 @@ def test_recording_does_not_wait_for_the_receiver():
             delivered()
 
     assert len(receiver.requests) == 1
+
+
+def test_a_channels_repr_shows_neither_its_token_nor_its_secret():
+    channel = config._channel(
+        "ops",
+        {"plugin": "webhook", "url": "https://hooks.example.com/T0KEN", "secret": "s3"},
+    )
+
+    assert "T0KEN" not in repr(channel) and "s3" not in repr(channel)
+    assert "ops" in repr(channel)
+
+
+def test_a_urls_password_is_not_shown_in_the_masked_url():
+    channel = config._channel(
+        "chat",
+        {"plugin": "slack", "url": "https://bot:s3cret@hooks.example.com:8443/x"},
+    )
+
+    assert channel.masked_url == "https://hooks.example.com:8443/…"
+
+
+@pytest.mark.parametrize("path", ["/T0KEN X", "/T0KEN\x7f", "/T0KEN\x00"])
+def test_a_path_that_http_refuses_is_reported_without_its_token(path, sentry_errors):
+    with Receiver() as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url(path)}
+        with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}]):
+            sentry_client.create_from_text("odd path")
+            delivered()
+
+    assert receiver.requests == []
+    [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
+    assert "T0KEN" not in record.getMessage()
+    assert "T0KEN" not in str(record.exc_info)
+
+
+def test_alert_settings_that_cannot_be_read_are_logged_once_not_per_event(
+    sentry_errors,
+):
+    broken = {"logged-once": "not a dict"}
+    with alerts(broken, [], SENTRY_ADMINS=["ops@example.com"]):
+        for n in range(3):
+            assert sentry_client.create_from_text(f"event {n}") is not None
+        delivered()
+
+    about = [r for r in sentry_errors if "logged-once" in r.getMessage()]
+    assert len(about) == 1
+    assert "SENTRY_ALERT" in about[0].getMessage()
+    # The admins' mail goes on regardless.
+    assert len(mail.outbox) == 3

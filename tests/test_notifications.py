@@ -5,6 +5,7 @@ import logging
 import django
 import pytest
 from django.core import mail
+from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory, override_settings
 
 from sentry import notifications
@@ -178,3 +179,47 @@ def test_the_mail_names_no_logger_for_an_event_that_named_none():
     assert without.body.startswith("A new error (error):\n")
     assert "logger <code>" not in without.alternatives[0][0]
     assert named.body.startswith("A new error (error, logger shop):\n")
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite defers a write made inside the host's transaction",
+)
+@pytest.mark.django_db(transaction=True)
+@admins
+def test_an_error_caught_in_a_broken_host_transaction_is_still_mailed():
+    with transaction.atomic():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 / 0")
+        except DatabaseError:
+            # The host's transaction is aborted; the error is recorded on a
+            # connection of its own, and so must be the mail's reading.
+            client.create_from_exception()
+        transaction.set_rollback(True)
+
+    [message] = sent()
+    assert "division by zero" in message.subject
+
+
+class ReadsFromALaggingReplica:
+    """A host router that reads the app's rows from a replica not yet caught up."""
+
+    def db_for_read(self, model, **hints):
+        return "other" if model._meta.app_label == "sentry" else None
+
+    def db_for_write(self, model, **hints):
+        return "default" if model._meta.app_label == "sentry" else None
+
+
+@pytest.mark.django_db(databases=["default", "other"])
+@override_settings(
+    DATABASE_ROUTERS=[f"{__name__}.ReadsFromALaggingReplica"],
+    SENTRY_ADMINS=["ops@example.com"],
+)
+def test_the_mail_reads_the_error_from_where_it_was_written_not_a_replica():
+    client.create_from_text("written to default")
+
+    assert [m.subject for m in sent()] == [
+        "[Sentry] New error (ERROR): written to default"
+    ]

@@ -1,6 +1,8 @@
 """The plugins' post_process hook: after commit, off the recording thread."""
 
+import os
 import threading
+import time
 
 import pytest
 from django.core import mail
@@ -234,3 +236,40 @@ class CountQueries:
     def __exit__(self, *exc):
         self._context.__exit__(*exc)
         self.count = len(self._context.captured_queries)
+
+
+@recorder
+def test_a_forked_child_starts_afresh_without_the_parents_waiting_deliveries():
+    # As gunicorn's workers fork from a master that has recorded something.
+    RecorderPlugin.gate = threading.Event()
+    client.create_from_text("before the fork")
+    assert RecorderPlugin.entered.wait(10)
+
+    pid = os.fork()
+    if pid == 0:
+        # The parent's thread is not in the child: its waiting delivery
+        # would hold the child's exit (atexit) for nothing.
+        started = time.monotonic()
+        fresh = postprocess.flush(1) and not postprocess._workers
+        os._exit(0 if fresh and time.monotonic() - started < 0.5 else 1)
+    RecorderPlugin.gate.set()
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [c["event"].message for c in calls()] == ["before the fork"]
+
+
+@recorder
+def test_a_plugin_with_a_retry_delay_that_is_no_number_loses_no_later_event(
+    monkeypatch, sentry_errors
+):
+    monkeypatch.setattr(RecorderPlugin, "post_process_retry_delay", "soon")
+    RecorderPlugin.failures = 1
+    RecorderPlugin.gate = threading.Event()
+    client.create_from_text("first")
+    assert RecorderPlugin.entered.wait(10)
+    client.create_from_text("second")
+    RecorderPlugin.gate.set()
+
+    assert [c["event"].message for c in calls()] == ["first", "second"]
+    assert any("post_process" in r.getMessage() for r in sentry_errors)

@@ -1,5 +1,6 @@
 """Read and check the channels and rules declared in settings."""
 
+import logging
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -29,16 +30,48 @@ CHANNEL_KEYS = {
 }
 
 
+logger = logging.getLogger("sentry.errors")
+
+
 class ConfigError(ValueError):
     """A channel or rule that cannot be read; the message says which and why."""
+
+
+_reported = set()
+
+
+def usable():
+    """
+    Return ``(channels, rules)`` for delivering, or ``({}, [])`` when unreadable.
+
+    Settings that cannot be read are a system check error (``sentry.E020``);
+    a server that runs no checks (gunicorn) learns of it here, once per
+    process and problem, not once per event and plugin.
+    """
+    try:
+        known = channels()
+        return known, rules(known)
+    except ConfigError as exc:
+        # No lock (one held at a fork would hang the child): two threads
+        # may each log the same problem once.
+        if str(exc) not in _reported:
+            _reported.add(str(exc))
+            logger.error(
+                "Alerts are off: SENTRY_ALERT_CHANNELS or SENTRY_ALERT_RULES "
+                "cannot be read: %s",
+                exc,
+            )
+        return {}, []
 
 
 @dataclass(frozen=True)
 class Channel:
     name: str
     kind: str
-    url: str = ""
-    secret: str = ""
+    # Out of the repr: a traceback's locals (a host's error tracker sends
+    # them) must not carry the receiver's token or the signing secret.
+    url: str = field(default="", repr=False)
+    secret: str = field(default="", repr=False)
     to: tuple = ()
 
     @property
@@ -46,8 +79,16 @@ class Channel:
         """Return the URL with its path and query hidden (they hold the token)."""
         if not self.url:
             return ""
+        # Nor the user and password a URL may carry before its host.
         parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else "…"
+        if not parts.hostname:
+            return "…"
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        try:
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:
+            port = ""
+        return f"{parts.scheme}://{host}{port}/…"
 
 
 @dataclass(frozen=True)
@@ -109,7 +150,7 @@ def _channel(name, spec):
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: must be a dict with a 'plugin'")
     kind = spec.get("plugin")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ConfigError(f"{where}: 'plugin' must be one of {', '.join(KINDS)}")
     unknown = set(spec) - CHANNEL_KEYS[kind]
     if unknown:
@@ -124,9 +165,19 @@ def _channel(name, spec):
             raise ConfigError(f"{where}: 'to' must list e-mail addresses")
         return Channel(name, kind, to=tuple(to))
     url = spec.get("url")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+    if not isinstance(url, str):
         raise ConfigError(f"{where}: 'url' must be an http or https URL")
-    if not urlsplit(url).hostname:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsed on access
+    except ValueError:
+        # Not the URL itself: it holds the receiver's token.
+        raise ConfigError(
+            f"{where}: 'url' cannot be read (brackets or port out of place)"
+        ) from None
+    if parts.scheme not in ("http", "https"):
+        raise ConfigError(f"{where}: 'url' must be an http or https URL")
+    if not parts.hostname:
         raise ConfigError(f"{where}: 'url' has no host")
     secret = spec.get("secret", "")
     if not isinstance(secret, str):
@@ -165,7 +216,7 @@ def _rule(index, spec, known_channels):
     if not names or not isinstance(names, list | tuple):
         raise ConfigError(f"{where}: 'channels' must name at least one channel")
     for name in names:
-        if name not in known_channels:
+        if not isinstance(name, str) or name not in known_channels:
             raise ConfigError(f"{where}: no channel named {name!r}")
     level = spec.get("level", 0)
     if isinstance(level, str):

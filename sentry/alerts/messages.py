@@ -20,27 +20,33 @@ from .config import event_tags
 
 #: Longest title sent (chat messages are read at a glance).
 MAX_TITLE = 300
+#: Longest other text (project, culprit, environment, release) sent.
+MAX_TEXT = 200
+#: Longest text of a Slack section block; Slack refuses a longer one.
+SLACK_SECTION = 3000
 ZERO_WIDTH_SPACE = "\u200b"
+#: Unicode's bidirectional embeddings, overrides and isolates: in an event's
+#: text they could show the rest of a line backwards.
+BIDI_CONTROLS = dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F]
+)
 
 
 def facts(group, event, is_new, is_regression):
     """Return what an alert says about an event, as plain (unescaped) text."""
     tags = event_tags(event)
-    title = " ".join(group.title.split())
-    if len(title) > MAX_TITLE:
-        title = title[: MAX_TITLE - 1] + "…"
     path = reverse("sentry:group", kwargs={"group_id": group.pk})
     return {
         "kind": "regression" if is_regression else "new" if is_new else "event",
         "headline": "Regression" if is_regression else "New error",
-        "project": group.project.name,
+        "project": plain(group.project.name),
         "project_slug": group.project.slug,
         "short_id": group.qualified_short_id,
-        "title": title,
-        "culprit": group.view or "",
+        "title": plain(group.title, MAX_TITLE),
+        "culprit": plain(group.view or ""),
         "level": LEVEL_NAMES.get(event.level, str(event.level)),
-        "environment": tags.get("environment", ""),
-        "release": tags.get("release", ""),
+        "environment": plain(tags.get("environment", "")),
+        "release": plain(tags.get("release", "")),
         "count": group.times_seen,
         "url": settings.URL_PREFIX.rstrip("/") + path,
         "group_id": group.pk,
@@ -75,6 +81,19 @@ def test_facts(url):
         "last_seen": now,
         "tags": {},
     }
+
+
+def plain(text, limit=MAX_TEXT):
+    """
+    Return ``text`` on one line, without bidi controls, at most ``limit`` long.
+
+    Any line break (``\\n``, ``\\u2028``...) would let an event's text add
+    lines that look like the alert's own ("Level: fatal").
+    """
+    text = " ".join(text.translate(BIDI_CONTROLS).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
 
 
 def _lines(facts, escape):
@@ -153,7 +172,10 @@ def slack(facts, channel):
         "text": text,
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": detail}},
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": detail[:SLACK_SECTION]},
+            },
         ],
     }
     return json.dumps(body).encode(), {}

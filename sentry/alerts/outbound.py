@@ -43,10 +43,13 @@ MAX_RESPONSE_BYTES = 4096
 class DeliveryError(Exception):
     """A request that could not be made or was not accepted (a 2xx)."""
 
-    def __init__(self, reason, status=None):
+    def __init__(self, reason, status=None, final=False):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        #: Trying again cannot help (a refused address, URL or body): the
+        #: request was not made.
+        self.final = final
 
 
 class Response:
@@ -68,11 +71,39 @@ def allowed_networks():
     ]
 
 
+#: IPv6 prefixes a translator or tunnel turns into the IPv4 address of the
+#: last 32 bits (NAT64's well-known prefix), or that no public host has
+#: (IPv4-compatible, IPv4-translated, local-use NAT64, site-local): Python's
+#: ``is_global`` does not look inside them, and differs across versions.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+NOT_PUBLIC_V6 = [
+    ipaddress.ip_network(text)
+    for text in ("::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "fec0::/10")
+]
+
+
 def is_public(address):
     """Return whether ``address`` (an ip_address) is on the public internet."""
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if address.version == 6:
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return is_public(embedded)
+        if address.teredo is not None or any(
+            address in network for network in NOT_PUBLIC_V6
+        ):
+            return False
     return address.is_global and not address.is_multicast
+
+
+def _embedded_ipv4(address):
+    """Return the IPv4 address an IPv6 one reaches through a translator, if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def check_address(address, networks):
@@ -81,7 +112,8 @@ def check_address(address, networks):
         return
     raise DeliveryError(
         f"{address} is a private, loopback, link-local or reserved address; "
-        "list its network in SENTRY_ALERTS_ALLOWED_NETWORKS to allow it"
+        "list its network in SENTRY_ALERTS_ALLOWED_NETWORKS to allow it",
+        final=True,
     )
 
 
@@ -115,18 +147,30 @@ def post(url, body, headers=None, timeout=TIMEOUT):
     the receiver cannot be reached in time, or it answers other than 2xx.
     """
     if len(body) > MAX_BODY_BYTES:
-        raise DeliveryError(f"body of {len(body)} bytes over {MAX_BODY_BYTES}")
+        raise DeliveryError(
+            f"body of {len(body)} bytes over {MAX_BODY_BYTES}", final=True
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DeliveryError("only http and https URLs with a host are allowed")
+        raise DeliveryError(
+            "only http and https URLs with a host are allowed", final=True
+        )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise DeliveryError("the URL's port is not a number in range") from None
+        raise DeliveryError(
+            "the URL's port is not a number in range", final=True
+        ) from None
     addresses = resolve(parts.hostname, port)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in path):
+        # http.client would refuse it too, quoting the path, and the path
+        # holds the receiver's token: the reason must not.
+        raise DeliveryError(
+            "the URL's path holds spaces or control characters", final=True
+        )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "django-sentry",
@@ -146,20 +190,22 @@ def post(url, body, headers=None, timeout=TIMEOUT):
             answer = connection.getresponse()
             response = Response(answer.status, answer.read(MAX_RESPONSE_BYTES))
         except (OSError, http.client.HTTPException) as exc:
-            last_error = DeliveryError(f"{type(exc).__name__}: {exc}")
+            last_error = DeliveryError(_describe(exc))
             if connection.was_cut:
                 last_error = DeliveryError(
                     f"no complete answer within {EXCHANGE_TIMEOUT} s"
                 )
+            if connection.was_connected:
+                # Connected: the receiver may have the message already, and
+                # the next address (the same receiver over IPv6, say) would
+                # get it twice.
+                raise last_error from None
             continue
         finally:
             timer.cancel()
             connection.close()
-        if connection.was_cut:
-            last_error = DeliveryError(
-                f"no complete answer within {EXCHANGE_TIMEOUT} s"
-            )
-            continue
+        # An answer's status was read: the receiver has spoken, even if the
+        # clock cut the rest of its answer short.
         if 200 <= response.status < 300:
             return response
         if 300 <= response.status < 400:
@@ -169,6 +215,13 @@ def post(url, body, headers=None, timeout=TIMEOUT):
             )
         raise DeliveryError(f"answered {response.status}", status=response.status)
     raise last_error
+
+
+def _describe(exc):
+    if isinstance(exc, http.client.InvalidURL):
+        # Its text quotes the URL, token included.
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _connection(scheme, host, port, address, timeout):
@@ -182,6 +235,7 @@ class _Pinned:
 
     address = None
     was_cut = False
+    was_connected = False
 
     def _open(self):
         return socket.create_connection((self.address, self.port), self.timeout)
@@ -204,6 +258,7 @@ class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
 
     def connect(self):
         self.sock = self._open()
+        self.was_connected = True
 
 
 class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
@@ -217,3 +272,4 @@ class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
 
     def connect(self):
         self.sock = self._context.wrap_socket(self._open(), server_hostname=self.host)
+        self.was_connected = True

@@ -31,12 +31,13 @@ class ChannelPlugin(Plugin):
     delivery_retry_delay = 1.0
 
     def wants_post_process(self):
-        return any(channel.kind == self.kind for channel in config.channels().values())
+        channels, _ = config.usable()
+        return any(channel.kind == self.kind for channel in channels.values())
 
     def post_process(self, group, event, is_new, is_regression, **kwargs):
-        channels = config.channels()
+        channels, rules = config.usable()
         names = []
-        for rule in config.rules(channels):
+        for rule in rules:
             if rule.matches(group, event, is_new, is_regression):
                 names += [n for n in rule.channels if n not in names]
         targets = [channels[n] for n in names if channels[n].kind == self.kind]
@@ -53,7 +54,8 @@ class ChannelPlugin(Plugin):
                 self.deliver(channel, group, event, about)
                 return True
             except Exception as exc:
-                if attempt == self.delivery_attempts:
+                final = isinstance(exc, outbound.DeliveryError) and exc.final
+                if final or attempt == self.delivery_attempts:
                     # The URL's path and query hold the receiver's token: only
                     # its scheme and host are logged.
                     logger.error(

@@ -31,7 +31,7 @@ class MailPlugin(ChannelPlugin):
     def post_process(self, group, event, is_new, is_regression, **kwargs):
         if (is_new or is_regression) and notifications.should_notify(event):
             self.mail(group, event, is_regression, list(settings.ADMINS))
-        if config.channels():
+        if config.usable()[0]:
             super().post_process(group, event, is_new, is_regression, **kwargs)
 
     def deliver(self, channel, group, event, about):
