@@ -9,7 +9,8 @@ means the same thing everywhere:
 * ``since``: last seen within the last hour, day or week;
 * ``q``: text found in the message, the exception's class or the culprit
   (one that no stored text can hold, with a NUL, finds nothing);
-* ``sort``: priority (the stored score), last seen, first seen, times seen;
+* ``sort``: priority (the stored score), last seen, first seen, times seen,
+  users affected;
 * ``project``: the slug of one project (all the user may see by default).
   A slug that names no project the user may see matches nothing, so that
   "resolve all matching" never reaches past the project the page named.
@@ -34,6 +35,7 @@ SORTS = {
     "date": ("Last seen", "last_seen", "datetime"),
     "new": ("First seen", "first_seen", "datetime"),
     "freq": ("Times seen", "times_seen", "int"),
+    "users": ("Users affected", "users", "int"),
 }
 DEFAULT_SORT = "priority"
 
@@ -62,6 +64,7 @@ ROW_FIELDS = (
     "view",
     "status",
     "times_seen",
+    "users",
     "first_seen",
     "last_seen",
     "score",

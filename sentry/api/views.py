@@ -25,6 +25,7 @@ SORTS = {
     "date": "-last_seen",
     "new": "-first_seen",
     "freq": "-times_seen",
+    "users": "-users",
 }
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100

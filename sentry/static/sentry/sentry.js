@@ -255,6 +255,7 @@
       field(row, "culprit").textContent = data.culprit || "";
       field(row, "level").textContent = data.level || "";
       field(row, "logger").textContent = data.logger || "";
+      field(row, "users").textContent = String(data.users || 0);
       var project = field(row, "project");
       if (project) {
         project.textContent = data.project_name || "";
