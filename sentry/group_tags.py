@@ -10,8 +10,7 @@ retention has kept. A value's share is its count over the group's
 
 from urllib.parse import urlencode
 
-from django.db.models import Case, Count, F, IntegerField, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db import connections
 from django.urls import reverse
 
 from . import pagination
@@ -33,6 +32,8 @@ OVERVIEW_VALUES = 10
 #: Most keys shown (the known ones first): a client can send a new tag name
 #: with every event, and a page must stay the same size.
 MAX_KEYS = 60
+#: Most values of a key counted for "N values" (past it: "more than N").
+MAX_COUNTED = 1000
 #: Values per page of one key's distribution.
 PAGE_SIZE = 50
 #: The keys the pages list first, in this order.
@@ -70,6 +71,13 @@ class TagKey:
     def more(self):
         return self.distinct > len(self.values)
 
+    @property
+    def distinct_text(self):
+        """Return how many values the key has, as the pages say it."""
+        if self.distinct > MAX_COUNTED:
+            return f"more than {MAX_COUNTED:,} values"
+        return f"{self.distinct} value{'' if self.distinct == 1 else 's'}"
+
 
 def occurrences_url(group):
     return reverse("sentry:messages", args=[group.pk])
@@ -79,40 +87,83 @@ def top_values(group, per_key=SIDEBAR_VALUES, max_keys=MAX_KEYS):
     """
     Return a :class:`TagKey` for each key of ``group``, with its top values.
 
-    One query: the rows are ranked within their key by the database, which
-    returns ``per_key`` of each (and each key's number of values). The known
-    keys come first (release, environment, ..., level), then the event's own
-    tags by name; at most ``max_keys`` keys.
+    One query, whose cost does not grow with the number of values: the
+    group's keys are found by skipping from one to the next in the
+    ``(group, key, -times_seen, -id)`` index (at most ``max_keys`` of them, plus
+    the known keys, so that a client sending many tag names cannot push
+    ``release`` or ``environment`` out), each key's ``per_key`` most frequent
+    values are read from the same index, and its values are counted up to
+    :data:`MAX_COUNTED`. The known keys come first (release, environment,
+    ..., level), then the event's own tags by name.
     """
-    known = Case(
-        *[When(key=key, then=Value(index)) for index, key in enumerate(KNOWN_KEYS)],
-        default=Value(len(KNOWN_KEYS)),
-        output_field=IntegerField(),
+    queryset = MessageFilterValue.objects.all()
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    table = quote(MessageFilterValue._meta.db_table)
+    key = quote("key")
+    known = " UNION ".join(["SELECT %s"] * len(KNOWN_KEYS))
+    # A key's values are walked in the order of the (group, key,
+    # -times_seen, -id) index, ties newest first: each step reads the first
+    # row after the previous one, so no step sorts or skips more than
+    # ``per_key`` rows.
+    after = (
+        "x.times_seen < p.times_seen OR (x.times_seen = p.times_seen AND x.id < p.id)"
     )
-    rows = (
-        MessageFilterValue.objects.filter(group_id=group.pk)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=F("key"),
-                order_by=(F("times_seen").desc(), F("value").asc()),
-            ),
-            distinct=Window(Count("pk"), partition_by=F("key")),
-            known=known,
+    first = f"""SELECT x.id FROM {table} x WHERE x.group_id = %s AND x.{key} = {{name}}
+                {{condition}} ORDER BY x.times_seen DESC, x.id DESC LIMIT 1"""
+    sql = f"""
+        WITH RECURSIVE scan(name, n) AS (
+            SELECT MIN({key}), 1 FROM {table} WHERE group_id = %s
+            UNION ALL
+            SELECT (SELECT MIN({key}) FROM {table}
+                    WHERE group_id = %s AND {key} > scan.name), n + 1
+            FROM scan WHERE scan.name IS NOT NULL AND n < %s
+        ),
+        names(name) AS (
+            SELECT name FROM scan WHERE name IS NOT NULL UNION {known}
+        ),
+        counted(name, total) AS (
+            -- Ordered as the index is, so that it is the index that is read
+            -- (PostgreSQL otherwise scans the group's rows for the key).
+            SELECT name, (SELECT COUNT(*) FROM (
+                SELECT 1 FROM {table} WHERE group_id = %s AND {key} = names.name
+                ORDER BY times_seen DESC, id DESC LIMIT %s) AS capped)
+            FROM names
+        ),
+        walk(name, total, r, pick) AS (
+            SELECT name, total, 1, ({first.format(name="counted.name", condition="")})
+            FROM counted WHERE total > 0
+            UNION ALL
+            SELECT walk.name, walk.total, walk.r + 1, ({
+        first.format(name="walk.name", condition=f"AND ({after})")
+    })
+            FROM walk JOIN {table} p ON p.id = walk.pick WHERE walk.r < %s
         )
-        .filter(rank__lte=per_key)
-        .order_by("known", "key", "rank")
-        .values_list("key", "value", "times_seen", "distinct")[: per_key * max_keys]
-    )
+        SELECT walk.name, m.value, m.times_seen, walk.total
+        FROM walk JOIN {table} m ON m.id = walk.pick
+        ORDER BY walk.name, walk.r
+    """
+    params = [
+        group.pk,
+        group.pk,
+        max_keys,
+        *KNOWN_KEYS,
+        group.pk,
+        MAX_COUNTED + 1,
+        group.pk,
+        group.pk,
+        per_key,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     url = occurrences_url(group)
     keys = {}
-    for key, value, times_seen, distinct in rows:
-        tag = keys.get(key)
+    for name, value, times_seen, total in rows:
+        tag = keys.get(name)
         if tag is None:
-            if len(keys) == max_keys:
-                break
-            tag = keys[key] = TagKey(key, distinct)
-        tag.values.append(TagValue(key, value, times_seen, group.times_seen, url))
+            tag = keys[name] = TagKey(name, total)
+        tag.values.append(TagValue(name, value, times_seen, group.times_seen, url))
     return sorted(keys.values(), key=lambda tag: key_order(tag.key))
 
 
@@ -121,7 +172,8 @@ def key_values(group, key, params, page_size=PAGE_SIZE):
     Return a page of every value of ``key``, most frequent first. One query.
 
     Keyset pagination (:mod:`sentry.pagination`) on the counter's
-    ``times_seen``: the ``(group, key, -times_seen)`` index serves any page.
+    ``times_seen``, ties newest first: the ``(group, key, -times_seen, -id)``
+    index serves any page without sorting.
     """
     page = pagination.paginate(
         MessageFilterValue.objects.filter(group_id=group.pk, key=key).only(

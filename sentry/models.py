@@ -432,10 +432,11 @@ class MessageFilterValue(models.Model):
             )
         ]
         indexes = [
-            # The top values of a key for a group (plugin widgets and panels).
+            # The top values of a key for a group (plugin widgets and panels,
+            # the Tags sidebar and tab), ties newest first without a sort.
             models.Index(
-                fields=("group", "key", "-times_seen"),
-                name="sentry_mfv_group_key_times",
+                fields=("group", "key", "-times_seen", "-id"),
+                name="sentry_mfv_group_key_times_id",
             ),
             # Groups seen with a value (stream filters by server or site).
             models.Index(fields=("key", "value"), name="sentry_mfv_key_value"),

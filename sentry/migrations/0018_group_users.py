@@ -4,6 +4,11 @@ Users affected: a row per group and user (a hash), and a count on the group.
 Groups stored before this migration start at 0 and count the users of the
 events that come after it: the users of stored occurrences are not looked
 up (their data is compressed pickles, and retention has deleted the rest).
+
+The per-group value counters' index gains ``-id`` after ``-times_seen``: the
+top values of a key, ties newest first, are read in index order (the Tags
+sidebar and tab), where ties had to be sorted. It replaces the old one, of
+which it is an extension, so writes keep one index to update.
 """
 
 import django.db.models.deletion
@@ -16,6 +21,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddIndex(
+            model_name="messagefiltervalue",
+            index=models.Index(
+                fields=["group", "key", "-times_seen", "-id"],
+                name="sentry_mfv_group_key_times_id",
+            ),
+        ),
+        migrations.RemoveIndex(
+            model_name="messagefiltervalue",
+            name="sentry_mfv_group_key_times",
+        ),
         migrations.CreateModel(
             name="GroupUser",
             fields=[
