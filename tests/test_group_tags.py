@@ -464,6 +464,26 @@ def test_users_affected_counts_each_user_once_by_id_else_email_else_username_els
     assert '<dd data-users title="Distinct users affected">5</dd>' in page
 
 
+def test_this_site_s_own_errors_count_the_logged_in_user(staff):
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    from sentry.client.models import client
+
+    ann = get_user_model().objects.create_user("ann", email="ann@example.com")
+    for _ in range(2):
+        request = RequestFactory().get("/checkout/")
+        request.user = ann
+        client.create_from_text("Checkout broke", request=request, tags={"tier": "1"})
+
+    group = only_group()
+    assert group.users == 1
+    assert GroupUser.objects.get().hash == identity_hash(f"id:{ann.pk}")
+    tags = sidebar(staff, group)
+    assert tags["user"] == [(f"id:{ann.pk}", 2, 100)]
+    assert tags["tier"] == [("1", 2, 100)]
+
+
 def test_users_are_stored_as_hashes_not_in_clear(staff, key):
     post_events(staff, key, [checkout_event(user={"email": "ann@example.com"})])
 
