@@ -66,7 +66,7 @@ PHASES = (
     ),
     ("store (write transaction)", [("digest.py:_store", "storage.py:store_batch")]),
     ("", [("digest.py:_store", "transaction.py:__exit__")]),
-    ("notify, remember", [("digest.py:_digest", "notifications.py:notify")]),
+    ("post-process, remember", [("digest.py:_digest", "postprocess.py:schedule")]),
     ("", [("digest.py:_digest", "pipeline.py:remember_stored")]),
     ("checkpoint", [("digest.py:drain", "digest.py:checkpoint")]),
 )

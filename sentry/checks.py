@@ -80,6 +80,7 @@ def check_settings(app_configs, **kwargs):
     errors += _check_remote()
     errors += _check_ingest()
     errors += _check_project()
+    errors += _check_alerts()
     errors += _check_digest()
     errors += _check_unknown()
     return errors
@@ -167,6 +168,51 @@ def _check_ingest():
                 id="sentry.E014",
             )
         )
+    return errors
+
+
+def _check_alerts():
+    import ipaddress
+
+    from django.apps import apps
+
+    from .alerts import config
+
+    errors = []
+    try:
+        channels = config.channels()
+        config.rules(channels)
+    except config.ConfigError as exc:
+        errors.append(
+            checks.Error(
+                f"Alerts: {exc}.",
+                hint="See the alerts page of the documentation.",
+                id="sentry.E020",
+            )
+        )
+        channels = {}
+    for channel in channels.values():
+        app = config.KINDS[channel.kind]
+        if channel.kind != "mail" and not apps.is_installed(app):
+            errors.append(
+                checks.Error(
+                    f"Alerts: channel {channel.name!r} is a {channel.kind!r} "
+                    f"channel, but {app} is not in INSTALLED_APPS.",
+                    id="sentry.E020",
+                )
+            )
+    networks = settings.ALERTS_ALLOWED_NETWORKS
+    for text in networks if isinstance(networks, list | tuple) else [networks]:
+        try:
+            ipaddress.ip_network(text, strict=False)
+        except (TypeError, ValueError):
+            errors.append(
+                checks.Error(
+                    f"SENTRY_ALERTS_ALLOWED_NETWORKS: {text!r} is not a network "
+                    "(write it as 127.0.0.1/32 or 10.0.0.0/8).",
+                    id="sentry.E020",
+                )
+            )
     return errors
 
 

@@ -127,6 +127,13 @@ DEFAULTS = {
     "EXCLUDE_PATHS": (),
     # Absolute URL prefix of the dashboard, used in notifications.
     "URL_PREFIX": "",
+    # Alerts declared in settings (see the alerts page of the documentation):
+    # {name: {"plugin": "webhook", "url": ...}} and a list of rules.
+    "ALERT_CHANNELS": {},
+    "ALERT_RULES": [],
+    # Networks (CIDR strings) alerts may be sent to although they are not
+    # public: loopback, private, link-local... (refused by default).
+    "ALERTS_ALLOWED_NETWORKS": [],
     # Open the read-only dashboard pages to everyone.
     "PUBLIC": False,
     # Seconds between two live updates of the stream's first page (0: off).

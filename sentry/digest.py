@@ -39,7 +39,7 @@ from django.db import (
     transaction,
 )
 
-from . import packing, pipeline, queue
+from . import packing, pipeline, postprocess, queue
 from .conf import settings
 from .db import (
     get_write_alias,
@@ -51,7 +51,6 @@ from .db import (
 from .ingest import mapping
 from .jsondata import shape_and_scrub
 from .models import Message
-from .notifications import notify
 from .queue import QueuedEvent
 from .scrubbing import Scrubber
 from .sourcemaps.resolve import resolve_payload
@@ -222,9 +221,9 @@ def _digest(using, rows, alone):
             report.duplicates += 1
         else:
             report.digested += 1
-        notify(event, result)
         if result.stored:
             pipeline.remember_stored(event, result.message_id)
+    postprocess.schedule(events, results, get_store_alias(using))
     return report
 
 

@@ -2,8 +2,9 @@
 RSS feeds of the latest occurrences and of the unresolved errors.
 
 Both take the stream's filters as query parameters (``?level=40&logger=shop``)
-and are readable by a dashboard session or with ``?token=<API token>``, so
-that a feed reader can subscribe without logging in.
+and a search (``?q=environment:production``, :mod:`sentry.search`; a query it
+cannot read is a 400), and are readable by a dashboard session or with
+``?token=<API token>``, so that a feed reader can subscribe without logging in.
 
 Titles and descriptions carry event text, which anyone who can send an event
 wrote. Feed readers render both as HTML (RSS says the description is HTML),
@@ -17,7 +18,7 @@ import re
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -27,6 +28,7 @@ from .conf import settings
 from .constants import LEVEL_NAMES, STATUS_UNRESOLVED
 from .filters import get_filters
 from .models import GroupedMessage, Message
+from .search import SearchError, group_condition, occurrence_condition, parse
 from .views.access import can_view
 
 ITEMS = 50
@@ -77,6 +79,17 @@ class ErrorFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         # On the request, not on self: one feed object serves every request.
         request.feed_reader = check_access(request)
+        try:
+            request.feed_search = parse((request.GET.get("q") or "").strip())
+            # Built here, so that a key this feed cannot narrow by is a 400
+            # too, not an error while the items are listed.
+            request.feed_condition = self.search_condition(request.feed_search)
+        except SearchError as exc:
+            # A feed reader shows no page: the status says it, the body why.
+            return HttpResponseBadRequest(
+                f"The search cannot be read: {exc.reason}.\n",
+                content_type="text/plain; charset=utf-8",
+            )
         return super().__call__(request, *args, **kwargs)
 
     def get_object(self, request, *args, **kwargs):
@@ -89,6 +102,10 @@ class ErrorFeed(Feed):
         except projects.UnknownProject as exc:
             raise Http404(str(exc)) from None
         return request
+
+    def search_condition(self, query):
+        """Return ``query`` as a condition on this feed's items."""
+        raise NotImplementedError
 
     def groups(self, request):
         """Return the groups the reader may see, of the project asked for."""
@@ -112,10 +129,14 @@ class MessageFeed(ErrorFeed):
     title = "Latest errors"
     description = "The latest occurrences of errors recorded by django-sentry."
 
+    def search_condition(self, query):
+        return occurrence_condition(query)
+
     def items(self, request):
         queryset = Message.objects.filter(group__in=self.groups(request).values("pk"))
         for stream_filter in get_filters(request):
             queryset = stream_filter.apply_to_occurrences(queryset)
+        queryset = queryset.filter(request.feed_condition)
         return queryset.order_by("-datetime", "-pk").defer("data")[:ITEMS]
 
     def item_title(self, item):
@@ -134,11 +155,18 @@ class GroupFeed(ErrorFeed):
     title = "Unresolved errors"
     description = "Errors recorded by django-sentry that are not resolved."
 
+    def search_condition(self, query):
+        return group_condition(query)
+
     def items(self, request):
-        queryset = self.groups(request).filter(status=STATUS_UNRESOLVED)
+        search = request.feed_search
+        queryset = self.groups(request)
+        if not search.names_status:
+            queryset = queryset.filter(status=STATUS_UNRESOLVED)
         for stream_filter in get_filters(request):
             if stream_filter.column != "status":
                 queryset = stream_filter.apply(queryset)
+        queryset = queryset.filter(request.feed_condition)
         return (
             queryset.select_related("project")
             .order_by("-last_seen", "-pk")

@@ -20,7 +20,7 @@ without a query error.
 from django.utils.module_loading import import_string
 
 from .conf import settings
-from .constants import LEVEL_NAMES, STATUS_CHOICES
+from .constants import LEVEL_NAMES, LOG_LEVELS, STATUS_CHOICES
 from .models import FilterValue, MessageFilterValue
 from .params import can_be_stored, parse_int
 from .projects import SLUG_RE, sees_every_project, visible_projects
@@ -119,6 +119,14 @@ class Filter:
         """Return a ``Message`` queryset narrowed to ``value`` (the feeds)."""
         return queryset.filter(**{self.column: value})
 
+    def error(self):
+        """
+        Return why the requested value cannot be a value of this filter, or None.
+
+        The API answers 400 with it; the dashboard and the feeds list nothing.
+        """
+        return None
+
     def apply(self, queryset):
         """Return the groups of ``queryset`` with the requested value."""
         value = self.get_value()
@@ -179,6 +187,13 @@ class LevelFilter(Filter):
         level = parse_int(value)
         return value if level is None else LEVEL_NAMES.get(level, value)
 
+    def error(self):
+        value = self.get_value()
+        if value is not None and parse_int(value, maximum=MAX_LEVEL) is None:
+            levels = ", ".join(f"{number} {name}" for number, name in LOG_LEVELS)
+            return f"level={value[:50]!r} is not a level; use a number ({levels})."
+        return None
+
     def filter(self, queryset, value):
         level = parse_int(value, maximum=MAX_LEVEL)
         if level is None:
@@ -206,6 +221,16 @@ class SiteFilter(ValueFilter):
     column = "site"
 
 
-def get_filters(request):
-    """Return an instance of each filter in ``SENTRY_FILTERS``."""
-    return [import_string(path)(request) for path in settings.FILTERS]
+def get_filters(request, search=None):
+    """
+    Return an instance of each filter in ``SENTRY_FILTERS``.
+
+    A ``search`` query with an ``is:`` term replaces the status filter's
+    default ("unresolved"); a status named in the URL still applies.
+    """
+    filters = [import_string(path)(request) for path in settings.FILTERS]
+    if search is not None and search.names_status:
+        for stream_filter in filters:
+            if stream_filter.column == "status":
+                stream_filter.default = None
+    return filters

@@ -6,6 +6,11 @@ Every write keeps ``MessageFilterValue`` exact (:mod:`sentry.storage`,
 whatever the number of occurrences, and do not depend on which occurrences
 retention has kept. A value's share is its count over the group's
 ``times_seen``: the part of the group's events that carried it.
+
+A value links to the search that finds it: the group's occurrences for what
+an occurrence keeps (server, site, URL, logger, level); the errors of the
+stream for the rest (tags, users), which are counted per error and not kept
+per occurrence (:mod:`sentry.search.apply`).
 """
 
 from urllib.parse import urlencode
@@ -15,10 +20,9 @@ from django.urls import reverse
 
 from . import pagination
 from .models import MessageFilterValue
+from .search.keys import OCCURRENCE_COLUMNS
 from .tags import (
-    COLUMN_KEYS,
-    DERIVED_TAGS,
-    TAG_PREFIX,
+    KNOWN_KEYS,
     key_name,
     key_order,
     search_term,
@@ -36,8 +40,6 @@ MAX_KEYS = 60
 MAX_COUNTED = 1000
 #: Values per page of one key's distribution.
 PAGE_SIZE = 50
-#: The keys the pages list first, in this order.
-KNOWN_KEYS = tuple(TAG_PREFIX + name for name in DERIVED_TAGS) + COLUMN_KEYS
 
 
 class TagValue:
@@ -45,7 +47,7 @@ class TagValue:
 
     __slots__ = ("key", "value", "times_seen", "percent", "label", "url")
 
-    def __init__(self, key, value, times_seen, total, occurrences_url):
+    def __init__(self, key, value, times_seen, total, urls):
         self.key = key
         self.value = value
         self.times_seen = times_seen
@@ -53,7 +55,8 @@ class TagValue:
         # edited by hand (or a group merged) from drawing past the bar.
         self.percent = min(100, round(times_seen * 100 / total)) if total else 0
         self.label = value_label(key, value)
-        self.url = occurrences_url + "?" + urlencode({"q": search_term(key, value)})
+        searched = urls[0] if key in OCCURRENCE_COLUMNS else urls[1]
+        self.url = searched + "?" + urlencode({"q": search_term(key, value)})
 
 
 class TagKey:
@@ -79,8 +82,9 @@ class TagKey:
         return f"{self.distinct} value{'' if self.distinct == 1 else 's'}"
 
 
-def occurrences_url(group):
-    return reverse("sentry:messages", args=[group.pk])
+def search_urls(group):
+    """Return where a value is searched: the group's occurrences, the stream."""
+    return reverse("sentry:messages", args=[group.pk]), reverse("sentry:index")
 
 
 def top_values(group, per_key=SIDEBAR_VALUES, max_keys=MAX_KEYS):
@@ -157,13 +161,13 @@ def top_values(group, per_key=SIDEBAR_VALUES, max_keys=MAX_KEYS):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    url = occurrences_url(group)
+    urls = search_urls(group)
     keys = {}
     for name, value, times_seen, total in rows:
         tag = keys.get(name)
         if tag is None:
             tag = keys[name] = TagKey(name, total)
-        tag.values.append(TagValue(name, value, times_seen, group.times_seen, url))
+        tag.values.append(TagValue(name, value, times_seen, group.times_seen, urls))
     return sorted(keys.values(), key=lambda tag: key_order(tag.key))
 
 
@@ -184,9 +188,9 @@ def key_values(group, key, params, page_size=PAGE_SIZE):
         params,
         page_size,
     )
-    url = occurrences_url(group)
+    urls = search_urls(group)
     page.items = [
-        TagValue(row.key, row.value, row.times_seen, group.times_seen, url)
+        TagValue(row.key, row.value, row.times_seen, group.times_seen, urls)
         for row in page.items
     ]
     return page

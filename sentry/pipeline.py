@@ -246,12 +246,12 @@ def record(event):
     When the flood guard holds the event back, its group is still counted
     and the id of the last stored occurrence of the same error is returned.
     """
-    from .notifications import notify
+    from . import postprocess
     from .storage import store_event
 
     flooding, last_message_id = check_flood(event)
     result = store_event(event, keep_row=not flooding)
-    notify(event, result)
+    postprocess.schedule([event], [result])
     if result.stored:
         remember_stored(event, result.message_id)
         return result.message_id

@@ -39,6 +39,7 @@ from .tags import (  # noqa: F401 (re-exported: the names counters had here)
     MAX_KEY_LENGTH,
     MAX_VALUE_LENGTH,
     TAG_PREFIX,
+    USER_KEYS,
     event_values,
     identity_hash,
     user_identity,

@@ -7,8 +7,10 @@ means the same thing everywhere:
 
 * the ``SENTRY_FILTERS`` filters (status, logger, level, server, site...);
 * ``since``: last seen within the last hour, day or week;
-* ``q``: text found in the message, the exception's class or the culprit
-  (one that no stored text can hold, with a NUL, finds nothing);
+* ``q``: a query in the search language (:mod:`sentry.search`): free words
+  found in the message, type, culprit or stack trace, ``key:value`` terms,
+  ``is:``, ``has:``, ``firstSeen:``... A query it cannot read matches
+  nothing, and :attr:`StreamQuery.search_error` says which term and why;
 * ``sort``: priority (the stored score), last seen, first seen, times seen,
   users affected;
 * ``project``: the slug of one project (all the user may see by default).
@@ -20,14 +22,13 @@ import datetime as dt
 import re
 from functools import cached_property
 
-from django.db.models import Q
 from django.utils import timezone
 
 from . import pagination
 from .filters import PROJECT, get_filters
 from .models import GroupedMessage, Project
-from .params import can_be_stored
 from .projects import SLUG_RE, visible_groups, visible_projects
+from .search import MAX_QUERY_LENGTH, SearchError, apply_to_groups, parse
 
 #: name -> (label, column, cursor kind). The first one is the default.
 SORTS = {
@@ -47,7 +48,6 @@ SINCE = {
 }
 
 PAGE_SIZE = 50
-MAX_QUERY_LENGTH = 200
 MESSAGE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 #: A short id as people type it: a project's slug, a dash, the number.
 SHORT_ID_RE = re.compile(r"^([-a-z0-9_]{1,50})-([0-9]{1,10})$")
@@ -97,13 +97,21 @@ class StreamQuery:
         params = request.GET
         self.params = params
         self.user = request.user
-        self.filters = get_filters(request)
+        # One character past the limit: enough for the error to say so.
+        self.query = (params.get("q") or "").strip()[: MAX_QUERY_LENGTH + 1]
+        #: The parsed query, or None when it cannot be read ...
+        self.search = None
+        #: ... and then the :class:`~sentry.search.SearchError` saying why.
+        self.search_error = None
+        try:
+            self.search = parse(self.query)
+        except SearchError as exc:
+            self.search_error = exc
+        self.filters = get_filters(request, self.search)
         sort = params.get("sort")
         self.sort = sort if sort in SORTS else DEFAULT_SORT
         since = params.get("since")
         self.since = since if since in SINCE else None
-        self.query = (params.get("q") or "").strip()[:MAX_QUERY_LENGTH]
-        self.user = request.user
         #: The ``project`` slug asked for ("" for all projects).
         self.project_slug = params.get(PROJECT) or ""
 
@@ -165,15 +173,9 @@ class StreamQuery:
         if self.since:
             now = now or timezone.now()
             groups = groups.filter(last_seen__gte=now - SINCE[self.since][1])
-        if self.query and not can_be_stored(self.query):
-            groups = groups.none()  # no stored text holds a NUL
-        elif self.query:
-            groups = groups.filter(
-                Q(message__icontains=self.query)
-                | Q(class_name__icontains=self.query)
-                | Q(view__icontains=self.query)
-            )
-        return groups
+        if self.search_error is not None:
+            return groups.none()  # unread: nothing, and the page says why
+        return apply_to_groups(groups, self.search)
 
     def page(self, page_size=PAGE_SIZE, first=False):
         """

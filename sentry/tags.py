@@ -3,9 +3,11 @@ Tags: the ``(key, value)`` pairs an event is counted under, and who it hit.
 
 Every write adds each event to the per-group value counters
 (``MessageFilterValue``) under the pairs :func:`event_values` returns: the
-columns (server, site, URL, logger, level), the tags derived from the SDK's
-fields (release, environment, transaction, user, and browser, OS, device and
-runtime from its contexts) and the event's own tags. The group page's Tags
+columns (server, site, URL, logger, level), the event user's id, e-mail,
+username and IP address (``user.id``... as the search language names them),
+the tags derived from the SDK's fields (release, environment, transaction,
+and browser, OS, device and runtime from its contexts) and the event's own
+tags. The group page's Tags
 sidebar and tab read those counters, never the occurrences.
 
 What a client sends is bounded here, once: a key is at most
@@ -41,7 +43,6 @@ DERIVED_TAGS = (
     "release",
     "environment",
     "transaction",
-    "user",
     "browser",
     "os",
     "device",
@@ -53,6 +54,14 @@ CONTEXT_TAGS = {
     "os": ("name",),
     "runtime": ("name",),
     "device": ("model", "family", "name"),
+}
+#: Counter keys of the event's user -> its field in the user interface
+#: (searchable as ``user.email:...``).
+USER_KEYS = {
+    "user.id": "id",
+    "user.email": "email",
+    "user.username": "username",
+    "user.ip": "ip_address",
 }
 #: Most contexts of one event looked at (a client may send thousands).
 MAX_CONTEXTS = 20
@@ -94,9 +103,6 @@ def derived_tags(data):
         value = _text(data.get(name))
         if value:
             tags[name] = value
-    user = user_tag(data.get("user"))
-    if user:
-        tags["user"] = user
     contexts = data.get("contexts")
     if isinstance(contexts, dict):
         for count, (name, context) in enumerate(contexts.items()):
@@ -110,24 +116,6 @@ def derived_tags(data):
                 if value:
                     tags[kind] = value
     return tags
-
-
-def user_tag(user):
-    """
-    Return the ``user`` tag of an event: ``id:<id>`` or ``username:<name>``.
-
-    Only the identifiers an application chose for its users are counted in
-    clear: an e-mail address or an IP address would stay in the counters
-    for the group's whole life, longer than the occurrence that carried it.
-    Those users are still counted among the users affected (hashed).
-    """
-    if not isinstance(user, dict):
-        return None
-    for field in ("id", "username"):
-        value = _text(user.get(field))
-        if value:
-            return f"{field}:{value}"
-    return None
 
 
 def event_values(event):
@@ -151,9 +139,15 @@ def event_values(event):
         value = event.get(key)
         if value is not None and value != "":
             add(key, value)
-    columns = len(values)
     data = event.get("data")
     data = data if isinstance(data, dict) else {}
+    user = data.get("user")
+    if isinstance(user, dict):
+        for key, field in USER_KEYS.items():
+            value = _text(user.get(field))
+            if value:
+                add(key, value)
+    columns = len(values)
     tags = data.get("tags")
     tags = tags if isinstance(tags, dict) else {}
     # The event's own tag of a derived name wins (as in Sentry).
@@ -223,26 +217,30 @@ def search_term(key, value):
     Return the search term that finds the occurrences with a value.
 
     ``key:"value"`` in the search language (``sentry.search``): the value
-    quoted, with ``\\`` and ``"`` escaped by a backslash; the ``user`` tag
-    ``id:42`` becomes ``user.id:"42"``, a level its name.
+    quoted, with ``\\`` and ``"`` escaped by a backslash; ``server_name`` is
+    ``server``, a level is named.
     """
     name = key_name(key)
     name = SEARCH_KEYS.get(name, name)
     shown = value_label(key, value)
-    if name == "user" and ":" in value:
-        kind, _, shown = value.partition(":")
-        name = f"user.{kind}"
     quoted = str(shown).replace("\\", "\\\\").replace('"', '\\"')
     return f'{name}:"{quoted}"'
 
 
+#: The counter keys the pages list first, in this order.
+KNOWN_KEYS = (
+    *(TAG_PREFIX + name for name in DERIVED_TAGS[:3]),
+    *USER_KEYS,
+    *(TAG_PREFIX + name for name in DERIVED_TAGS[3:]),
+    *COLUMN_KEYS,
+)
+
+
 def key_order(key):
     """Return the sort key of a counter key: the known ones first, in order."""
-    name = key_name(key)
-    known = DERIVED_TAGS + COLUMN_KEYS
-    if key.startswith(TAG_PREFIX) and name in DERIVED_TAGS or key in COLUMN_KEYS:
-        return (0, known.index(name), "")
-    return (1, 0, name)
+    if key in KNOWN_KEYS:
+        return (0, KNOWN_KEYS.index(key), "")
+    return (1, 0, key_name(key))
 
 
 def is_valid_key(key):

@@ -8,6 +8,8 @@ from .ingest import views as ingest
 from .params import register_id_converter
 from .views import (
     actions,
+    alerts,
+    api_index,
     auth,
     groups,
     overview,
@@ -71,12 +73,15 @@ urlpatterns = [
     path(
         "setup/keys/<sentry_id:key_id>/rotate/", setup.rotate_key, name="setup-rotate"
     ),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("alerts/<str:name>/test/", alerts.test_channel, name="alerts-test"),
     path("projects/new/", project_settings.new_project, name="project-new"),
     path(
         "projects/<slug:project_slug>/settings/",
         project_settings.project_settings,
         name="project-settings",
     ),
+    path("api/v1/", api_index.index, name="api-index"),
     path("api/v1/", include("sentry.api.urls")),
     path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),
     path("feeds/groups/", feeds.GroupFeed(), name="feed-groups"),

@@ -225,10 +225,22 @@ def test_a_large_limit_is_clamped_and_a_deep_offset_is_an_empty_page(api):
 
 
 @pytest.mark.parametrize("level", ["\u00b2", "abc", str(2**63)])
-def test_a_level_no_error_can_have_lists_nothing(api, level):
+def test_a_level_that_is_no_level_is_400_saying_so(api, level):
     record("flaky")
 
     response = api.get(reverse("sentry:api-groups"), {"level": level})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"level={level!r} is not a level; use a number "
+        "(10 debug, 20 info, 30 warning, 40 error, 50 fatal)."
+    }
+
+
+def test_a_level_no_error_has_lists_nothing(api):
+    record("flaky")
+
+    response = api.get(reverse("sentry:api-groups"), {"level": "35"})
 
     assert response.json()["results"] == []
 
@@ -333,3 +345,94 @@ def test_listing_groups_runs_the_same_queries_whatever_the_rows(
     # And the project asked for.
     with django_assert_num_queries(4):
         api.get(reverse("sentry:api-groups"), {"project": "shop"})
+
+
+# --- ?q=: the search language -------------------------------------------------------
+
+
+def test_groups_take_the_search_language(api):
+    record("disk full", logger="storage")
+    record("card declined", logger="payments", level=30)
+    GroupedMessage.objects.filter(message="disk full").update(status=1)
+    url = reverse("sentry:api-groups")
+
+    def titles(query):
+        return [g["title"] for g in api.get(url, {"q": query}).json()["results"]]
+
+    assert titles("card") == ["card declined"]
+    assert titles("level:warning !logger:storage") == ["card declined"]
+    assert titles("disk") == []
+    assert titles("is:resolved") == ["disk full"]
+
+
+def test_occurrences_take_the_search_language(api):
+    first = record("flaky", server_name="web-1")
+    record("flaky", server_name="web-2")
+    url = reverse("sentry:api-occurrences", args=[first.group_id])
+
+    listing = api.get(url, {"q": "server:web-1"}).json()
+
+    assert [o["message_id"] for o in listing["results"]] == [first.message_id]
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "term", "reason"),
+    [
+        (
+            "sentry:api-groups",
+            "card environment:",
+            "environment:",
+            "'environment:' has no value; "
+            "write environment:production or has:environment",
+        ),
+        (
+            "sentry:api-groups",
+            "is:muted",
+            "is:muted",
+            "'is:muted' is not a state; use is:unresolved or is:resolved",
+        ),
+        (
+            "sentry:api-occurrences",
+            '"unclosed',
+            '"unclosed',
+            "'\"unclosed' has no closing quote",
+        ),
+        (
+            "sentry:api-occurrences",
+            "environment:production",
+            "environment:production",
+            "'environment:production' cannot narrow occurrences: environment is "
+            "counted per error, not kept per occurrence; search the stream for it",
+        ),
+        (
+            "sentry:api-groups",
+            "x" * 201,
+            None,
+            "the query is longer than 200 characters",
+        ),
+    ],
+)
+def test_a_query_that_cannot_be_read_is_400_naming_the_term_and_why(
+    api, name, query, term, reason
+):
+    group_id = record("flaky").group_id
+    args = [group_id] if name == "sentry:api-occurrences" else []
+
+    response = api.get(reverse(name, args=args), {"q": query})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"The search cannot be read: {reason}.",
+        "term": term,
+        "reason": reason,
+    }
+
+
+def test_a_search_costs_no_query_of_its_own(api, django_assert_num_queries):
+    make_group("error")
+
+    with django_assert_num_queries(3):
+        api.get(
+            reverse("sentry:api-groups"),
+            {"q": "error environment:production !has:user.id firstSeen:-1d"},
+        )

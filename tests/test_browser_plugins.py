@@ -5,7 +5,7 @@ import pytest
 from sentry.client.models import client as sentry_client
 from sentry.models import GroupedMessage
 from sentry.plugins.testing import plugin_installed
-from tests.browser import assert_no_problems, log_in
+from tests.browser import SCREENSHOTS, assert_no_problems, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,6 +53,7 @@ def test_widgets_link_to_panels_and_urls_are_links(page, live_server, browser_st
         "1",
     ]
     assert page.locator("nav.tabs a.active").inner_text() == "URLs"
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-panel.png"))
 
     page.click("nav.tabs >> text=Servers")
     page.wait_for_url(f"**/group/{group.pk}/plugin/servers/")

@@ -10,9 +10,11 @@ what django-sentry stored.
 
 import os
 import pickle
+import re
 import sqlite3
 import subprocess
 import sys
+import tomllib
 import zlib
 from contextlib import closing
 from pathlib import Path
@@ -125,6 +127,63 @@ def test_demo_setup_prints_login_and_dashboard(demo):
         assert "http://127.0.0.1:8000/sentry/" in result.stdout
         assert "demo / demo" in result.stdout
     assert "System check identified no issues" in demo["check"].stdout
+
+
+def test_demo_setup_says_first_in_one_line_what_it_recorded_and_where(demo):
+    first_lines = [demo[run].stdout.splitlines()[:2] for run in ("first", "second")]
+    pattern = re.compile(
+        r"Recorded (\d+) occurrences of the shop's and the billing worker's "
+        r"errors \((\d+) groups\): see them at http://127\.0\.0\.1:8000/sentry/ "
+        r"\(log in as demo / demo\) once the server runs\."
+    )
+    matches = [pattern.fullmatch(line) for line, _ in first_lines]
+    stored = count_rows(demo["db_path"], "sentry_message")
+
+    assert all(matches), first_lines
+    # Each run says what it added; the groups are the same errors again.
+    assert sum(int(match[1]) for match in matches) == stored
+    assert int(matches[0][2]) == demo["groups_after_first"]
+    # The shop's logged warnings print on the console: say they are meant.
+    assert "WARNING shop.inventory: supplier feed" in demo["first"].stderr
+    for _, second_line in first_lines:
+        assert "WARNING lines printed above are some of those errors" in second_line
+
+
+def test_make_demo_installs_only_what_the_demo_needs(tmp_path):
+    venv = tmp_path / "venv"
+    dry_run = subprocess.run(
+        ["make", "-n", "demo", f"VENV={venv}"],
+        cwd=PROJECT_DIR.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    installs = [line for line in dry_run.stdout.splitlines() if " install " in line]
+
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert installs == [
+        f"{venv}/bin/pip install --quiet --upgrade pip",
+        f'{venv}/bin/pip install --quiet -e ".[demo]"',
+    ]
+    with open(PROJECT_DIR.parent / "pyproject.toml", "rb") as file:
+        extras = tomllib.load(file)["project"]["optional-dependencies"]
+    # The billing worker's sentry-sdk, and no test, docs or lint tool.
+    assert extras["demo"] == ["sentry-sdk>=2.20"]
+
+
+def test_the_shop_records_a_missing_page_but_not_the_favicon(tmp_path):
+    db_path = tmp_path / "404.sqlite3"
+    manage(db_path, "migrate", "--noinput")
+    manage(db_path, "migrate", "--noinput", "--database", "queue")
+    code = (
+        "from django.test import Client; browser = Client(); "
+        "[browser.get(path) for path in "
+        "('/favicon.ico', '/robots.txt', '/no-such-page/')]"
+    )
+    manage(db_path, "shell", "-c", code)
+
+    rows = query(db_path, "SELECT logger, url FROM sentry_message")
+    assert rows == [("http404", "http://testserver/no-such-page/")]
 
 
 def test_demo_user_is_a_staff_superuser(demo):

@@ -219,3 +219,55 @@ def test_a_feed_of_a_project_the_reader_may_not_see_is_404(token, name, monkeypa
         == 404
     )
     assert items(Client().get(reverse(name), {"token": token})) == []
+
+
+# --- ?q=: the search language -------------------------------------------------------
+
+
+def test_the_feeds_take_the_search_language(token):
+    make_message(make_group("card declined", logger="payments"))
+    make_message(make_group("disk full", logger="storage"))
+    make_message(make_group("fixed already", logger="payments", status=1))
+
+    def titles(name, query):
+        found = items(Client().get(reverse(name), {"token": token, "q": query}))
+        return sorted(item.description for item in found)
+
+    assert titles("sentry:feed-messages", "logger:payments") == [
+        "card declined",
+        "fixed already",
+    ]
+    assert titles("sentry:feed-messages", "card") == ["card declined"]
+    assert titles("sentry:feed-groups", "logger:payments") == ["card declined"]
+    assert titles("sentry:feed-groups", "is:resolved") == ["fixed already"]
+
+
+@pytest.mark.parametrize("name", FEEDS)
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        (
+            "environment:",
+            "'environment:' has no value; "
+            "write environment:production or has:environment",
+        ),
+        (
+            "level:loud",
+            "'level:loud' is not a level; "
+            "use debug, info, warning, error, fatal or a number",
+        ),
+    ],
+)
+def test_a_query_that_cannot_be_read_is_a_400_saying_why(token, name, query, reason):
+    response = Client().get(reverse(name), {"token": token, "q": query})
+
+    assert response.status_code == 400
+    assert response.content.decode() == f"The search cannot be read: {reason}.\n"
+
+
+def test_the_occurrence_feed_refuses_keys_occurrences_do_not_keep(token):
+    response = Client().get(
+        reverse("sentry:feed-messages"), {"token": token, "q": "release:1.0"}
+    )
+
+    assert response.status_code == 400

@@ -185,6 +185,13 @@ def test_texts_lose_at_least_what_they_always_lost(fields, value):
         result = scrubber.text(value)
         for pair in pairs_masked_of_old(value):
             secret = pair.partition("=")[2]
+            if secret.startswith(">"):
+                # "name=> value" is an arrow (Ruby, PHP): the value follows
+                # it, and "password=>" at the end has none to mask.
+                secret = secret[1:]
+            # An opening bracket starts a value ("password={'a': 1}"): alone
+            # at the end, it holds nothing to mask.
+            secret = secret.lstrip("[({")
             if not MASK.startswith(secret):
                 assert pair not in result
         # A second time, from what the scrubber remembers of the first.

@@ -38,7 +38,8 @@ pytestmark = pytest.mark.django_db
 #: "keys-page": the set-up pages (client keys: logged-in readers only, never
 #: public); "keys-action": changes a key (POST only, needs a model permission);
 #: "project-page": a project's settings or the new-project page (GET and POST
-#: both need a model permission, never public).
+#: both need a model permission, never public); "alerts-action": sends an
+#: alert channel a test message (POST only, needs sentry.change_project).
 KINDS = {
     "": "page",
     "search/": "page",
@@ -59,6 +60,7 @@ KINDS = {
     "logout/": "auth",
     "feeds/messages/": "feed",
     "feeds/groups/": "feed",
+    "api/v1/": "page",
     "api/v1/groups/": "api",
     "api/v1/groups/<sentry_id:group_id>/": "api",
     "api/v1/groups/<sentry_id:group_id>/occurrences/": "api",
@@ -72,6 +74,8 @@ KINDS = {
     "setup/keys/<sentry_id:key_id>/disable/": "keys-action",
     "setup/keys/<sentry_id:key_id>/enable/": "keys-action",
     "setup/keys/<sentry_id:key_id>/rotate/": "keys-action",
+    "alerts/": "keys-page",
+    "alerts/<str:name>/test/": "alerts-action",
     "projects/new/": "project-page",
     "projects/<slug:project_slug>/settings/": "project-page",
 }
@@ -114,6 +118,7 @@ def url_for(route, pattern, message, key):
         "message_id": message.message_id,
         "slug": "broken" if route.startswith("plugins/") else "servers",
         "rest": "hello/5/",
+        "name": "matrix",
     }
     path = route
     for key in converters:
@@ -133,7 +138,8 @@ def key():
 
 @pytest.fixture
 def urls(message, key):
-    with plugin_installed(*PLUGINS):
+    channels = {"matrix": {"plugin": "mail", "to": ["matrix@example.com"]}}
+    with plugin_installed(*PLUGINS), override_settings(SENTRY_ALERT_CHANNELS=channels):
         yield [
             (KINDS.get(route), url_for(route, p, message, key))
             for route, p in dashboard_routes()
@@ -204,7 +210,7 @@ def test_anonymous_visitors_are_refused_everywhere(urls, key):
             assert is_json_refusal(anonymous.post(url), 401), url
         elif kind == "keys-page":
             assert is_login_redirect(anonymous.get(url)), url
-        elif kind == "keys-action":
+        elif kind in ("keys-action", "alerts-action"):
             assert is_login_redirect(anonymous.post(url, KEY_FORM)), url
         elif kind == "project-page":
             assert is_login_redirect(anonymous.get(url)), url
@@ -231,7 +237,7 @@ def test_users_who_are_not_staff_are_refused_everywhere(urls, key):
             assert is_json_refusal(member.post(url)), url
         elif kind == "keys-page":
             assert member.get(url).status_code == 403, url
-        elif kind == "keys-action":
+        elif kind in ("keys-action", "alerts-action"):
             assert member.post(url, KEY_FORM).status_code == 403, url
         elif kind == "project-page":
             assert member.get(url).status_code == 403, url
@@ -275,7 +281,7 @@ def test_staff_without_the_key_permissions_see_keys_but_cannot_change_them(urls,
     for kind, url in urls:
         if kind == "keys-page":
             assert staff.get(url).status_code == 200, url
-        elif kind == "keys-action":
+        elif kind in ("keys-action", "alerts-action"):
             assert staff.get(url).status_code == 403, url
             response = staff.post(url, KEY_FORM)
             assert response.status_code == 403, url
@@ -307,6 +313,9 @@ def test_superusers_see_everything_and_may_act(urls, django_user_model):
         elif kind == "keys-action":
             assert browser.get(url).status_code == 405, url
             assert browser.post(url, KEY_FORM).status_code == 302, url
+        elif kind == "alerts-action":
+            assert browser.get(url).status_code == 405, url
+            assert browser.post(url).status_code == 200, url
         elif kind == "project-page":
             assert browser.get(url).status_code == 200, url
             assert browser.post(url, project_form(url)).status_code == 302, url
@@ -328,7 +337,7 @@ def test_the_view_permission_is_enough_to_read(urls, key, django_user_model):
             assert is_served(browser.get(url, follow=True), url), url
         elif kind == "action":
             assert browser.post(url, {"op": "resolve-all"}).status_code == 403, url
-        elif kind == "keys-action":
+        elif kind in ("keys-action", "alerts-action"):
             assert browser.post(url, KEY_FORM).status_code == 403, url
         elif kind == "project-page":
             assert browser.get(url).status_code == 403, url
@@ -388,6 +397,8 @@ def test_the_key_permissions_are_needed_to_change_keys(
             assert browser.post(url, KEY_FORM).status_code == expected, url
         elif kind == "project-page":
             assert browser.get(url).status_code == 403, url
+        elif kind == "alerts-action":
+            assert browser.post(url).status_code == 403, url
     assert ProjectKey.objects.count() == (2 if may_create else 1)
 
 
@@ -412,6 +423,9 @@ def test_the_project_permissions_are_needed_for_the_project_pages(
             assert browser.post(url, project_form(url)).status_code == expected, url
         elif kind == "keys-action":
             assert browser.post(url, KEY_FORM).status_code == 403, url
+        elif kind == "alerts-action":
+            expected = 200 if may_change else 403
+            assert browser.post(url).status_code == expected, url
     assert sorted(Project.objects.values_list("name", flat=True)) == sorted(
         (["Matrix"] if may_create else []) + ["Renamed" if may_change else "default"]
     )
@@ -430,7 +444,7 @@ def test_public_mode_opens_the_read_only_urls_only(urls, key):
         elif kind == "keys-page":
             # A DSN lets whoever holds it send events: never public.
             assert is_login_redirect(anonymous.get(url)), url
-        elif kind == "keys-action":
+        elif kind in ("keys-action", "alerts-action"):
             assert is_login_redirect(anonymous.post(url, KEY_FORM)), url
         elif kind == "project-page":
             assert is_login_redirect(anonymous.get(url)), url
@@ -442,7 +456,7 @@ def test_public_mode_opens_the_read_only_urls_only(urls, key):
     for kind, url in urls:
         if kind == "action":
             assert member.post(url, {"op": "resolve-all"}).status_code == 403, url
-        elif kind in ("keys-page", "keys-action"):
+        elif kind in ("keys-page", "keys-action", "alerts-action"):
             assert member.post(url, KEY_FORM).status_code == 403, url
         elif kind == "project-page":
             assert member.post(url, project_form(url)).status_code == 403, url
@@ -626,10 +640,15 @@ LISTS = {
 #: what they show themselves, as docs/plugins.rst asks).
 NO_PROJECT_DATA = {
     "login/",
+    "api/v1/",
     "projects/new/",
     "logout/",
     "plugins/<slug:slug>/",
     "plugins/<slug:slug>/<path:rest>",
+    # Settings, not rows; a rule's project is named to those who see it only
+    # (tests/test_views_alerts.py).
+    "alerts/",
+    "alerts/<str:name>/test/",
 }
 #: Path parameters that name one project's object.
 OBJECT_PARAMETERS = ("group_id", "message_id", "key_id", "project_id", "project_slug")

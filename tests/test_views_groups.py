@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+from html import unescape
 from urllib.parse import quote
 
 import pytest
@@ -212,6 +213,58 @@ def test_the_occurrences_tab_runs_a_fixed_number_of_queries(
     # session, user, group, the page.
     with django_assert_num_queries(4):
         staff.get(reverse("sentry:messages", args=[group.pk]))
+
+
+def test_the_occurrences_tab_takes_the_search_language(staff):
+    group = make_group("x")
+    for minute in range(120):
+        server = "web-1" if minute % 2 else "web-2"
+        make_message(group, when=minutes_ago(minute), server_name=server, level=40)
+    make_message(group, when=minutes_ago(150), server_name="web-1", level=30)
+    url = reverse("sentry:messages", args=[group.pk])
+
+    first = staff.get(url, {"q": "server:web-1 level:error"})
+    html = first.content.decode()
+    # The pager's link keeps the query.
+    next_link = html.split('" rel="next"')[0].rsplit('href="', 1)[1]
+    second = staff.get(url + unescape(next_link))
+
+    found = list(first.context["page"]) + list(second.context["page"])
+    assert len(found) == 60
+    assert {(m.server_name, m.level) for m in found} == {("web-1", 40)}
+    assert 'value="server:web-1 level:error"' in html
+    assert "data-search-error" not in html
+
+
+def test_the_occurrences_tab_says_why_a_query_cannot_be_read(staff):
+    group = make_group("x")
+    make_message(group)
+
+    response = staff.get(
+        reverse("sentry:messages", args=[group.pk]), {"q": "environment:production"}
+    )
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert list(response.context["page"]) == []
+    assert (
+        "The search cannot be read: &#x27;environment:production&#x27; cannot "
+        "narrow occurrences: environment is counted per error, not kept per "
+        "occurrence; search the stream for it." in html
+    )
+
+
+def test_searching_occurrences_costs_no_query_of_its_own(
+    staff, django_assert_num_queries
+):
+    group = make_group("x")
+    make_message(group, server_name="web-1")
+
+    with django_assert_num_queries(4):
+        staff.get(
+            reverse("sentry:messages", args=[group.pk]),
+            {"q": "x server:web-1 !url:*admin* lastSeen:-1d is:unresolved"},
+        )
 
 
 def test_an_occurrence_links_to_its_neighbours(staff, django_assert_num_queries):

@@ -82,7 +82,10 @@ def test_the_header_links_to_the_set_up_page(django_user_model):
     reader.user_permissions.add(Permission.objects.get(codename="view_groupedmessage"))
     browser = Client()
     browser.force_login(reader)
-    link = f'<a href="{SETUP}" data-nav="setup">Set-up</a>'
+    link = (
+        f'<a href="{SETUP}" data-nav="setup" '
+        'title="Client keys (DSNs) and SDK set-up">Keys &amp; DSNs</a>'
+    )
 
     assert link in staff_client().get(reverse("sentry:index")).content.decode()
     assert link in browser.get(reverse("sentry:index")).content.decode()

@@ -338,6 +338,36 @@ def test_the_stream_runs_the_same_queries_whatever_the_rows(
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "g",
+        "g1 environment:production !tenant:acme release:2.* has:user.email "
+        "is:unresolved level:error logger:logger1 firstSeen:-24h lastSeen:<-1m",
+    ],
+)
+def test_a_search_of_many_terms_costs_no_more_queries_than_none(
+    staff, query, django_assert_num_queries
+):
+    make_stream(5)
+    found = make_group("g1 found", logger="logger1", level=40, last_seen=minutes_ago(5))
+    seen_with(found, "server_name", "web-0")
+    for key, value in [
+        ("tag:environment", "production"),
+        ("tag:release", "2.0.1"),
+        ("user.email", "jane@example.com"),
+    ]:
+        seen_with(found, key, value)
+
+    # As above: the terms are conditions and subqueries of the page's query.
+    with django_assert_num_queries(9):
+        response = staff.get(
+            INDEX + "?" + urlencode({"server_name": "web-0", "q": query})
+        )
+    assert "g1 found" in [group.message for group in response.context["rows"]]
+
+
 @pytest.mark.parametrize("count", [1, 30])
 def test_live_updates_run_the_same_queries_whatever_the_rows(
     staff, count, django_assert_num_queries
@@ -505,3 +535,85 @@ def test_a_cursor_that_is_not_strictly_one_shows_the_first_page(staff, cursor, s
 
     assert titles(staff, "?" + urlencode({"sort": sort, "after": cursor})) == ["only"]
     assert titles(staff, "?" + urlencode({"sort": sort, "before": cursor})) == ["only"]
+
+
+# --- the search language -------------------------------------------------------------
+
+
+def test_the_stream_finds_errors_by_tag_and_negation(staff):
+    staging = make_group("on staging")
+    seen_with(staging, "tag:environment", "staging")
+    production = make_group("on production")
+    seen_with(production, "tag:environment", "production")
+
+    assert titles(staff, "?q=environment:staging") == ["on staging"]
+    assert titles(staff, "?q=%21environment:staging") == ["on production"]
+    assert titles(staff, "?q=has:environment+on") == ["on production", "on staging"]
+
+
+def test_an_is_term_replaces_the_default_unresolved_status(staff):
+    make_group("open")
+    make_group("fixed", status=1)
+
+    assert titles(staff) == ["open"]
+    assert titles(staff, "?q=is:resolved") == ["fixed"]
+    # A status chosen in the URL still applies.
+    assert titles(staff, "?status=0&q=is:resolved") == []
+
+
+def test_a_query_that_cannot_be_read_is_said_in_the_page_and_matches_nothing(staff):
+    make_group("anything")
+
+    response = staff.get(INDEX, {"q": "x environment:"})
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    assert (
+        "The search cannot be read: &#x27;environment:&#x27; has no value; "
+        "write environment:production or has:environment." in html
+    )
+    assert 'aria-invalid="true"' in html
+    # The rest of the page works: the filters, the box with the query.
+    assert 'name="sort"' in html
+    assert 'value="x environment:"' in html
+    assert staff.get(POLL, {"q": "x environment:"}).json()["rows"] == []
+
+
+def test_a_readable_query_shows_no_error(staff):
+    html = staff.get(INDEX, {"q": "environment:production"}).content.decode()
+
+    assert "data-search-error" not in html
+
+
+def test_the_error_message_is_escaped(staff):
+    html = staff.get(INDEX, {"q": '"<img src=x onerror=alert(1)>'}).content.decode()
+
+    assert "&lt;img src=x onerror=alert(1)&gt;&#x27; has no closing quote" in html
+    assert "<img src=x" not in html
+
+
+def test_an_over_long_query_is_said_not_cut(staff):
+    make_group("x" * 300)
+
+    response = staff.get(INDEX, {"q": "x" * 500})
+
+    assert response.context["rows"] == []
+    assert "the query is longer than 200 characters" in response.content.decode()
+
+
+def test_resolving_all_matching_an_unreadable_query_resolves_nothing(staff):
+    group = make_group("open")
+
+    response = staff.post(
+        reverse("sentry:bulk") + "?q=is:",
+        {"op": "resolve-all"},
+        headers={"accept": "application/json"},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "'is:' has no value; write is:unresolved or is:resolved"
+    }
+    group.refresh_from_db()
+    assert group.status == 0

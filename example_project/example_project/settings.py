@@ -13,6 +13,7 @@ needs to record its errors with django-sentry:
 """
 
 import os
+import re
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -132,6 +133,15 @@ USE_I18N = True
 STATIC_URL = "static/"
 
 # How this server and this site are named on every recorded error.
+# Not errors: what browsers and crawlers ask every site for (a browser opening
+# the shop asks for /favicon.ico). The 404 middleware leaves these alone, as
+# Django's BrokenLinkEmailsMiddleware does. Exact paths: no pattern here
+# backtracks over a client's URL.
+IGNORABLE_404_URLS = [
+    re.compile(r"^/favicon\.ico$"),
+    re.compile(r"^/robots\.txt$"),
+]
+
 SENTRY_NAME = "demo-web-1"
 SENTRY_SITE = "example-shop"
 

@@ -4,7 +4,9 @@ JSON API: ``api/v1/...`` under the dashboard's prefix.
 Read: the groups (with the stream's filters and sorts), one group, its
 occurrences, one occurrence. Write: resolve and unresolve. Lists are paged
 by ``?limit=`` (at most 100) and ``?offset=``; a ``next`` link says whether
-there is more, without counting the table.
+there is more, without counting the table. Lists take ``?q=`` in the search
+language (:mod:`sentry.search`); a query it cannot read is a 400 naming the
+term and why.
 """
 
 from django.http import JsonResponse
@@ -16,7 +18,7 @@ from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..filters import get_filters
 from ..models import GroupedMessage, Message, MessageFilterValue
 from ..params import can_be_stored, parse_int
-from ..projects import visible_groups
+from ..search import SearchError, apply_to_groups, apply_to_occurrences, parse
 from .auth import api_view, error
 from .serializers import group_summary, occurrence_detail, occurrence_summary
 
@@ -73,17 +75,29 @@ def _number(request, name, default, minimum, maximum):
     return parse_int(text, minimum=minimum, maximum=maximum)
 
 
-def _groups(request):
-    """Return the groups the caller may see: another project's are a 404."""
-    return visible_groups(GroupedMessage.objects.all(), request.user)
-
-
 def _invalid_parameter(request):
     """Return the name of a parameter no stored value can match (NUL), or None."""
     for name, values in request.GET.lists():
         if not can_be_stored(name) or not all(map(can_be_stored, values)):
             return name
     return None
+
+
+def _search(request):
+    """Return ``q`` read as a query; raise :class:`~sentry.search.SearchError`."""
+    return parse((request.GET.get("q") or "").strip())
+
+
+def _search_error(exc):
+    """Return the 400 for a query that cannot be read: which term and why."""
+    return JsonResponse(
+        {
+            "detail": f"The search cannot be read: {exc.reason}.",
+            "term": exc.term,
+            "reason": exc.reason,
+        },
+        status=400,
+    )
 
 
 def _groups(request):
@@ -102,11 +116,19 @@ def groups(request):
         project = projects.requested_project(request)
     except projects.UnknownProject as exc:
         return error(400, str(exc))
+    try:
+        search = _search(request)
+    except SearchError as exc:
+        return _search_error(exc)
     queryset = _groups(request)
     if project is not None:
         queryset = queryset.filter(project=project)
-    for stream_filter in get_filters(request):
+    for stream_filter in get_filters(request, search):
+        problem = stream_filter.error()
+        if problem is not None:
+            return error(400, problem)
         queryset = stream_filter.apply(queryset)
+    queryset = apply_to_groups(queryset, search)
     sort = SORTS.get(request.GET.get("sort", "priority"))
     if sort is None:
         return error(400, f"Unknown sort; use one of {', '.join(SORTS)}.")
@@ -150,6 +172,10 @@ def occurrences(request, group_id):
         .order_by("-datetime", "-pk")
         .defer("data", "traceback")
     )
+    try:
+        queryset = apply_to_occurrences(queryset, _search(request))
+    except SearchError as exc:
+        return _search_error(exc)
     page = _page(request, queryset, occurrence_summary)
     if page is None:
         return error(

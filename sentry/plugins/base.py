@@ -41,6 +41,13 @@ class Plugin:
     #: Templates the base renders the widget and the panel with.
     widget_template = "sentry/plugins/widget.html"
     panel_template = "sentry/plugins/panel.html"
+    #: Call :meth:`post_process` only for a group's first event and for a
+    #: regression, not for every event.
+    post_process_only_changes = False
+    #: How many times :meth:`post_process` is tried when it raises.
+    post_process_attempts = 3
+    #: Seconds before the first retry; each further retry waits twice as long.
+    post_process_retry_delay = 1.0
 
     def __init__(self, app_config=None):
         self.app_config = app_config
@@ -84,6 +91,43 @@ class Plugin:
     def get_urls(self):
         """Return extra URL patterns, served under ``plugins/<slug>/``."""
         return []
+
+    def post_process(self, group, event, is_new, is_regression, **kwargs):
+        """
+        Act on an event once it is recorded: send an alert, open a ticket.
+
+        Called after the transaction that recorded ``event`` (a
+        :class:`~sentry.models.Message`) in ``group`` has committed, on a
+        background thread of this plugin's own, in the order events were
+        recorded: never in the request that sent the event, never while
+        recording waits. ``is_new``: the event created the group;
+        ``is_regression``: it reopened a resolved group. Further keyword
+        arguments may be added in later versions: accept ``**kwargs``.
+
+        ``group.project`` is loaded. An event the flood guard counted but did
+        not keep is an unsaved ``Message`` (its ``pk`` is ``None``). An event
+        whose writing waited for the host's transaction (the in-process
+        client inside ``transaction.atomic`` on SQLite) is not passed.
+
+        The return value is ignored. Raising makes the call be tried again,
+        up to :attr:`post_process_attempts` times in all, waiting
+        :attr:`post_process_retry_delay` seconds, then twice as long...; the
+        last failure is logged to ``sentry.errors``.
+        """
+
+    def wants_post_process(self):
+        """
+        Return whether :meth:`post_process` is to be called at all just now.
+
+        Asked once per recorded batch, before anything is read for the hook:
+        answer without a query (say ``False`` while the plugin is not set
+        up), so that an idle plugin costs recording nothing.
+        """
+        return True
+
+    @property
+    def has_post_process(self):
+        return type(self).post_process is not Plugin.post_process
 
     # Rendering: the base class's job.
 
@@ -140,11 +184,16 @@ class ValueCountPlugin(Plugin):
         return {
             "values": rows[: self.widget_limit],
             "more": len(rows) > self.widget_limit,
+            # What the shares are of: every occurrence of the group.
+            "total": group.times_seen,
         }
 
     def get_panel_data(self, request, group):
         paginator = Paginator(self.values(group), self.panel_page_size)
-        return {"page": paginator.get_page(request.GET.get("p"))}
+        return {
+            "page": paginator.get_page(request.GET.get("p")),
+            "total": group.times_seen,
+        }
 
 
 def safely(plugin, hook, *args, default=None):

@@ -78,7 +78,11 @@ def bulk(request):
     status = STATUS_RESOLVED if action == "resolve" else STATUS_UNRESOLVED
 
     if scope == "all":
-        groups = StreamQuery(request).queryset()
+        stream = StreamQuery(request)
+        if stream.search_error is not None:
+            # "Every row matching" a query nobody could read: none, and why.
+            return json_response({"error": stream.search_error.reason}, status=400)
+        groups = stream.queryset()
     else:
         # Whatever is not an id ("²", "-1", 10**30) names no group: left out.
         ids = [parse_int(i) for i in request.POST.getlist("ids")[:MAX_SELECTED]]

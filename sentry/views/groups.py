@@ -1,5 +1,7 @@
 """An error's pages: details (trend, latest occurrence), occurrences, one occurrence."""
 
+from urllib.parse import urlencode
+
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -10,6 +12,7 @@ from ..models import GroupedMessage, Message
 from ..params import can_be_stored
 from ..plugins.dashboard import group_actions, group_panels, group_widgets
 from ..projects import visible_occurrences
+from ..search import MAX_QUERY_LENGTH, SearchError, apply_to_occurrences, parse
 from ..tags import MAX_KEY_LENGTH as MAX_TAG_KEY_LENGTH
 from ..tags import key_name
 from .access import can_change, dashboard_view
@@ -60,21 +63,32 @@ def group(request, group_id):
 
 @dashboard_view
 def group_messages(request, group_id):
-    """List an error's occurrences, newest first, a page at a time."""
+    """List an error's occurrences, newest first, a page at a time; ``q`` narrows."""
     group = get_group(request, group_id)
+    query = (request.GET.get("q") or "").strip()[: MAX_QUERY_LENGTH + 1]
 
+    occurrences = group.message_set.only(*LIST_FIELDS)
+    search_error = None
+    try:
+        occurrences = apply_to_occurrences(occurrences, parse(query))
+    except SearchError as exc:
+        # Shown above an empty list; never the whole list unfiltered.
+        search_error = exc
+        occurrences = occurrences.none()
     page = pagination.paginate(
-        group.message_set.only(*LIST_FIELDS),
-        "datetime",
-        "datetime",
-        request.GET,
-        PAGE_SIZE,
+        occurrences, "datetime", "datetime", request.GET, PAGE_SIZE
     )
 
     return render(
         request,
         "sentry/group/messages.html",
-        {**group_context(request, group, "messages"), "page": page},
+        {
+            **group_context(request, group, "messages"),
+            "page": page,
+            "query": query,
+            "search_error": search_error,
+            "query_state": urlencode({"q": query}) if query else "",
+        },
     )
 
 

@@ -133,6 +133,8 @@ pages = [
     reverse("sentry:plugin-panel", args=[group.pk, "servers"]),
     reverse("sentry:feed-messages"),
     reverse("sentry:feed-groups"),
+    reverse("sentry:api-index"),
+    reverse("sentry:alerts"),
     reverse("sentry:api-groups"),
     reverse("sentry:setup"),
     reverse("sentry:setup-project", args=[1]),

@@ -221,7 +221,7 @@ class Command(BaseCommand):
         except ImportError as exc:
             raise CommandError(
                 "The billing worker reports with sentry-sdk: install it "
-                '(pip install -e ".[test]").'
+                '(pip install -e ".[demo]").'
             ) from exc
         with local_server() as base_url:
             sentry_sdk.init(
@@ -267,8 +267,15 @@ class Command(BaseCommand):
         seen = GroupedMessage.objects.aggregate(total=Sum("times_seen"))["total"]
         dsn = key.get_dsn(url)
         projects = Project.objects.annotate(group_count=Count("groups")).order_by("pk")
+        # One line first: what was recorded and where to look.
         self.stdout.write(
-            self.style.SUCCESS("The demo is ready.")
+            self.style.SUCCESS(
+                f"Recorded {recorded} occurrences of the shop's and the billing "
+                f"worker's errors ({groups} groups): see them at {url} "
+                f"(log in as {USERNAME} / {PASSWORD}) once the server runs."
+            )
+            + "\n  The WARNING lines printed above are some of those errors, "
+            "logged by the shop on purpose; nothing went wrong."
             + f"\n  Dashboard: {url}"
             + f"\n  Login:     {USERNAME} / {PASSWORD}"
             + f"\n  Stored:    {groups} groups, {Message.objects.count()} "
@@ -293,5 +300,5 @@ def send_command(dsn):
         f"import sentry_sdk; sentry_sdk.init({json.dumps(dsn)}); "
         'sentry_sdk.capture_message("Hello from sentry-sdk"); sentry_sdk.flush()'
     )
-    # This Python (the demo's virtualenv) has sentry-sdk: the test extra.
+    # This Python (the demo's virtualenv) has sentry-sdk: the demo extra.
     return f"{shlex.quote(sys.executable)} -c {shlex.quote(code)}"

@@ -1,0 +1,198 @@
+"""Read and check the channels and rules declared in settings."""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ..conf import settings
+from ..constants import LEVELS_BY_NAME
+
+#: Channel kinds, each delivered by the bundled plugin app named beside it.
+KINDS = {
+    "webhook": "sentry.plugins.sentry_webhooks",
+    "slack": "sentry.plugins.sentry_slack",
+    "mattermost": "sentry.plugins.sentry_mattermost",
+    "discord": "sentry.plugins.sentry_discord",
+    "teams": "sentry.plugins.sentry_teams",
+    "mail": "sentry.plugins.sentry_mail",
+}
+#: What a rule's ``when`` may be (so far).
+WHEN = ("new", "regression")
+RULE_KEYS = {"when", "channels", "project", "level", "environment", "release"}
+RULE_KEYS |= {"logger", "tags"}
+CHANNEL_KEYS = {
+    "webhook": {"plugin", "url", "secret"},
+    "slack": {"plugin", "url"},
+    "mattermost": {"plugin", "url"},
+    "discord": {"plugin", "url"},
+    "teams": {"plugin", "url"},
+    "mail": {"plugin", "to"},
+}
+
+
+class ConfigError(ValueError):
+    """A channel or rule that cannot be read; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    kind: str
+    url: str = ""
+    secret: str = ""
+    to: tuple = ()
+
+    @property
+    def masked_url(self):
+        """Return the URL with its path and query hidden (they hold the token)."""
+        if not self.url:
+            return ""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}/…" if parts.netloc else "…"
+
+
+@dataclass(frozen=True)
+class Rule:
+    index: int
+    when: str
+    channels: tuple
+    project: str = ""
+    level: int = 0
+    environment: str = ""
+    release: str = ""
+    logger: str = ""
+    tags: tuple = field(default_factory=tuple)
+
+    def matches(self, group, event, is_new, is_regression):
+        """Return whether this event, in this state, is one to alert about."""
+        if self.when == "new" and not is_new:
+            return False
+        if self.when == "regression" and not is_regression:
+            return False
+        if self.project and group.project.slug != self.project:
+            return False
+        if event.level < self.level:
+            return False
+        if self.logger and event.logger != self.logger:
+            return False
+        tags = event_tags(event)
+        wanted = dict(self.tags)
+        if self.environment:
+            wanted["environment"] = self.environment
+        if self.release:
+            wanted["release"] = self.release
+        return all(tags.get(key) == value for key, value in wanted.items())
+
+
+def event_tags(event):
+    data = event.data if isinstance(event.data, dict) else {}
+    tags = data.get("tags")
+    if isinstance(tags, dict):
+        return {str(k): str(v) for k, v in tags.items() if v is not None}
+    if isinstance(tags, list | tuple):
+        pairs = [p for p in tags if isinstance(p, list | tuple) and len(p) == 2]
+        return {str(k): str(v) for k, v in pairs if v is not None}
+    return {}
+
+
+def channels():
+    """Return ``{name: Channel}`` from :setting:`SENTRY_ALERT_CHANNELS`."""
+    declared = settings.ALERT_CHANNELS
+    if not isinstance(declared, dict):
+        raise ConfigError("SENTRY_ALERT_CHANNELS must be a dict of name: channel")
+    return {name: _channel(name, spec) for name, spec in declared.items()}
+
+
+def _channel(name, spec):
+    where = f"channel {name!r}"
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: a channel's name must be a non-empty string")
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: must be a dict with a 'plugin'")
+    kind = spec.get("plugin")
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: 'plugin' must be one of {', '.join(KINDS)}")
+    unknown = set(spec) - CHANNEL_KEYS[kind]
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}"
+        )
+    if kind == "mail":
+        to = spec.get("to")
+        if isinstance(to, str):
+            to = [to]
+        if not to or not all(isinstance(a, str) and "@" in a for a in to):
+            raise ConfigError(f"{where}: 'to' must list e-mail addresses")
+        return Channel(name, kind, to=tuple(to))
+    url = spec.get("url")
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(f"{where}: 'url' must be an http or https URL")
+    if not urlsplit(url).hostname:
+        raise ConfigError(f"{where}: 'url' has no host")
+    secret = spec.get("secret", "")
+    if not isinstance(secret, str):
+        raise ConfigError(f"{where}: 'secret' must be a string")
+    return Channel(name, kind, url=url, secret=secret)
+
+
+def rules(known_channels=None):
+    """Return the :class:`Rule` list from :setting:`SENTRY_ALERT_RULES`."""
+    if known_channels is None:
+        known_channels = channels()
+    declared = settings.ALERT_RULES
+    if not isinstance(declared, list | tuple):
+        raise ConfigError("SENTRY_ALERT_RULES must be a list of rules")
+    return [_rule(index, spec, known_channels) for index, spec in enumerate(declared)]
+
+
+def _rule(index, spec, known_channels):
+    where = f"rule {index}"
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: must be a dict with 'when' and 'channels'")
+    unknown = set(spec) - RULE_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}"
+        )
+    when = spec.get("when")
+    if when not in WHEN:
+        raise ConfigError(
+            f"{where}: 'when' must be one of {', '.join(map(repr, WHEN))} "
+            f"(got {when!r})"
+        )
+    names = spec.get("channels")
+    if isinstance(names, str):
+        names = [names]
+    if not names or not isinstance(names, list | tuple):
+        raise ConfigError(f"{where}: 'channels' must name at least one channel")
+    for name in names:
+        if name not in known_channels:
+            raise ConfigError(f"{where}: no channel named {name!r}")
+    level = spec.get("level", 0)
+    if isinstance(level, str):
+        if level.lower() not in LEVELS_BY_NAME:
+            raise ConfigError(
+                f"{where}: unknown level {level!r}; use one of "
+                f"{', '.join(LEVELS_BY_NAME)}"
+            )
+        level = LEVELS_BY_NAME[level.lower()]
+    elif not isinstance(level, int) or isinstance(level, bool):
+        raise ConfigError(f"{where}: 'level' must be a level name")
+    texts = {}
+    for key in ("project", "environment", "release", "logger"):
+        value = spec.get(key, "")
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: {key!r} must be a string")
+        texts[key] = value
+    tags = spec.get("tags", {})
+    if not isinstance(tags, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+    ):
+        raise ConfigError(f"{where}: 'tags' must map tag names to values (strings)")
+    return Rule(
+        index,
+        when,
+        tuple(names),
+        level=level,
+        tags=tuple(sorted(tags.items())),
+        **texts,
+    )

@@ -1,0 +1,255 @@
+"""
+What each kind of channel is sent: the same facts, in each target's format.
+
+Every text that comes from an event (title, culprit, environment, release,
+project name) is escaped for the target's markup, so an error message can
+neither format the alert, nor link elsewhere, nor mention ``@channel``.
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+import time
+
+from django.urls import reverse
+
+from ..conf import settings
+from ..constants import LEVEL_NAMES
+from .config import event_tags
+
+#: Longest title sent (chat messages are read at a glance).
+MAX_TITLE = 300
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def facts(group, event, is_new, is_regression):
+    """Return what an alert says about an event, as plain (unescaped) text."""
+    tags = event_tags(event)
+    title = " ".join(group.title.split())
+    if len(title) > MAX_TITLE:
+        title = title[: MAX_TITLE - 1] + "…"
+    path = reverse("sentry:group", kwargs={"group_id": group.pk})
+    return {
+        "kind": "regression" if is_regression else "new" if is_new else "event",
+        "headline": "Regression" if is_regression else "New error",
+        "project": group.project.name,
+        "project_slug": group.project.slug,
+        "short_id": group.qualified_short_id,
+        "title": title,
+        "culprit": group.view or "",
+        "level": LEVEL_NAMES.get(event.level, str(event.level)),
+        "environment": tags.get("environment", ""),
+        "release": tags.get("release", ""),
+        "count": group.times_seen,
+        "url": settings.URL_PREFIX.rstrip("/") + path,
+        "group_id": group.pk,
+        "message_id": event.message_id,
+        "datetime": event.datetime.isoformat() if event.datetime else None,
+        "first_seen": group.first_seen.isoformat() if group.first_seen else None,
+        "last_seen": group.last_seen.isoformat() if group.last_seen else None,
+        "tags": tags,
+    }
+
+
+def test_facts(url):
+    """Return the facts of the message "send a test notification" sends."""
+    now = datetime.datetime.now(datetime.UTC).isoformat()
+    return {
+        "kind": "test",
+        "headline": "Test notification",
+        "project": "django-sentry",
+        "project_slug": "",
+        "short_id": "TEST",
+        "title": "This channel works: alerts will look like this",
+        "culprit": "",
+        "level": "info",
+        "environment": "",
+        "release": "",
+        "count": 0,
+        "url": url,
+        "group_id": None,
+        "message_id": None,
+        "datetime": now,
+        "first_seen": now,
+        "last_seen": now,
+        "tags": {},
+    }
+
+
+def _lines(facts, escape):
+    details = [
+        ("Project", facts["project"]),
+        ("Culprit", facts["culprit"]),
+        ("Level", facts["level"]),
+        ("Environment", facts["environment"]),
+        ("Release", facts["release"]),
+        ("Events", str(facts["count"]) if facts["count"] else ""),
+    ]
+    return [f"{name}: {escape(value)}" for name, value in details if value]
+
+
+def webhook(facts, channel):
+    """Return ``(body, headers)`` of the generic webhook (see docs/alerts.rst)."""
+    body = json.dumps(
+        {
+            "action": facts["kind"],
+            "project": {"slug": facts["project_slug"], "name": facts["project"]},
+            "group": {
+                "id": facts["group_id"],
+                "short_id": facts["short_id"],
+                "title": facts["title"],
+                "culprit": facts["culprit"],
+                "level": facts["level"],
+                "times_seen": facts["count"],
+                "first_seen": facts["first_seen"],
+                "last_seen": facts["last_seen"],
+                "url": facts["url"],
+            },
+            "event": {
+                "message_id": facts["message_id"],
+                "datetime": facts["datetime"],
+                "environment": facts["environment"] or None,
+                "release": facts["release"] or None,
+                "tags": facts["tags"],
+            },
+        },
+        sort_keys=True,
+    ).encode()
+    headers = {}
+    if channel.secret:
+        headers.update(signature_headers(channel.secret, body))
+    return body, headers
+
+
+def signature_headers(secret, body, timestamp=None):
+    """
+    Return the headers that let a receiver check a webhook came from us.
+
+    ``X-Sentry-Signature: sha256=<hex>``: HMAC-SHA256 with the channel's
+    secret over ``<timestamp>.`` followed by the body, the timestamp (Unix
+    seconds) sent in ``X-Sentry-Timestamp`` so a receiver can refuse replays.
+    """
+    timestamp = str(int(time.time() if timestamp is None else timestamp))
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return {
+        "X-Sentry-Timestamp": timestamp,
+        "X-Sentry-Signature": "sha256=" + mac.hexdigest(),
+    }
+
+
+def slack_escape(text):
+    """Escape text for Slack's mrkdwn: ``&``, ``<`` and ``>`` (links, mentions)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack(facts, channel):
+    escape = slack_escape
+    head = f"*{facts['headline']}* in {escape(facts['project'])}: "
+    link = f"<{facts['url']}|{escape(facts['short_id'])} {escape(facts['title'])}>"
+    text = head + link
+    detail = "\n".join(_lines(facts, escape))
+    body = {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": detail}},
+        ],
+    }
+    return json.dumps(body).encode(), {}
+
+
+#: Characters with a meaning in the Markdown of Mattermost, Discord, Teams.
+MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~>@:")
+
+
+def markdown_escape(text):
+    """Escape Markdown and neutralise mentions (``@channel``, ``@everyone``)."""
+    out = []
+    for char in text:
+        if char == "@":
+            # A backslash does not stop a mention everywhere; a zero-width
+            # space after the sign does.
+            out.append("@" + ZERO_WIDTH_SPACE)
+        elif char in MARKDOWN_SPECIAL:
+            out.append("\\" + char)
+        elif char in "\r\n":
+            out.append(" ")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def teams_escape(text):
+    """
+    Neutralise Markdown for Teams' cards, which show backslashes as written.
+
+    A zero-width space after each sign with a meaning keeps it from
+    starting emphasis, a link or a list, and shows nothing.
+    """
+    out = []
+    for char in text:
+        if char in "\r\n":
+            out.append(" ")
+        elif char in MARKDOWN_SPECIAL:
+            out.append(char + ZERO_WIDTH_SPACE)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _markdown_text(facts, escape=markdown_escape):
+    head = (
+        f"**{facts['headline']}** in {escape(facts['project'])}: "
+        f"[{escape(facts['short_id'])} {escape(facts['title'])}]({facts['url']})"
+    )
+    return head, _lines(facts, escape)
+
+
+def mattermost(facts, channel):
+    head, lines = _markdown_text(facts)
+    return json.dumps({"text": "\n".join([head, *lines])}).encode(), {}
+
+
+def discord(facts, channel):
+    head, lines = _markdown_text(facts)
+    body = {
+        "content": "\n".join([head, *lines])[:2000],
+        # No @everyone, role or user pings, whatever the text holds.
+        "allowed_mentions": {"parse": []},
+    }
+    return json.dumps(body).encode(), {}
+
+
+def teams(facts, channel):
+    """An Adaptive Card, as Teams' workflow webhooks take it."""
+    head, lines = _markdown_text(facts, teams_escape)
+    card = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.4",
+        "body": [
+            {"type": "TextBlock", "text": head, "wrap": True, "weight": "Bolder"},
+            *(
+                {"type": "TextBlock", "text": line, "wrap": True, "spacing": "None"}
+                for line in lines
+            ),
+        ],
+        "actions": [{"type": "Action.OpenUrl", "title": "Open", "url": facts["url"]}],
+    }
+    body = {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+        ],
+    }
+    return json.dumps(body).encode(), {}
+
+
+BUILDERS = {
+    "webhook": webhook,
+    "slack": slack,
+    "mattermost": mattermost,
+    "discord": discord,
+    "teams": teams,
+}

@@ -1,0 +1,110 @@
+"""The base of the bundled channel plugins: rules in, deliveries out."""
+
+import logging
+import time
+
+from ..conf import settings
+from ..plugins.base import Plugin
+from . import config, outbound
+from .messages import BUILDERS, facts
+
+logger = logging.getLogger("sentry.errors")
+
+
+class ChannelPlugin(Plugin):
+    """
+    Deliver alerts to the channels of one kind that matching rules name.
+
+    Subclasses set :attr:`kind` (a key of :data:`sentry.alerts.config.KINDS`);
+    the message comes from :data:`sentry.alerts.messages.BUILDERS`.
+    """
+
+    kind = ""
+    # Rules so far fire on a new group or a regression only.
+    post_process_only_changes = True
+    # Each delivery is retried on its own (below): a retry of the whole hook
+    # would send again to the channels that did get the message.
+    post_process_attempts = 1
+    #: Tries per delivery, waiting :attr:`delivery_retry_delay` seconds, then
+    #: twice as long...
+    delivery_attempts = 3
+    delivery_retry_delay = 1.0
+
+    def wants_post_process(self):
+        return any(channel.kind == self.kind for channel in config.channels().values())
+
+    def post_process(self, group, event, is_new, is_regression, **kwargs):
+        channels = config.channels()
+        names = []
+        for rule in config.rules(channels):
+            if rule.matches(group, event, is_new, is_regression):
+                names += [n for n in rule.channels if n not in names]
+        targets = [channels[n] for n in names if channels[n].kind == self.kind]
+        if not targets:
+            return
+        about = facts(group, event, is_new, is_regression)
+        for channel in targets:
+            self.deliver_with_retries(channel, group, event, about)
+
+    def deliver_with_retries(self, channel, group, event, about):
+        """Deliver, trying again on failure; log the last failure. Never raise."""
+        for attempt in range(1, self.delivery_attempts + 1):
+            try:
+                self.deliver(channel, group, event, about)
+                return True
+            except Exception as exc:
+                if attempt == self.delivery_attempts:
+                    # The URL's path and query hold the receiver's token: only
+                    # its scheme and host are logged.
+                    logger.error(
+                        "Alert to channel %r (%s) not delivered after %d tries: %s",
+                        channel.name,
+                        channel.masked_url or channel.kind,
+                        attempt,
+                        _reason(exc),
+                    )
+                    return False
+                time.sleep(self.delivery_retry_delay * 2 ** (attempt - 1))
+        return False
+
+    def deliver(self, channel, group, event, about):
+        """
+        Send one alert to ``channel``; raise when it was not accepted.
+
+        ``about`` is :func:`sentry.alerts.messages.facts` of the event.
+        """
+        body, headers = BUILDERS[self.kind](about, channel)
+        outbound.post(channel.url, body, headers)
+
+
+def _reason(exc):
+    if isinstance(exc, outbound.DeliveryError):
+        return exc.reason
+    return type(exc).__name__
+
+
+def send_test(channel, url):
+    """
+    Send ``channel`` a test message now, once; return what happened, as text.
+
+    ``url`` is where the message links to. Raise :class:`outbound.DeliveryError`
+    (or a mail error) when it was not delivered.
+    """
+    from django.core.mail import EmailMessage
+
+    from .. import notifications
+    from .messages import test_facts
+
+    about = test_facts(url)
+    if channel.kind == "mail":
+        notifications.send(
+            EmailMessage(
+                subject=f"{settings.EMAIL_SUBJECT_PREFIX}Test notification",
+                body=f"{about['title']}.\n\n{url}\n",
+                to=list(channel.to),
+            )
+        )
+        return f"mailed to {', '.join(channel.to)}"
+    body, headers = BUILDERS[channel.kind](about, channel)
+    response = outbound.post(channel.url, body, headers)
+    return f"answered {response.status}"

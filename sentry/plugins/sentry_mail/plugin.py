@@ -1,0 +1,49 @@
+import logging
+
+from ... import notifications
+from ...alerts import config
+from ...alerts.plugin import ChannelPlugin
+from ...conf import settings
+
+logger = logging.getLogger("sentry.errors")
+
+
+class MailPlugin(ChannelPlugin):
+    """
+    Mail :setting:`SENTRY_ADMINS` about a new error and a returning one.
+
+    Runs whether or not its app is installed (see
+    :func:`sentry.postprocess.processors`), with the ``SENTRY_MAIL_*``
+    settings deciding which errors are mailed. Also delivers the rules'
+    ``"mail"`` channels.
+    """
+
+    slug = "mail"
+    title = "Mail"
+    kind = "mail"
+    # Not tried again: the server may have taken the mail before it failed
+    # (SMTP cannot tell), and a mail twice is worse than once.
+    delivery_attempts = 1
+
+    def wants_post_process(self):
+        return bool(settings.ADMINS) or super().wants_post_process()
+
+    def post_process(self, group, event, is_new, is_regression, **kwargs):
+        if (is_new or is_regression) and notifications.should_notify(event):
+            self.mail(group, event, is_regression, list(settings.ADMINS))
+        if config.channels():
+            super().post_process(group, event, is_new, is_regression, **kwargs)
+
+    def deliver(self, channel, group, event, about):
+        notifications.send(
+            notifications.build_mail(
+                event, group.pk, about["kind"] == "regression", list(channel.to)
+            )
+        )
+
+    def mail(self, group, event, is_regression, recipients):
+        mail = notifications.build_mail(event, group.pk, is_regression, recipients)
+        try:
+            notifications.send(mail)
+        except Exception:
+            logger.exception("Unable to mail about %s", event.message_id)

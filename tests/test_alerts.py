@@ -1,0 +1,490 @@
+"""Alert rules and channels from settings, delivered to real HTTP receivers."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.core import checks, mail
+from django.test import override_settings
+
+from sentry import postprocess
+from sentry.alerts import config, outbound
+from sentry.alerts.plugin import ChannelPlugin
+from sentry.client.models import client as sentry_client
+from sentry.digest import drain
+from sentry.models import GroupedMessage
+from sentry.plugins.testing import plugin_installed
+from tests.ingest_factories import make_key, message_event, post_events
+from tests.receivers import Receiver
+
+pytestmark = pytest.mark.django_db
+
+CHANNEL_APPS = (
+    "sentry.plugins.sentry_webhooks",
+    "sentry.plugins.sentry_slack",
+    "sentry.plugins.sentry_mattermost",
+    "sentry.plugins.sentry_discord",
+    "sentry.plugins.sentry_teams",
+)
+LOOPBACK = ["127.0.0.0/8"]
+HOSTILE = "<!channel> *bold* @everyone [click](http://evil.example) <b>x</b> & _"
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    monkeypatch.setattr(ChannelPlugin, "delivery_retry_delay", 0.01)
+    yield
+    assert postprocess.flush(20)
+
+
+def alerts(channels, rules, networks=LOOPBACK, **extra):
+    """Settings that declare ``channels`` and ``rules``, channel apps installed."""
+    settings = override_settings(
+        SENTRY_ALERT_CHANNELS=channels,
+        SENTRY_ALERT_RULES=rules,
+        SENTRY_ALERTS_ALLOWED_NETWORKS=networks,
+        SENTRY_URL_PREFIX="https://errors.example.com",
+        **extra,
+    )
+    installed = plugin_installed(*CHANNEL_APPS)
+
+    class Both:
+        def __enter__(self):
+            installed.__enter__()
+            settings.__enter__()
+
+        def __exit__(self, *exc):
+            settings.__exit__(*exc)
+            installed.__exit__(*exc)
+
+    return Both()
+
+
+def delivered():
+    assert postprocess.flush(20), "the deliveries did not finish"
+
+
+def body_of(receiver):
+    [request] = receiver.requests
+    return json.loads(request["body"])
+
+
+# --- the generic webhook --------------------------------------------------------
+
+
+def test_a_new_error_is_posted_to_the_webhook_with_what_the_docs_promise():
+    with Receiver() as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url()}
+        with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}]):
+            sentry_client.create_from_text("disk full", level=40)
+            sentry_client.create_from_text("disk full", level=40)
+            delivered()
+
+    group = GroupedMessage.objects.get()
+    [request] = receiver.requests
+    assert request["path"] == "/hook/T0KEN"
+    assert request["headers"]["Content-Type"] == "application/json"
+    assert "X-Sentry-Signature" not in request["headers"]
+    body = json.loads(request["body"])
+    assert body["action"] == "new"
+    assert body["project"] == {
+        "slug": group.project.slug,
+        "name": group.project.name,
+    }
+    assert body["group"]["id"] == group.pk
+    assert body["group"]["title"] == "disk full"
+    assert body["group"]["level"] == "error"
+    assert body["group"]["short_id"] == group.qualified_short_id
+    assert (
+        body["group"]["url"] == f"https://errors.example.com/sentry/group/{group.pk}/"
+    )
+    assert body["event"]["message_id"] == group.message_set.order_by("pk")[0].message_id
+
+
+def test_a_webhook_with_a_secret_is_signed_over_the_timestamp_and_body():
+    with Receiver() as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url(), "secret": "s3cret"}
+        with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}]):
+            sentry_client.create_from_text("signed")
+            delivered()
+
+    [request] = receiver.requests
+    timestamp = request["headers"]["X-Sentry-Timestamp"]
+    expected = hmac.new(
+        b"s3cret", timestamp.encode() + b"." + request["body"], hashlib.sha256
+    ).hexdigest()
+    assert request["headers"]["X-Sentry-Signature"] == f"sha256={expected}"
+
+
+def test_a_regression_rule_fires_on_the_return_not_on_the_first_event():
+    with Receiver() as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url()}
+        with alerts({"ops": channel}, [{"when": "regression", "channels": ["ops"]}]):
+            sentry_client.create_from_text("queue stalled")
+            GroupedMessage.objects.update(status=GroupedMessage.STATUS_RESOLVED)
+            sentry_client.create_from_text("queue stalled")
+            sentry_client.create_from_text("queue stalled")
+            delivered()
+
+    assert [json.loads(r["body"])["action"] for r in receiver.requests] == [
+        "regression"
+    ]
+
+
+# --- the chat channels: their wire formats, escaped ------------------------------
+
+
+def chat_message(kind):
+    with Receiver() as receiver:
+        channel = {"plugin": kind, "url": receiver.url()}
+        with alerts({"chat": channel}, [{"when": "new", "channels": ["chat"]}]):
+            sentry_client.create_from_text(HOSTILE)
+            delivered()
+    return body_of(receiver)
+
+
+def test_slack_gets_mrkdwn_with_the_error_linked_and_its_text_escaped():
+    body = chat_message("slack")
+    group = GroupedMessage.objects.get()
+
+    text = body["text"]
+    assert f"<https://errors.example.com/sentry/group/{group.pk}/|" in text
+    assert "&lt;!channel&gt;" in text and "<!channel>" not in text
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; _" in text
+    assert body["blocks"][0]["text"] == {"type": "mrkdwn", "text": text}
+    assert "Level: error" in body["blocks"][1]["text"]["text"]
+
+
+def test_mattermost_gets_markdown_with_mentions_and_links_defused():
+    text = chat_message("mattermost")["text"]
+
+    assert "@everyone" not in text and "@\u200beveryone" in text
+    assert "\\[click\\]\\(http\\:" in text
+    assert "\\*bold\\*" in text
+    group = GroupedMessage.objects.get()
+    assert f"](https://errors.example.com/sentry/group/{group.pk}/)" in text
+
+
+def test_discord_gets_content_that_can_ping_nobody():
+    body = chat_message("discord")
+
+    assert body["allowed_mentions"] == {"parse": []}
+    assert "@\u200beveryone" in body["content"]
+    assert len(body["content"]) <= 2000
+
+
+def test_teams_gets_an_adaptive_card_with_a_link_to_the_error():
+    body = chat_message("teams")
+    group = GroupedMessage.objects.get()
+
+    [attachment] = body["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard"
+    assert card["actions"] == [
+        {
+            "type": "Action.OpenUrl",
+            "title": "Open",
+            "url": f"https://errors.example.com/sentry/group/{group.pk}/",
+        }
+    ]
+    head = card["body"][0]["text"]
+    assert "[\u200bclick]\u200b(\u200b" in head
+    assert "\\" not in head.split("](https://")[0]
+
+
+# --- rules ------------------------------------------------------------------------
+
+
+def test_rules_filter_by_level_environment_release_project_and_tags(client):
+    key = make_key()
+    rules = [
+        {"when": "new", "channels": ["a"], "level": "error"},
+        {"when": "new", "channels": ["b"], "environment": "production"},
+        {"when": "new", "channels": ["c"], "release": "shop@2.1", "tags": {"t": "1"}},
+        {"when": "new", "channels": ["d"], "project": "no-such-project"},
+        {"when": "new", "channels": ["e"], "project": key.project.slug},
+    ]
+    events = [
+        message_event(
+            message="warning in staging", level="warning", environment="staging"
+        ),
+        message_event(
+            message="error in production",
+            level="error",
+            environment="production",
+            release="shop@2.1",
+            tags={"t": "1"},
+        ),
+    ]
+    receivers = {name: Receiver() for name in "abcde"}
+    for receiver in receivers.values():
+        receiver.__enter__()
+    try:
+        channels = {
+            name: {"plugin": "webhook", "url": r.url()} for name, r in receivers.items()
+        }
+        with alerts(channels, rules, SENTRY_DIGEST="worker"):
+            post_events(client, key, events)
+            drain()
+            delivered()
+    finally:
+        for receiver in receivers.values():
+            receiver.__exit__()
+
+    def titles(name):
+        return [
+            json.loads(r["body"])["group"]["title"] for r in receivers[name].requests
+        ]
+
+    assert titles("a") == ["error in production"]
+    assert titles("b") == ["error in production"]
+    assert titles("c") == ["error in production"]
+    assert titles("d") == []
+    assert sorted(titles("e")) == ["error in production", "warning in staging"]
+    production = json.loads(receivers["b"].requests[0]["body"])
+    assert production["event"]["environment"] == "production"
+    assert production["event"]["release"] == "shop@2.1"
+
+
+def test_two_rules_naming_one_channel_send_one_message():
+    with Receiver() as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url()}
+        rules = [
+            {"when": "new", "channels": ["ops"]},
+            {"when": "new", "channels": ["ops"], "level": "error"},
+        ]
+        with alerts({"ops": channel}, rules):
+            sentry_client.create_from_text("once", level=40)
+            delivered()
+
+    assert len(receiver.requests) == 1
+
+
+def test_a_mail_channel_mails_its_addresses():
+    channel = {"plugin": "mail", "to": ["oncall@example.com"]}
+    with alerts({"pager": channel}, [{"when": "new", "channels": ["pager"]}]):
+        sentry_client.create_from_text("mailed to the channel")
+        delivered()
+
+    [message] = mail.outbox
+    assert message.to == ["oncall@example.com"]
+    assert message.subject.endswith("New error (ERROR): mailed to the channel")
+
+
+# --- failures: never in the way of recording, logged without secrets ---------------
+
+
+def test_a_receiver_that_answers_500_is_tried_three_times_then_logged(sentry_errors):
+    with Receiver(status=500) as receiver:
+        channel = {"plugin": "slack", "url": receiver.url("/services/T0/B0/SECRET")}
+        with alerts({"chat": channel}, [{"when": "new", "channels": ["chat"]}]):
+            assert sentry_client.create_from_text("receiver broken") is not None
+            delivered()
+
+    assert len(receiver.requests) == 3
+    [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
+    text = record.getMessage()
+    assert "'chat'" in text and "answered 500" in text
+    assert "SECRET" not in text and "/services" not in text
+
+
+def test_a_receiver_that_is_down_is_logged_and_recording_goes_on(sentry_errors):
+    with Receiver() as receiver:
+        url = receiver.url()
+    channel = {"plugin": "webhook", "url": url}
+    with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}]):
+        assert sentry_client.create_from_text("receiver down") is not None
+        delivered()
+
+    [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
+    assert "ConnectionRefusedError" in record.getMessage()
+
+
+def test_a_slow_receiver_holds_neither_recording_nor_for_ever(
+    sentry_errors, monkeypatch
+):
+    monkeypatch.setattr(outbound, "EXCHANGE_TIMEOUT", 0.5)
+    monkeypatch.setattr(ChannelPlugin, "delivery_attempts", 1)
+    with Receiver(delay=3) as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url()}
+        with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}]):
+            assert sentry_client.create_from_text("slow receiver") is not None
+            # Recorded while the receiver still sits on the request.
+            assert GroupedMessage.objects.filter(message="slow receiver").exists()
+            delivered()
+
+    [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
+    assert "no complete answer within 0.5 s" in record.getMessage()
+
+
+def test_a_redirect_is_not_followed(sentry_errors):
+    with Receiver() as target, Receiver(status=302, location=target.url()) as hop:
+        channel = {"plugin": "webhook", "url": hop.url()}
+        with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}]):
+            sentry_client.create_from_text("redirected")
+            delivered()
+
+    assert len(hop.requests) == 3
+    assert target.requests == []
+    assert any("redirects are not followed" in r.getMessage() for r in sentry_errors)
+
+
+# --- outbound safety ---------------------------------------------------------------
+
+
+def test_loopback_is_refused_unless_its_network_is_allowed(sentry_errors):
+    with Receiver() as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url()}
+        with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}], []):
+            sentry_client.create_from_text("to loopback")
+            delivered()
+
+    assert receiver.requests == []
+    [record] = [r for r in sentry_errors if "not delivered" in r.getMessage()]
+    assert "SENTRY_ALERTS_ALLOWED_NETWORKS" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:9/x",  # a name that resolves to loopback
+        "http://10.1.2.3/x",
+        "http://192.168.0.1/x",
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "http://[::1]/x",
+        "http://[::ffff:127.0.0.1]/x",
+        "http://0.0.0.0/x",
+        "http://224.0.0.1/x",
+        "http://100.64.0.1/x",
+        "http://2130706433/x",  # 127.0.0.1 as a number
+    ],
+)
+def test_private_and_special_addresses_are_refused_before_connecting(url):
+    with (
+        override_settings(SENTRY_ALERTS_ALLOWED_NETWORKS=[]),
+        pytest.raises(outbound.DeliveryError) as refused,
+    ):
+        outbound.post(url, b"{}")
+
+    assert refused.value.status is None
+    assert "SENTRY_ALERTS_ALLOWED_NETWORKS" in refused.value.reason
+
+
+def test_a_name_is_resolved_once_and_the_checked_address_is_the_one_connected(
+    monkeypatch,
+):
+    import socket
+
+    answers = []
+    real = socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        # The first answer is checked; a rebinding resolver would answer
+        # differently the next time.
+        if host != "alerts.test":
+            return real(host, *args, **kwargs)
+        answers.append(host)
+        if len(answers) > 1:
+            return real("10.0.0.1", *args, **kwargs)
+        return real("127.0.0.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with Receiver() as receiver:
+        url = f"http://alerts.test:{receiver.port}/hook"
+        with override_settings(SENTRY_ALERTS_ALLOWED_NETWORKS=["127.0.0.1/32"]):
+            response = outbound.post(url, b"{}")
+
+    assert response.status == 200
+    assert answers == ["alerts.test"]
+    assert receiver.requests[0]["headers"]["Host"] == f"alerts.test:{receiver.port}"
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/x", "file:///etc/passwd", "http:///x", "gopher://a/"]
+)
+def test_only_http_and_https_urls_are_sent_to(url):
+    with pytest.raises(outbound.DeliveryError, match="only http and https"):
+        outbound.post(url, b"{}")
+
+
+def test_a_body_over_the_cap_is_not_sent():
+    with pytest.raises(outbound.DeliveryError, match="over"):
+        outbound.post("http://example.com/", b"x" * (outbound.MAX_BODY_BYTES + 1))
+
+
+# --- configuration -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("channels", "rules", "message"),
+    [
+        ({"a": {"plugin": "pager"}}, [], "'plugin' must be one of"),
+        ({"a": {"plugin": "webhook", "url": "ftp://x"}}, [], "http or https URL"),
+        ({"a": {"plugin": "webhook", "url": "http://x", "tok": 1}}, [], "unknown keys"),
+        ({"a": {"plugin": "mail", "to": ["nobody"]}}, [], "e-mail addresses"),
+        ({}, [{"when": "new", "channels": ["b"]}], "no channel named 'b'"),
+        ({}, [{"when": "sometimes", "channels": []}], "'when' must be one of"),
+        ({}, [{"when": {"events": 5, "minutes": 1}}], "'when' must be one of"),
+        (
+            {"a": {"plugin": "webhook", "url": "http://x"}},
+            [{"when": "new", "channels": ["a"], "level": "loud"}],
+            "unknown level 'loud'",
+        ),
+        (
+            {"a": {"plugin": "webhook", "url": "http://x"}},
+            [{"when": "new", "channels": ["a"], "tags": {"t": 1}}],
+            "'tags' must map",
+        ),
+    ],
+)
+def test_a_channel_or_rule_that_cannot_be_read_is_a_system_check_error(
+    channels, rules, message
+):
+    with alerts(channels, rules):
+        errors = [e for e in checks.run_checks() if e.id == "sentry.E020"]
+
+    assert len(errors) == 1
+    assert message in errors[0].msg
+
+
+def test_a_channel_whose_plugin_app_is_missing_is_a_system_check_error():
+    channels = {"chat": {"plugin": "slack", "url": "https://hooks.example.com/x"}}
+    with override_settings(SENTRY_ALERT_CHANNELS=channels):
+        errors = [e for e in checks.run_checks() if e.id == "sentry.E020"]
+
+    assert [
+        "sentry.plugins.sentry_slack is not in INSTALLED_APPS" in e.msg for e in errors
+    ] == [True]
+
+
+def test_a_broken_alert_setting_leaves_recording_and_admin_mail_unharmed(
+    sentry_errors,
+):
+    with alerts({"a": "not a dict"}, [], SENTRY_ADMINS=["ops@example.com"]):
+        assert sentry_client.create_from_text("still mailed") is not None
+        delivered()
+
+    assert [m.to for m in mail.outbox] == [["ops@example.com"]]
+
+
+def test_a_channels_url_is_shown_masked():
+    channel = config._channel(
+        "chat", {"plugin": "slack", "url": "https://hooks.example.com/services/T/B/X"}
+    )
+
+    assert channel.masked_url == "https://hooks.example.com/…"
+
+
+def test_recording_does_not_wait_for_the_receiver():
+    with Receiver(delay=2) as receiver:
+        channel = {"plugin": "webhook", "url": receiver.url()}
+        with alerts({"ops": channel}, [{"when": "new", "channels": ["ops"]}]):
+            sentry_client.create_from_text("not waited for")
+            # The receiver holds its answer for two seconds; recording is over.
+            assert receiver.arrived.wait(10)
+            assert not postprocess.flush(0.2)
+            delivered()
+
+    assert len(receiver.requests) == 1
