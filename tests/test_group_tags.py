@@ -551,6 +551,26 @@ def test_the_group_json_says_how_many_users_were_affected(staff, key):
     assert [row["users"] for row in listing["results"]] == [2]
 
 
+def test_the_group_json_lists_the_top_values_of_each_key_however_many(
+    staff, django_assert_num_queries
+):
+    group = make_group("crowded", times_seen=5000)
+    count_values(group, "url", [f"https://shop/item/{n}" for n in range(2000)])
+    count_values(group, "url", ["https://shop/cart"], times_seen=900)
+    count_values(group, "tag:release", ["1.0"], times_seen=5000)
+    url = reverse("sentry:api-group", args=[group.pk])
+
+    # session, user, the group, its latest occurrence, its top values.
+    with django_assert_num_queries(5):
+        data = staff.get(url).json()
+
+    assert list(data["top_values"]) == ["tag:release", "url"]
+    assert data["top_values"]["tag:release"] == [{"value": "1.0", "times_seen": 5000}]
+    urls = data["top_values"]["url"]
+    assert len(urls) == 10
+    assert urls[0] == {"value": "https://shop/cart", "times_seen": 900}
+
+
 def make_groups_with_users(key, client, counts, name="error"):
     """Post, for each count, an error seen by that many users."""
     events = []
