@@ -291,11 +291,15 @@ def tags_url(group, **params):
     return url
 
 
-def test_the_tags_tab_lists_every_key_with_its_top_values(staff, key):
+def test_the_tags_tab_lists_every_key_with_its_top_values(
+    staff, key, django_assert_num_queries
+):
     post_events(staff, key, [checkout_event(), checkout_event(environment="dev")])
     group = only_group()
 
-    response = staff.get(tags_url(group))
+    # session, user, group, tags.
+    with django_assert_num_queries(4):
+        response = staff.get(tags_url(group))
 
     assert response.status_code == 200
     content = response.content.decode()
