@@ -12,7 +12,14 @@ import logging
 import threading
 import time
 
-from django.db import DatabaseError, OperationalError, connections, router, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.db.models import F, Value
 from django.db.models.functions import Greatest, Least
 
@@ -354,3 +361,57 @@ def column_field(model, column):
         if field.column == column:
             return field.attname
     raise LookupError(column)
+
+
+def insert_new(alias, model, rows, unique):
+    """
+    Insert the ``rows`` of ``model`` not there yet; return the ones inserted.
+
+    ``rows`` are dicts of column values; a row whose ``unique`` columns are
+    taken is left out, in one statement (``ON CONFLICT DO NOTHING
+    RETURNING``): with concurrent writers, each row is reported inserted by
+    exactly one of them.
+    """
+    if not rows:
+        return []
+    connection = connections[alias]
+    columns = list(rows[0])
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return _insert_new_portable(alias, model, rows)
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    names = ", ".join(quote(c) for c in columns)
+    inserted = []
+    chunk = max(1, 20000 // len(columns))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) "
+                f"VALUES {', '.join([placeholders] * len(part))} "
+                f"ON CONFLICT ({', '.join(quote(c) for c in unique)}) DO NOTHING "
+                f"RETURNING {names}",
+                [
+                    fields[column].get_db_prep_save(row[column], connection)
+                    for row in part
+                    for column in columns
+                ],
+            )
+            inserted += [dict(zip(columns, row, strict=True)) for row in cursor]
+    return inserted
+
+
+def _insert_new_portable(alias, model, rows):
+    """Insert row by row, each in a savepoint, for backends without ``ON CONFLICT``."""
+    manager = model._base_manager.using(alias)
+    inserted = []
+    for row in rows:
+        try:
+            with transaction.atomic(using=alias):
+                manager.create(**{column_field(model, c): v for c, v in row.items()})
+        except IntegrityError:
+            continue
+        inserted.append(row)
+    return inserted

@@ -40,6 +40,7 @@ __all__ = (
     "QueuedEvent",
     "UploadChunk",
     "GroupedMessage",
+    "GroupUser",
     "Message",
     "MessageCountByMinute",
     "MessageFilterValue",
@@ -237,6 +238,8 @@ class GroupedMessage(MessageBase):
     last_seen = models.DateTimeField(db_index=True)
     score = models.FloatField(default=0)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Distinct users hit (one GroupUser row each), kept by every write.
+    users = models.PositiveIntegerField(_("users affected"), default=0)
 
     class Meta:
         verbose_name = _("grouped message")
@@ -281,6 +284,12 @@ class GroupedMessage(MessageBase):
             models.Index(
                 fields=("project", "status", "-times_seen"),
                 name="sentry_group_proj_times",
+            ),
+            # The stream sorted by users affected, everywhere and per project.
+            models.Index(fields=("status", "-users"), name="sentry_group_status_users"),
+            models.Index(
+                fields=("project", "status", "-users"),
+                name="sentry_group_proj_users",
             ),
         ]
 
@@ -423,10 +432,11 @@ class MessageFilterValue(models.Model):
             )
         ]
         indexes = [
-            # The top values of a key for a group (plugin widgets and panels).
+            # The top values of a key for a group (plugin widgets and panels,
+            # the Tags sidebar and tab), ties newest first without a sort.
             models.Index(
-                fields=("group", "key", "-times_seen"),
-                name="sentry_mfv_group_key_times",
+                fields=("group", "key", "-times_seen", "-id"),
+                name="sentry_mfv_group_key_times_id",
             ),
             # Groups seen with a value (stream filters by server or site).
             models.Index(fields=("key", "value"), name="sentry_mfv_key_value"),
@@ -434,6 +444,31 @@ class MessageFilterValue(models.Model):
 
     def __str__(self):
         return f"{self.key}={self.value} ({self.times_seen})"
+
+
+class GroupUser(models.Model):
+    """
+    A user a group hit, known by a hash of who they are.
+
+    ``hash`` is the SHA-256 (hex) of ``"<kind>:<value>"``: the user's id,
+    else e-mail address, else username, else IP address
+    (:func:`sentry.tags.user_identity`). No address is kept in clear. One
+    row per group and user; ``GroupedMessage.users`` counts them.
+    """
+
+    # The unique constraint's index leads with the group: no index of its own.
+    group = models.ForeignKey(GroupedMessage, on_delete=models.CASCADE, db_index=False)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("group", "hash"), name="sentry_groupuser_group_hash_uniq"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.group_id}:{self.hash[:12]}"
 
 
 class MessageCountByMinute(models.Model):

@@ -18,6 +18,7 @@ from .constants import FILTERED_KEYS, STATUS_RESOLVED, STATUS_UNRESOLVED
 from .db import (
     DEFERRED,
     get_write_alias,
+    insert_new,
     run_in_transaction,
     take_write_lock,
     upsert_counters,
@@ -26,6 +27,7 @@ from .grouping import chain_cause
 from .models import (
     FilterValue,
     GroupedMessage,
+    GroupUser,
     Message,
     MessageCountByMinute,
     MessageFilterValue,
@@ -34,20 +36,16 @@ from .models import (
     get_score,
     next_short_id,
 )
+from .tags import (  # noqa: F401 (re-exported: the names counters had here)
+    MAX_KEY_LENGTH,
+    MAX_VALUE_LENGTH,
+    TAG_PREFIX,
+    USER_KEYS,
+    event_values,
+    identity_hash,
+    user_identity,
+)
 
-#: Longest key and value kept in the value counters (their columns' sizes).
-MAX_KEY_LENGTH = 32
-MAX_VALUE_LENGTH = 200
-#: Counter keys of tags: "tag:<name>".
-TAG_PREFIX = "tag:"
-#: Counter keys of the event's user -> its field in the user interface
-#: (searchable as ``user.email:...``).
-USER_KEYS = {
-    "user.id": "id",
-    "user.email": "email",
-    "user.username": "username",
-    "user.ip": "ip_address",
-}
 #: What makes two events one group: their fields, and the group's columns.
 GROUP_KEY = ("project_id", "logger", "view", "checksum")
 GROUP_KEY_COLUMNS = GROUP_KEY
@@ -219,6 +217,7 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     packing.verify(using, [events[i] for i in kept])
     _insert_messages(using, [(events[i], results[i]) for i in kept])
     _count_values(using, [(events[i], results[i].group_id) for i in fresh])
+    _count_users(using, [(events[i], results[i].group_id) for i in fresh])
     if before_commit is not None:
         before_commit(using)
     return results
@@ -495,31 +494,6 @@ def _count_portable(using, key, count, earliest, latest):
     return group_id
 
 
-def event_values(event):
-    """Return the ``(key, value)`` pairs an event is counted under."""
-    values = [
-        ("server_name", event["server_name"]),
-        ("site", event["site"]),
-        ("url", event["url"]),
-        ("logger", event["logger"]),
-        ("level", str(event["level"])),
-    ]
-    data = event.get("data") or {}
-    user = data.get("user")
-    if isinstance(user, dict):
-        values += [(key, user.get(field)) for key, field in USER_KEYS.items()]
-    tags = data.get("tags")
-    if isinstance(tags, dict):
-        values += [
-            (TAG_PREFIX + str(k), v) for k, v in sorted(tags.items()) if v is not None
-        ]
-    return [
-        (storable(key[:MAX_KEY_LENGTH]), storable(str(value)[:MAX_VALUE_LENGTH]))
-        for key, value in values
-        if value
-    ]
-
-
 def _count_values(using, pairs):
     """Add ``(event, group_id)`` pairs to the value, minute and hour counters."""
     filter_values = set()
@@ -588,3 +562,29 @@ def _count_values(using, pairs):
         unique=("project_id", "date"),
         add=("times_seen",),
     )
+
+
+def _count_users(using, pairs):
+    """
+    Count the users ``(event, group_id)`` pairs hit that their groups had not.
+
+    A row per group and user (a hash of who they are) is inserted unless
+    it is there; the group's ``users`` grows by the rows that were new.
+    Exact with concurrent writers: two batches that add the same user to a
+    group hold that group's row lock (taken when it was counted), so the
+    second one finds the first one's row.
+    """
+    seen = set()
+    for event, group_id in pairs:
+        identity = user_identity(event.get("data"))
+        if identity is not None:
+            seen.add((group_id, identity_hash(identity)))
+    if not seen:
+        return
+    rows = [{"group_id": group_id, "hash": digest} for group_id, digest in sorted(seen)]
+    added = {}
+    for row in insert_new(using, GroupUser, rows, unique=("group_id", "hash")):
+        added[row["group_id"]] = added.get(row["group_id"], 0) + 1
+    groups = GroupedMessage.objects.using(using)
+    for group_id, count in sorted(added.items()):
+        groups.filter(pk=group_id).update(users=F("users") + count)

@@ -11,7 +11,8 @@ means the same thing everywhere:
   found in the message, type, culprit or stack trace, ``key:value`` terms,
   ``is:``, ``has:``, ``firstSeen:``... A query it cannot read matches
   nothing, and :attr:`StreamQuery.search_error` says which term and why;
-* ``sort``: priority (the stored score), last seen, first seen, times seen;
+* ``sort``: priority (the stored score), last seen, first seen, times seen,
+  users affected;
 * ``project``: the slug of one project (all the user may see by default).
   A slug that names no project the user may see matches nothing, so that
   "resolve all matching" never reaches past the project the page named.
@@ -35,6 +36,7 @@ SORTS = {
     "date": ("Last seen", "last_seen", "datetime"),
     "new": ("First seen", "first_seen", "datetime"),
     "freq": ("Times seen", "times_seen", "int"),
+    "users": ("Users affected", "users", "int"),
 }
 DEFAULT_SORT = "priority"
 
@@ -63,6 +65,7 @@ ROW_FIELDS = (
     "view",
     "status",
     "times_seen",
+    "users",
     "first_seen",
     "last_seen",
     "score",

@@ -36,6 +36,7 @@ urlpatterns = [
     path(
         "group/<sentry_id:group_id>/messages/", groups.group_messages, name="messages"
     ),
+    path("group/<sentry_id:group_id>/tags/", groups.group_tags_tab, name="group-tags"),
     path(
         "group/<sentry_id:group_id>/messages/<str:message_id>/",
         groups.message,

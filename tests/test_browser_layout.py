@@ -105,6 +105,8 @@ def dashboard_pages(group):
         "empty search": "/sentry/?q=nothing-matches-this",
         "group": f"{base}/",
         "occurrences": f"{base}/messages/",
+        "tags": f"{base}/tags/",
+        "url tag": f"{base}/tags/?key=url",
         "occurrence": f"{base}/messages/{message.message_id}/",
         **{f"{slug} panel": f"{base}/plugin/{slug}/" for slug in PLUGIN_SLUGS},
         "projects": "/sentry/projects/",

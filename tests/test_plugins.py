@@ -209,8 +209,8 @@ def test_every_hook_reads_the_group_s_project_without_a_query(
     # the sparklines, the projects of the header's switcher.
     with django_assert_num_queries(9):
         stream = staff.get(reverse("sentry:index")).content.decode()
-    # session, user, group, latest occurrence, trend.
-    with django_assert_num_queries(5):
+    # session, user, group, latest occurrence, trend, tags.
+    with django_assert_num_queries(6):
         page = staff.get(group.get_absolute_url()).content.decode()
     panel = staff.get(reverse("sentry:plugin-panel", args=[group.pk, "projects"]))
 

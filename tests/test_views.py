@@ -46,6 +46,7 @@ KINDS = {
     "projects/": "page",
     "group/<sentry_id:group_id>/": "page",
     "group/<sentry_id:group_id>/messages/": "page",
+    "group/<sentry_id:group_id>/tags/": "page",
     "group/<sentry_id:group_id>/messages/<str:message_id>/": "page",
     "group/<sentry_id:group_id>/plugin/<slug:slug>/": "page",
     "plugins/<slug:slug>/": "page",

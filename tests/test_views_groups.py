@@ -75,8 +75,8 @@ def test_the_group_page_runs_a_fixed_number_of_queries(
         make_message(group, when=minutes_ago(minute))
         count_minute(group, minutes_ago(minute), 3)
 
-    # session, user, group, latest occurrence, trend.
-    with django_assert_num_queries(5):
+    # session, user, group, latest occurrence, trend, tags.
+    with django_assert_num_queries(6):
         response = staff.get(reverse("sentry:group", args=[group.pk]) + "?range=7d")
     assert response.context["trend"].total == 150
 

@@ -107,6 +107,43 @@ def store_batches(batches, size, project_id, start_at):
     return {"recorded": stored, "failed": failed}
 
 
+def store_users(batches, size, start_at):
+    """
+    Store ``batches`` batches of ``size`` events of users every worker
+    shares, over two groups, and one event of a user of this worker's own
+    per batch; odd workers go through the batches backwards.
+    """
+    from django.db import OperationalError
+
+    from sentry import pipeline
+    from sentry.db import get_write_alias, run_in_transaction
+    from sentry.models import Message
+    from sentry.storage import store_batch
+
+    pid = os.getpid()
+    order = range(batches) if pid % 2 else reversed(range(batches))
+    time.sleep(max(0.0, start_at - time.time()))
+    stored = failed = 0
+    for batch in order:
+        users = [
+            (n % 2, {"id": str(n)}) for n in range(batch * size, (batch + 1) * size)
+        ]
+        users.append((batch % 2, {"ip_address": f"10.0.{pid % 250}.{batch}"}))
+        events = [
+            pipeline.prepare({"message": f"users {index}", "data": {"user": user}})
+            for index, user in users
+        ]
+        try:
+            run_in_transaction(
+                lambda using, events=events: store_batch(using, events),
+                get_write_alias(Message),
+            )
+            stored += len(events)
+        except OperationalError:
+            failed += len(events)
+    return {"recorded": stored, "failed": failed, "pid": pid}
+
+
 def survive_failure():
     """Record through a database that fails; report what the caller saw."""
     from sentry.client.models import client
@@ -143,6 +180,8 @@ if __name__ == "__main__":
         output = record_new_groups(int(sys.argv[2]), float(sys.argv[3]))
     elif mode == "batches":
         output = store_batches(*map(int, sys.argv[2:5]), float(sys.argv[5]))
+    elif mode == "users":
+        output = store_users(*map(int, sys.argv[2:4]), float(sys.argv[4]))
     elif mode == "survive":
         output = survive_failure()
     else:

@@ -24,6 +24,7 @@ def group_summary(group, request):
         "culprit": group.view,
         "status": "resolved" if group.is_resolved else "unresolved",
         "times_seen": group.times_seen,
+        "users": group.users,
         "first_seen": _iso(group.first_seen),
         "last_seen": _iso(group.last_seen),
         "resolved_at": _iso(group.resolved_at),

@@ -16,7 +16,8 @@ from django.utils import timezone
 from .. import projects
 from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..filters import get_filters
-from ..models import GroupedMessage, Message, MessageFilterValue
+from ..group_tags import top_values
+from ..models import GroupedMessage, Message
 from ..params import can_be_stored, parse_int
 from ..search import SearchError, apply_to_groups, apply_to_occurrences, parse
 from .auth import api_view, error
@@ -27,6 +28,7 @@ SORTS = {
     "date": "-last_seen",
     "new": "-first_seen",
     "freq": "-times_seen",
+    "users": "-users",
 }
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -144,14 +146,14 @@ def groups(request):
 def group(request, group_id):
     group = get_object_or_404(_groups(request).defer("data"), pk=group_id)
     latest = group.message_set.order_by("-datetime", "-pk").first()
-    values = {}
-    top = MessageFilterValue.objects.filter(group=group).order_by(
-        "key", "-times_seen", "value"
-    )
-    for row in top.values("key", "value", "times_seen"):
-        bucket = values.setdefault(row["key"], [])
-        if len(bucket) < TOP_VALUES:
-            bucket.append({"value": row["value"], "times_seen": row["times_seen"]})
+    # The Tags sidebar's query: bounded however many values a key has.
+    values = {
+        tag.key: [
+            {"value": value.value, "times_seen": value.times_seen}
+            for value in tag.values
+        ]
+        for tag in top_values(group, per_key=TOP_VALUES)
+    }
     return JsonResponse(
         {
             **group_summary(group, request),

@@ -6,13 +6,15 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from .. import pagination, projects, trends
+from .. import group_tags, pagination, projects, trends
 from ..display import Event, pretty_json
 from ..models import GroupedMessage, Message
 from ..params import can_be_stored
 from ..plugins.dashboard import group_actions, group_panels, group_widgets
 from ..projects import visible_occurrences
 from ..search import MAX_QUERY_LENGTH, SearchError, apply_to_occurrences, parse
+from ..tags import MAX_KEY_LENGTH as MAX_TAG_KEY_LENGTH
+from ..tags import key_name
 from .access import can_change, dashboard_view
 
 PAGE_SIZE = 50
@@ -42,6 +44,7 @@ def group(request, group_id):
 
     message = group.message_set.order_by("-datetime", "-pk").first()
     trend = trends.group_trend(group.pk, range_name)
+    tags = group_tags.top_values(group)
 
     return render(
         request,
@@ -51,6 +54,7 @@ def group(request, group_id):
             "message": message,
             "event": Event(message) if message else None,
             "trend": trend,
+            "sidebar_tags": tags,
             "range_name": range_name,
             "ranges": [(name, label) for name, (label, _) in trends.RANGES.items()],
         },
@@ -84,6 +88,37 @@ def group_messages(request, group_id):
             "query": query,
             "search_error": search_error,
             "query_state": urlencode({"q": query}) if query else "",
+        },
+    )
+
+
+@dashboard_view
+def group_tags_tab(request, group_id):
+    """
+    List an error's tags: every key with its top values, or one key's values.
+
+    ``?key=<key>`` (a counter key: ``tag:environment``, ``server_name``)
+    shows all of that key's values, most frequent first, a page at a time.
+    """
+    group = get_group(request, group_id)
+    key = request.GET.get("key")
+    if key is not None and not can_be_stored(key, MAX_TAG_KEY_LENGTH):
+        raise Http404("No such tag.")
+
+    if key is None:
+        tags, page = group_tags.top_values(group, group_tags.OVERVIEW_VALUES), None
+    else:
+        tags, page = None, group_tags.key_values(group, key, request.GET)
+
+    return render(
+        request,
+        "sentry/group/tags.html",
+        {
+            **group_context(request, group, "tags"),
+            "tags": tags,
+            "key": key,
+            "key_name": key_name(key) if key else None,
+            "page": page,
         },
     )
 

@@ -214,6 +214,7 @@ def row_json(group):
         "status": group.status,
         "resolved": group.is_resolved,
         "times_seen": group.times_seen,
+        "users": group.users,
         "last_seen": group.last_seen_iso,
         "first_seen": isotime(group.first_seen),
         "trend": group.trend,

@@ -262,6 +262,7 @@
         cause.textContent = data.cause ? "caused by " + data.cause : "";
         cause.hidden = !data.cause;
       }
+      field(row, "users").textContent = String(data.users || 0);
       var project = field(row, "project");
       if (project) {
         project.textContent = data.project_name || "";
