@@ -355,6 +355,8 @@ def generate(args, now):
                     adapt(times[0]),
                     adapt(times[-1]),
                     get_score(size, times[-1]),
+                    # Users affected: a share of the occurrences.
+                    size // (2 + index % 7),
                 )
             )
             if len(message_rows) >= 20_000:
@@ -380,6 +382,7 @@ def generate(args, now):
                 "first_seen",
                 "last_seen",
                 "score",
+                "users",
             ),
             group_rows,
         )

@@ -39,6 +39,7 @@ def test_widgets_link_to_panels_and_urls_are_links(page, live_server, browser_st
     assert [tab.inner_text() for tab in page.locator("nav.tabs a").all()] == [
         "Details",
         "Occurrences",
+        "Tags",
         "Servers",
         "Sites",
         "URLs",

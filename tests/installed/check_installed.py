@@ -131,6 +131,7 @@ pages = [
     reverse("sentry:message", args=[group.pk, message.message_id]),
     reverse("sentry:message_json", args=[group.pk, message.message_id]),
     reverse("sentry:plugin-panel", args=[group.pk, "servers"]),
+    reverse("sentry:group-tags", args=[group.pk]),
     reverse("sentry:feed-messages"),
     reverse("sentry:feed-groups"),
     reverse("sentry:api-index"),
