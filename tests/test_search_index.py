@@ -292,6 +292,37 @@ def test_cleanup_removes_the_index_rows_of_the_groups_it_deletes(shop):
     assert found("discount") == []
 
 
+def test_the_index_follows_a_group_whose_first_occurrence_is_deleted():
+    # The group's text is its first occurrence's; when cleanup deletes that
+    # one, the group takes the next one's text (sentry.packing), and so does
+    # the index: the deleted text is neither found nor kept.
+    def fail(word):
+        try:
+            raise LookupError(word)
+        except LookupError:
+            return sentry_client.create_from_exception()
+
+    first = fail("quarantined pallet")
+    fail("released pallet")
+    Message.objects.filter(message_id=first).update(
+        datetime=timezone.now() - dt.timedelta(days=60)
+    )
+    assert found("quarantined") == ["quarantined pallet"]
+
+    call_command("cleanup_sentry", days=30, verbosity=0)
+
+    assert found("quarantined") == []
+    assert found("released") == ["released pallet"]
+    assert "quarantined" not in indexed_text()
+
+
+def indexed_text():
+    column = "words || parts" if connection.vendor == "sqlite" else "words::text"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM sentry_groupsearch")
+        return " ".join(row[0] for row in cursor.fetchall())
+
+
 def test_a_new_group_under_a_reused_id_is_not_found_by_the_old_text():
     group = make_group("Quota exceeded for tenant")
     group_id = group.pk
