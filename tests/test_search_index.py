@@ -323,6 +323,22 @@ def indexed_text():
         return " ".join(row[0] for row in cursor.fetchall())
 
 
+def test_a_group_changed_with_update_is_found_by_its_new_text_once_reindexed():
+    group = make_group("Cache warmed")
+    GroupedMessage.objects.filter(pk=group.pk).update(message="Cache stampede")
+    assert found("stampede") == []  # update() writes no index row
+    search_index.reindex("default", [group.pk])
+    assert found("stampede") == ["Cache stampede"]
+    assert found("warmed") == []
+
+
+def test_a_database_without_the_index_finds_substrings(shop, monkeypatch):
+    monkeypatch.setattr(search_index, "has_index", lambda connection: False)
+    assert found_words("iscount") == [DISCOUNT]  # inside a word: a substring
+    assert found_words("gateway", "timed") == ["Payment gateway timed out"]
+    assert found_words("discount", "gateway") == []
+
+
 def test_a_new_group_under_a_reused_id_is_not_found_by_the_old_text():
     group = make_group("Quota exceeded for tenant")
     group_id = group.pk
