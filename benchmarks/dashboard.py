@@ -51,7 +51,25 @@ CLASSES = [
     "RuntimeError",
 ]
 LEVELS = [40] * 6 + [30] * 2 + [50, 20]
+ENVIRONMENTS = ["production"] * 6 + ["staging"] * 3 + ["development"]
+#: Distinct releases (the issue's "200 distinct tag values").
+RELEASES = 200
 DAYS = 30
+TRACEBACK = """Traceback (most recent call last):
+  File "/srv/app/app/views/view_{view}.py", line {line}, in handle_{view}
+    response = checkout_service.submit(request, cart_id={index})
+  File "/srv/app/app/services/pricing.py", line 88, in apply_discount_{index}
+    total = computeGrandTotal(cart, rules=PricingRules.for_tenant(tenant))
+  File "/srv/app/app/services/rules.py", line 12, in for_tenant
+    return RULES[tenant.code]
+{class_name}: something failed in step {index}"""
+
+
+def group_traceback(index, class_name):
+    """Return the stack trace text of group ``index`` (what the search indexes)."""
+    return TRACEBACK.format(
+        view=index % 500, line=10 + index % 90, index=index, class_name=class_name
+    )
 
 
 def parse_args(argv):
@@ -258,6 +276,7 @@ def generate(args, now):
 
     from sentry import packing
     from sentry.models import DEFAULT_PROJECT_ID, Project, get_score
+    from sentry.search.index import index_groups
     from sentry.storage import MESSAGE_COLUMNS
 
     rng = random.Random(args.seed)
@@ -291,11 +310,17 @@ def generate(args, now):
             view = f"app.views.view_{index % 500}"
             checksum = hashlib.md5(str(index).encode()).hexdigest()
             servers = rng.sample(SERVERS, k=min(len(SERVERS), 1 + size % 7))
+            release = f"shop@1.{index % RELEASES}"
             sites = SITES[: 1 + index % len(SITES)]
             # Busy errors started long ago and go on; rare ones are anywhere.
             first = start + dt.timedelta(
                 seconds=rng.random() * (DAYS * 86_400) * (1 if size < 50 else 0.1)
             )
+            if index % 50 == 49:
+                # A few new errors: firstSeen:-24h has some to find.
+                first = now - dt.timedelta(seconds=rng.random() * 86_400)
+            # Some errors are never seen in production: !environment has some.
+            environments = ENVIRONMENTS[6:] if index % 4 == 3 else ENVIRONMENTS
             span = (now - first).total_seconds()
             times = sorted(
                 first + dt.timedelta(seconds=rng.random() * span) for _ in range(size)
@@ -330,6 +355,11 @@ def generate(args, now):
                     ("url", url),
                     ("logger", logger),
                     ("level", str(level)),
+                    ("tag:release", release),
+                    (
+                        "tag:environment",
+                        environments[rng.randrange(len(environments))],
+                    ),
                 ):
                     seen = values.get((group_id, key, value))
                     if seen is None:
@@ -337,7 +367,7 @@ def generate(args, now):
                     else:
                         seen[0] += 1
                         seen[2] = moment
-            status = 1 if rng.random() < 0.2 else 0
+            status = 1 if rng.random() < 0.2 and index % 50 != 49 else 0
             group_rows.append(
                 (
                     group_id,
@@ -347,7 +377,7 @@ def generate(args, now):
                     class_name,
                     level,
                     message,
-                    "Traceback (most recent call last): ...",
+                    group_traceback(index, class_name),
                     view,
                     checksum,
                     status,
@@ -386,6 +416,15 @@ def generate(args, now):
             ),
             group_rows,
         )
+        # The search index, as the storage writes it with each new group.
+        for start in range(0, len(group_rows), 500):
+            index_groups(
+                connection.alias,
+                [
+                    (row[0], row[6], row[4], row[8], row[7])
+                    for row in group_rows[start : start + 500]
+                ],
+            )
         # Short ids are the group ids: no project's counter is behind them.
         Project.objects.update(last_short_id=len(group_rows))
         insert(
@@ -476,7 +515,7 @@ def pages(hot_group_id, now):
     from django.urls import reverse
 
     from sentry import pagination
-    from sentry.models import GroupedMessage, Message, Project
+    from sentry.models import GroupedMessage, Message, MessageFilterValue, Project
 
     index = reverse("sentry:index")
     # The second project (or the only one): not the busiest error's.
@@ -491,6 +530,18 @@ def pages(hot_group_id, now):
     ).get()
     groups = GroupedMessage.objects.filter(status=0).order_by("-score", "-pk")
     deep_group = groups[min(groups.count() - 1, 2_000)]
+    # What the search cases look for: an unresolved error of the last week,
+    # seen in staging (so that each case finds it, in any size of data).
+    target = next(
+        group
+        for group in GroupedMessage.objects.filter(
+            status=0, level=40, last_seen__gte=now - dt.timedelta(days=7)
+        ).order_by("pk")
+        if MessageFilterValue.objects.filter(
+            group=group, key="tag:environment", value="staging"
+        ).exists()
+    )
+    n = target.pk - 1  # the group's index in generate()
     return [
         ("stream", index),
         ("stream, sorted by last seen", f"{index}?sort=date"),
@@ -504,6 +555,20 @@ def pages(hot_group_id, now):
         ("stream, last hour", f"{index}?since=1h"),
         ("stream, level+server+day", f"{index}?level=40&server_name=web-2&since=1d"),
         ("stream, search", f"{index}?q=step+42"),
+        # The search language (docs/dashboard.rst, Searching), form by form.
+        ("search: a rare word", f"{index}?q=apply_discount_{n}"),
+        ("search: a common word", f"{index}?q=computeGrandTotal"),
+        ("search: a prefix", f"{index}?q=PricingRu"),
+        ("search: tag", f"{index}?q=release:shop@1.{n % RELEASES}"),
+        ("search: !tag", f"{index}?q=!environment:production"),
+        ("search: tag prefix", f"{index}?q=release:shop@1.{n % RELEASES}*"),
+        ("search: has:", f"{index}?q=has:release"),
+        ("search: is:resolved", f"{index}?q=is:resolved"),
+        ("search: firstSeen:-24h", f"{index}?q=firstSeen:-24h"),
+        (
+            "search: combination",
+            f"{index}?q=environment:staging+lastSeen:-7d+handle_{n % 500}+level:error",
+        ),
         ("stream, one project", f"{index}?project={project.slug}"),
         (
             "stream, one project, last seen",

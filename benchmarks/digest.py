@@ -12,10 +12,13 @@ as docs/throughput.rst recommends) and digested by
 every event gets its ``Message`` row. Each repetition queues new events (new
 ids, the same 50 groups, created by a warm-up run) and times the drain alone.
 Prints events/s and microseconds per event (wall clock and this process's
-CPU, medians over the repetitions); then the CPU time of each step of one more
-drain, each timed on its own; then where one more drain, under cProfile,
-spends its time: each phase is the time of one step's function as called by
-the digest (``pstats`` caller edges), so nested steps are not counted twice.
+CPU, medians over the repetitions); then the CPU time of each step of one
+more drain, each timed on its own; then the same for events that are each a
+new error (a fingerprint of their own), which is what writes the search index
+(:mod:`sentry.search.index`), with the index's own share timed on its own;
+then where one more drain, under cProfile, spends its time: each phase is
+the time of one step's function as called by the digest (``pstats`` caller
+edges), so nested steps are not counted twice.
 cProfile makes pure-Python steps (many small calls) look costlier than they
 are; the timed steps do not.
 """
@@ -85,6 +88,7 @@ STEPS = (
     ("encode (pickle, compress)", "sentry.digest", "encode_data"),
     ("encode (pack, compress)", "sentry.packing", "pack_events"),
     ("store (write transaction)", "sentry.digest", "store_batch"),
+    ("  of which: search index", "sentry.storage", "index_groups"),
     ("notify", "sentry.digest", "notify"),
 )
 
@@ -144,14 +148,19 @@ def phase_times(stats):
     return [(label, totals[label]) for label in order]
 
 
-def queue_events(factory, count):
-    """Queue ``count`` new occurrences (fresh ids) for the digest."""
+def queue_events(factory, count, new_errors=False):
+    """Queue ``count`` new occurrences (fresh ids) for the digest.
+
+    With ``new_errors`` each is an error of its own (its own fingerprint).
+    """
     from sentry import queue
 
     for start in range(0, count, 500):
         entries = []
         for n in range(start, min(start + 500, count)):
             event = factory.payload(n, event_id=uuid.uuid4().hex)
+            if new_errors:
+                event["fingerprint"] = [event["event_id"]]
             entries.append(
                 queue.Entry(
                     event["event_id"],
@@ -210,6 +219,13 @@ def main():
             profile.enable()
             timed_drain(count)
             profile.disable()
+            new_runs = []
+            for _ in range(repeat):
+                queue_events(factory, count, new_errors=True)
+                new_runs.append(timed_drain(count))
+            queue_events(factory, count, new_errors=True)
+            with timed_steps() as new_steps:
+                timed_drain(count)
     if args.profile:
         profile.dump_stats(args.profile)
 
@@ -227,6 +243,17 @@ def main():
     print(f"{'step':<34} {'µs/event':>10}")
     for label, seconds in steps.items():
         print(f"{label:<34} {seconds / count * 1e6:>10.0f}")
+    print()
+    print(f"each event a new error ({count} new errors per run), median")
+    print(f"{'median':<30} {'events/s':>10} {'µs/event':>10}")
+    new_wall = statistics.median(run[0] for run in new_runs)
+    new_cpu = statistics.median(run[1] for run in new_runs)
+    for label, seconds in (("wall clock", new_wall), ("CPU of this process", new_cpu)):
+        print(f"{label:<30} {count / seconds:>10.0f} {seconds / count * 1e6:>10.0f}")
+    for label in ("store (write transaction)", "  of which: search index"):
+        if label in new_steps:
+            seconds = new_steps[label]
+            print(f"{label:<30} {'':>10} {seconds / count * 1e6:>10.0f}")
     print()
     total = stats.total_tt
     phases = phase_times(stats)

@@ -213,6 +213,10 @@ class MessageBase(models.Model):
         return self.message.split("\n", 1)[0]
 
 
+#: The columns of a group its search text is made of (sentry.search.index).
+SEARCH_TEXT_FIELDS = frozenset(("message", "class_name", "view", "traceback"))
+
+
 class GroupedMessage(MessageBase):
     """One distinct error, with how often and when it was seen."""
 
@@ -296,27 +300,46 @@ class GroupedMessage(MessageBase):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        if self.short_id is None:
-            # Made outside the storage (the admin, tests, a shell): numbered
-            # like the groups it makes, in the same transaction as the row.
-            using = kwargs.get("using") or router.db_for_write(
-                type(self), instance=self
-            )
-            try:
-                with transaction.atomic(using=using):
+    def save(self, *args, search_index=True, **kwargs):
+        """
+        Save the group, and its search text unless ``search_index`` is false.
+
+        The storage passes ``False``: it indexes a batch's new groups at once.
+        """
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        numbered = self.short_id is None
+        update_fields = kwargs.get("update_fields")
+        indexed = search_index and (
+            update_fields is None or not SEARCH_TEXT_FIELDS.isdisjoint(update_fields)
+        )
+        if not numbered and not indexed:
+            return super().save(*args, **kwargs)
+        try:
+            # The row, its short id (made outside the storage: the admin,
+            # tests, a shell -- numbered like the groups it makes) and its
+            # search text, in one transaction.
+            with transaction.atomic(using=using, savepoint=numbered):
+                if numbered:
                     self.short_id = next_short_id(using, self.project_id)
-                    return super().save(*args, **kwargs)
-            except Exception:
+                super().save(*args, **kwargs)
+                if indexed:
+                    from .search.index import index_groups
+
+                    index_groups(using, [self.search_row()])
+        except Exception:
+            if numbered:
                 self.short_id = None  # given back by the rollback
-                raise
-        return super().save(*args, **kwargs)
+            raise
 
     def get_absolute_url(self):
         return reverse("sentry:group", kwargs={"group_id": self.pk})
 
     def get_score(self):
         return get_score(self.times_seen, self.last_seen)
+
+    def search_row(self):
+        """Return what the search index reads of the group (see sentry.search.index)."""
+        return (self.pk, self.message, self.class_name, self.view, self.traceback)
 
     @property
     def qualified_short_id(self):

@@ -651,6 +651,7 @@ def retire(using, group, dictionary):
     the deleted one's.
     """
     from .db import take_write_lock
+    from .search import index as search_index
 
     GroupedMessage, Message = _group_model(), _message_model()
     with transaction.atomic(using=using):
@@ -691,6 +692,8 @@ def retire(using, group, dictionary):
                 class_name=first.class_name,
                 traceback=first.traceback,
             )
+            # Its search text is that occurrence's now.
+            search_index.reindex(using, [group.pk])
     cache.forget(using, id=locked.pk, key=locked.key)
     return True
 

@@ -36,6 +36,7 @@ from .models import (
     get_score,
     next_short_id,
 )
+from .search.index import index_groups
 from .tags import (  # noqa: F401 (re-exported: the names counters had here)
     MAX_KEY_LENGTH,
     MAX_VALUE_LENGTH,
@@ -199,6 +200,7 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     _lock_projects_of_new_groups(using, sorted(groups))
     # Resolved groups the batch touches are reopened in one statement.
     reopened = _reopen(using, sorted(groups))
+    new_groups = []
     # Sorted: concurrent batches take the groups' row locks in one order.
     for key in sorted(groups):
         group = groups[key]
@@ -208,6 +210,13 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
         first.created, first.regressed = created, regressed
         for index in group.indexes:
             results[index].group_id = group_id
+        if created:
+            event = events[group.first]
+            text = (event["message"], event["class_name"], key[2], event["traceback"])
+            new_groups.append((group_id, *text))
+    # In this transaction, one statement for the batch: a group is never
+    # without its search text (see sentry.search.index).
+    index_groups(using, new_groups)
 
     kept = [i for i in fresh if results[i].stored]
     # Packed before the transaction by the digest, or now; either way
@@ -344,7 +353,7 @@ def _count_group(using, key, group, events):
     try:
         with transaction.atomic(using=using):
             # In the savepoint: a group created meanwhile gives its number back.
-            created = GroupedMessage.objects.using(using).create(
+            created = GroupedMessage(
                 short_id=next_short_id(using, project_id),
                 project_id=project_id,
                 logger=logger,
@@ -360,6 +369,8 @@ def _count_group(using, key, group, events):
                 last_seen=group.latest,
                 score=get_score(count, group.latest),
             )
+            # Indexed with the batch's other new groups, by store_batch().
+            created.save(using=using, force_insert=True, search_index=False)
         return created.pk, True
     except IntegrityError:
         # Another writer created it between our update and insert.

@@ -52,6 +52,12 @@ def test_the_dashboard_benchmark_runs_and_prints_its_table():
     assert rows["live update (JSON)"][-1] == "4"
     assert rows["live update, one project"][-1] == "4"
     assert rows["projects overview"][-1] == "5"
-    assert rows["group (24 h)"][-1] == "6"  # the Tags sidebar: one query
+    # Session, user, group, latest occurrence, trend, tags (tests/test_group_tags.py).
+    assert rows["group (24 h)"][-1] == "6"
     assert rows["occurrences"][-1] == "4"
+    # Each form of the search language: the stream's queries, whatever it is.
+    searches = [name for name in rows if name.startswith("search: ")]
+    assert len(searches) == 10
+    for name in searches:
+        assert rows[name][-1] == "9", name
     assert lines[-1].startswith("worst p95: ")

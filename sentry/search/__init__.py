@@ -3,10 +3,11 @@ The search language: one grammar for the stream, the occurrences, the API and th
 
 This package owns reading a query (:mod:`.grammar`, :mod:`.dates`), what
 each key means in the database (:mod:`.keys`) and narrowing a queryset to it
-(:mod:`.apply`), with the free words behind one function (:mod:`.text`) that
-a full-text index can replace. A query it cannot read raises
-:class:`SearchError`, which names the term and says why; callers show it
-(the stream) or answer 400 (the API, the feeds), never ignore it.
+(:mod:`.apply`), with the free words behind one function (:mod:`.text`),
+which the full-text index (:mod:`.index`) serves on SQLite and PostgreSQL.
+A query it cannot read raises :class:`SearchError`, which names the term and
+says why; callers show it (the stream) or answer 400 (the API, the feeds),
+never ignore it.
 """
 
 from .apply import (

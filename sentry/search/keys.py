@@ -8,7 +8,7 @@ writes: ``server_name``, ``site``, ``url``, ``logger``, ``level``, the user's
 tag as ``tag:<name>`` (``release`` and ``environment`` are tags).
 """
 
-from ..storage import MAX_KEY_LENGTH, TAG_PREFIX, USER_KEYS
+from ..tags import MAX_KEY_LENGTH, TAG_PREFIX, USER_KEYS
 
 #: The largest level a ``PositiveIntegerField`` holds on every backend.
 MAX_LEVEL = 2**31 - 1
