@@ -355,6 +355,8 @@ def generate(args, now):
                     adapt(times[0]),
                     adapt(times[-1]),
                     get_score(size, times[-1]),
+                    0,
+                    False,
                 )
             )
             if len(message_rows) >= 20_000:
@@ -380,6 +382,10 @@ def generate(args, now):
                 "first_seen",
                 "last_seen",
                 "score",
+                # Columns without a database default (Django keeps defaults
+                # in Python): users affected, and the workflow's mute flag.
+                "users",
+                "muted",
             ),
             group_rows,
         )
