@@ -679,3 +679,39 @@ def test_a_mute_by_users_ends_exactly_once_under_concurrent_writers():
     group.refresh_from_db()
     assert (group.users, group.muted) == (140, False)
     assert GroupActivity.objects.filter(group=group, kind="unmuted").count() == 1
+
+
+def test_the_history_tab_runs_the_same_queries_however_long_the_history(
+    django_assert_num_queries,
+):
+    record()
+    group = the_group()
+    staff = staff_client()
+    url = reverse("sentry:group-history", args=[group.pk])
+    staff.get(url)
+    for n in range(30):
+        comments.add(group.pk, staff_user(f"user{n}"), f"note {n}")
+
+    # session, user, group, the page of entries with their users.
+    with django_assert_num_queries(4):
+        response = staff.get(url)
+
+    assert len(response.context["page"]) == 31
+
+
+def test_the_api_history_runs_the_same_queries_however_long_the_history(
+    django_assert_num_queries,
+):
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    api = api_client(ann)
+    for n in range(30):
+        comments.add(group.pk, staff_user(f"user{n}"), f"note {n}")
+    url = reverse("sentry:api-history", args=[group.pk])
+
+    # token (with its user), its last use, group, the entries with their users.
+    with django_assert_num_queries(4):
+        response = api.get(url, {"limit": 100})
+
+    assert len(response.json()["results"]) == 31
