@@ -16,7 +16,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sentry', '0018_group_users'),
+        ('sentry', '0019_search_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
