@@ -387,6 +387,7 @@ def generate(args, now):
                     get_score(size, times[-1]),
                     # Users affected: a share of the occurrences.
                     size // (2 + index % 7),
+                    False,
                 )
             )
             if len(message_rows) >= 20_000:
@@ -412,7 +413,10 @@ def generate(args, now):
                 "first_seen",
                 "last_seen",
                 "score",
+                # Columns without a database default (Django keeps defaults
+                # in Python): users affected, and the workflow's mute flag.
                 "users",
+                "muted",
             ),
             group_rows,
         )

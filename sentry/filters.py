@@ -17,16 +17,20 @@ stream page by an ``<option>`` each. A value that no stored row can hold
 without a query error.
 """
 
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .conf import settings
-from .constants import LEVEL_NAMES, LOG_LEVELS, STATUS_CHOICES
+from .constants import LEVEL_NAMES, LOG_LEVELS, STATUS_CHOICES, STATUS_UNRESOLVED
 from .models import FilterValue, MessageFilterValue
 from .params import can_be_stored, parse_int
 from .projects import SLUG_RE, sees_every_project, visible_projects
+from .workflow.mute import muted_now, not_muted_now
 
 #: The status filter's value for "resolved or not".
 ALL = "all"
+#: The status filter's value for the groups muted now.
+MUTED = "muted"
 #: The query parameter naming one project's stream (its slug).
 PROJECT = "project"
 #: The largest level a ``PositiveIntegerField`` holds on every backend.
@@ -154,12 +158,20 @@ class StatusFilter(Filter):
     def get_choices(self):
         return {
             **{str(value): label for value, label in STATUS_CHOICES},
+            MUTED: "Muted",
             ALL: "All",
         }
 
     def filter(self, queryset, value):
         if value == ALL or value not in self.get_choices():
             return queryset  # "all", or nonsense: no narrowing
+        now = timezone.now()
+        if value == MUTED:
+            return queryset.filter(muted_now(now))
+        if int(value) == STATUS_UNRESOLVED:
+            # "Unresolved", the stream's default, is what needs attention:
+            # not the muted ones (is:unresolved in a search includes them).
+            return queryset.filter(not_muted_now(now), status=STATUS_UNRESOLVED)
         return queryset.filter(status=int(value))
 
     def filter_occurrences(self, queryset, value):

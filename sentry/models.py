@@ -39,6 +39,7 @@ __all__ = (
     "ProjectKey",
     "QueuedEvent",
     "UploadChunk",
+    "GroupActivity",
     "GroupedMessage",
     "GroupUser",
     "Message",
@@ -244,6 +245,20 @@ class GroupedMessage(MessageBase):
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Distinct users hit (one GroupUser row each), kept by every write.
     users = models.PositiveIntegerField(_("users affected"), default=0)
+    # Muting: a state of an unresolved group (status stays 0). While
+    # ``muted``, the group is hidden from the default stream and sends no
+    # notification; it unmutes itself once ``muted_until`` has passed, or
+    # ``times_seen`` reaches ``muted_until_times_seen``, or ``users``
+    # reaches ``muted_until_users`` (see sentry.workflow.mute). The
+    # conditions mean nothing once ``muted`` is false.
+    muted = models.BooleanField(_("muted"), default=False)
+    muted_until = models.DateTimeField(_("muted until"), null=True, blank=True)
+    muted_until_times_seen = models.PositiveBigIntegerField(
+        _("muted until seen"), null=True, blank=True
+    )
+    muted_until_users = models.PositiveBigIntegerField(
+        _("muted until users"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("grouped message")
@@ -294,6 +309,14 @@ class GroupedMessage(MessageBase):
             models.Index(
                 fields=("project", "status", "-users"),
                 name="sentry_group_proj_users",
+            ),
+            # is:muted: the few muted groups, without reading the others.
+            # The default stream (unresolved, not muted) keeps the status
+            # indexes above: muted rows are skipped as they are read.
+            models.Index(
+                fields=("-last_seen",),
+                condition=models.Q(muted=True),
+                name="sentry_group_muted_seen",
             ),
         ]
 
@@ -353,6 +376,13 @@ class GroupedMessage(MessageBase):
     @property
     def is_resolved(self):
         return self.status == STATUS_RESOLVED
+
+    @property
+    def is_muted(self):
+        """Return whether the group is muted now (a mute by date may be over)."""
+        if not self.muted:
+            return False
+        return self.muted_until is None or self.muted_until > timezone.now()
 
 
 class Message(MessageBase):
@@ -569,3 +599,4 @@ from .sourcemaps.models import (  # noqa: E402
     ArtifactFile,
     UploadChunk,
 )
+from .workflow.models import GroupActivity  # noqa: E402

@@ -86,10 +86,15 @@ def _schedule(events, results, using):
     for event, result in zip(events, results, strict=True):
         if result.duplicate or result.group_id is None:
             continue
-        change = result.created or result.regressed
+        if getattr(result, "muted", False):
+            # A muted group tells nobody, not even the plugins that want
+            # every event: that is what muting it asked for.
+            continue
+        unmuted = getattr(result, "unmuted", False)
+        change = result.created or result.regressed or unmuted
         takers = [p for p in plugins if change or not p.post_process_only_changes]
         if takers:
-            wanted.append((event, result, takers))
+            wanted.append((event, result, takers, unmuted))
     if not wanted:
         return
     # Read where the events were written: not a replica that may lag, and
@@ -97,26 +102,29 @@ def _schedule(events, results, using):
     groups, stored = outside_host_transaction(
         lambda alias: _load(wanted, alias), using or get_write_alias(Message)
     )
-    for event, result, takers in wanted:
+    for event, result, takers, unmuted in wanted:
         group = groups.get(result.group_id)
         if group is None:
             # Deleted since it was written: nothing left to tell about.
             continue
         occurrence = stored.get(event["message_id"]) or _unsaved(event, group)
         for plugin in takers:
-            _submit(plugin, (group, occurrence, result.created, result.regressed))
+            _submit(
+                plugin,
+                (group, occurrence, result.created, result.regressed, unmuted),
+            )
 
 
 def _load(wanted, using):
     """Return ``({group_id: group}, {message_id: occurrence})``: two queries."""
-    ids = {event["message_id"] for event, result, _ in wanted if result.stored}
+    ids = {event["message_id"] for event, result, *_ in wanted if result.stored}
     stored = {}
     if ids:
         rows = Message.objects.using(using).select_related("group__project")
         for row in rows.filter(message_id__in=ids):
             stored[row.message_id] = row
     groups = {row.group_id: row.group for row in stored.values()}
-    missing = {result.group_id for _, result, _ in wanted} - groups.keys()
+    missing = {result.group_id for _, result, *_ in wanted} - groups.keys()
     if missing:
         rows = GroupedMessage.objects.using(using).select_related("project")
         groups.update((group.pk, group) for group in rows.filter(pk__in=missing))
@@ -190,12 +198,15 @@ class _Worker(threading.Thread):
                     _close_connections()
 
 
-def _deliver(plugin, group, occurrence, is_new, is_regression):
+def _deliver(plugin, group, occurrence, is_new, is_regression, is_unmuted=False):
     attempts = max(1, plugin.post_process_attempts)
     for attempt in range(1, attempts + 1):
         try:
+            # is_unmuted only when true: hooks written before it came see
+            # the arguments they always had.
+            extra = {"is_unmuted": True} if is_unmuted else {}
             plugin.post_process(
-                group, occurrence, is_new=is_new, is_regression=is_regression
+                group, occurrence, is_new=is_new, is_regression=is_regression, **extra
             )
             return
         except Exception:

@@ -12,6 +12,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Value
 from django.db.models.fields import DateTimeField
 from django.db.models.functions import Greatest, Least
+from django.utils import timezone
 
 from . import packing
 from .constants import FILTERED_KEYS, STATUS_RESOLVED, STATUS_UNRESOLVED
@@ -46,6 +47,8 @@ from .tags import (  # noqa: F401 (re-exported: the names counters had here)
     identity_hash,
     user_identity,
 )
+from .workflow.models import FIRST_SEEN, REGRESSED, UNMUTED, GroupActivity
+from .workflow.mute import unmute_reached, unmute_text
 
 #: What makes two events one group: their fields, and the group's columns.
 GROUP_KEY = ("project_id", "logger", "view", "checksum")
@@ -112,6 +115,8 @@ class StoreResult:
         "regressed",
         "stored",
         "duplicate",
+        "muted",
+        "unmuted",
     )
 
     def __init__(
@@ -123,11 +128,15 @@ class StoreResult:
         self.regressed = regressed
         self.stored = stored
         self.duplicate = False
+        # The group is muted after this batch: nobody is told of the event.
+        self.muted = False
+        # This event ended the group's mute (the one that crossed the line).
+        self.unmuted = False
 
     def __repr__(self):
         flags = [
             name
-            for name in ("created", "regressed", "stored", "duplicate")
+            for name in ("created", "regressed", "stored", "duplicate", "unmuted")
             if getattr(self, name)
         ]
         return f"<StoreResult {self.message_id} group={self.group_id} {flags}>"
@@ -201,10 +210,11 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     # Resolved groups the batch touches are reopened in one statement.
     reopened = _reopen(using, sorted(groups))
     new_groups = []
+    muted = {}
     # Sorted: concurrent batches take the groups' row locks in one order.
     for key in sorted(groups):
         group = groups[key]
-        group_id, created = _count_group(using, key, group, events)
+        group_id, created, is_muted = _count_group(using, key, group, events)
         regressed = key in reopened
         first = results[group.first]
         first.created, first.regressed = created, regressed
@@ -214,6 +224,8 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
             event = events[group.first]
             text = (event["message"], event["class_name"], key[2], event["traceback"])
             new_groups.append((group_id, *text))
+        if is_muted:
+            muted[group_id] = group
     # In this transaction, one statement for the batch: a group is never
     # without its search text (see sentry.search.index).
     index_groups(using, new_groups)
@@ -227,6 +239,8 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     _insert_messages(using, [(events[i], results[i]) for i in kept])
     _count_values(using, [(events[i], results[i].group_id) for i in fresh])
     _count_users(using, [(events[i], results[i].group_id) for i in fresh])
+    unmuted = _unmute(using, muted, events, results)
+    _record_history(using, groups.values(), events, results, unmuted)
     if before_commit is not None:
         before_commit(using)
     return results
@@ -248,6 +262,78 @@ class _GroupBatch:
             self.earliest = when
         if when > self.latest:
             self.latest = when
+
+
+def _unmute(using, muted, events, results):
+    """
+    End the mutes the batch's events met; mark which events stay unheard.
+
+    Return ``{group_id: (event index, reason, limit, until)}``. The event that
+    crossed a count threshold is the one the history and the plugins get;
+    for users or a date, the group's first event of the batch.
+    """
+    unmuted = {}
+    reached = unmute_reached(using, muted, timezone.now()) if muted else {}
+    for group_id, group in muted.items():
+        found = reached.get(group_id)
+        if found is None:
+            for index in group.indexes:
+                results[index].muted = True
+            continue
+        reason, times_seen, limit, until = found
+        position = 0
+        if reason == "count":
+            # times_seen before the batch, and how many of its events it
+            # took to reach the limit.
+            before = times_seen - len(group.indexes)
+            position = min(max(limit - before, 1), len(group.indexes)) - 1
+        index = group.indexes[position]
+        results[index].unmuted = True
+        # The events before it were still muted.
+        for earlier in group.indexes[:position]:
+            results[earlier].muted = True
+        unmuted[group_id] = (index, reason, limit, until)
+    return unmuted
+
+
+def _record_history(using, groups, events, results, unmuted):
+    """Write what the batch did to its groups into their history: one INSERT."""
+    now = timezone.now()
+    entries = []
+    for group in groups:
+        first = results[group.first]
+        if first.created:
+            entries.append(
+                GroupActivity(
+                    group_id=first.group_id,
+                    kind=FIRST_SEEN,
+                    date=group.earliest,
+                    message_id=first.message_id,
+                )
+            )
+        elif first.regressed:
+            entries.append(
+                GroupActivity(
+                    group_id=first.group_id,
+                    kind=REGRESSED,
+                    date=now,
+                    message_id=first.message_id,
+                )
+            )
+    for group_id, (index, reason, limit, until) in sorted(unmuted.items()):
+        entries.append(
+            GroupActivity(
+                group_id=group_id,
+                kind=UNMUTED,
+                # A mute by date ended when the date came, not at this event.
+                date=until if reason == "until" else now,
+                message_id=results[index].message_id,
+                text=unmute_text(reason, limit, until),
+                data={"reason": reason},
+            )
+        )
+    if entries:
+        GroupActivity.objects.using(using).bulk_create(entries)
 
 
 def _fresh(using, events, results):
@@ -343,11 +429,12 @@ def group_data(event):
 
 
 def _count_group(using, key, group, events):
-    """Count a batch's occurrences of one group; return ``(id, created)``."""
+    """Count a batch's occurrences of one group; return ``(id, created, muted)``."""
     count = len(group.indexes)
-    group_id = _count(using, key, count, group.earliest, group.latest)
-    if group_id is not None:
-        return group_id, False
+    counted = _count(using, key, count, group.earliest, group.latest)
+    if counted is not None:
+        group_id, muted = counted
+        return group_id, False, muted
     project_id, logger, view, checksum = key
     event = events[group.first]
     try:
@@ -371,10 +458,11 @@ def _count_group(using, key, group, events):
             )
             # Indexed with the batch's other new groups, by store_batch().
             created.save(using=using, force_insert=True, search_index=False)
-        return created.pk, True
+        return created.pk, True, False
     except IntegrityError:
         # Another writer created it between our update and insert.
-        return _count(using, key, count, group.earliest, group.latest), False
+        group_id, muted = _count(using, key, count, group.earliest, group.latest)
+        return group_id, False, muted
 
 
 #: The columns of a ``Message`` row, in the order they are inserted.
@@ -452,7 +540,7 @@ COUNT_SQL = {
         " score = LN(times_seen + %s) * 600"
         " + MAX((julianday(last_seen) - 2440587.5) * 86400.0, %s)"
         " WHERE project_id = %s AND logger = %s AND view = %s AND checksum = %s"
-        " RETURNING id"
+        " RETURNING id, muted"
     ),
     "postgresql": (
         "UPDATE {table} SET times_seen = times_seen + %s,"
@@ -460,7 +548,7 @@ COUNT_SQL = {
         " score = LN(times_seen + %s) * 600"
         " + GREATEST(EXTRACT(EPOCH FROM last_seen)::float, %s)"
         " WHERE project_id = %s AND logger = %s AND view = %s AND checksum = %s"
-        " RETURNING id"
+        " RETURNING id, muted"
     ),
 }
 
@@ -483,7 +571,7 @@ def _count(using, key, count, earliest, latest):
     with connection.cursor() as cursor:
         cursor.execute(sql.format(table=table), params)
         row = cursor.fetchone()
-    return row[0] if row else None
+    return (row[0], bool(row[1])) if row else None
 
 
 def _count_portable(using, key, count, earliest, latest):
@@ -496,13 +584,13 @@ def _count_portable(using, key, count, earliest, latest):
     )
     if not counted:
         return None
-    group_id, times_seen, last_seen = groups.values_list(
-        "pk", "times_seen", "last_seen"
+    group_id, times_seen, last_seen, muted = groups.values_list(
+        "pk", "times_seen", "last_seen", "muted"
     ).get()
     GroupedMessage.objects.using(using).filter(pk=group_id).update(
         score=get_score(times_seen, last_seen)
     )
-    return group_id
+    return group_id, muted
 
 
 def _count_values(using, pairs):

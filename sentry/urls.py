@@ -17,6 +17,7 @@ from .views import (
     project_settings,
     setup,
     stream,
+    workflow,
 )
 
 app_name = "sentry"
@@ -49,6 +50,12 @@ urlpatterns = [
     ),
     path("group/<sentry_id:group_id>/resolve/", actions.resolve, name="resolve"),
     path("group/<sentry_id:group_id>/unresolve/", actions.unresolve, name="unresolve"),
+    path("group/<sentry_id:group_id>/mute/", workflow.mute_group, name="mute"),
+    path("group/<sentry_id:group_id>/unmute/", workflow.unmute_group, name="unmute"),
+    path("group/<sentry_id:group_id>/history/", workflow.history, name="group-history"),
+    path(
+        "group/<sentry_id:group_id>/comments/", workflow.comment, name="group-comment"
+    ),
     path(
         "group/<sentry_id:group_id>/plugin/<slug:slug>/",
         plugins.panel,

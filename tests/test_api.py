@@ -387,9 +387,9 @@ def test_occurrences_take_the_search_language(api):
         ),
         (
             "sentry:api-groups",
-            "is:muted",
-            "is:muted",
-            "'is:muted' is not a state; use is:unresolved or is:resolved",
+            "is:ignored",
+            "is:ignored",
+            "'is:ignored' is not a state; use is:unresolved, is:resolved or is:muted",
         ),
         (
             "sentry:api-occurrences",

@@ -177,3 +177,49 @@ def test_script_in_an_event_is_shown_as_text_and_never_runs(
     page.wait_for_selector("tr.group")
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert_no_problems(page)
+
+
+def test_the_mute_menu_mutes_for_a_while_and_the_unmute_button_ends_it(
+    page, live_server, browser_staff
+):
+    group = GroupedMessage.objects.get(
+        pk=Message.objects.get(
+            message_id=sentry_client.create_from_text("Noisy cache warning")
+        ).group_id
+    )
+
+    log_in(page, live_server, f"/sentry/group/{group.pk}/")
+    menu = page.locator("[data-group] details[data-mute-menu]")
+    assert not menu.locator("button:has-text('For 24 hours')").is_visible()
+    menu.locator("summary").click()
+    menu.locator("button:has-text('For 24 hours')").click()
+    page.wait_for_selector("[data-group] [data-muted]")
+
+    group.refresh_from_db()
+    assert group.is_muted
+    assert dt.timedelta(hours=23) < group.muted_until - timezone.now()
+    assert "Muted until" in page.inner_text("[data-group] [data-muted]")
+    page.goto(live_server.url + "/sentry/")
+    assert page.locator(f"tr.group[data-id='{group.pk}']").count() == 0
+
+    page.goto(live_server.url + f"/sentry/group/{group.pk}/")
+    page.click("[data-group] button[data-unmute]")
+    page.wait_for_selector("[data-group] details[data-mute-menu]")
+    group.refresh_from_db()
+    assert not group.muted
+
+    page.locator("[data-group] details[data-mute-menu] summary").click()
+    page.fill("[data-group] input[name=count]", "5")
+    page.locator("[data-group] form:has(input[name=count]) button").click()
+    page.wait_for_selector("[data-group] [data-muted]")
+    group.refresh_from_db()
+    assert group.muted_until_times_seen == group.times_seen + 5
+
+    page.click("nav.tabs a:has-text('History')")
+    page.wait_for_selector("[data-history]")
+    assert page.locator("[data-entry]").all_inner_texts()[0].startswith("Muted")
+    shown = page.locator("[data-entry]").evaluate_all(
+        "rows => rows.map(row => row.dataset.kind)"
+    )
+    assert shown == ["muted", "unmuted", "muted", "first_seen"]
+    assert_no_problems(page)

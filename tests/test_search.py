@@ -286,7 +286,7 @@ def test_the_most_terms_are_read():
         (
             "is:",
             "is:",
-            "'is:' has no value; write is:unresolved or is:resolved",
+            "'is:' has no value; write is:unresolved, is:resolved or is:muted",
         ),
         (
             "firstSeen:",
@@ -294,9 +294,9 @@ def test_the_most_terms_are_read():
             "'firstSeen:' has no value; write firstSeen:-24h or firstSeen:2026-12-01",
         ),
         (
-            "is:muted",
-            "is:muted",
-            "'is:muted' is not a state; use is:unresolved or is:resolved",
+            "is:ignored",
+            "is:ignored",
+            "'is:ignored' is not a state; use is:unresolved, is:resolved or is:muted",
         ),
         ("has:", "has:", "'has:' names no key; write has:environment"),
         (
@@ -433,7 +433,7 @@ def test_the_error_reads_as_its_reason():
 
 
 def test_the_first_term_that_cannot_be_read_is_named():
-    assert error_of("is:muted environment:")[0] == "is:muted"
+    assert error_of("is:ignored environment:")[0] == "is:ignored"
 
 
 # --- hostile input ------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sentry.api.tokens import ApiToken
-from sentry.models import GroupedMessage, Project, ProjectKey
+from sentry.models import GroupActivity, GroupedMessage, Project, ProjectKey
 from sentry.plugins.testing import plugin_installed
 from tests.dashboard_factories import (
     XSS,
@@ -55,6 +55,10 @@ KINDS = {
     "group/<sentry_id:group_id>/messages/<str:message_id>/json/": "json",
     "group/<sentry_id:group_id>/resolve/": "action",
     "group/<sentry_id:group_id>/unresolve/": "action",
+    "group/<sentry_id:group_id>/mute/": "action",
+    "group/<sentry_id:group_id>/unmute/": "action",
+    "group/<sentry_id:group_id>/comments/": "action",
+    "group/<sentry_id:group_id>/history/": "page",
     "bulk/": "action",
     "login/": "auth",
     "logout/": "auth",
@@ -67,6 +71,10 @@ KINDS = {
     "api/v1/occurrences/<str:message_id>/": "api",
     "api/v1/groups/<sentry_id:group_id>/resolve/": "api-write",
     "api/v1/groups/<sentry_id:group_id>/unresolve/": "api-write",
+    "api/v1/groups/<sentry_id:group_id>/mute/": "api-write",
+    "api/v1/groups/<sentry_id:group_id>/unmute/": "api-write",
+    "api/v1/groups/<sentry_id:group_id>/comments/": "api-write",
+    "api/v1/groups/<sentry_id:group_id>/history/": "api",
     "setup/": "keys-page",
     "setup/<sentry_id:project_id>/": "keys-page",
     "setup/keys/": "keys-action",
@@ -164,6 +172,30 @@ def assert_projects_unchanged():
     ]
 
 
+def action_form(url):
+    """Return what the matrix posts to an action: a comment, or "resolve all"."""
+    if url.endswith("/comments/"):
+        return {"text": "matrix note"}
+    return {"op": "resolve-all"}
+
+
+def api_write(client, url):
+    """Post to a write of the API: a comment's body, or none."""
+    if url.endswith("/comments/"):
+        return client.post(
+            url, {"text": "matrix note"}, content_type="application/json"
+        )
+    return client.post(url)
+
+
+def assert_group_untouched():
+    """No change got through: the group is unresolved, unmuted, uncommented."""
+    group = GroupedMessage.objects.get()
+    assert group.status == GroupedMessage.STATUS_UNRESOLVED
+    assert not group.muted
+    assert not GroupActivity.objects.exclude(kind="first_seen").exists()
+
+
 def test_every_dashboard_url_is_classified():
     routes = [route for route, _ in dashboard_routes()]
 
@@ -198,7 +230,7 @@ def test_anonymous_visitors_are_refused_everywhere(urls, key):
             assert is_json_refusal(anonymous.get(url)), url
             assert anonymous.get(url).json() == {"error": "forbidden"}
         elif kind == "action":
-            assert is_login_redirect(anonymous.post(url, {"op": "resolve-all"})), url
+            assert is_login_redirect(anonymous.post(url, action_form(url))), url
             assert is_json_refusal(
                 anonymous.post(url, headers={"Accept": "application/json"})
             ), url
@@ -215,7 +247,7 @@ def test_anonymous_visitors_are_refused_everywhere(urls, key):
         elif kind == "project-page":
             assert is_login_redirect(anonymous.get(url)), url
             assert is_login_redirect(anonymous.post(url, project_form(url))), url
-    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+    assert_group_untouched()
     assert_key_unchanged(key)
     assert_projects_unchanged()
 
@@ -230,7 +262,7 @@ def test_users_who_are_not_staff_are_refused_everywhere(urls, key):
         elif kind in ("json", "api"):
             assert is_json_refusal(member.get(url)), url
         elif kind == "action":
-            assert member.post(url, {"op": "resolve-all"}).status_code == 403, url
+            assert member.post(url, action_form(url)).status_code == 403, url
         elif kind == "feed":
             assert member.get(url).status_code == 403, url
         elif kind == "api-write":
@@ -242,7 +274,7 @@ def test_users_who_are_not_staff_are_refused_everywhere(urls, key):
         elif kind == "project-page":
             assert member.get(url).status_code == 403, url
             assert member.post(url, project_form(url)).status_code == 403, url
-    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+    assert_group_untouched()
     assert_key_unchanged(key)
     assert_projects_unchanged()
 
@@ -269,9 +301,9 @@ def test_staff_see_everything_and_may_act(urls):
             assert response["Content-Type"].startswith("application/json")
         elif kind == "action":
             assert staff.get(url).status_code == 405, url
-            assert staff.post(url, {"op": "resolve-all"}).status_code == 302, url
+            assert staff.post(url, action_form(url)).status_code == 302, url
         elif kind == "api-write":
-            assert staff.post(url).status_code == 200, url
+            assert api_write(staff, url).status_code in (200, 201), url
         elif kind == "keys-page":
             assert staff.get(url).status_code == 200, url
 
@@ -305,9 +337,9 @@ def test_superusers_see_everything_and_may_act(urls, django_user_model):
         elif kind == "json":
             assert browser.get(url).status_code == 200, url
         elif kind == "action":
-            assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
+            assert browser.post(url, action_form(url)).status_code == 302, url
         elif kind == "api-write":
-            assert browser.post(url).status_code == 200, url
+            assert api_write(browser, url).status_code in (200, 201), url
         elif kind == "keys-page":
             assert browser.get(url).status_code == 200, url
         elif kind == "keys-action":
@@ -315,7 +347,7 @@ def test_superusers_see_everything_and_may_act(urls, django_user_model):
             assert browser.post(url, KEY_FORM).status_code == 302, url
         elif kind == "alerts-action":
             assert browser.get(url).status_code == 405, url
-            assert browser.post(url).status_code == 200, url
+            assert api_write(browser, url).status_code in (200, 201), url
         elif kind == "project-page":
             assert browser.get(url).status_code == 200, url
             assert browser.post(url, project_form(url)).status_code == 302, url
@@ -336,13 +368,13 @@ def test_the_view_permission_is_enough_to_read(urls, key, django_user_model):
         if kind in ("page", "json", "feed", "api", "keys-page"):
             assert is_served(browser.get(url, follow=True), url), url
         elif kind == "action":
-            assert browser.post(url, {"op": "resolve-all"}).status_code == 403, url
+            assert browser.post(url, action_form(url)).status_code == 403, url
         elif kind in ("keys-action", "alerts-action"):
             assert browser.post(url, KEY_FORM).status_code == 403, url
         elif kind == "project-page":
             assert browser.get(url).status_code == 403, url
             assert browser.post(url, project_form(url)).status_code == 403, url
-    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+    assert_group_untouched()
     assert_key_unchanged(key)
     assert_projects_unchanged()
 
@@ -360,7 +392,7 @@ def test_the_change_permission_is_needed_to_act(urls, django_user_model):
     browser.force_login(user)
     for kind, url in urls:
         if kind == "action":
-            assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
+            assert browser.post(url, action_form(url)).status_code == 302, url
 
 
 def key_keeper(django_user_model, *codenames):
@@ -438,7 +470,7 @@ def test_public_mode_opens_the_read_only_urls_only(urls, key):
         if kind in ("page", "json", "feed", "api"):
             assert is_served(anonymous.get(url, follow=True), url), url
         elif kind == "action":
-            assert is_login_redirect(anonymous.post(url, {"op": "resolve-all"})), url
+            assert is_login_redirect(anonymous.post(url, action_form(url))), url
         elif kind == "api-write":
             assert anonymous.post(url).status_code == 401, url
         elif kind == "keys-page":
@@ -455,12 +487,12 @@ def test_public_mode_opens_the_read_only_urls_only(urls, key):
     member = member_client()
     for kind, url in urls:
         if kind == "action":
-            assert member.post(url, {"op": "resolve-all"}).status_code == 403, url
+            assert member.post(url, action_form(url)).status_code == 403, url
         elif kind in ("keys-page", "keys-action", "alerts-action"):
             assert member.post(url, KEY_FORM).status_code == 403, url
         elif kind == "project-page":
             assert member.post(url, project_form(url)).status_code == 403, url
-    assert GroupedMessage.objects.get().status == GroupedMessage.STATUS_UNRESOLVED
+    assert_group_untouched()
     assert_key_unchanged(key)
     assert_projects_unchanged()
 
@@ -713,9 +745,9 @@ def assert_served(browser, kind, url):
     elif kind == "json":
         assert browser.get(url).status_code == 200, url
     elif kind == "action":
-        assert browser.post(url, {"op": "resolve-all"}).status_code == 302, url
+        assert browser.post(url, action_form(url)).status_code == 302, url
     elif kind == "api-write":
-        assert browser.post(url).status_code == 200, url
+        assert api_write(browser, url).status_code in (200, 201), url
     elif kind in ("keys-page", "project-page"):
         assert browser.get(url).status_code == 200, url
     elif kind == "keys-action":
@@ -731,7 +763,7 @@ def assert_missing(browser, kind, url):
     elif kind == "api":
         assert is_json_refusal(browser.get(url), 404), url
     elif kind == "action":
-        assert browser.post(url, {"op": "resolve-all"}).status_code == 404, url
+        assert browser.post(url, action_form(url)).status_code == 404, url
         response = browser.post(url, headers={"Accept": "application/json"})
         assert response.status_code == 404, url
     elif kind == "api-write":
@@ -754,7 +786,7 @@ def assert_lists(browser, route, how, open_side, secret_side, sees_secret):
         assert OPEN in body, url
         assert (SECRET in body) == sees_secret, url
     elif how == "bulk":
-        assert browser.post(url, {"op": "resolve-all"}).status_code == 302
+        assert browser.post(url, action_form(url)).status_code == 302
         assert open_side.status() == GroupedMessage.STATUS_RESOLVED
         secret_status = secret_side.status()
         assert (secret_status == GroupedMessage.STATUS_RESOLVED) == sees_secret
@@ -817,6 +849,10 @@ def test_other_staff_find_a_restricted_project_nowhere(sides, django_user_model)
     for _, kind, url in secret_side.urls:
         assert_missing(outsider, kind, url)
     assert secret_side.status() == GroupedMessage.STATUS_UNRESOLVED
+    assert not secret_side.group.muted
+    assert not GroupActivity.objects.filter(
+        group=secret_side.group, kind__in=("muted", "comment")
+    ).exists()
     secret_key = ProjectKey.objects.get(pk=secret_side.key.pk)
     assert (secret_key.label, secret_key.public_key, secret_key.is_active) == (
         secret_side.key.label,

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from sentry.models import GroupedMessage
+from sentry.models import GroupActivity, GroupedMessage
 from tests.dashboard_factories import make_group, staff_client
 
 pytestmark = pytest.mark.django_db
@@ -174,15 +174,16 @@ def test_bulk_unresolves_every_resolved_row_matching(staff):
     assert status_of(open_) == UNRESOLVED
 
 
-def test_bulk_runs_one_update(staff, django_assert_num_queries):
+def test_bulk_runs_one_update_and_one_history_insert(staff, django_assert_num_queries):
     for index in range(20):
         make_group(f"g{index}")
 
-    # session, user, the update.
-    with django_assert_num_queries(3):
+    # session, user; in a savepoint: the ids, the update, the history rows.
+    with django_assert_num_queries(7):
         staff.post(BULK, {"op": "resolve-all"})
 
     assert GroupedMessage.objects.filter(status=RESOLVED).count() == 20
+    assert GroupActivity.objects.filter(kind="resolved").count() == 20
 
 
 @pytest.mark.parametrize("op", ["", "delete-all", "resolve-everything"])

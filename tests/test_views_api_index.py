@@ -22,8 +22,8 @@ def test_the_index_lists_every_endpoint_of_the_api_with_its_method_and_scope():
         assert (
             f"/sentry/api/v1/{route}".replace("<", "&lt;").replace(">", "&gt;") in html
         ), route
-    assert html.count("<code>GET</code>") == 4
-    assert html.count("<code>POST</code>") == 2
+    assert html.count("<code>GET</code>") == 5
+    assert html.count("<code>POST</code>") == 5
     assert "<code>event:write</code>" in html
     # The list endpoint is a link (a browser with a session can follow it).
     assert '<a href="/sentry/api/v1/groups/">' in html

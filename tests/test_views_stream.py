@@ -613,7 +613,7 @@ def test_resolving_all_matching_an_unreadable_query_resolves_nothing(staff):
 
     assert response.status_code == 400
     assert response.json() == {
-        "error": "'is:' has no value; write is:unresolved or is:resolved"
+        "error": "'is:' has no value; write is:unresolved, is:resolved or is:muted"
     }
     group.refresh_from_db()
     assert group.status == 0

@@ -144,6 +144,47 @@ def store_users(batches, size, start_at):
     return {"recorded": stored, "failed": failed, "pid": pid}
 
 
+def store_muted(batches, size, with_users, start_at):
+    """
+    Store ``batches`` batches of ``size`` events of the one error "muted
+    error" (each of a user of its own with ``with_users``); report which
+    events were told to nobody (muted) and which ended the mute.
+    """
+    from django.db import OperationalError
+
+    from sentry import pipeline
+    from sentry.db import get_write_alias, run_in_transaction
+    from sentry.models import Message
+    from sentry.storage import store_batch
+
+    pid = os.getpid()
+    time.sleep(max(0.0, start_at - time.time()))
+    muted, unmuted, failed = 0, [], 0
+    for batch in range(batches):
+        events = [
+            pipeline.prepare(
+                {
+                    "message": "muted error",
+                    "data": (
+                        {"user": {"id": f"{pid}-{batch}-{n}"}} if with_users else {}
+                    ),
+                }
+            )
+            for n in range(size)
+        ]
+        try:
+            results = run_in_transaction(
+                lambda using, events=events: store_batch(using, events),
+                get_write_alias(Message),
+            )
+        except OperationalError:
+            failed += len(events)
+            continue
+        muted += sum(result.muted for result in results)
+        unmuted += [result.message_id for result in results if result.unmuted]
+    return {"muted": muted, "unmuted": unmuted, "failed": failed}
+
+
 def survive_failure():
     """Record through a database that fails; report what the caller saw."""
     from sentry.client.models import client
@@ -182,6 +223,8 @@ if __name__ == "__main__":
         output = store_batches(*map(int, sys.argv[2:5]), float(sys.argv[5]))
     elif mode == "users":
         output = store_users(*map(int, sys.argv[2:4]), float(sys.argv[4]))
+    elif mode == "muted":
+        output = store_muted(*map(int, sys.argv[2:5]), float(sys.argv[5]))
     elif mode == "survive":
         output = survive_failure()
     else:

@@ -23,6 +23,7 @@ def group_summary(group, request):
         "class_name": group.class_name,
         "culprit": group.view,
         "status": "resolved" if group.is_resolved else "unresolved",
+        "muted": group.is_muted,
         "times_seen": group.times_seen,
         "users": group.users,
         "first_seen": _iso(group.first_seen),

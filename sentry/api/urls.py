@@ -3,7 +3,7 @@
 from django.urls import path
 
 from ..params import register_id_converter
-from . import views
+from . import views, workflow
 
 register_id_converter()
 
@@ -18,6 +18,14 @@ urlpatterns = [
     path("groups/<sentry_id:group_id>/resolve/", views.resolve, name="api-resolve"),
     path(
         "groups/<sentry_id:group_id>/unresolve/", views.unresolve, name="api-unresolve"
+    ),
+    path("groups/<sentry_id:group_id>/mute/", workflow.mute, name="api-mute"),
+    path("groups/<sentry_id:group_id>/unmute/", workflow.unmute, name="api-unmute"),
+    path("groups/<sentry_id:group_id>/history/", workflow.history, name="api-history"),
+    path(
+        "groups/<sentry_id:group_id>/comments/",
+        workflow.comments,
+        name="api-comments",
     ),
     path("occurrences/<str:message_id>/", views.occurrence, name="api-occurrence"),
 ]

@@ -2,7 +2,8 @@
 JSON API: ``api/v1/...`` under the dashboard's prefix.
 
 Read: the groups (with the stream's filters and sorts), one group, its
-occurrences, one occurrence. Write: resolve and unresolve. Lists are paged
+occurrences, one occurrence. Write: resolve and unresolve (mute, unmute,
+the history and comments are in :mod:`sentry.api.workflow`). Lists are paged
 by ``?limit=`` (at most 100) and ``?offset=``; a ``next`` link says whether
 there is more, without counting the table. Lists take ``?q=`` in the search
 language (:mod:`sentry.search`); a query it cannot read is a 400 naming the
@@ -11,7 +12,6 @@ term and why.
 
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from .. import projects
 from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
@@ -20,6 +20,7 @@ from ..group_tags import top_values
 from ..models import GroupedMessage, Message
 from ..params import can_be_stored, parse_int
 from ..search import SearchError, apply_to_groups, apply_to_occurrences, parse
+from ..workflow.mute import set_status
 from .auth import api_view, error
 from .serializers import group_summary, occurrence_detail, occurrence_summary
 
@@ -199,11 +200,11 @@ def occurrence(request, message_id):
 
 
 def _set_status(request, group_id, status):
-    changes = {"status": status}
-    changes["resolved_at"] = timezone.now() if status == STATUS_RESOLVED else None
     groups = _groups(request)
-    if not groups.filter(pk=group_id).update(**changes):
+    if not groups.filter(pk=group_id).exists():
         return error(404, "No such group.")
+    # Recorded in the group's history, with the token's user.
+    set_status(groups.filter(pk=group_id), status, request.user)
     group = groups.defer("data").get(pk=group_id)
     return JsonResponse(group_summary(group, request))
 

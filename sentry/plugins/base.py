@@ -41,8 +41,8 @@ class Plugin:
     #: Templates the base renders the widget and the panel with.
     widget_template = "sentry/plugins/widget.html"
     panel_template = "sentry/plugins/panel.html"
-    #: Call :meth:`post_process` only for a group's first event and for a
-    #: regression, not for every event.
+    #: Call :meth:`post_process` only for a group's first event, for a
+    #: regression and for the event that ends a mute, not for every event.
     post_process_only_changes = False
     #: How many times :meth:`post_process` is tried when it raises.
     post_process_attempts = 3
@@ -101,7 +101,9 @@ class Plugin:
         background thread of this plugin's own, in the order events were
         recorded: never in the request that sent the event, never while
         recording waits. ``is_new``: the event created the group;
-        ``is_regression``: it reopened a resolved group. Further keyword
+        ``is_regression``: it reopened a resolved group; ``is_unmuted``
+        (since 2.1, passed only when true): it ended the group's mute. The
+        events of a muted group are not passed at all. Further keyword
         arguments may be added in later versions: accept ``**kwargs``.
 
         ``group.project`` is loaded. An event the flood guard counted but did

@@ -17,10 +17,12 @@ which would list occurrences that do not have the value.
 """
 
 from django.db.models import Q
+from django.utils import timezone
 
-from ..models import MessageFilterValue
+from ..models import GroupedMessage, MessageFilterValue
+from ..workflow.mute import muted_now
 from . import keys
-from .grammar import Has, SearchError, Seen, Status, Word
+from .grammar import Has, Muted, SearchError, Seen, Status, Word
 from .text import free_text_filter, occurrence_text_filter
 
 #: How each form of value compares. The wildcard forms ignore case: SQLite's
@@ -77,6 +79,8 @@ def occurrence_condition(query):
 def _group_condition(term):
     if isinstance(term, Status):
         return _negated(Q(status=term.status), term)
+    if isinstance(term, Muted):
+        return _negated(muted_now(timezone.now()), term)
     if isinstance(term, Seen):
         return _seen(term.field, term)
     if isinstance(term, Has):
@@ -97,6 +101,9 @@ def _group_condition(term):
 def _occurrence_condition(term):
     if isinstance(term, Status):
         return _negated(Q(group__status=term.status), term)
+    if isinstance(term, Muted):
+        muted = muted_now(timezone.now())
+        return _negated(Q(group__in=GroupedMessage.objects.filter(muted)), term)
     if isinstance(term, Seen):
         return _seen("datetime", term)
     column = keys.OCCURRENCE_COLUMNS.get(keys.NAMED.get(term.key))

@@ -8,6 +8,7 @@ The language, term by term (terms are separated by spaces and ANDed)::
     !key:value                        not that value
     key:prefix*  key:*suffix  key:*part*
     is:unresolved  is:resolved        the status (replaces the default)
+    is:muted  !is:muted               muted now or not (replaces the default)
     has:key  !has:key                 seen with any value of the key
     firstSeen:-24h  lastSeen:-7d      relative dates (m, h, d, w)
     firstSeen:+7d                     longer ago than 7 days
@@ -92,6 +93,14 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Muted:
+    """``is:muted``: muted now (``!is:muted``: not muted now)."""
+
+    negated: bool
+    source: str
+
+
+@dataclass(frozen=True)
 class Seen:
     """``firstSeen:`` / ``lastSeen:``: ``bounds`` are ``(lookup, datetime)`` pairs."""
 
@@ -118,7 +127,7 @@ class Query:
     @property
     def names_status(self):
         """Return whether an ``is:`` term is there (it replaces the default)."""
-        return any(isinstance(term, Status) for term in self.terms)
+        return any(isinstance(term, (Status, Muted)) for term in self.terms)
 
 
 # --- reading -----------------------------------------------------------------
@@ -259,10 +268,14 @@ def interpret(raw, now):
             source, f"'{source}' has no value; write {_example(raw, key)}"
         )
     if key == "is":
+        if value.lower() == "muted":
+            return Muted(raw.negated, source)
         status = STATES.get(value.lower())
         if status is None:
             raise SearchError(
-                source, f"'{source}' is not a state; use is:unresolved or is:resolved"
+                source,
+                f"'{source}' is not a state; use is:unresolved, is:resolved "
+                "or is:muted",
             )
         return Status(status, raw.negated, source)
     if key in keys.DATES:
@@ -286,7 +299,7 @@ def interpret(raw, now):
 def _example(raw, key):
     """Return what the "no value" error suggests writing instead."""
     if key == "is":
-        return "is:unresolved or is:resolved"
+        return "is:unresolved, is:resolved or is:muted"
     if key in keys.DATES:
         return f"{raw.key}:-24h or {raw.key}:2026-12-01"
     return f"{raw.key}:{keys.EXAMPLES.get(key, 'value')} or has:{raw.key}"

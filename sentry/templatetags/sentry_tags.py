@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ..display import safe_url
+from ..workflow import comments
 
 register = template.Library()
 
@@ -157,3 +158,9 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def comment_html(text):
+    """Return a comment's text escaped, with its http(s) addresses linked."""
+    return comments.render(text or "")

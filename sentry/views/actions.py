@@ -1,4 +1,4 @@
-"""Resolve and unresolve errors, one or many (POST only, never public)."""
+"""Resolve, unresolve, mute and unmute errors, one or many (POST only, never public)."""
 
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -12,18 +12,22 @@ from ..models import GroupedMessage
 from ..params import parse_int
 from ..projects import visible_groups
 from ..stream import StreamQuery
+from ..workflow import mute as workflow
 from .access import dashboard_view, wants_json
 from .responses import json_response
 
 STATUS_LABELS = dict(STATUS_CHOICES)
 #: Most ids a "resolve selected" may name (a page holds 50).
 MAX_SELECTED = 500
+ACTIONS = ("resolve", "unresolve", "mute", "unmute")
 
 
 def status_changes(status):
     """Return the column values that give a group ``status``."""
-    resolved_at = timezone.now() if status == STATUS_RESOLVED else None
-    return {"status": status, "resolved_at": resolved_at}
+    if status == STATUS_RESOLVED:
+        # Resolving ends a mute (see sentry.workflow.mute.set_status).
+        return {"status": status, "resolved_at": timezone.now(), "muted": False}
+    return {"status": status, "resolved_at": None}
 
 
 @dashboard_view(public=False)
@@ -46,7 +50,10 @@ def set_status(request, group_id, status):
     groups = visible_groups(GroupedMessage.objects.only("id"), request.user)
     group = get_object_or_404(groups, pk=group_id)
 
-    GroupedMessage.objects.filter(pk=group.pk).update(**status_changes(status))
+    # Recorded in the group's history, with who did it.
+    workflow.set_status(
+        GroupedMessage.objects.filter(pk=group.pk), status, request.user
+    )
 
     if wants_json(request):
         return json_response(
@@ -66,16 +73,22 @@ def set_status(request, group_id, status):
 @require_POST
 def bulk(request):
     """
-    Resolve or unresolve the selected rows, or every row matching the filters.
+    Resolve, unresolve, mute or unmute the selected rows, or every row matching.
 
-    ``op`` is ``resolve-selected``, ``unresolve-selected``, ``resolve-all``
-    or ``unresolve-all``; the filters come in the query string, exactly as
-    the stream reads them.
+    ``op`` is ``<action>-selected`` or ``<action>-all``, the action one of
+    ``resolve``, ``unresolve``, ``mute`` (with the group page's mute fields:
+    ``for``, ``until``, ``count``, ``users``) and ``unmute``; the filters come
+    in the query string, exactly as the stream reads them.
     """
     action, _, scope = request.POST.get("op", "").partition("-")
-    if action not in ("resolve", "unresolve") or scope not in ("selected", "all"):
+    if action not in ACTIONS or scope not in ("selected", "all"):
         return json_response({"error": "unknown operation"}, status=400)
-    status = STATUS_RESOLVED if action == "resolve" else STATUS_UNRESOLVED
+    condition = None
+    if action == "mute":
+        try:
+            condition = workflow.read_condition(workflow.form_condition(request.POST))
+        except workflow.MuteError as exc:
+            return json_response({"error": str(exc)}, status=400)
 
     if scope == "all":
         stream = StreamQuery(request)
@@ -89,10 +102,18 @@ def bulk(request):
         groups = visible_groups(
             GroupedMessage.objects.filter(pk__in=[i for i in ids if i]), request.user
         )
-    # One UPDATE, whatever the number of rows.
-    updated = groups.exclude(status=status).update(**status_changes(status))
+    # One UPDATE and one INSERT into the history, whatever the number of rows.
+    if action == "mute":
+        updated = workflow.mute(groups, condition, request.user)
+    elif action == "unmute":
+        updated = workflow.unmute(groups, request.user)
+    else:
+        status = STATUS_RESOLVED if action == "resolve" else STATUS_UNRESOLVED
+        updated = workflow.set_status(groups, status, request.user)
 
     if wants_json(request):
+        if action in ("mute", "unmute"):
+            return json_response({"updated": updated, "muted": action == "mute"})
         return json_response({"updated": updated, "status": status})
     stream = reverse("sentry:index")
     query = request.GET.urlencode()

@@ -26,6 +26,23 @@ ENDPOINTS = {
     "api-occurrences": ("GET", "event:read", "An error's occurrences, newest first."),
     "api-resolve": ("POST", "event:write", "Resolve the error; answers it."),
     "api-unresolve": ("POST", "event:write", "Unresolve the error; answers it."),
+    "api-mute": (
+        "POST",
+        "event:write",
+        'Mute the error: {} forever, {"minutes": N}, {"until": "<ISO 8601>"}, '
+        '{"count": N} more occurrences or {"users": N} more users; answers it.',
+    ),
+    "api-unmute": ("POST", "event:write", "Unmute the error; answers it."),
+    "api-history": (
+        "GET",
+        "event:read",
+        "The error's history, newest first: kind, date, user, release, text.",
+    ),
+    "api-comments": (
+        "POST",
+        "event:write",
+        'Comment on the error: {"text": "..."}; answers the new history entry.',
+    ),
     "api-occurrence": (
         "GET",
         "event:read",

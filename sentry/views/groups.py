@@ -15,9 +15,11 @@ from ..projects import visible_occurrences
 from ..search import MAX_QUERY_LENGTH, SearchError, apply_to_occurrences, parse
 from ..tags import MAX_KEY_LENGTH as MAX_TAG_KEY_LENGTH
 from ..tags import key_name
+from ..workflow.mute import DURATIONS
 from .access import can_change, dashboard_view
 
 PAGE_SIZE = 50
+MUTE_DURATIONS = [(name, label) for name, (label, _) in DURATIONS.items()]
 MESSAGE_ID_LENGTH = 32
 #: Columns an occurrence list needs; ``data`` and ``traceback`` can be large.
 LIST_FIELDS = (
@@ -179,6 +181,7 @@ def group_context(request, group, tab):
         "group": group,
         "tab": tab,
         "can_change": can_change(request.user),
+        "mute_durations": MUTE_DURATIONS,
         "plugin_widgets": group_widgets(request, group),
         "plugin_actions": group_actions(request, group),
         "plugin_panels": group_panels(request, group),

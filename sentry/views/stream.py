@@ -16,6 +16,7 @@ from ..projects import visible_occurrences
 from ..stream import PROJECT, SINCE, SORTS, StreamQuery, as_message_id, as_short_id
 from ..templatetags.sentry_tags import isotime, reltime
 from .access import can_change, dashboard_view
+from .groups import MUTE_DURATIONS
 from .responses import json_response
 
 
@@ -54,6 +55,7 @@ def index(request):
             "switcher": switcher(stream),
             "poll_interval": poll_interval(),
             "can_change": can_change(request.user),
+            "mute_durations": MUTE_DURATIONS,
         },
     )
 

@@ -128,6 +128,8 @@ pages = [
     reverse("sentry:index") + "?q=basket",
     reverse("sentry:group", args=[group.pk]),
     reverse("sentry:messages", args=[group.pk]),
+    reverse("sentry:group-tags", args=[group.pk]),
+    reverse("sentry:group-history", args=[group.pk]),
     reverse("sentry:message", args=[group.pk, message.message_id]),
     reverse("sentry:message_json", args=[group.pk, message.message_id]),
     reverse("sentry:plugin-panel", args=[group.pk, "servers"]),
@@ -159,6 +161,9 @@ for url in (
     response = owner.get(url)
     assert response.status_code == 200, (url, response.status_code)
 assert Client().get(reverse("sentry:login")).status_code == 200
+# A change that cannot be made says why (the 400 page).
+refused = browser.post(reverse("sentry:mute", args=[group.pk]), {"count": "none"})
+assert refused.status_code == 400, refused.status_code
 outsider = Client()
 outsider.force_login(get_user_model().objects.create_user("outsider"))
 assert outsider.get(reverse("sentry:index")).status_code == 403
