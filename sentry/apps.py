@@ -18,6 +18,7 @@ class SentryConfig(AppConfig):
         from .db import flush_deferred, secure_queue_connection
         from .models import Project
         from .projects import ensure_default_project, forget_projects
+        from .search.index import ensure_trigger
 
         # Errors recorded inside a broken transaction wait for its end.
         request_finished.connect(flush_deferred, dispatch_uid="sentry.flush_deferred")
@@ -32,6 +33,11 @@ class SentryConfig(AppConfig):
             ensure_default_project,
             sender=self,
             dispatch_uid="sentry.ensure_default_project",
+        )
+        # SQLite drops a table's triggers when a migration alters it: the
+        # search index's is made again after every migrate.
+        post_migrate.connect(
+            ensure_trigger, sender=self, dispatch_uid="sentry.search_trigger"
         )
         # A renamed or deleted project is noticed at once in this process.
         for signal in (post_save, post_delete):

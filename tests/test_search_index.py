@@ -380,11 +380,38 @@ def test_the_migration_indexes_existing_groups_and_goes_back():
         executor = MigrationExecutor(connection)
         executor.migrate(before)  # and back: the table and triggers go
         assert "sentry_groupsearch" not in connection.introspection.table_names()
-        GroupedMessage.objects.filter(pk=1).delete()  # no trigger left to fail
+        with connection.cursor() as cursor:  # no trigger left to fail
+            cursor.execute("DELETE FROM sentry_groupedmessage WHERE id = 1")
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+        # What the migrate command does after migrating (post_migrate).
+        search_index.ensure_trigger(connection.alias)
     assert found("charge_2") == ["error number 2"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite remakes tables")
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_remakes_the_group_table_keeps_deletes_reaching_the_index():
+    # 0020 alters the group table, which SQLite does by making it anew and
+    # so drops its triggers; post_migrate (ensure_trigger) makes it again.
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate([("sentry", "0019_search_index")])
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                "AND name = 'sentry_groupsearch_forget'"
+            )
+            assert cursor.fetchone()[0] == 0  # what SQLite did
+    finally:
+        search_index.ensure_trigger(connection.alias)
+    kept = make_group("Stock level below zero")
+    deleted = make_group("Stock count drifted")
+    deleted.delete()
+    assert indexed_ids() == {kept.pk}
 
 
 def test_cutting_a_big_stack_trace_into_words_is_linear():

@@ -52,6 +52,38 @@ def has_index(connection):
     return connection.vendor in VENDORS
 
 
+#: The SQLite trigger that deletes a group's row with the group.
+SQLITE_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS sentry_groupsearch_forget AFTER DELETE ON "
+    "sentry_groupedmessage BEGIN DELETE FROM sentry_groupsearch "
+    "WHERE rowid = OLD.id; END"
+)
+
+
+def ensure_trigger(using="default", **kwargs):
+    """
+    Put the SQLite trigger back if a migration dropped it (``post_migrate``).
+
+    SQLite alters a table by making it anew, which drops its triggers: a
+    later migration that changes the group table (0020 does) would leave
+    deleted groups' rows in the index. After every migrate the trigger is
+    made again and rows left without their group are removed. PostgreSQL
+    keeps its triggers through ``ALTER TABLE``: nothing to do there.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        if TABLE not in tables or "sentry_groupedmessage" not in tables:
+            return
+        cursor.execute(SQLITE_TRIGGER)
+        cursor.execute(
+            f"DELETE FROM {TABLE} WHERE rowid NOT IN "
+            "(SELECT id FROM sentry_groupedmessage)"
+        )
+
+
 def group_text(message, class_name, view, traceback):
     """Return the text of a group that is indexed (bounded)."""
     text = "\n".join(part for part in (message, class_name, view, traceback) if part)
