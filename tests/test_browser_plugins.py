@@ -40,6 +40,7 @@ def test_widgets_link_to_panels_and_urls_are_links(page, live_server, browser_st
         "Details",
         "Occurrences",
         "Tags",
+        "History",
         "Servers",
         "Sites",
         "URLs",

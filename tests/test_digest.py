@@ -157,7 +157,7 @@ def test_a_batch_costs_statements_per_group_not_per_event(
     # INSERT), delete, savepoints: a constant, whatever the batch size.
     # (PostgreSQL: no lock, but one query for the new groups and a lock of
     # their project's counter.)
-    with django_assert_max_num_queries(37):
+    with django_assert_max_num_queries(38):
         report = drain(batch_size=500)
 
     assert report.digested == 200
