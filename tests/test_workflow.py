@@ -550,6 +550,8 @@ def test_the_api_mutes_with_each_condition(body, field, expected):
         ('{"until": "soon"}', "ISO 8601"),
         ('{"until": "2000-01-01T00:00:00Z"}', "in the future"),
         ('{"until": "2999-01-01T00:00:00Z"}', "too far in the future"),
+        ('{"until": "9999-12-31T23:59:59-23:59"}', "out of range"),
+        ('{"until": "0001-01-01T00:00:00+23:00"}', "out of range"),
     ],
 )
 def test_the_api_refuses_a_bad_mute_body_and_says_why(body, reason):
@@ -565,6 +567,20 @@ def test_the_api_refuses_a_bad_mute_body_and_says_why(body, reason):
     assert response.status_code == 400
     assert reason in response.json()["detail"]
     assert not the_group().muted
+
+
+def test_a_mute_until_a_moment_with_an_offset_is_told_in_utc():
+    record()
+    group = the_group()
+    api = api_client(staff_user())
+
+    post_json(api, "sentry:api-mute", group, {"until": "2030-05-01T10:00:00+02:00"})
+
+    # 10:00 at +02:00 is 08:00 UTC: the history says so, and the entry's
+    # data gives the same moment.
+    entry = GroupActivity.objects.get(group=group, kind="muted")
+    assert entry.text == "Muted until 2030-05-01 08:00 UTC"
+    assert entry.data == {"until": "2030-05-01T08:00:00+00:00"}
 
 
 def test_the_api_unmutes_and_the_group_json_says_muted():

@@ -85,6 +85,12 @@ def _moment(value, now):
     if timezone.is_naive(moment):
         # No offset given: UTC, the dashboard's and the API's time.
         moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        # In UTC from here: the history tells the moment as "... UTC".
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:
+        # Year 1 at +23:00, year 9999 at -23:00: no moment in UTC.
+        raise MuteError("'until' is out of range.") from None
     if moment <= now:
         raise MuteError("'until' must be in the future.")
     if moment > now + dt.timedelta(minutes=MAX_MINUTES):
