@@ -583,6 +583,24 @@ def test_a_mute_until_a_moment_with_an_offset_is_told_in_utc():
     assert entry.data == {"until": "2030-05-01T08:00:00+00:00"}
 
 
+@pytest.mark.parametrize(
+    ("field", "column"), [("count", "times_seen"), ("users", "users")]
+)
+def test_a_mute_by_a_large_number_near_the_columns_limit_stops_at_the_limit(
+    field, column
+):
+    # times_seen + count past 2**31 - 1 overflowed PostgreSQL's integer (a 500).
+    group = make_group(**{column: 2**31 - 10})
+    api = api_client(staff_user())
+
+    response = post_json(api, "sentry:api-mute", group, {field: 10**9})
+
+    assert response.status_code == 200
+    group.refresh_from_db()
+    assert group.muted
+    assert getattr(group, f"muted_until_{column}") == 2**31 - 1
+
+
 def test_the_api_unmutes_and_the_group_json_says_muted():
     record()
     group = the_group()
