@@ -432,6 +432,41 @@ def test_a_quote_in_a_link_cannot_leave_its_attribute():
     assert "&quot;onmouseover=&quot;" in html
 
 
+def link(address):
+    return f'<a href="{address}" rel="nofollow noopener noreferrer">{address}</a>'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Parentheses: around the address, or in it (balanced), or both.
+        ("(https://example.com/a)", "(" + link("https://example.com/a") + ")"),
+        (
+            "see https://en.wikipedia.org/wiki/Foo_(bar).",
+            "see " + link("https://en.wikipedia.org/wiki/Foo_(bar)") + ".",
+        ),
+        (
+            "(https://en.wikipedia.org/wiki/Foo_(bar))",
+            "(" + link("https://en.wikipedia.org/wiki/Foo_(bar)") + ")",
+        ),
+        ("<https://example.com/>", "&lt;" + link("https://example.com/") + "&gt;"),
+        ('"https://example.com"', "&quot;" + link("https://example.com") + "&quot;"),
+        ("((javascript:alert(1)))", "((javascript:alert(1)))"),
+    ],
+)
+def test_an_address_in_brackets_or_quotes_is_linked_without_them(text, expected):
+    assert comments.render(text) == expected
+
+
+def test_rendering_a_comment_of_brackets_takes_linear_time():
+    text = "(" * 100_000 + "https://a" + ")" * 100_000 + " " + "(https://" * 20_000
+    started = time.monotonic()
+
+    comments.render(text)
+
+    assert time.monotonic() - started < 2
+
+
 def test_rendering_a_long_comment_takes_linear_time():
     text = "https://" + "a" * 200_000 + " " + "." * 200_000
     started = time.monotonic()
