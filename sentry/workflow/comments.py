@@ -5,9 +5,9 @@ A comment is shown as its text, escaped, with line breaks kept (by the
 page's style) and ``http``/``https`` addresses made links that tell the
 browser neither to pass the page on (``noopener``) nor to credit the target
 (``nofollow``); brackets and quotes around an address are not part of it,
-a parenthesis it opens itself is. Nothing else becomes markup: ``javascript:`` and ``data:``
-stay text. The text is read once, token by token, in linear time; no
-regular expression runs over it.
+a parenthesis it opens itself is. Nothing else becomes markup:
+``javascript:`` and ``data:`` stay text. The text is read once, token by
+token, in linear time; no regular expression runs over it.
 """
 
 from django.utils import timezone
