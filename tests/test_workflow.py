@@ -307,6 +307,44 @@ def test_changes_need_the_change_permission():
     assert not the_group().muted
 
 
+WITHOUT_CSRF_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+
+@override_settings(MIDDLEWARE=WITHOUT_CSRF_MIDDLEWARE)
+def test_the_changes_check_csrf_even_where_the_site_has_no_csrf_middleware():
+    # As the key and project forms do: the check goes with the view, not
+    # with how the host project set its middleware up.
+    record()
+    group = the_group()
+    staff = staff_user()
+    note = comments.add(group.pk, staff, "mine")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(staff)
+    posts = [
+        (mute_url(group), {}),
+        (reverse("sentry:unmute", args=[group.pk]), {}),
+        (reverse("sentry:group-comment", args=[group.pk]), {"text": "forged"}),
+        (
+            reverse("sentry:group-comment", args=[group.pk]),
+            {"comment": note.pk, "delete": "1"},
+        ),
+        (reverse("sentry:resolve", args=[group.pk]), {}),
+        (reverse("sentry:unresolve", args=[group.pk]), {}),
+        (BULK, {"op": "mute-all"}),
+    ]
+
+    for url, form in posts:
+        assert browser.post(url, form).status_code == 403, url
+
+    assert not the_group().muted
+    assert list(GroupActivity.objects.filter(kind="comment")) == [note]
+    assert kinds(group) == ["first_seen", "comment"]
+
+
 # --- notifications ---------------------------------------------------------------
 
 
