@@ -496,6 +496,16 @@ def test_an_address_in_brackets_or_quotes_is_linked_without_them(text, expected)
     assert comments.render(text) == expected
 
 
+@pytest.mark.parametrize("mark", ["\u202e", "\u2067", "\u200f"])
+def test_an_address_with_a_direction_mark_is_not_linked(mark):
+    # Shown right to left, "https://evil.example/<RLO>moc.elgoog/" reads as
+    # an address of google.com: text, not a link.
+    html = comments.render(f"https://evil.example/{mark}moc.elgoog/")
+
+    assert "<a" not in html
+    assert "https://evil.example/" in html
+
+
 def test_rendering_a_comment_of_brackets_takes_linear_time():
     text = "(" * 100_000 + "https://a" + ")" * 100_000 + " " + "(https://" * 20_000
     started = time.monotonic()

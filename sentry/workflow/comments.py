@@ -22,6 +22,11 @@ MAX_LENGTH = 5000
 SCHEMES = ("http://", "https://")
 #: Characters that end a sentence rather than an address.
 TRAILING = ".,;:!?)]}'\">"
+#: Marks that change the direction text is shown in: an address with one
+#: would read as another address, so it is not linked.
+DIRECTION_MARKS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 #: Characters that open a bracket or a quote around an address.
 LEADING = "(<[{'\""
 
@@ -89,7 +94,7 @@ def _token(token):
             closed -= 1
         end -= 1
     lead, address, rest = token[:start], token[start:end], token[end:]
-    if not address.partition("://")[2]:
+    if not address.partition("://")[2] or not DIRECTION_MARKS.isdisjoint(address):
         return escape(token)
     # escape() makes the address safe inside the attribute's quotes.
     link = (
