@@ -13,6 +13,7 @@ stream for the rest (tags, users), which are counted per error and not kept
 per occurrence (:mod:`sentry.search.apply`).
 """
 
+import unicodedata
 from urllib.parse import urlencode
 
 from django.db import connections
@@ -53,7 +54,10 @@ def shadowed(key):
     """
     if not key.startswith(TAG_PREFIX):
         return False
-    name = key_name(key).lower()
+    # Without its invisible characters (zero-width, direction marks: the
+    # Cf category), which would make "lev\u200bel" look like "level".
+    name = "".join(c for c in key_name(key) if unicodedata.category(c) != "Cf")
+    name = name.lower()
     return name in NAMED or name in LANGUAGE
 
 

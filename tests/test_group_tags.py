@@ -152,6 +152,17 @@ def test_an_sdk_tag_named_like_a_key_of_the_search_is_told_apart_from_it(staff, 
     assert tab.context["key_name"] == "tag:level"
 
 
+@pytest.mark.parametrize("name", ["lev\u200bel", "\u202elevel", "user.\u2060email"])
+def test_an_invisible_character_does_not_hide_a_tag_named_like_a_key(staff, key, name):
+    # "level" read right to left is "level": shown, each passes for the key.
+    post_events(staff, key, [checkout_event(tags={name: "fatal"})])
+
+    tags = sidebar(staff, only_group())
+
+    assert tags["tag:" + name] == [("fatal", 1, 100)]
+    assert name not in tags
+
+
 def test_the_sidebar_shows_the_top_five_values_of_a_key(staff, key):
     events = [checkout_event(tags={"shard": f"s{n}"}) for n in range(8)]
     events += [checkout_event(tags={"shard": "s3"}) for _ in range(2)]
