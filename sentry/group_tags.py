@@ -13,6 +13,7 @@ stream for the rest (tags, users), which are counted per error and not kept
 per occurrence (:mod:`sentry.search.apply`).
 """
 
+import unicodedata
 from urllib.parse import urlencode
 
 from django.db import connections
@@ -20,9 +21,10 @@ from django.urls import reverse
 
 from . import pagination
 from .models import MessageFilterValue
-from .search.keys import OCCURRENCE_COLUMNS
+from .search.keys import LANGUAGE, NAMED, OCCURRENCE_COLUMNS
 from .tags import (
     KNOWN_KEYS,
+    TAG_PREFIX,
     key_name,
     key_order,
     search_term,
@@ -42,6 +44,28 @@ MAX_COUNTED = 1000
 PAGE_SIZE = 50
 
 
+def shadowed(key):
+    """
+    Return whether ``key`` is an SDK tag named like a key of the search.
+
+    A tag ``level`` or ``user.email`` (anyone with the DSN can send one) is
+    counted as ``tag:level``; shown as ``level`` it would pass for the
+    event's level, and ``level:"..."`` searches the level, not the tag.
+    """
+    if not key.startswith(TAG_PREFIX):
+        return False
+    # Without its invisible characters (zero-width, direction marks: the
+    # Cf category), which would make "lev\u200bel" look like "level".
+    name = "".join(c for c in key_name(key) if unicodedata.category(c) != "Cf")
+    name = name.lower()
+    return name in NAMED or name in LANGUAGE
+
+
+def shown_name(key):
+    """Return how the pages name a counter key: a shadowed tag keeps ``tag:``."""
+    return key if shadowed(key) else key_name(key)
+
+
 class TagValue:
     """One value of a key: how often the group's events carried it."""
 
@@ -55,8 +79,12 @@ class TagValue:
         # edited by hand (or a group merged) from drawing past the bar.
         self.percent = min(100, round(times_seen * 100 / total)) if total else 0
         self.label = value_label(key, value)
-        searched = urls[0] if key in OCCURRENCE_COLUMNS else urls[1]
-        self.url = searched + "?" + urlencode({"q": search_term(key, value)})
+        if shadowed(key):
+            # No search finds it: no link rather than a link to another key.
+            self.url = None
+        else:
+            searched = urls[0] if key in OCCURRENCE_COLUMNS else urls[1]
+            self.url = searched + "?" + urlencode({"q": search_term(key, value)})
 
 
 class TagKey:
@@ -66,7 +94,7 @@ class TagKey:
 
     def __init__(self, key, distinct):
         self.key = key
-        self.name = key_name(key)
+        self.name = shown_name(key)
         self.distinct = distinct
         self.values = []
 

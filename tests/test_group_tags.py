@@ -130,6 +130,39 @@ def test_an_sdk_tag_of_a_derived_name_wins_over_the_derived_value(staff, key):
     assert sidebar(staff, only_group())["browser"] == [("Kiosk", 1, 100)]
 
 
+def test_an_sdk_tag_named_like_a_key_of_the_search_is_told_apart_from_it(staff, key):
+    # Anyone with the DSN can send these: they must not pass for the event's
+    # level or user, nor link to the search of the real key.
+    spoof = {"level": "fatal", "user.email": "ceo@example.com", "Server": "db-9"}
+    post_events(staff, key, [checkout_event(tags=spoof)])
+    group = only_group()
+
+    tags = sidebar(staff, group)
+    content = staff.get(reverse("sentry:group", args=[group.pk])).content.decode()
+
+    assert tags["level"] == [("warning", 1, 100)]
+    assert tags["user.email"] == [("ann@example.com", 1, 100)]
+    assert tags["tag:level"] == [("fatal", 1, 100)]
+    assert tags["tag:user.email"] == [("ceo@example.com", 1, 100)]
+    assert tags["tag:Server"] == [("db-9", 1, 100)]
+    searches = [search_of(href) for href in tag_links(content)]
+    assert 'level:"warning"' in searches
+    assert not any("fatal" in q or "ceo@" in q or "db-9" in q for q in searches)
+    tab = staff.get(reverse("sentry:group-tags", args=[group.pk]), {"key": "tag:level"})
+    assert tab.context["key_name"] == "tag:level"
+
+
+@pytest.mark.parametrize("name", ["lev\u200bel", "\u202elevel", "user.\u2060email"])
+def test_an_invisible_character_does_not_hide_a_tag_named_like_a_key(staff, key, name):
+    # "level" read right to left is "level": shown, each passes for the key.
+    post_events(staff, key, [checkout_event(tags={name: "fatal"})])
+
+    tags = sidebar(staff, only_group())
+
+    assert tags["tag:" + name] == [("fatal", 1, 100)]
+    assert name not in tags
+
+
 def test_the_sidebar_shows_the_top_five_values_of_a_key(staff, key):
     events = [checkout_event(tags={"shard": f"s{n}"}) for n in range(8)]
     events += [checkout_event(tags={"shard": "s3"}) for _ in range(2)]

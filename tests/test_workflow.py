@@ -307,6 +307,44 @@ def test_changes_need_the_change_permission():
     assert not the_group().muted
 
 
+WITHOUT_CSRF_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+
+@override_settings(MIDDLEWARE=WITHOUT_CSRF_MIDDLEWARE)
+def test_the_changes_check_csrf_even_where_the_site_has_no_csrf_middleware():
+    # As the key and project forms do: the check goes with the view, not
+    # with how the host project set its middleware up.
+    record()
+    group = the_group()
+    staff = staff_user()
+    note = comments.add(group.pk, staff, "mine")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(staff)
+    posts = [
+        (mute_url(group), {}),
+        (reverse("sentry:unmute", args=[group.pk]), {}),
+        (reverse("sentry:group-comment", args=[group.pk]), {"text": "forged"}),
+        (
+            reverse("sentry:group-comment", args=[group.pk]),
+            {"comment": note.pk, "delete": "1"},
+        ),
+        (reverse("sentry:resolve", args=[group.pk]), {}),
+        (reverse("sentry:unresolve", args=[group.pk]), {}),
+        (BULK, {"op": "mute-all"}),
+    ]
+
+    for url, form in posts:
+        assert browser.post(url, form).status_code == 403, url
+
+    assert not the_group().muted
+    assert list(GroupActivity.objects.filter(kind="comment")) == [note]
+    assert kinds(group) == ["first_seen", "comment"]
+
+
 # --- notifications ---------------------------------------------------------------
 
 
@@ -432,6 +470,51 @@ def test_a_quote_in_a_link_cannot_leave_its_attribute():
     assert "&quot;onmouseover=&quot;" in html
 
 
+def link(address):
+    return f'<a href="{address}" rel="nofollow noopener noreferrer">{address}</a>'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Parentheses: around the address, or in it (balanced), or both.
+        ("(https://example.com/a)", "(" + link("https://example.com/a") + ")"),
+        (
+            "see https://en.wikipedia.org/wiki/Foo_(bar).",
+            "see " + link("https://en.wikipedia.org/wiki/Foo_(bar)") + ".",
+        ),
+        (
+            "(https://en.wikipedia.org/wiki/Foo_(bar))",
+            "(" + link("https://en.wikipedia.org/wiki/Foo_(bar)") + ")",
+        ),
+        ("<https://example.com/>", "&lt;" + link("https://example.com/") + "&gt;"),
+        ('"https://example.com"', "&quot;" + link("https://example.com") + "&quot;"),
+        ("((javascript:alert(1)))", "((javascript:alert(1)))"),
+    ],
+)
+def test_an_address_in_brackets_or_quotes_is_linked_without_them(text, expected):
+    assert comments.render(text) == expected
+
+
+@pytest.mark.parametrize("mark", ["\u202e", "\u2067", "\u200f"])
+def test_an_address_with_a_direction_mark_is_not_linked(mark):
+    # Shown right to left, "https://evil.example/<RLO>moc.elgoog/" reads as
+    # an address of google.com: text, not a link.
+    html = comments.render(f"https://evil.example/{mark}moc.elgoog/")
+
+    assert "<a" not in html
+    assert "https://evil.example/" in html
+
+
+def test_rendering_a_comment_of_brackets_takes_linear_time():
+    text = "(" * 100_000 + "https://a" + ")" * 100_000 + " " + "(https://" * 20_000
+    started = time.monotonic()
+
+    comments.render(text)
+
+    assert time.monotonic() - started < 2
+
+
 def test_rendering_a_long_comment_takes_linear_time():
     text = "https://" + "a" * 200_000 + " " + "." * 200_000
     started = time.monotonic()
@@ -550,6 +633,8 @@ def test_the_api_mutes_with_each_condition(body, field, expected):
         ('{"until": "soon"}', "ISO 8601"),
         ('{"until": "2000-01-01T00:00:00Z"}', "in the future"),
         ('{"until": "2999-01-01T00:00:00Z"}', "too far in the future"),
+        ('{"until": "9999-12-31T23:59:59-23:59"}', "out of range"),
+        ('{"until": "0001-01-01T00:00:00+23:00"}', "out of range"),
     ],
 )
 def test_the_api_refuses_a_bad_mute_body_and_says_why(body, reason):
@@ -565,6 +650,38 @@ def test_the_api_refuses_a_bad_mute_body_and_says_why(body, reason):
     assert response.status_code == 400
     assert reason in response.json()["detail"]
     assert not the_group().muted
+
+
+def test_a_mute_until_a_moment_with_an_offset_is_told_in_utc():
+    record()
+    group = the_group()
+    api = api_client(staff_user())
+
+    post_json(api, "sentry:api-mute", group, {"until": "2030-05-01T10:00:00+02:00"})
+
+    # 10:00 at +02:00 is 08:00 UTC: the history says so, and the entry's
+    # data gives the same moment.
+    entry = GroupActivity.objects.get(group=group, kind="muted")
+    assert entry.text == "Muted until 2030-05-01 08:00 UTC"
+    assert entry.data == {"until": "2030-05-01T08:00:00+00:00"}
+
+
+@pytest.mark.parametrize(
+    ("field", "column"), [("count", "times_seen"), ("users", "users")]
+)
+def test_a_mute_by_a_large_number_near_the_columns_limit_stops_at_the_limit(
+    field, column
+):
+    # times_seen + count past 2**31 - 1 overflowed PostgreSQL's integer (a 500).
+    group = make_group(**{column: 2**31 - 10})
+    api = api_client(staff_user())
+
+    response = post_json(api, "sentry:api-mute", group, {field: 10**9})
+
+    assert response.status_code == 200
+    group.refresh_from_db()
+    assert group.muted
+    assert getattr(group, f"muted_until_{column}") == 2**31 - 1
 
 
 def test_the_api_unmutes_and_the_group_json_says_muted():

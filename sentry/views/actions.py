@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from ..constants import STATUS_CHOICES, STATUS_RESOLVED, STATUS_UNRESOLVED
@@ -32,6 +33,7 @@ def status_changes(status):
 
 @dashboard_view(public=False)
 @require_POST
+@csrf_protect
 def resolve(request, group_id):
     """Mark an error resolved (or unresolved with ``unresolve=1``)."""
     status = STATUS_UNRESOLVED if request.POST.get("unresolve") else STATUS_RESOLVED
@@ -40,6 +42,7 @@ def resolve(request, group_id):
 
 @dashboard_view(public=False)
 @require_POST
+@csrf_protect
 def unresolve(request, group_id):
     """Mark an error unresolved."""
     return set_status(request, group_id, STATUS_UNRESOLVED)
@@ -71,6 +74,7 @@ def set_status(request, group_id, status):
 
 @dashboard_view(public=False)
 @require_POST
+@csrf_protect
 def bulk(request):
     """
     Resolve, unresolve, mute or unmute the selected rows, or every row matching.

@@ -14,7 +14,6 @@ from ..plugins.dashboard import group_actions, group_panels, group_widgets
 from ..projects import visible_occurrences
 from ..search import MAX_QUERY_LENGTH, SearchError, apply_to_occurrences, parse
 from ..tags import MAX_KEY_LENGTH as MAX_TAG_KEY_LENGTH
-from ..tags import key_name
 from ..workflow.mute import DURATIONS
 from .access import can_change, dashboard_view
 
@@ -119,7 +118,7 @@ def group_tags_tab(request, group_id):
             **group_context(request, group, "tags"),
             "tags": tags,
             "key": key,
-            "key_name": key_name(key) if key else None,
+            "key_name": group_tags.shown_name(key) if key else None,
             "page": page,
         },
     )

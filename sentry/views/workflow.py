@@ -3,6 +3,7 @@
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from .. import pagination
@@ -47,6 +48,7 @@ def changed_group(request, group_id):
 
 @dashboard_view(public=False)
 @require_POST
+@csrf_protect
 def mute_group(request, group_id):
     """Mute an error: for a while, until it is seen or hits users again, or forever."""
     group = changed_group(request, group_id)
@@ -62,6 +64,7 @@ def mute_group(request, group_id):
 
 @dashboard_view(public=False)
 @require_POST
+@csrf_protect
 def unmute_group(request, group_id):
     """Unmute an error."""
     group = changed_group(request, group_id)
@@ -73,6 +76,7 @@ def unmute_group(request, group_id):
 
 @dashboard_view(public=False)
 @require_POST
+@csrf_protect
 def comment(request, group_id):
     """
     Add a comment, or change or delete one of one's own.

@@ -4,9 +4,10 @@ Comments: plain text, checked on the way in, escaped and linked on the way out.
 A comment is shown as its text, escaped, with line breaks kept (by the
 page's style) and ``http``/``https`` addresses made links that tell the
 browser neither to pass the page on (``noopener``) nor to credit the target
-(``nofollow``). Nothing else becomes markup: ``javascript:`` and ``data:``
-stay text. The text is read once, token by token, in linear time; no
-regular expression runs over it.
+(``nofollow``); brackets and quotes around an address are not part of it,
+a parenthesis it opens itself is. Nothing else becomes markup:
+``javascript:`` and ``data:`` stay text. The text is read once, token by
+token, in linear time; no regular expression runs over it.
 """
 
 from django.utils import timezone
@@ -21,6 +22,13 @@ MAX_LENGTH = 5000
 SCHEMES = ("http://", "https://")
 #: Characters that end a sentence rather than an address.
 TRAILING = ".,;:!?)]}'\">"
+#: Marks that change the direction text is shown in: an address with one
+#: would read as another address, so it is not linked.
+DIRECTION_MARKS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+#: Characters that open a bracket or a quote around an address.
+LEADING = "(<[{'\""
 
 
 class CommentError(ValueError):
@@ -69,17 +77,28 @@ def render(text):
 
 
 def _token(token):
-    if not token.lower().startswith(SCHEMES):
+    # "(https://...)", "<https://...>": the brackets are not the address's.
+    start = 0
+    while start < len(token) and token[start] in LEADING:
+        start += 1
+    if not token[start:].lower().startswith(SCHEMES):
         return escape(token)
+    # A closing parenthesis ends the address only if it closes none of its
+    # own ("wiki/Foo_(bar)"): counted once, so the walk stays linear.
+    opened, closed = token.count("(", start), token.count(")", start)
     end = len(token)
-    while end and token[end - 1] in TRAILING:
+    while end > start and token[end - 1] in TRAILING:
+        if token[end - 1] == ")":
+            if closed <= opened:
+                break
+            closed -= 1
         end -= 1
-    address, rest = token[:end], token[end:]
-    if not address.partition("://")[2]:
+    lead, address, rest = token[:start], token[start:end], token[end:]
+    if not address.partition("://")[2] or not DIRECTION_MARKS.isdisjoint(address):
         return escape(token)
     # escape() makes the address safe inside the attribute's quotes.
     link = (
         f'<a href="{escape(address)}" rel="nofollow noopener noreferrer">'
         f"{escape(address)}</a>"
     )
-    return link + escape(rest)
+    return escape(lead) + link + escape(rest)

@@ -21,7 +21,8 @@ the first event after it records the unmute.
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -39,6 +40,8 @@ DURATIONS = {
 #: The largest duration, count or number of users a mute takes.
 MAX_MINUTES = 10 * 366 * 24 * 60
 MAX_NUMBER = 10**9
+#: The largest threshold: what a ``PositiveIntegerField`` holds everywhere.
+MAX_THRESHOLD = 2**31 - 1
 CONDITIONS = ("minutes", "until", "count", "users")
 
 
@@ -85,6 +88,12 @@ def _moment(value, now):
     if timezone.is_naive(moment):
         # No offset given: UTC, the dashboard's and the API's time.
         moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        # In UTC from here: the history tells the moment as "... UTC".
+        moment = moment.astimezone(dt.UTC)
+    except OverflowError:
+        # Year 1 at +23:00, year 9999 at -23:00: no moment in UTC.
+        raise MuteError("'until' is out of range.") from None
     if moment <= now:
         raise MuteError("'until' must be in the future.")
     if moment > now + dt.timedelta(minutes=MAX_MINUTES):
@@ -144,9 +153,17 @@ def mute_changes(condition, now):
         "resolved_at": None,
         "muted": True,
         "muted_until": until,
-        "muted_until_times_seen": None if count is None else F("times_seen") + count,
-        "muted_until_users": None if users is None else F("users") + users,
+        "muted_until_times_seen": _threshold("times_seen", count),
+        "muted_until_users": _threshold("users", users),
     }
+
+
+def _threshold(column, more):
+    """Return ``column + more``, at most :data:`MAX_THRESHOLD`, or None."""
+    if more is None:
+        return None
+    # Capped before the sum: PostgreSQL's integer overflows past 2**31 - 1.
+    return Least(F(column), Value(MAX_THRESHOLD - more)) + more
 
 
 def mute(groups, condition, user, now=None):
