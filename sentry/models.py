@@ -503,7 +503,8 @@ class GroupUser(models.Model):
     """
     A user a group hit, known by a hash of who they are.
 
-    ``hash`` is the SHA-256 (hex) of ``"<kind>:<value>"``: the user's id,
+    ``hash`` is a keyed hash (HMAC-SHA256 with ``SECRET_KEY``, hex) of
+    ``"<kind>:<value>"``: the user's id,
     else e-mail address, else username, else IP address
     (:func:`sentry.tags.user_identity`). No address is kept in clear. One
     row per group and user; ``GroupedMessage.users`` counts them.

@@ -18,10 +18,10 @@ sent them; the rest are kept in the occurrence's data, not counted). The
 work is linear in the number of tags an event carries.
 
 :func:`user_identity` names the user an event hit (id, else e-mail, else
-username, else IP address) for "users affected"; only its SHA-256 is stored.
+username, else IP address) for "users affected"; only its keyed hash is stored.
 """
 
-import hashlib
+from django.utils.crypto import salted_hmac
 
 from .constants import LEVEL_NAMES
 from .params import can_be_stored
@@ -187,8 +187,20 @@ def user_identity(data):
 
 
 def identity_hash(identity):
-    """Return the SHA-256 hex digest of an identity (what is stored)."""
-    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()
+    """
+    Return the keyed hash of an identity (what is stored): HMAC-SHA256, hex.
+
+    Keyed with the site's ``SECRET_KEY``: a plain hash of an IP address or an
+    e-mail address could be reversed by trying every IPv4 address or a list
+    of addresses; without the key it cannot. (A new ``SECRET_KEY`` counts
+    each user once more in the groups they hit again.)
+    """
+    key = salted_hmac(
+        "sentry.tags.identity_hash",
+        identity.encode("utf-8", "surrogatepass"),
+        algorithm="sha256",
+    )
+    return key.hexdigest()
 
 
 # --- what the pages show ------------------------------------------------------

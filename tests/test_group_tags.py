@@ -728,3 +728,22 @@ def test_concurrent_writers_count_each_user_exactly_once():
         )
         assert stored == expected
         assert group.users == len(expected)
+
+
+def test_a_user_is_stored_as_a_keyed_hash_not_one_anybody_can_recompute():
+    import hashlib
+
+    from django.test import override_settings
+
+    identity = "ip:203.0.113.9"
+    plain = hashlib.sha256(identity.encode()).hexdigest()
+
+    stored = identity_hash(identity)
+    with override_settings(SECRET_KEY="another site's key"):
+        elsewhere = identity_hash(identity)
+
+    # Every IPv4 address could be hashed in minutes: without the site's key,
+    # none of them gives back what is stored.
+    assert stored != plain
+    assert elsewhere != stored
+    assert len(stored) == 64 and int(stored, 16) >= 0
