@@ -10,7 +10,7 @@ def ids(errors):
 
 
 def run_checks():
-    return [e for e in checks.run_checks() if e.id.startswith("sentry.")]
+    return [e for e in checks.run_checks(databases=[]) if e.id.startswith("sentry.")]
 
 
 def test_the_test_settings_are_clean():
