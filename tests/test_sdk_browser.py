@@ -215,7 +215,11 @@ def test_an_sdk_sending_its_own_headers_passes_the_cors_preflight(
     page.goto(f"{site}/index.html?preflight=1&dsn={ingest_server.dsn(key)}")
 
     page.click("#message")
-    page.wait_for_function("window.sent.some(e => e.types.includes('event'))")
+    # The SDK sends its session on its own schedule: wait for both.
+    page.wait_for_function(
+        "['event', 'session'].every(kind => window.sent.some("
+        "e => e.types.includes(kind)))"
+    )
 
     sent = page.evaluate("window.sent")
     assert [e for e in sent if e["status"] != 200] == []
