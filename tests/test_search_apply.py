@@ -17,6 +17,7 @@ from tests.ingest_factories import (
     message_event,
     post_events,
 )
+from tests.test_search import PIECES
 
 pytestmark = pytest.mark.django_db
 
@@ -290,44 +291,6 @@ def test_a_key_occurrences_do_not_keep_is_refused_not_guessed(shop, query):
 
 
 # --- hostile queries ------------------------------------------------------------------
-
-PIECES = [
-    '"',
-    "\\",
-    ":",
-    "!",
-    "*",
-    " ",
-    "is",
-    "has",
-    "level",
-    "firstSeen",
-    "lastSeen",
-    "-",
-    "+",
-    ">",
-    "<",
-    "=",
-    "7d",
-    "999999w",
-    "2026-12-01",
-    "0001-01-01",
-    "9999-12-31",
-    "T00:00",
-    "+14:00",
-    "environment",
-    "url",
-    "user.ip",
-    "server",
-    "x",
-    "%",
-    "_",
-    "é",
-    "\ufffd",
-    "'",
-    ";",
-    "2147483648",
-]
 
 
 @settings(
