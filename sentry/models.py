@@ -557,6 +557,44 @@ class MessageCountByMinute(models.Model):
         return f"{self.group_id} @ {self.date:%Y-%m-%d %H:%M}: {self.times_seen}"
 
 
+class ValueCountByHour(models.Model):
+    """
+    How many occurrences of a group with one value of a key fell in one hour.
+
+    Kept only for the keys in :data:`sentry.tags.TREND_KEYS` (environment,
+    release, server, site): the stream, filtered by one of their values,
+    draws each row's sparkline from these rows (see docs/dashboard.rst).
+    """
+
+    # No index of its own: the unique index starts with it.
+    group = models.ForeignKey(GroupedMessage, on_delete=models.CASCADE, db_index=False)
+    key = models.CharField(max_length=32)
+    value = models.CharField(max_length=200)
+    date = models.DateTimeField()
+    times_seen = models.PositiveIntegerField(default=0)
+
+    objects = SentryManager()
+
+    class Meta:
+        constraints = [
+            # Also what a sparkline reads: some groups, one value, a day.
+            models.UniqueConstraint(
+                fields=("group", "key", "value", "date"),
+                name="sentry_vcbh_group_value_date_uniq",
+            )
+        ]
+        indexes = [
+            # cleanup_sentry deletes the old hours.
+            models.Index(fields=("date",), name="sentry_vcbh_date"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.group_id} {self.key}={self.value} "
+            f"@ {self.date:%Y-%m-%d %H}h: {self.times_seen}"
+        )
+
+
 class ProjectCountByHour(models.Model):
     """
     How many occurrences a project received in one hour (the projects page).

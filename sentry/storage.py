@@ -34,6 +34,7 @@ from .models import (
     MessageFilterValue,
     Project,
     ProjectCountByHour,
+    ValueCountByHour,
     get_score,
     next_short_id,
 )
@@ -42,6 +43,7 @@ from .tags import (  # noqa: F401 (re-exported: the names counters had here)
     MAX_KEY_LENGTH,
     MAX_VALUE_LENGTH,
     TAG_PREFIX,
+    TREND_KEYS,
     USER_KEYS,
     event_values,
     identity_hash,
@@ -599,9 +601,14 @@ def _count_values(using, pairs):
     by_value = {}
     by_minute = {}
     by_hour = {}
+    by_value_hour = {}
     for event, group_id in pairs:
         now = event["datetime"]
+        hour_of_event = now.replace(minute=0, second=0, microsecond=0)
         for key, value in event_values(event):
+            if key in TREND_KEYS:
+                bucket = (group_id, key, value, hour_of_event)
+                by_value_hour[bucket] = by_value_hour.get(bucket, 0) + 1
             if key in FILTERED_KEYS:
                 filter_values.add((event["project"], key, value))
             row = by_value.get((group_id, key, value))
@@ -620,7 +627,7 @@ def _count_values(using, pairs):
                 row["last_seen"] = max(row["last_seen"], now)
         minute = (group_id, now.replace(second=0, microsecond=0))
         by_minute[minute] = by_minute.get(minute, 0) + 1
-        hour = (event["project"], now.replace(minute=0, second=0, microsecond=0))
+        hour = (event["project"], hour_of_event)
         by_hour[hour] = by_hour.get(hour, 0) + 1
     if filter_values:
         FilterValue.objects.using(using).bulk_create(
@@ -649,6 +656,23 @@ def _count_values(using, pairs):
         unique=("group_id", "date"),
         add=("times_seen",),
     )
+    if by_value_hour:
+        upsert_counters(
+            using,
+            ValueCountByHour,
+            [
+                {
+                    "group_id": group_id,
+                    "key": key,
+                    "value": value,
+                    "date": date,
+                    "times_seen": count,
+                }
+                for (group_id, key, value, date), count in by_value_hour.items()
+            ],
+            unique=("group_id", "key", "value", "date"),
+            add=("times_seen",),
+        )
     # Last: a project's hour is one row that every batch of the project
     # adds to, so its row lock is held for as short a time as possible.
     upsert_counters(

@@ -20,15 +20,20 @@ means the same thing everywhere:
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from functools import cached_property
 
+from django.db.models import F, FilteredRelation, FloatField, Func, Q
+from django.db.models.functions import Ln
 from django.utils import timezone
 
 from . import pagination
 from .filters import PROJECT, get_filters
 from .models import GroupedMessage, Project
 from .projects import SLUG_RE, visible_groups, visible_projects
-from .search import MAX_QUERY_LENGTH, SearchError, apply_to_groups, parse
+from .search import MAX_QUERY_LENGTH, SearchError, apply_to_groups, keys, parse
+from .search.grammar import Match
+from .tags import TREND_KEYS
 
 #: name -> (label, column, cursor kind). The first one is the default.
 SORTS = {
@@ -39,6 +44,14 @@ SORTS = {
     "users": ("Users affected", "users", "int"),
 }
 DEFAULT_SORT = "priority"
+#: The same sorts on a stream scoped to one value (see :class:`Scope`): the
+#: value's own counters. "Users affected" is counted per error only.
+SCOPED_SORTS = {
+    "priority": ("scoped_score", "float"),
+    "date": ("scoped_last_seen", "datetime"),
+    "new": ("scoped_first_seen", "datetime"),
+    "freq": ("scoped_times_seen", "int"),
+}
 
 #: name -> (label, how far back). "all" (no limit) is the default.
 SINCE = {
@@ -75,6 +88,91 @@ ROW_FIELDS = (
     # plugins read it without a query.
     "project",
 )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """
+    The value a filtered stream's counts are of: the first ``key:value`` term.
+
+    ``key`` is the key as the query names it, ``stored`` the counter key
+    (``tag:environment``), ``source`` the term as written. The rows' counts,
+    first and last seen, priority and order are then those of the group's
+    events with that value (its value counter, ``MessageFilterValue``), and
+    their sparklines too for the keys that keep hourly counts per value.
+    """
+
+    key: str
+    stored: str
+    value: str
+    source: str
+
+    @property
+    def has_trend(self):
+        return self.stored in TREND_KEYS
+
+
+class Epoch(Func):
+    """Seconds since 1970 of a datetime column, as a float (priority)."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"((julianday({sql}) - 2440587.5) * 86400.0)", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"EXTRACT(EPOCH FROM {sql})::double precision", params
+
+    def as_mysql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"UNIX_TIMESTAMP({sql})", params
+
+
+def scope_of(search):
+    """Return the :class:`Scope` of a parsed query, or None (not scoped)."""
+    if search is None:
+        return None
+    for term in search.terms:
+        if (
+            isinstance(term, Match)
+            and term.mode == "exact"
+            and not term.negated
+            # The same for every event of a group: nothing to scope.
+            and term.key not in keys.GROUP_COLUMNS
+        ):
+            return Scope(term.key, keys.stored(term.key), term.value, term.source)
+    return None
+
+
+def scoped(groups, scope):
+    """
+    Return ``groups`` that have ``scope``'s value, with its counters.
+
+    Each row gets ``scoped_times_seen``, ``scoped_first_seen``,
+    ``scoped_last_seen`` and ``scoped_score`` (the priority of
+    :func:`sentry.models.get_score` over those counters): one join on the
+    ``(group, key, value)`` unique index.
+    """
+    counter = FilteredRelation(
+        "messagefiltervalue",
+        condition=Q(
+            messagefiltervalue__key=scope.stored,
+            messagefiltervalue__value=scope.value,
+        ),
+    )
+    return (
+        groups.annotate(scope=counter)
+        .filter(scope__isnull=False)
+        .annotate(
+            scoped_times_seen=F("scope__times_seen"),
+            scoped_first_seen=F("scope__first_seen"),
+            scoped_last_seen=F("scope__last_seen"),
+            scoped_score=Ln(F("scope__times_seen")) * 600.0
+            + Epoch(F("scope__last_seen")),
+        )
+    )
 
 
 def as_message_id(text):
@@ -142,8 +240,15 @@ class StreamQuery:
         """Return whether a ``project`` was asked for that the user cannot see."""
         return bool(self.project_slug) and self.project is None
 
+    @cached_property
+    def scope(self):
+        """Return the :class:`Scope` of the counts shown, or None (whole errors)."""
+        return scope_of(self.search)
+
     @property
     def sort_column(self):
+        if self.scope is not None and self.sort in SCOPED_SORTS:
+            return SCOPED_SORTS[self.sort][0]
         return SORTS[self.sort][1]
 
     @property
@@ -177,7 +282,10 @@ class StreamQuery:
             groups = groups.filter(last_seen__gte=now - SINCE[self.since][1])
         if self.search_error is not None:
             return groups.none()  # unread: nothing, and the page says why
-        return apply_to_groups(groups, self.search)
+        groups = apply_to_groups(groups, self.search)
+        if self.scope is not None:
+            groups = scoped(groups, self.scope)
+        return groups
 
     def page(self, page_size=PAGE_SIZE, first=False):
         """

@@ -48,6 +48,12 @@ DERIVED_TAGS = (
     "device",
     "runtime",
 )
+#: Counter keys that also keep hourly counts per value (``ValueCountByHour``):
+#: a stream filtered by one of their values draws each row's sparkline of
+#: the events with that value. Few on purpose: each costs a row per group,
+#: value and hour at every write.
+TREND_KEYS = frozenset({"server_name", "site", TAG_PREFIX + "release"})
+TREND_KEYS |= {TAG_PREFIX + "environment"}
 #: The contexts that give a tag, and the fields that name what they describe.
 CONTEXT_TAGS = {
     "browser": ("name",),

@@ -16,7 +16,7 @@ from django.db.models import Func, IntegerField, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from .models import MessageCountByMinute, ProjectCountByHour
+from .models import MessageCountByMinute, ProjectCountByHour, ValueCountByHour
 
 HOUR = dt.timedelta(hours=1)
 
@@ -89,6 +89,23 @@ def hourly_counts(group_ids, hours, now=None):
         return series
     counts = MessageCountByMinute.objects.filter(
         group__in=list(series), date__gte=start, date__lt=end
+    )
+    return _sum_per_hour(counts, "group_id", series, start)
+
+
+def hourly_value_counts(group_ids, key, value, hours, now=None):
+    """
+    Return ``{group_id: [count per hour, oldest first]}`` of one key's value.
+
+    Read from ``ValueCountByHour``, kept for the keys of
+    :data:`sentry.tags.TREND_KEYS` only (others count nothing here). One query.
+    """
+    start, end = window(hours, now)
+    series = {group_id: [0] * hours for group_id in group_ids}
+    if not series:
+        return series
+    counts = ValueCountByHour.objects.filter(
+        group__in=list(series), key=key, value=value, date__gte=start, date__lt=end
     )
     return _sum_per_hour(counts, "group_id", series, start)
 

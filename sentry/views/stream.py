@@ -36,7 +36,7 @@ def index(request):
             return redirect(group)
 
     page = stream.page()
-    gather_rows(request, page.items)
+    gather_rows(request, page.items, stream.scope)
 
     return render(
         request,
@@ -65,7 +65,7 @@ def poll(request):
     """Return the stream's first page as JSON, for live updates."""
     stream = StreamQuery(request)
     page = stream.page(first=True)
-    gather_rows(request, page.items)
+    gather_rows(request, page.items, stream.scope)
     return json_response(
         {"rows": [row_json(group) for group in page.items], "more": page.has_next}
     )
@@ -126,16 +126,31 @@ def switcher(stream):
     }
 
 
-def gather_rows(request, groups):
+def gather_rows(request, groups, scope=None):
     """
     Attach each row's URLs, project, sparkline and plugin tags (one query).
 
-    The rows come with their project (``StreamQuery.page`` joins it).
+    The rows come with their project (``StreamQuery.page`` joins it). With a
+    ``scope`` (:class:`sentry.stream.Scope`) the count, first and last seen
+    shown are those of the events with its value, and the sparkline too
+    where the key keeps hourly counts per value.
     """
-    series = trends.hourly_counts(
-        [group.pk for group in groups], trends.SPARKLINE_HOURS
-    )
+    ids = [group.pk for group in groups]
+    if scope is not None and scope.has_trend:
+        series = trends.hourly_value_counts(
+            ids, scope.stored, scope.value, trends.SPARKLINE_HOURS
+        )
+    else:
+        series = trends.hourly_counts(ids, trends.SPARKLINE_HOURS)
     tags = stream_row_tags(request, groups) or {}
+    if scope is not None:
+        # After the plugins: they see the groups as stored. The rows are
+        # shown, never saved.
+        for group in groups:
+            group.all_times_seen = group.times_seen
+            group.times_seen = group.scoped_times_seen
+            group.first_seen = group.scoped_first_seen
+            group.last_seen = group.scoped_last_seen
     urls = RowUrls()
     stream_url = reverse("sentry:index")
     now = timezone.now()

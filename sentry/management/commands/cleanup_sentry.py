@@ -33,6 +33,7 @@ from sentry.models import (
     MessageFilterValue,
     Project,
     ProjectCountByHour,
+    ValueCountByHour,
 )
 from sentry.projects import lookup_project_id
 from sentry.queue import QueuedEvent, get_queue_alias, prune_digested
@@ -209,6 +210,10 @@ class Command(BaseCommand):
             projects.q("group__"), date__lt=cutoff, **group_match
         )
         self.delete_in_batches(minutes, "per-minute counts")
+        value_hours = ValueCountByHour.objects.using(self.using).filter(
+            projects.q("group__"), date__lt=cutoff, **group_match
+        )
+        self.delete_in_batches(value_hours, "per-value hourly counts")
         if not match:
             # A project's hours mix every logger and level: only a run for
             # all of them deletes its old ones.
