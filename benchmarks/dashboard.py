@@ -278,6 +278,7 @@ def generate(args, now):
     from sentry.models import DEFAULT_PROJECT_ID, Project, get_score
     from sentry.search.index import index_groups
     from sentry.storage import MESSAGE_COLUMNS
+    from sentry.tags import TREND_KEYS
 
     rng = random.Random(args.seed)
     blobs = event_blobs(20)
@@ -288,6 +289,7 @@ def generate(args, now):
 
     group_rows, message_rows = [], []
     minutes = collections.Counter()
+    value_hours = collections.Counter()
     values = {}
     if connection.vendor == "sqlite":
         # One big load: no rollback journal needed (the file is thrown away
@@ -361,6 +363,9 @@ def generate(args, now):
                         environments[rng.randrange(len(environments))],
                     ),
                 ):
+                    if key in TREND_KEYS:
+                        hour = moment.replace(minute=0, second=0, microsecond=0)
+                        value_hours[group_id, key, value, hour] += 1
                     seen = values.get((group_id, key, value))
                     if seen is None:
                         values[group_id, key, value] = [1, moment, moment]
@@ -455,6 +460,12 @@ def generate(args, now):
                 (g, k, v, n, adapt(first), adapt(last))
                 for (g, k, v), (n, first, last) in values.items()
             ],
+        )
+        insert(
+            connection,
+            "sentry_valuecountbyhour",
+            ("group_id", "key", "value", "date", "times_seen"),
+            [(g, k, v, adapt(h), n) for (g, k, v, h), n in value_hours.items()],
         )
         insert(
             connection,
@@ -564,6 +575,10 @@ def pages(hot_group_id, now):
         ("search: a common word", f"{index}?q=computeGrandTotal"),
         ("search: a prefix", f"{index}?q=PricingRu"),
         ("search: tag", f"{index}?q=release:shop@1.{n % RELEASES}"),
+        (
+            "search: tag, by times seen (scoped)",
+            f"{index}?q=environment:staging&sort=freq",
+        ),
         ("search: !tag", f"{index}?q=!environment:production"),
         ("search: tag prefix", f"{index}?q=release:shop@1.{n % RELEASES}*"),
         ("search: has:", f"{index}?q=has:release"),

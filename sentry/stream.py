@@ -32,7 +32,7 @@ from .filters import PROJECT, get_filters
 from .models import GroupedMessage, Project
 from .projects import SLUG_RE, visible_groups, visible_projects
 from .search import MAX_QUERY_LENGTH, SearchError, apply_to_groups, keys, parse
-from .search.grammar import Match
+from .search.grammar import Match, Query
 from .tags import TREND_KEYS
 
 #: name -> (label, column, cursor kind). The first one is the default.
@@ -106,6 +106,9 @@ class Scope:
     stored: str
     value: str
     source: str
+    #: The query without the term: the join on the value's counter is the
+    #: condition already.
+    rest: object = None
 
     @property
     def has_trend(self):
@@ -134,7 +137,7 @@ def scope_of(search):
     """Return the :class:`Scope` of a parsed query, or None (not scoped)."""
     if search is None:
         return None
-    for term in search.terms:
+    for position, term in enumerate(search.terms):
         if (
             isinstance(term, Match)
             and term.mode == "exact"
@@ -142,7 +145,8 @@ def scope_of(search):
             # The same for every event of a group: nothing to scope.
             and term.key not in keys.GROUP_COLUMNS
         ):
-            return Scope(term.key, keys.stored(term.key), term.value, term.source)
+            rest = Query(search.terms[:position] + search.terms[position + 1 :])
+            return Scope(term.key, keys.stored(term.key), term.value, term.source, rest)
     return None
 
 
@@ -282,10 +286,9 @@ class StreamQuery:
             groups = groups.filter(last_seen__gte=now - SINCE[self.since][1])
         if self.search_error is not None:
             return groups.none()  # unread: nothing, and the page says why
-        groups = apply_to_groups(groups, self.search)
         if self.scope is not None:
-            groups = scoped(groups, self.scope)
-        return groups
+            return scoped(apply_to_groups(groups, self.scope.rest), self.scope)
+        return apply_to_groups(groups, self.search)
 
     def page(self, page_size=PAGE_SIZE, first=False):
         """
