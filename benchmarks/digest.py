@@ -59,7 +59,7 @@ PHASES = (
     ),
     ("checksum", [("pipeline.py:prepare", "grouping.py:get_checksum")]),
     ("size bound", [("pipeline.py:prepare", "limits.py:enforce_size")]),
-    ("flood guard", [("digest.py:_store", "pipeline.py:check_flood")]),
+    ("flood guard (the guess)", [("digest.py:_store", "pipeline.py:check_flood")]),
     (
         "encode (pack, compress)",
         [
@@ -69,8 +69,7 @@ PHASES = (
     ),
     ("store (write transaction)", [("digest.py:_store", "storage.py:store_batch")]),
     ("", [("digest.py:_store", "transaction.py:__exit__")]),
-    ("post-process, remember", [("digest.py:_digest", "postprocess.py:schedule")]),
-    ("", [("digest.py:_digest", "pipeline.py:remember_stored")]),
+    ("post-process", [("digest.py:_digest", "postprocess.py:schedule")]),
     ("checkpoint", [("digest.py:drain", "digest.py:checkpoint")]),
 )
 

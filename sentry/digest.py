@@ -216,13 +216,11 @@ def _digest(using, rows, alone):
         for row in readable:
             report.add(_digest(using, [row], alone=True))
         return report
-    for event, result in zip(events, results, strict=True):
+    for result in results:
         if result.duplicate:
             report.duplicates += 1
         else:
             report.digested += 1
-        if result.stored:
-            pipeline.remember_stored(event, result.message_id)
     postprocess.schedule(events, results, get_store_alias(using))
     return report
 
@@ -232,22 +230,25 @@ def _store(using, events, rows):
     for event in events:
         # Before packing: the packed traceback is read back as text.
         make_storable(event)
-    keep_rows = [not pipeline.check_flood(event)[0] for event in events]
     # Packing costs more than the SQL: done before the write transaction,
-    # against the dictionaries of the database the events are stored in.
+    # against the dictionaries of the database the events are stored in,
+    # for the events this process's cache expects the flood guard to keep.
+    # A guess only: the guard decides in the transaction, from the group's
+    # row, and what it keeps unpacked is packed there (see storage).
+    likely = [not pipeline.check_flood(event) for event in events]
     packing.pack_events(
         store_using,
-        [event for event, keep in zip(events, keep_rows, strict=True) if keep],
+        [event for event, keep in zip(events, likely, strict=True) if keep],
     )
     if store_using != using:
-        return _store_apart(using, store_using, events, rows, keep_rows)
+        return _store_apart(using, store_using, events, rows)
     ids = [row.pk for row in rows]
 
     def delete_rows(using):
         QueuedEvent.objects.using(using).filter(pk__in=ids).delete()
 
     with transaction.atomic(using=using):
-        return store_batch(using, events, keep_rows, before_commit=delete_rows)
+        return store_batch(using, events, before_commit=delete_rows)
 
 
 def get_store_alias(using):
@@ -257,7 +258,7 @@ def get_store_alias(using):
     return using
 
 
-def _store_apart(using, store_using, events, rows, keep_rows):
+def _store_apart(using, store_using, events, rows):
     """
     Store a batch whose queue is in another database; return the results.
 
@@ -276,11 +277,7 @@ def _store_apart(using, store_using, events, rows, keep_rows):
             queue.forget_digested(store_using, forgetting)
         fresh = queue.mark_digested(store_using, [row.event_id for row in rows])
         chosen = [i for i, row in enumerate(rows) if row.event_id in fresh]
-        stored = store_batch(
-            store_using,
-            [events[i] for i in chosen],
-            [keep_rows[i] for i in chosen],
-        )
+        stored = store_batch(store_using, [events[i] for i in chosen])
     del forget[: len(forgetting)]
     results = []
     for event in events:

@@ -259,6 +259,14 @@ class GroupedMessage(MessageBase):
     muted_until_users = models.PositiveBigIntegerField(
         _("muted until users"), null=True, blank=True
     )
+    # The flood guard (SENTRY_THRASHING_*), kept in the row every write
+    # locks so that its bound holds across processes: when the current
+    # window began, how many occurrences were stored in it, and how many
+    # the last write stored (read back by that write). Nullable: added to a
+    # large table without copying it. See sentry.storage.
+    flood_started = models.DateTimeField(null=True, blank=True, editable=False)
+    flood_stored = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    flood_kept = models.PositiveIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("grouped message")

@@ -211,38 +211,40 @@ def _thrash_key(event):
 
 def check_flood(event):
     """
-    Return ``(flooding, last_message_id)`` for ``event``.
+    Return whether this process expects the flood guard to hold ``event`` back.
 
-    At most ``SENTRY_THRASHING_LIMIT`` occurrences of one error are stored
-    per ``SENTRY_THRASHING_TIMEOUT`` seconds. A cache that fails turns the
-    guard off rather than losing events.
+    A guess from the cache named by ``SENTRY_CACHE_ALIAS`` (at most
+    ``SENTRY_THRASHING_LIMIT`` per ``SENTRY_THRASHING_TIMEOUT`` seconds),
+    used to skip packing what will likely not be stored. The bound itself is
+    decided when the event is written, from the group's row (see
+    :class:`sentry.storage.FloodGuard`), exactly across processes. A cache
+    that fails guesses "no".
     """
     timeout, limit = settings.THRASHING_TIMEOUT, settings.THRASHING_LIMIT
     if not timeout or not limit:
-        return False, None
+        return False
     key = _thrash_key(event)
     try:
         cache = caches[settings.CACHE_ALIAS]
         if cache.add(key, 1, timeout):
-            return False, None
-        count = cache.incr(key)
-        if count <= limit:
-            return False, None
-        return True, cache.get(key + ":last")
+            return False
+        return cache.incr(key) > limit
     except Exception:
-        return False, None
+        return False
 
 
-def remember_stored(event, message_id):
-    """Note the last stored occurrence of an error, for the flood guard."""
-    if not settings.THRASHING_TIMEOUT or not settings.THRASHING_LIMIT:
-        return
-    try:
-        caches[settings.CACHE_ALIAS].set(
-            _thrash_key(event) + ":last", message_id, settings.THRASHING_TIMEOUT
-        )
-    except Exception:
-        pass
+def last_stored(group_id, alias=None):
+    """Return the ``message_id`` of the newest stored occurrence of a group."""
+    from .db import get_write_alias, outside_host_transaction
+    from .models import Message
+
+    def newest(using):
+        rows = Message.objects.using(using).filter(group_id=group_id)
+        return (
+            rows.order_by("-datetime", "-id").values_list("message_id", flat=True)
+        ).first()
+
+    return outside_host_transaction(newest, alias or get_write_alias(Message))
 
 
 def record(event):
@@ -255,12 +257,12 @@ def record(event):
     from . import postprocess
     from .storage import store_event
 
-    flooding, last_message_id = check_flood(event)
-    result = store_event(event, keep_row=not flooding)
+    result = store_event(event)
     postprocess.schedule([event], [result])
-    if result.stored:
-        remember_stored(event, result.message_id)
+    if result.stored or result.duplicate or result.group_id is None:
         return result.message_id
-    if result.duplicate:
-        return result.message_id
-    return last_message_id
+    try:
+        return last_stored(result.group_id)
+    except Exception:
+        logger.warning("Unable to read the last stored occurrence", exc_info=True)
+        return None

@@ -8,6 +8,8 @@ concurrent writers) and count its occurrences with one statement, insert the
 with one upsert per table.
 """
 
+import datetime as dt
+
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Value
 from django.db.models.fields import DateTimeField
@@ -15,6 +17,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from . import packing
+from .conf import settings
 from .constants import FILTERED_KEYS, STATUS_RESOLVED, STATUS_UNRESOLVED
 from .db import (
     DEFERRED,
@@ -213,10 +216,17 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     reopened = _reopen(using, sorted(groups))
     new_groups = []
     muted = {}
+    guard = FloodGuard.from_settings(timezone.now())
     # Sorted: concurrent batches take the groups' row locks in one order.
     for key in sorted(groups):
         group = groups[key]
-        group_id, created, is_muted = _count_group(using, key, group, events)
+        wanted = [i for i in group.indexes if results[i].stored]
+        group_id, created, is_muted, kept = _count_group(
+            using, key, group, events, guard, len(wanted)
+        )
+        # Past the flood guard's bound: counted, but no row.
+        for index in wanted[kept:]:
+            results[index].stored = False
         regressed = key in reopened
         first = results[group.first]
         first.created, first.regressed = created, regressed
@@ -430,15 +440,66 @@ def group_data(event):
     return {"cause": cause} if cause else None
 
 
-def _count_group(using, key, group, events):
-    """Count a batch's occurrences of one group; return ``(id, created, muted)``."""
+class FloodGuard:
+    """
+    The flood guard's bound for one batch: ``SENTRY_THRASHING_LIMIT`` rows
+    of one group per ``SENTRY_THRASHING_TIMEOUT`` seconds.
+
+    Its state is in the group's row (``flood_started``, ``flood_stored``),
+    which every write updates and so locks until its transaction ends: the
+    bound holds whatever the number of processes and machines writing. A
+    window starts with the first occurrence stored after the previous one
+    ended (not sliding), at the time it is written.
+    """
+
+    def __init__(self, now, timeout, limit):
+        self.now = now
+        self.cutoff = now - dt.timedelta(seconds=timeout)
+        self.limit = limit
+
+    @classmethod
+    def from_settings(cls, now):
+        """Return the guard in force, or None when it is off."""
+        timeout, limit = settings.THRASHING_TIMEOUT, settings.THRASHING_LIMIT
+        if not timeout or not limit or timeout < 0 or limit < 0:
+            return None
+        return cls(now, timeout, limit)
+
+    def kept(self, started, stored, wanted):
+        """Return ``(started, stored, kept)`` after a write wanting ``wanted`` rows."""
+        stored = stored or 0
+        if started is None or started <= self.cutoff:
+            kept = min(wanted, self.limit)
+            return (self.now if wanted else started), kept, kept
+        total = max(min(stored + wanted, self.limit), stored)
+        return started, total, total - stored
+
+
+def _count_group(using, key, group, events, guard=None, wanted=None):
+    """
+    Count a batch's occurrences of one group.
+
+    Return ``(id, created, muted, kept)``: ``kept`` of the ``wanted`` rows
+    (all by default) may be written, as the flood guard ``guard`` allows.
+    """
     count = len(group.indexes)
-    counted = _count(using, key, count, group.earliest, group.latest)
+    if wanted is None:
+        wanted = count
+    counted = _count(using, key, count, group.earliest, group.latest, guard, wanted)
     if counted is not None:
-        group_id, muted = counted
-        return group_id, False, muted
+        group_id, muted, kept = counted
+        return group_id, False, muted, kept
     project_id, logger, view, checksum = key
     event = events[group.first]
+    flood = {}
+    kept = wanted
+    if guard is not None:
+        started, stored, kept = guard.kept(None, 0, wanted)
+        flood = {
+            "flood_started": started,
+            "flood_stored": stored,
+            "flood_kept": kept,
+        }
     try:
         with transaction.atomic(using=using):
             # In the savepoint: a group created meanwhile gives its number back.
@@ -457,14 +518,17 @@ def _count_group(using, key, group, events):
                 first_seen=group.earliest,
                 last_seen=group.latest,
                 score=get_score(count, group.latest),
+                **flood,
             )
             # Indexed with the batch's other new groups, by store_batch().
             created.save(using=using, force_insert=True, search_index=False)
-        return created.pk, True, False
+        return created.pk, True, False, kept
     except IntegrityError:
         # Another writer created it between our update and insert.
-        group_id, muted = _count(using, key, count, group.earliest, group.latest)
-        return group_id, False, muted
+        group_id, muted, kept = _count(
+            using, key, count, group.earliest, group.latest, guard, wanted
+        )
+        return group_id, False, muted, kept
 
 
 #: The columns of a ``Message`` row, in the order they are inserted.
@@ -540,26 +604,48 @@ COUNT_SQL = {
         "UPDATE {table} SET times_seen = times_seen + %s,"
         " first_seen = MIN(first_seen, %s), last_seen = MAX(last_seen, %s),"
         " score = LN(times_seen + %s) * 600"
-        " + MAX((julianday(last_seen) - 2440587.5) * 86400.0, %s)"
+        " + MAX((julianday(last_seen) - 2440587.5) * 86400.0, %s){flood}"
         " WHERE project_id = %s AND logger = %s AND view = %s AND checksum = %s"
-        " RETURNING id, muted"
+        " RETURNING id, muted{flood_kept}"
     ),
     "postgresql": (
         "UPDATE {table} SET times_seen = times_seen + %s,"
         " first_seen = LEAST(first_seen, %s), last_seen = GREATEST(last_seen, %s),"
         " score = LN(times_seen + %s) * 600"
-        " + GREATEST(EXTRACT(EPOCH FROM last_seen)::float, %s)"
+        " + GREATEST(EXTRACT(EPOCH FROM last_seen)::float, %s){flood}"
         " WHERE project_id = %s AND logger = %s AND view = %s AND checksum = %s"
-        " RETURNING id, muted"
+        " RETURNING id, muted{flood_kept}"
     ),
 }
+#: The flood guard's columns, moved in the same statement (see FloodGuard.kept,
+#: the same in Python). Every expression reads the row as it was before the
+#: update. Parameters: cutoff, wanted, limit (for flood_kept), cutoff,
+#: wanted, limit (flood_stored), cutoff, wanted, now (flood_started).
+FLOOD_SQL = (
+    ", flood_kept = CASE WHEN flood_started IS NULL OR flood_started <= %s"
+    " THEN {least}(%s, %s) ELSE {greatest}({least}(COALESCE(flood_stored, 0) + %s,"
+    " %s), COALESCE(flood_stored, 0)) - COALESCE(flood_stored, 0) END"
+    ", flood_stored = CASE WHEN flood_started IS NULL OR flood_started <= %s"
+    " THEN {least}(%s, %s) ELSE {greatest}({least}(COALESCE(flood_stored, 0) + %s,"
+    " %s), COALESCE(flood_stored, 0)) END"
+    ", flood_started = CASE WHEN (flood_started IS NULL OR flood_started <= %s)"
+    " AND %s > 0 THEN %s ELSE flood_started END"
+)
 
 
-def _count(using, key, count, earliest, latest):
+def _count(using, key, count, earliest, latest, guard=None, wanted=None):
+    """
+    Add ``count`` occurrences to the group ``key`` names, if it exists.
+
+    Return ``(id, muted, kept)`` or None: ``kept`` of the ``wanted`` rows
+    may be written, as the flood guard ``guard`` allows (all without one).
+    """
+    if wanted is None:
+        wanted = count
     connection = connections[using]
     sql = COUNT_SQL.get(connection.vendor)
     if sql is None:
-        return _count_portable(using, key, count, earliest, latest)
+        return _count_portable(using, key, count, earliest, latest, guard, wanted)
     field = GroupedMessage._meta.get_field("last_seen")
     params = [
         count,
@@ -567,17 +653,37 @@ def _count(using, key, count, earliest, latest):
         field.get_db_prep_save(latest, connection),
         count,
         latest.timestamp(),
-        *key,
     ]
+    flood = flood_kept = ""
+    if guard is not None:
+        sqlite = connection.vendor == "sqlite"
+        flood = FLOOD_SQL.format(
+            least="MIN" if sqlite else "LEAST",
+            greatest="MAX" if sqlite else "GREATEST",
+        )
+        flood_kept = ", flood_kept"
+        cutoff = field.get_db_prep_save(guard.cutoff, connection)
+        now = field.get_db_prep_save(guard.now, connection)
+        limit = guard.limit
+        params += [cutoff, wanted, limit, wanted, limit]
+        params += [cutoff, wanted, limit, wanted, limit]
+        params += [cutoff, wanted, now]
+    params += key
     table = connection.ops.quote_name(GroupedMessage._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(table=table), params)
+        cursor.execute(
+            sql.format(table=table, flood=flood, flood_kept=flood_kept), params
+        )
         row = cursor.fetchone()
-    return (row[0], bool(row[1])) if row else None
+    if row is None:
+        return None
+    return row[0], bool(row[1]), (row[2] if guard is not None else wanted)
 
 
-def _count_portable(using, key, count, earliest, latest):
+def _count_portable(using, key, count, earliest, latest, guard=None, wanted=None):
     """The same with the ORM, for databases without ``UPDATE ... RETURNING``."""
+    if wanted is None:
+        wanted = count
     groups = GroupedMessage.objects.using(using).filter(**group_filter(key))
     counted = groups.update(
         times_seen=F("times_seen") + count,
@@ -586,13 +692,18 @@ def _count_portable(using, key, count, earliest, latest):
     )
     if not counted:
         return None
-    group_id, times_seen, last_seen, muted = groups.values_list(
-        "pk", "times_seen", "last_seen", "muted"
+    # The update holds the row's lock until the transaction ends: what is
+    # read now is not changed by another writer before it is written back.
+    group_id, times_seen, last_seen, muted, started, stored = groups.values_list(
+        "pk", "times_seen", "last_seen", "muted", "flood_started", "flood_stored"
     ).get()
-    GroupedMessage.objects.using(using).filter(pk=group_id).update(
-        score=get_score(times_seen, last_seen)
-    )
-    return group_id, muted
+    changes = {"score": get_score(times_seen, last_seen)}
+    kept = wanted
+    if guard is not None:
+        started, stored, kept = guard.kept(started, stored, wanted)
+        changes.update(flood_started=started, flood_stored=stored, flood_kept=kept)
+    GroupedMessage.objects.using(using).filter(pk=group_id).update(**changes)
+    return group_id, muted, kept
 
 
 def _count_values(using, pairs):

@@ -185,6 +185,55 @@ def store_muted(batches, size, with_users, start_at):
     return {"muted": muted, "unmuted": unmuted, "failed": failed}
 
 
+def flood(count, limit, start_at):
+    """
+    Record ``count`` occurrences of one error under a flood guard of
+    ``limit`` per 10 minutes, half through the in-process client, half in
+    batches of 5 through the digest's store, each process with a cache of
+    its own (as separate machines have); report what was stored.
+    """
+    from django.db import OperationalError
+    from django.test import override_settings
+
+    from sentry import pipeline
+    from sentry.client.models import client
+    from sentry.db import get_write_alias, run_in_transaction
+    from sentry.models import Message
+    from sentry.storage import store_batch
+
+    time.sleep(max(0.0, start_at - time.time()))
+    ids, stored, failed = [], 0, 0
+    with override_settings(
+        SENTRY_THRASHING_LIMIT=limit,
+        SENTRY_THRASHING_TIMEOUT=600,
+        CACHES={
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        },
+    ):
+        for _ in range(count // 2):
+            ids.append(client.create_from_text("flooding error", view="flood.view"))
+        for start in range(0, count - count // 2, 5):
+            events = [
+                pipeline.prepare({"message": "flooding error", "view": "flood.view"})
+                for _ in range(min(5, count - count // 2 - start))
+            ]
+            try:
+                results = run_in_transaction(
+                    lambda using, events=events: store_batch(using, events),
+                    get_write_alias(Message),
+                )
+            except OperationalError:
+                failed += len(events)
+                continue
+            stored += sum(result.stored for result in results)
+    return {
+        "recorded": sum(1 for i in ids if i) + count - count // 2 - failed,
+        "failed": sum(1 for i in ids if not i) + failed,
+        "answered": sorted({i for i in ids if i}),
+        "stored_in_batches": stored,
+    }
+
+
 def survive_failure():
     """Record through a database that fails; report what the caller saw."""
     from sentry.client.models import client
@@ -212,8 +261,7 @@ def survive_failure():
     return results
 
 
-if __name__ == "__main__":
-    setup()
+def main():
     mode = sys.argv[1]
     if mode == "record":
         output = record_many(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
@@ -225,8 +273,20 @@ if __name__ == "__main__":
         output = store_users(*map(int, sys.argv[2:4]), float(sys.argv[4]))
     elif mode == "muted":
         output = store_muted(*map(int, sys.argv[2:5]), float(sys.argv[5]))
+    elif mode == "flood":
+        output = flood(*map(int, sys.argv[2:4]), float(sys.argv[4]))
     elif mode == "survive":
         output = survive_failure()
     else:
         raise SystemExit(f"unknown mode {mode}")
-    print(json.dumps(output))
+    return output
+
+
+if __name__ == "__main__":
+    setup()
+    from django.test import override_settings
+
+    # Rows are what the concurrency tests count: no flood guard, except in
+    # the mode that tests it (which sets its own).
+    with override_settings(SENTRY_THRASHING_LIMIT=0):
+        print(json.dumps(main()))
