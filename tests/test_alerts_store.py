@@ -281,3 +281,20 @@ def test_a_log_entry_of_a_deleted_group_keeps_the_entry(monkeypatch):
 
     entry = AlertDelivery.objects.get()
     assert entry.group is None and entry.status == 204
+
+
+def test_cleanup_deletes_the_deliveries_older_than_its_days():
+    import datetime as dt
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    old = timezone.now() - dt.timedelta(days=31)
+    AlertDelivery.objects.create(channel="ops", ok=True, date=old)
+    AlertDelivery.objects.create(channel="ops", ok=True)
+    call_command("cleanup_sentry", "--days", "30", "--logger", "x", stdout=StringIO())
+    assert AlertDelivery.objects.count() == 2  # a limited run leaves the log
+
+    call_command("cleanup_sentry", "--days", "30", stdout=StringIO())
+    assert AlertDelivery.objects.get().date > old
