@@ -442,3 +442,13 @@ def test_the_page_costs_the_same_queries_with_many_rows(browser):
     with CaptureQueriesContext(connection) as many:
         page(browser)
     assert len(many) == len(few)
+
+
+@override_settings(
+    SENTRY_ALERT_CHANNELS={"a/b": {"plugin": "mail", "to": ["x@example.com"]}}
+)
+def test_a_declared_name_no_test_url_can_carry_still_lets_the_page_show(browser):
+    response = browser.get(reverse("sentry:alerts"))
+
+    assert response.status_code == 200
+    assert "a/b" in response.content.decode()

@@ -194,6 +194,8 @@ def _channel_row(channel):
         "signed": bool(channel.secret),
         "installed": channel.kind == "mail" or apps.is_installed(app),
         "app": app,
+        # A declared name may hold a slash, which no test URL can carry.
+        "testable": "/" not in channel.name,
     }
 
 
