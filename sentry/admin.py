@@ -253,6 +253,8 @@ class AlertRuleAdminForm(forms.ModelForm):
             pass
         row = AlertRule(**{name: data.get(name) for name in self.Meta.fields})
         row.tags = row.tags or {}
+        # Stored as the list the dashboard saves ("ops" is ["ops"]).
+        data["channels"] = row.channel_names
         try:
             config._rule(0, row.spec(), known)
         except config.ConfigError as exc:

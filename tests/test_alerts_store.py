@@ -298,3 +298,12 @@ def test_cleanup_deletes_the_deliveries_older_than_its_days():
 
     call_command("cleanup_sentry", "--days", "30", stdout=StringIO())
     assert AlertDelivery.objects.get().date > old
+
+
+def test_a_rule_row_naming_one_channel_as_a_string_is_read_as_a_list():
+    AlertChannel.objects.create(name="o", kind="mail", to="a@example.com")
+    AlertChannel.objects.create(name="ops", kind="mail", to="b@example.com")
+    AlertRule.objects.create(channels="ops")
+
+    # Not the letters of "ops": the channel "o" gets nothing.
+    assert [rule.channels for rule in config.usable()[1]] == [("ops",)]

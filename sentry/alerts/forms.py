@@ -173,7 +173,7 @@ class ChannelForm(forms.ModelForm):
 
 def rules_naming(name):
     """Return the saved rules that send to the channel ``name``."""
-    return [rule for rule in AlertRule.objects.all() if name in rule.channels]
+    return [rule for rule in AlertRule.objects.all() if name in rule.channel_names]
 
 
 def conditions():
@@ -297,14 +297,15 @@ class RuleForm(forms.Form):
 
 def initial_of(rule):
     """Return the form's initial values for a saved rule."""
+    tags = rule.tags if isinstance(rule.tags, dict) else {}
     initial = {
-        "channels": list(rule.channels),
+        "channels": rule.channel_names,
         "project": rule.project_id,
         "level": rule.level,
         "environment": rule.environment,
         "release": rule.release,
         "logger": rule.logger,
-        "tags": "\n".join(f"{k}={v}" for k, v in (rule.tags or {}).items()),
+        "tags": "\n".join(f"{k}={v}" for k, v in tags.items()),
         "enabled": rule.enabled,
     }
     when = rule.when

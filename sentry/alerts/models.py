@@ -127,7 +127,17 @@ class AlertRule(models.Model):
         ordering = ("pk",)
 
     def __str__(self):
-        return f"Rule {self.pk}: {self.when} -> {', '.join(map(str, self.channels))}"
+        return f"Rule {self.pk}: {self.when} -> {', '.join(self.channel_names)}"
+
+    @property
+    def channel_names(self):
+        """Return the names of the channels the rule sends to, as a list."""
+        names = self.channels
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list | tuple):
+            return []
+        return [name for name in names if isinstance(name, str)]
 
     @property
     def key(self):
@@ -136,7 +146,7 @@ class AlertRule(models.Model):
 
     def spec(self):
         """Return the rule as :setting:`SENTRY_ALERT_RULES` would declare it."""
-        spec = {"when": self.when, "channels": list(self.channels)}
+        spec = {"when": self.when, "channels": self.channel_names}
         if self.project_id is not None:
             spec["project"] = self.project.slug
         if self.level:

@@ -138,7 +138,7 @@ def read_rule(row, channels, scope=None):
     Its channels that are disabled or gone are dropped; a channel of another
     project is refused (:class:`config.ConfigError`).
     """
-    names = [name for name in row.channels if name in channels]
+    names = [name for name in row.channel_names if name in channels]
     if not names:
         return None
     for name in names:

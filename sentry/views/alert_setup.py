@@ -8,7 +8,7 @@ token; a saved form redirects to the Alerts page, never to an address taken
 from the request. A saved URL or secret never comes back to the browser.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -82,9 +82,14 @@ def _channel_form(request, channel, action):
         return _render(request, "channel", form, channel, status=200)
     form = ChannelForm(request.POST, instance=channel, projects=projects)
     if form.is_valid():
-        with transaction.atomic(using=get_write_alias(AlertChannel)):
-            form.save()
-        return done(action)
+        try:
+            with transaction.atomic(using=get_write_alias(AlertChannel)):
+                form.save()
+        except IntegrityError:
+            # Taken by another request since the form was checked.
+            form.add_error("name", "A channel of this name exists.")
+        else:
+            return done(action)
     return _render(request, "channel", form, channel, status=400)
 
 

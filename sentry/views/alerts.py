@@ -177,7 +177,7 @@ def _saved_rule_row(rule):
     return {
         "pk": rule.pk,
         "when": describe_when(rule.when),
-        "channels": [str(name) for name in rule.channels],
+        "channels": rule.channel_names,
         "filters": filters,
         "enabled": rule.enabled,
     }
