@@ -122,7 +122,7 @@ def test_hostile_names_and_errors_in_the_log_stay_text(
     page, live_server, setter, receiver
 ):
     AlertChannel.objects.create(name="ops", kind="webhook", url=receiver.url())
-    AlertDelivery.objects.create(channel=XSS, rule=XSS, ok=False, error=XSS)
+    AlertDelivery.objects.create(channel=XSS[:64], rule=XSS, ok=False, error=XSS)
     channels = {XSS: {"plugin": "mail", "to": ["x@example.com"]}}
     with override_settings(SENTRY_ALERT_CHANNELS=channels):
         log_in(page, live_server, "/sentry/alerts/")

@@ -402,7 +402,7 @@ def test_the_log_lists_the_newest_deliveries_escaped(browser):
     for n in range(55):
         AlertDelivery.objects.create(channel=f"c{n}", ok=True, status=200, group=group)
     AlertDelivery.objects.create(
-        channel=XSS, rule="db:7", ok=False, status=500, error=XSS, attempts=3
+        channel=XSS[:64], rule="db:7", ok=False, status=500, error=XSS, attempts=3
     )
 
     body = page(browser)
