@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 
+from django.core.signals import setting_changed
 from django.db import OperationalError, connections, transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -48,6 +49,8 @@ def forget(**kwargs):
 
 def connect_signals():
     """Forget the cached rows whenever this process saves or deletes one."""
+    # And when the settings change (a test's override_settings, say).
+    setting_changed.connect(forget, dispatch_uid="sentry-alerts-settings")
     for model in (AlertChannel, AlertRule):
         post_save.connect(forget, sender=model, dispatch_uid=f"sentry-alerts-{model}")
         post_delete.connect(
