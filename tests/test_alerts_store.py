@@ -307,3 +307,22 @@ def test_a_rule_row_naming_one_channel_as_a_string_is_read_as_a_list():
 
     # Not the letters of "ops": the channel "o" gets nothing.
     assert [rule.channels for rule in config.usable()[1]] == [("ops",)]
+
+
+def test_a_saved_channel_the_settings_shadow_is_a_database_check_warning():
+    from django.core import checks
+
+    AlertChannel.objects.create(name="ops", kind="mail", to="a@example.com")
+    AlertChannel.objects.create(name="chat", kind="mail", to="b@example.com")
+    declared = {"ops": {"plugin": "mail", "to": ["c@example.com"]}}
+
+    def warnings(**options):
+        found = checks.run_checks(tags=[checks.Tags.database], **options)
+        return [w for w in found if w.id == "sentry.W008"]
+
+    with override_settings(SENTRY_ALERT_CHANNELS=declared):
+        [warning] = warnings(databases=["default"])
+        assert "'ops'" in warning.msg
+        # Not without the database (a plain ``manage.py check``).
+        assert warnings(databases=[]) == []
+    assert warnings(databases=["default"]) == []
