@@ -1,10 +1,16 @@
-"""Read-only admin lists of the stored errors; the ingest keys, editable."""
+"""Read-only admin lists of the stored errors; keys and alerts, editable."""
 
+from django import forms
 from django.contrib import admin
 
 from . import packing
+from .alerts import config
+from .alerts.forms import ChannelForm
 from .models import (
     DEFAULT_PROJECT_ID,
+    AlertChannel,
+    AlertDelivery,
+    AlertRule,
     ApiToken,
     ArtifactBundle,
     GroupedMessage,
@@ -195,3 +201,81 @@ class ArtifactBundleAdmin(ReadOnlyAdmin):
     search_fields = ("checksum", "release", "files__debug_id")
     fields = ("checksum", "release", "dist", "project", "file_count", "size", "created")
     readonly_fields = fields
+
+
+class AlertChannelAdminForm(ChannelForm):
+    """The dashboard's channel form: URL and secret never shown, kept when empty."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, projects=Project.objects.all(), **kwargs)
+
+
+@admin.register(AlertChannel)
+class AlertChannelAdmin(admin.ModelAdmin):
+    """Alert channels saved here or on the Alerts page; the URL shown masked."""
+
+    form = AlertChannelAdminForm
+    list_display = ("name", "kind", "target", "project", "enabled", "date_added")
+    list_filter = ("kind", "enabled")
+    search_fields = ("name",)
+    fields = ("name", "kind", "project", "url", "secret", "to", "enabled")
+
+    @admin.display(description="sends to")
+    def target(self, obj):
+        return obj.to if obj.kind == "mail" else obj.masked_url
+
+
+class AlertRuleAdminForm(forms.ModelForm):
+    """Checked by the parser that reads :setting:`SENTRY_ALERT_RULES`."""
+
+    class Meta:
+        model = AlertRule
+        fields = (
+            "project",
+            "when",
+            "channels",
+            "level",
+            "environment",
+            "release",
+            "logger",
+            "tags",
+            "enabled",
+        )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        known = dict.fromkeys(AlertChannel.objects.values_list("name", flat=True))
+        try:
+            known.update(config.channels())
+        except config.ConfigError:
+            pass
+        row = AlertRule(**{name: data.get(name) for name in self.Meta.fields})
+        row.tags = row.tags or {}
+        # Stored as the list the dashboard saves ("ops" is ["ops"]).
+        data["channels"] = row.channel_names
+        try:
+            config._rule(0, row.spec(), known)
+        except config.ConfigError as exc:
+            raise forms.ValidationError(str(exc).split(": ", 1)[-1]) from None
+        return data
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin):
+    form = AlertRuleAdminForm
+    list_display = ("__str__", "project", "level", "enabled", "date_added")
+    list_filter = ("enabled",)
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(ReadOnlyAdmin):
+    """The delivery log: what was sent, and what went wrong (never the URL)."""
+
+    list_display = ("date", "channel", "rule", "group", "ok", "status", "attempts")
+    list_filter = ("ok", "channel")
+    fields = ("date", "channel", "rule", "group", "ok", "status", "error", "attempts")
+    readonly_fields = fields
+    raw_id_fields = ("group",)
+    show_full_result_count = False

@@ -44,3 +44,7 @@ class SentryConfig(AppConfig):
             signal.connect(
                 forget_projects, sender=Project, dispatch_uid="sentry.forget_projects"
             )
+        # So are the alert channels and rules saved on the dashboard.
+        from .alerts.store import connect_signals
+
+        connect_signals()

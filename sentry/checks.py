@@ -507,3 +507,44 @@ def _check_unknown():
         )
         for name in names
     ]
+
+
+@checks.register(checks.Tags.database)
+def check_saved_alert_channels(app_configs, databases=None, **kwargs):
+    """
+    Warn of a channel saved on the dashboard that the settings shadow.
+
+    A database check: it runs with ``migrate`` and ``check --database``.
+    The settings' channel is the one used; the saved one sends nothing.
+    """
+    from django.db import DatabaseError
+
+    from .alerts import config
+    from .alerts.models import AlertChannel
+    from .db import get_write_alias
+
+    alias = get_write_alias(AlertChannel)
+    if not databases or alias not in databases:
+        return []
+    try:
+        declared = list(config.channels())
+    except config.ConfigError:
+        return []  # sentry.E020 says why
+    try:
+        names = list(
+            AlertChannel.objects.using(alias)
+            .filter(name__in=declared)
+            .values_list("name", flat=True)
+        )
+    except DatabaseError:
+        return []  # Not migrated yet.
+    return [
+        checks.Warning(
+            f"Alerts: the channel {name!r} saved on the dashboard sends nothing: "
+            "SENTRY_ALERT_CHANNELS declares a channel of that name.",
+            hint="Rename the declared channel, or delete the saved one and make "
+            "it again under another name.",
+            id="sentry.W008",
+        )
+        for name in names
+    ]

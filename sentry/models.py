@@ -30,6 +30,9 @@ from .constants import (
 from .fields import PackedPickleField, PackedTextField
 
 __all__ = (
+    "AlertChannel",
+    "AlertDelivery",
+    "AlertRule",
     "ApiToken",
     "ArtifactBundle",
     "ArtifactFile",
@@ -637,6 +640,7 @@ class ProjectCountByHour(models.Model):
 
 # API tokens and ingest keys live with the code that uses them; importable
 # from here like every model, and imported last as they use SentryManager.
+from .alerts.models import AlertChannel, AlertDelivery, AlertRule  # noqa: E402
 from .api.tokens import ApiToken  # noqa: E402
 from .ingest.keys import ProjectKey  # noqa: E402
 from .packing import CompressionDictionary  # noqa: E402

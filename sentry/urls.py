@@ -8,6 +8,7 @@ from .ingest import views as ingest
 from .params import register_id_converter
 from .views import (
     actions,
+    alert_setup,
     alerts,
     api_index,
     auth,
@@ -82,6 +83,29 @@ urlpatterns = [
     ),
     path("alerts/", alerts.alerts, name="alerts"),
     path("alerts/<str:name>/test/", alerts.test_channel, name="alerts-test"),
+    path("alerts/channels/new/", alert_setup.channel_add, name="alerts-channel-add"),
+    path(
+        "alerts/channels/<sentry_id:channel_id>/",
+        alert_setup.channel_edit,
+        name="alerts-channel-edit",
+    ),
+    path("alerts/rules/new/", alert_setup.rule_add, name="alerts-rule-add"),
+    path(
+        "alerts/rules/<sentry_id:rule_id>/",
+        alert_setup.rule_edit,
+        name="alerts-rule-edit",
+    ),
+    # Rules first: a channel is not deleted while a rule sends to it.
+    path(
+        "alerts/rules/<sentry_id:rule_id>/delete/",
+        alert_setup.rule_delete,
+        name="alerts-rule-delete",
+    ),
+    path(
+        "alerts/channels/<sentry_id:channel_id>/delete/",
+        alert_setup.channel_delete,
+        name="alerts-channel-delete",
+    ),
     path("projects/new/", project_settings.new_project, name="project-new"),
     path(
         "projects/<slug:project_slug>/settings/",

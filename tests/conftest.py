@@ -9,9 +9,15 @@ from tests.sdk_server import ingest_server  # noqa: F401 - a fixture for tests/t
 @pytest.fixture(autouse=True)
 def _clear_cache():
     # The flood guard counts in the cache: every test starts afresh.
+    from sentry.alerts import store
+
     cache.clear()
+    # Nor may a test's alert rules, rolled back with it, outlive it in the
+    # process's copy (read again only every few seconds).
+    store.forget()
     yield
     cache.clear()
+    store.forget()
 
 
 class ListHandler(logging.Handler):

@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from sentry.alerts.models import AlertChannel, AlertRule
 from sentry.api.tokens import ApiToken
 from sentry.models import GroupActivity, GroupedMessage, Project, ProjectKey
 from sentry.plugins.testing import plugin_installed
@@ -39,7 +40,10 @@ pytestmark = pytest.mark.django_db
 #: public); "keys-action": changes a key (POST only, needs a model permission);
 #: "project-page": a project's settings or the new-project page (GET and POST
 #: both need a model permission, never public); "alerts-action": sends an
-#: alert channel a test message (POST only, needs sentry.change_project).
+#: alert channel a test message (POST only, needs sentry.change_project);
+#: "alerts-page": a form that sets an alert channel or rule up (GET and POST
+#: both need sentry.change_project, never public); "alerts-delete": deletes
+#: one (POST only, needs sentry.change_project).
 KINDS = {
     "": "page",
     "search/": "page",
@@ -84,11 +88,19 @@ KINDS = {
     "setup/keys/<sentry_id:key_id>/rotate/": "keys-action",
     "alerts/": "keys-page",
     "alerts/<str:name>/test/": "alerts-action",
+    "alerts/channels/new/": "alerts-page",
+    "alerts/channels/<sentry_id:channel_id>/": "alerts-page",
+    "alerts/rules/new/": "alerts-page",
+    "alerts/rules/<sentry_id:rule_id>/": "alerts-page",
+    "alerts/rules/<sentry_id:rule_id>/delete/": "alerts-delete",
+    "alerts/channels/<sentry_id:channel_id>/delete/": "alerts-delete",
     "projects/new/": "project-page",
     "projects/<slug:project_slug>/settings/": "project-page",
 }
 #: What the matrix posts to the key actions (enough for each of them).
 KEY_FORM = {"label": "renamed", "project": "1"}
+#: What the matrix posts to the alert set-up pages (a channel form).
+ALERT_FORM = {"name": "matrix-new", "kind": "mail", "to": "x@example.com"}
 #: What the matrix posts to the project pages (a valid form for each).
 NEW_PROJECT_FORM = {"name": "Matrix", "slug": "matrix"}
 PROJECT_FORM = {"name": "Renamed", "slug": "default"}
@@ -127,6 +139,8 @@ def url_for(route, pattern, message, key):
         "slug": "broken" if route.startswith("plugins/") else "servers",
         "rest": "hello/5/",
         "name": "matrix",
+        "channel_id": getattr(AlertChannel.objects.first(), "pk", 0),
+        "rule_id": getattr(AlertRule.objects.first(), "pk", 0),
     }
     path = route
     for key in converters:
@@ -147,6 +161,8 @@ def key():
 @pytest.fixture
 def urls(message, key):
     channels = {"matrix": {"plugin": "mail", "to": ["matrix@example.com"]}}
+    AlertChannel.objects.create(name="saved", kind="mail", to="saved@example.com")
+    AlertRule.objects.create(channels=["saved"])
     with plugin_installed(*PLUGINS), override_settings(SENTRY_ALERT_CHANNELS=channels):
         yield [
             (KINDS.get(route), url_for(route, p, message, key))
@@ -163,6 +179,16 @@ def assert_key_unchanged(key):
 
 def project_form(url):
     return NEW_PROJECT_FORM if url.endswith("/projects/new/") else PROJECT_FORM
+
+
+def assert_alerts_unchanged():
+    """No alert page got through: the saved channel and rule are as made."""
+    assert list(AlertChannel.objects.values_list("name", "to", "enabled")) == [
+        ("saved", "saved@example.com", True)
+    ]
+    assert list(AlertRule.objects.values_list("channels", "enabled")) == [
+        (["saved"], True)
+    ]
 
 
 def assert_projects_unchanged():
@@ -242,14 +268,18 @@ def test_anonymous_visitors_are_refused_everywhere(urls, key):
             assert is_json_refusal(anonymous.post(url), 401), url
         elif kind == "keys-page":
             assert is_login_redirect(anonymous.get(url)), url
-        elif kind in ("keys-action", "alerts-action"):
+        elif kind in ("keys-action", "alerts-action", "alerts-delete"):
             assert is_login_redirect(anonymous.post(url, KEY_FORM)), url
         elif kind == "project-page":
             assert is_login_redirect(anonymous.get(url)), url
             assert is_login_redirect(anonymous.post(url, project_form(url))), url
+        elif kind == "alerts-page":
+            assert is_login_redirect(anonymous.get(url)), url
+            assert is_login_redirect(anonymous.post(url, ALERT_FORM)), url
     assert_group_untouched()
     assert_key_unchanged(key)
     assert_projects_unchanged()
+    assert_alerts_unchanged()
 
 
 def test_users_who_are_not_staff_are_refused_everywhere(urls, key):
@@ -269,14 +299,18 @@ def test_users_who_are_not_staff_are_refused_everywhere(urls, key):
             assert is_json_refusal(member.post(url)), url
         elif kind == "keys-page":
             assert member.get(url).status_code == 403, url
-        elif kind in ("keys-action", "alerts-action"):
+        elif kind in ("keys-action", "alerts-action", "alerts-delete"):
             assert member.post(url, KEY_FORM).status_code == 403, url
         elif kind == "project-page":
             assert member.get(url).status_code == 403, url
             assert member.post(url, project_form(url)).status_code == 403, url
+        elif kind == "alerts-page":
+            assert member.get(url).status_code == 403, url
+            assert member.post(url, ALERT_FORM).status_code == 403, url
     assert_group_untouched()
     assert_key_unchanged(key)
     assert_projects_unchanged()
+    assert_alerts_unchanged()
 
 
 def test_inactive_staff_are_refused(urls, django_user_model):
@@ -286,7 +320,15 @@ def test_inactive_staff_are_refused(urls, django_user_model):
     user.is_active = False
     user.save()
     for kind, url in urls:
-        if kind in ("page", "json", "feed", "api", "keys-page", "project-page"):
+        if kind in (
+            "page",
+            "json",
+            "feed",
+            "api",
+            "keys-page",
+            "project-page",
+            "alerts-page",
+        ):
             assert browser.get(url).status_code in (302, 401, 403), url
 
 
@@ -313,9 +355,9 @@ def test_staff_without_the_key_permissions_see_keys_but_cannot_change_them(urls,
     for kind, url in urls:
         if kind == "keys-page":
             assert staff.get(url).status_code == 200, url
-        elif kind in ("keys-action", "alerts-action"):
+        elif kind in ("keys-action", "alerts-action", "alerts-page", "alerts-delete"):
             assert staff.get(url).status_code == 403, url
-            response = staff.post(url, KEY_FORM)
+            response = staff.post(url, ALERT_FORM)
             assert response.status_code == 403, url
             assert b"sentry." in response.content
         elif kind == "project-page":
@@ -325,6 +367,7 @@ def test_staff_without_the_key_permissions_see_keys_but_cannot_change_them(urls,
             assert b"_project permission" in response.content
     assert_key_unchanged(key)
     assert_projects_unchanged()
+    assert_alerts_unchanged()
 
 
 def test_superusers_see_everything_and_may_act(urls, django_user_model):
@@ -351,6 +394,14 @@ def test_superusers_see_everything_and_may_act(urls, django_user_model):
         elif kind == "project-page":
             assert browser.get(url).status_code == 200, url
             assert browser.post(url, project_form(url)).status_code == 302, url
+        elif kind == "alerts-page":
+            assert browser.get(url).status_code == 200, url
+            # An empty form: refused with its errors, nothing saved.
+            assert browser.post(url, {}).status_code == 400, url
+        elif kind == "alerts-delete":
+            assert browser.get(url).status_code == 405, url
+            assert browser.post(url).status_code == 302, url
+    assert not AlertChannel.objects.exists() and not AlertRule.objects.exists()
     assert list(Project.objects.values_list("name", "slug")) == [
         ("Matrix", "matrix"),
         ("Renamed", "default"),
@@ -369,14 +420,15 @@ def test_the_view_permission_is_enough_to_read(urls, key, django_user_model):
             assert is_served(browser.get(url, follow=True), url), url
         elif kind == "action":
             assert browser.post(url, action_form(url)).status_code == 403, url
-        elif kind in ("keys-action", "alerts-action"):
+        elif kind in ("keys-action", "alerts-action", "alerts-delete"):
             assert browser.post(url, KEY_FORM).status_code == 403, url
-        elif kind == "project-page":
+        elif kind in ("project-page", "alerts-page"):
             assert browser.get(url).status_code == 403, url
             assert browser.post(url, project_form(url)).status_code == 403, url
     assert_group_untouched()
     assert_key_unchanged(key)
     assert_projects_unchanged()
+    assert_alerts_unchanged()
 
 
 def test_the_change_permission_is_needed_to_act(urls, django_user_model):
@@ -429,9 +481,13 @@ def test_the_key_permissions_are_needed_to_change_keys(
             assert browser.post(url, KEY_FORM).status_code == expected, url
         elif kind == "project-page":
             assert browser.get(url).status_code == 403, url
-        elif kind == "alerts-action":
+        elif kind in ("alerts-action", "alerts-delete"):
             assert browser.post(url).status_code == 403, url
+        elif kind == "alerts-page":
+            assert browser.get(url).status_code == 403, url
+            assert browser.post(url, ALERT_FORM).status_code == 403, url
     assert ProjectKey.objects.count() == (2 if may_create else 1)
+    assert_alerts_unchanged()
 
 
 @pytest.mark.parametrize(
@@ -458,6 +514,14 @@ def test_the_project_permissions_are_needed_for_the_project_pages(
         elif kind == "alerts-action":
             expected = 200 if may_change else 403
             assert browser.post(url).status_code == expected, url
+        elif kind == "alerts-page":
+            assert browser.get(url).status_code == (200 if may_change else 403), url
+            expected = 400 if may_change else 403
+            assert browser.post(url, {}).status_code == expected, url
+        elif kind == "alerts-delete":
+            expected = 302 if may_change else 403
+            assert browser.post(url).status_code == expected, url
+    assert AlertRule.objects.exists() is not may_change
     assert sorted(Project.objects.values_list("name", flat=True)) == sorted(
         (["Matrix"] if may_create else []) + ["Renamed" if may_change else "default"]
     )
@@ -476,9 +540,9 @@ def test_public_mode_opens_the_read_only_urls_only(urls, key):
         elif kind == "keys-page":
             # A DSN lets whoever holds it send events: never public.
             assert is_login_redirect(anonymous.get(url)), url
-        elif kind in ("keys-action", "alerts-action"):
+        elif kind in ("keys-action", "alerts-action", "alerts-delete"):
             assert is_login_redirect(anonymous.post(url, KEY_FORM)), url
-        elif kind == "project-page":
+        elif kind in ("project-page", "alerts-page"):
             assert is_login_redirect(anonymous.get(url)), url
             assert is_login_redirect(anonymous.post(url, project_form(url))), url
     # A plugin URL may change state: public mode opens it for reads only.
@@ -488,13 +552,20 @@ def test_public_mode_opens_the_read_only_urls_only(urls, key):
     for kind, url in urls:
         if kind == "action":
             assert member.post(url, action_form(url)).status_code == 403, url
-        elif kind in ("keys-page", "keys-action", "alerts-action"):
+        elif kind in (
+            "keys-page",
+            "keys-action",
+            "alerts-action",
+            "alerts-page",
+            "alerts-delete",
+        ):
             assert member.post(url, KEY_FORM).status_code == 403, url
         elif kind == "project-page":
             assert member.post(url, project_form(url)).status_code == 403, url
     assert_group_untouched()
     assert_key_unchanged(key)
     assert_projects_unchanged()
+    assert_alerts_unchanged()
 
 
 def test_dashboard_responses_carry_security_headers(urls):
@@ -507,10 +578,23 @@ def test_dashboard_responses_carry_security_headers(urls):
             for kind, url in urls
             # (Not the test plugin's missing root URL: Django's own 404 page.)
             if kind
-            in ("page", "json", "action", "keys-page", "keys-action", "project-page")
+            in (
+                "page",
+                "json",
+                "action",
+                "keys-page",
+                "keys-action",
+                "project-page",
+                "alerts-page",
+                "alerts-delete",
+            )
             and not url.endswith("/broken/")
         ]
-        + [root.get(url) for kind, url in urls if kind == "project-page"]
+        + [
+            root.get(url)
+            for kind, url in urls
+            if kind in ("project-page", "alerts-page")
+        ]
         + [
             anonymous.get(reverse("sentry:index")),
             anonymous.get(reverse("sentry:login")),
@@ -681,6 +765,14 @@ NO_PROJECT_DATA = {
     # (tests/test_views_alerts.py).
     "alerts/",
     "alerts/<str:name>/test/",
+    # A channel or rule of a project is a 404 to staff who do not see it
+    # (tests/test_views_alert_setup.py).
+    "alerts/channels/new/",
+    "alerts/channels/<sentry_id:channel_id>/",
+    "alerts/rules/new/",
+    "alerts/rules/<sentry_id:rule_id>/",
+    "alerts/rules/<sentry_id:rule_id>/delete/",
+    "alerts/channels/<sentry_id:channel_id>/delete/",
 }
 #: Path parameters that name one project's object.
 OBJECT_PARAMETERS = ("group_id", "message_id", "key_id", "project_id", "project_slug")

@@ -42,16 +42,21 @@ _reported = set()
 
 def usable():
     """
-    Return ``(channels, rules)`` for delivering, or ``({}, [])`` when unreadable.
+    Return ``(channels, rules)`` for delivering: the settings' and the saved ones.
+
+    The saved ones (:mod:`sentry.alerts.store`) follow the declared ones.
 
     Settings that cannot be read are a system check error (``sentry.E020``);
     a server that runs no checks (gunicorn) learns of it here, once per
     process and problem, not once per event and plugin.
     """
+    from .store import merge
+
     try:
         known = channels()
-        return known, rules(known)
+        declared = known, rules(known)
     except ConfigError as exc:
+        declared = {}, []
         # No lock (one held at a fork would hang the child): two threads
         # may each log the same problem once.
         if str(exc) not in _reported:
@@ -61,7 +66,9 @@ def usable():
                 "cannot be read: %s",
                 exc,
             )
-        return {}, []
+    # The channels and rules saved on the dashboard deliver even when the
+    # settings cannot be read.
+    return merge(*declared)
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ class Rule:
     release: str = ""
     logger: str = ""
     tags: tuple = field(default_factory=tuple)
+    #: ``"db:<pk>"`` for a rule saved on the dashboard; empty for the settings'.
+    key: str = ""
 
     def matches(self, group, event, is_new, is_regression):
         """Return whether this event, in this state, is one to alert about."""

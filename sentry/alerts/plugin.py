@@ -5,7 +5,7 @@ import time
 
 from ..conf import settings
 from ..plugins.base import Plugin
-from . import config, outbound
+from . import config, outbound, store
 from .messages import BUILDERS, facts
 
 logger = logging.getLogger("sentry.errors")
@@ -36,26 +36,51 @@ class ChannelPlugin(Plugin):
 
     def post_process(self, group, event, is_new, is_regression, **kwargs):
         channels, rules = config.usable()
-        names = []
+        names = {}
         for rule in rules:
             if rule.matches(group, event, is_new, is_regression):
-                names += [n for n in rule.channels if n not in names]
+                for name in rule.channels:
+                    names.setdefault(name, rule_key(rule))
         targets = [channels[n] for n in names if channels[n].kind == self.kind]
         if not targets:
             return
         about = facts(group, event, is_new, is_regression)
         for channel in targets:
-            self.deliver_with_retries(channel, group, event, about)
+            self.deliver_with_retries(
+                channel, group, event, about, rule=names[channel.name]
+            )
 
-    def deliver_with_retries(self, channel, group, event, about):
-        """Deliver, trying again on failure; log the last failure. Never raise."""
+    def deliver_with_retries(self, channel, group, event, about, rule=""):
+        """
+        Deliver, trying again on failure; log the last failure. Never raise.
+
+        The outcome goes to the delivery log (:func:`sentry.alerts.store.record`)
+        under ``rule``, the key of the rule that sent it.
+        """
         for attempt in range(1, self.delivery_attempts + 1):
             try:
-                self.deliver(channel, group, event, about)
+                response = self.deliver(channel, group, event, about)
+                store.record(
+                    channel,
+                    group,
+                    True,
+                    rule=rule,
+                    status=getattr(response, "status", None),
+                    attempts=attempt,
+                )
                 return True
             except Exception as exc:
                 final = isinstance(exc, outbound.DeliveryError) and exc.final
                 if final or attempt == self.delivery_attempts:
+                    store.record(
+                        channel,
+                        group,
+                        False,
+                        rule=rule,
+                        status=getattr(exc, "status", None),
+                        error=_reason(exc),
+                        attempts=attempt,
+                    )
                     # The URL's path and query hold the receiver's token: only
                     # its scheme and host are logged.
                     logger.error(
@@ -73,10 +98,18 @@ class ChannelPlugin(Plugin):
         """
         Send one alert to ``channel``; raise when it was not accepted.
 
+        Return the receiver's :class:`~sentry.alerts.outbound.Response`
+        (its status goes to the delivery log), or None.
+
         ``about`` is :func:`sentry.alerts.messages.facts` of the event.
         """
         body, headers = BUILDERS[self.kind](about, channel)
-        outbound.post(channel.url, body, headers)
+        return outbound.post(channel.url, body, headers)
+
+
+def rule_key(rule):
+    """Return what the delivery log names ``rule`` by."""
+    return rule.key or f"settings:{rule.index}"
 
 
 def _reason(exc):

@@ -1,5 +1,7 @@
 """
-The alert channels and rules declared in settings, shown read-only.
+The Alerts page: the channels and rules of the settings (read-only) and of
+the dashboard (editable, see :mod:`sentry.views.alert_setup`), and the
+delivery log.
 
 Open to staff who may read the client keys (never ``SENTRY_PUBLIC``: the
 page names where alerts go). Channel URLs are shown masked: their path
@@ -15,13 +17,19 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
 from ..alerts import config, outbound
+from ..alerts.forms import describe_when
+from ..alerts.models import AlertChannel, AlertDelivery, AlertRule
 from ..alerts.plugin import send_test
 from ..constants import LEVEL_NAMES
-from ..projects import visible_projects
+from ..models import GroupedMessage
+from ..projects import visible_groups, visible_projects
 from .access import can_change_projects, can_see_keys, dashboard_view
+from .alert_setup import DONE, _scoped
 
 SEE = "Alert channels are shown to staff who may read the dashboard."
 TEST = "Sending a test notification needs the sentry.change_project permission."
+#: Deliveries the page lists, newest first.
+LOG_ROWS = 50
 
 
 @dashboard_view(allow=can_see_keys, reason=SEE)
@@ -35,10 +43,7 @@ def alerts(request):
 @csrf_protect
 def test_channel(request, name):
     """Send one channel a test message now; show what happened."""
-    try:
-        channel = config.channels().get(name)
-    except config.ConfigError:
-        channel = None
+    channel = _find_channel(request.user, name)
     if channel is None:
         raise Http404("No such channel.")
     url = request.build_absolute_uri(reverse("sentry:alerts"))
@@ -53,26 +58,129 @@ def test_channel(request, name):
     return render_alerts(request, result)
 
 
-def render_alerts(request, result=None):
+def _find_channel(user, name):
+    """Return the declared or saved channel ``name`` (disabled ones too), or None."""
+    try:
+        channel = config.channels().get(name)
+    except config.ConfigError:
+        channel = None
+    if channel is not None:
+        return channel
+    row = _scoped(AlertChannel.objects.filter(name=name), user).first()
+    if row is None:
+        return None
+    try:
+        return config._channel(row.name, row.spec())
+    except config.ConfigError:
+        return None
+
+
+def render_alerts(request, result=None, refused="", status=200):
     error = ""
     try:
         channels = config.channels()
         rules = config.rules(channels)
     except config.ConfigError as exc:
         channels, rules, error = {}, [], str(exc)
-    visible = set(visible_projects(request.user).values_list("slug", flat=True))
+    projects = visible_projects(request.user)
+    visible = set(projects.values_list("slug", flat=True))
+    saved_channels = list(
+        _scoped(AlertChannel.objects.select_related("project"), request.user)
+    )
+    saved_rules = list(
+        _scoped(AlertRule.objects.select_related("project"), request.user)
+    )
     return TemplateResponse(
         request,
         "sentry/alerts.html",
         {
             "channels": [_channel_row(c) for c in channels.values()],
             "rules": [_rule_row(rule, visible) for rule in rules],
+            "saved_channels": [_saved_channel_row(c) for c in saved_channels],
+            "saved_rules": [_saved_rule_row(r) for r in saved_rules],
+            "deliveries": deliveries(request.user),
             "error": error,
             "result": result,
+            "refused": refused,
+            "done": DONE.get(request.GET.get("done", ""), ""),
             "can_test": can_change_projects(request.user),
             "allowed_networks": config.settings.ALERTS_ALLOWED_NETWORKS,
         },
+        status=status,
     )
+
+
+def deliveries(user):
+    """
+    Return the newest :data:`LOG_ROWS` deliveries, as rows to show: two queries.
+
+    A delivery about a group of a project ``user`` may not see is shown
+    without its group.
+    """
+    entries = list(AlertDelivery.objects.order_by("-id")[:LOG_ROWS])
+    ids = {entry.group_id for entry in entries if entry.group_id is not None}
+    shown = {}
+    if ids:
+        groups = visible_groups(GroupedMessage.objects.filter(pk__in=ids), user)
+        shown = {group.pk: group for group in groups.select_related("project")}
+    return [
+        {
+            "channel": entry.channel,
+            "rule": _rule_name(entry.rule),
+            "group": shown.get(entry.group_id),
+            "hidden": entry.group_id is not None and entry.group_id not in shown,
+            "date": entry.date,
+            "ok": entry.ok,
+            "status": entry.status,
+            "error": entry.error,
+            "attempts": entry.attempts,
+        }
+        for entry in entries
+    ]
+
+
+def _rule_name(key):
+    kind, _, rest = key.partition(":")
+    if kind == "db":
+        return f"rule {rest}"
+    if kind == "settings":
+        return f"settings rule {rest}"
+    return key
+
+
+def _saved_channel_row(channel):
+    app = config.KINDS.get(channel.kind, "")
+    return {
+        "pk": channel.pk,
+        "name": channel.name,
+        "kind": channel.kind,
+        "project": channel.project,
+        "target": channel.to if channel.kind == "mail" else channel.masked_url,
+        "signed": bool(channel.secret),
+        "enabled": channel.enabled,
+        "installed": channel.kind == "mail" or apps.is_installed(app),
+        "app": app,
+    }
+
+
+def _saved_rule_row(rule):
+    filters = []
+    if rule.project is not None:
+        filters.append(("project", rule.project.slug))
+    if rule.level:
+        filters.append(("level", f"{LEVEL_NAMES.get(rule.level, rule.level)} or worse"))
+    for name in ("environment", "release", "logger"):
+        if getattr(rule, name):
+            filters.append((name, getattr(rule, name)))
+    if isinstance(rule.tags, dict):
+        filters += [(f"tag {key}", value) for key, value in rule.tags.items()]
+    return {
+        "pk": rule.pk,
+        "when": describe_when(rule.when),
+        "channels": rule.channel_names,
+        "filters": filters,
+        "enabled": rule.enabled,
+    }
 
 
 def _channel_row(channel):
@@ -86,6 +194,8 @@ def _channel_row(channel):
         "signed": bool(channel.secret),
         "installed": channel.kind == "mail" or apps.is_installed(app),
         "app": app,
+        # A declared name may hold a slash, which no test URL can carry.
+        "testable": "/" not in channel.name,
     }
 
 

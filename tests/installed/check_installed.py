@@ -157,6 +157,9 @@ own_project = Project.objects.get(pk=1)
 for url in (
     reverse("sentry:project-settings", args=[own_project.slug]),
     reverse("sentry:project-new"),
+    # The alert set-up forms (sentry/alerts/form.html).
+    reverse("sentry:alerts-channel-add"),
+    reverse("sentry:alerts-rule-add"),
 ):
     response = owner.get(url)
     assert response.status_code == 200, (url, response.status_code)

@@ -25,6 +25,7 @@ from sentry.conf import settings
 from sentry.constants import LEVELS_BY_NAME, MAX_RETENTION_DAYS
 from sentry.db import get_write_alias
 from sentry.models import (
+    AlertDelivery,
     CompressionDictionary,
     FilterValue,
     GroupedMessage,
@@ -197,6 +198,14 @@ class Command(BaseCommand):
         # --days applies to them only when the run is not limited to some
         # errors.
         self.purge_set_aside(days if not match and not retention else None, project_id)
+        # The alert delivery log keeps each channel's last deliveries as it
+        # is written (sentry.alerts.store); those older than --days go here,
+        # on a full run only (a delivery is of no logger, level or project).
+        if project_id is None and not match:
+            old = AlertDelivery.objects.using(self.using).filter(
+                date__lt=now - dt.timedelta(days=days)
+            )
+            self.delete_in_batches(old, "alert deliveries")
 
     def delete_older(self, cutoff, match, projects):
         """Delete what ``projects`` stored before ``cutoff``: occurrences, groups."""
