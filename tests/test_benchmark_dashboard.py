@@ -57,7 +57,7 @@ def test_the_dashboard_benchmark_runs_and_prints_its_table():
     assert rows["occurrences"][-1] == "4"
     # Each form of the search language: the stream's queries, whatever it is.
     searches = [name for name in rows if name.startswith("search: ")]
-    assert len(searches) == 10
+    assert len(searches) == 11
     for name in searches:
         assert rows[name][-1] == "9", name
     assert lines[-1].startswith("worst p95: ")
