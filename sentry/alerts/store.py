@@ -14,6 +14,7 @@ worker, the digest) sees a change within :data:`CACHE_SECONDS`.
 
 import dataclasses
 import logging
+import os
 import threading
 import time
 
@@ -40,6 +41,17 @@ CACHE_SECONDS = 5
 _lock = threading.Lock()
 _cache = {"expires": 0.0, "rows": None}
 _reported = set()
+
+
+def _after_fork():
+    # A fork while a delivery thread held the lock would leave the child a
+    # lock nobody releases (gunicorn forks its workers from a master that
+    # may have delivered).
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def forget(**kwargs):
