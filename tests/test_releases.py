@@ -1,0 +1,530 @@
+"""Releases: first and last release of a group, and resolving in a release."""
+
+import datetime as dt
+import json
+import time
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from sentry import pipeline
+from sentry.client.models import client
+from sentry.db import get_write_alias, run_in_transaction
+from sentry.models import GroupActivity, GroupedMessage, Message, Release
+from sentry.releases import versions
+from sentry.releases.versions import is_newer, parse
+from sentry.storage import store_batch
+from tests.dashboard_factories import staff_client
+from tests.ingest_factories import (
+    event_envelope,
+    make_key,
+    message_event,
+    post_envelope,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def record(release=None, message="checkout failed", environment=None, when=None):
+    """Store one event of the error ``message`` sent from ``release``."""
+    data = {}
+    if release is not None:
+        data["release"] = release
+    if environment is not None:
+        data["environment"] = environment
+    event = {"message": message, "data": data}
+    if when is not None:
+        event["datetime"] = when
+    return pipeline.record(pipeline.prepare(event, shaped=True))
+
+
+def record_batch(*releases, message="checkout failed"):
+    """Store one batch of events of one error, one per release given."""
+    events = [
+        pipeline.prepare(
+            {"message": message, "data": {"release": r} if r else {}}, shaped=True
+        )
+        for r in releases
+    ]
+    return run_in_transaction(
+        lambda using: store_batch(using, events), get_write_alias(Message)
+    )
+
+
+def the_group():
+    return GroupedMessage.objects.get()
+
+
+def history(group, kind):
+    return list(
+        GroupActivity.objects.filter(group=group, kind=kind)
+        .order_by("date", "id")
+        .values_list("release", "message_id")
+    )
+
+
+def resolve(group, **body):
+    """Resolve ``group`` through the dashboard, as its resolve menu does."""
+    browser = staff_client(f"resolver{time.monotonic_ns()}")
+    response = browser.post(reverse("sentry:resolve", args=[group.pk]), body)
+    assert response.status_code == 302, response.content
+    group.refresh_from_db()
+    return group
+
+
+# --- the order of releases ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        ("1.2.3", "1.2.4"),
+        ("1.2.9", "1.10.0"),
+        ("v1.2.3", "1.3.0"),
+        ("1.2", "1.2.1"),
+        ("1.2.3-rc.1", "1.2.3"),
+        ("1.2.3-alpha", "1.2.3-beta"),
+        ("1.2.3-rc.2", "1.2.3-rc.10"),
+        ("1.2.3-rc.1", "1.2.3-rc.1.1"),
+        ("1.2.3-1", "1.2.3-alpha"),
+        ("shop@1.9.0", "shop@1.10.0"),
+        ("2.0.0+build.9", "2.0.1+build.1"),
+    ],
+)
+def test_semantic_versions_are_ordered_by_number_whatever_their_first_seen(
+    older, newer
+):
+    # The older version was seen later: the number decides.
+    early, late = timezone.now(), timezone.now() + dt.timedelta(hours=1)
+    assert is_newer((newer, early), (older, late))
+    assert not is_newer((older, late), (newer, early))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("1.2.3", "v1.2.3"), ("1.2.3+a", "1.2.3+b"), ("1.2", "1.2.0")]
+)
+def test_equal_versions_are_not_newer_either_way(a, b):
+    early, late = timezone.now(), timezone.now() + dt.timedelta(hours=1)
+    assert not is_newer((a, late), (b, early))
+    assert not is_newer((b, late), (a, early))
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("2026 winter", "2026 spring"),
+        ("abc123", "1.0.0"),
+        ("1.0.0", "deadbeef"),
+        ("shop@2.0.0", "cart@1.0.0"),
+        ("1.2.3.4.5", "1.2.3.4.6"),
+    ],
+)
+def test_other_names_are_ordered_by_when_they_were_first_seen(first, then):
+    early, late = timezone.now(), timezone.now() + dt.timedelta(hours=1)
+    assert is_newer((then, late), (first, early))
+    assert not is_newer((first, early), (then, late))
+
+
+def test_a_release_whose_first_seen_is_unknown_is_never_newer():
+    assert not is_newer(("winter", None), ("autumn", timezone.now()))
+    assert not is_newer(("winter", timezone.now()), ("autumn", None))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "v",
+        "1.",
+        ".1",
+        "1..2",
+        "1.2.3-",
+        "1.2.3+",
+        "1.2.3-rc..1",
+        "1.2.x",
+        "1.2.3-rc_1",
+        "1.2.3 ",
+        "１.２.３",
+        "1" * 31,
+        "1.2.3-" + "a" * 61,
+        "1.2.3\x00",
+    ],
+)
+def test_names_that_are_not_versions_do_not_parse(name):
+    assert parse(name) is None
+
+
+def test_hostile_names_are_read_in_linear_time_and_bounded():
+    # The longest a column holds, and far past it: refused or read in one
+    # pass, never a backtracking scan.
+    for name in (
+        "1." * 100,
+        "1" * 200,
+        "@" * 200,
+        "v" + "-" * 199,
+        "1.2.3-" + "a." * 97,
+        "1.2.3+" + "+" * 194,
+        "9" * 10**6,
+        "1.2.3-" + "a" * 10**6,
+    ):
+        started = time.perf_counter()
+        for _ in range(100):
+            parse(name)
+        assert time.perf_counter() - started < 0.5, name[:20]
+    assert parse("1" * (versions.MAX_LENGTH + 1)) is None
+
+
+# --- a group's first and last release -----------------------------------------
+
+
+def test_a_group_knows_the_release_it_was_first_and_last_seen_in():
+    record("1.0.0")
+    record("1.1.0")
+    record()  # no release: the last one stays
+
+    group = the_group()
+    assert (group.first_release, group.last_release) == ("1.0.0", "1.1.0")
+    assert sorted(Release.objects.values_list("version", flat=True)) == [
+        "1.0.0",
+        "1.1.0",
+    ]
+
+
+def test_an_old_event_arriving_late_does_not_become_the_last_release():
+    record("2.0.0")
+    record("1.0.0", when=timezone.now() - dt.timedelta(hours=1))
+
+    assert the_group().last_release == "2.0.0"
+
+
+def test_a_batch_sets_the_releases_of_its_earliest_and_newest_events():
+    record_batch(None, "3.0", "3.1", None)
+
+    group = the_group()
+    assert (group.first_release, group.last_release) == ("3.0", "3.1")
+    assert Release.objects.count() == 2
+
+
+def test_sdk_events_carry_their_release_and_environment(client):
+    key = make_key()
+    for release in ("shop@1.0.0", "shop@1.1.0"):
+        event = message_event(release=release, environment="production")
+        response = post_envelope(client, event_envelope(event), key)
+        assert response.status_code == 200
+
+    group = GroupedMessage.objects.get()
+    assert (group.first_release, group.last_release) == ("shop@1.0.0", "shop@1.1.0")
+    assert set(Release.objects.values_list("project_id", "version")) == {
+        (42, "shop@1.0.0"),
+        (42, "shop@1.1.0"),
+    }
+    api = staff_client()
+    body = api.get(reverse("sentry:api-group", args=[group.pk])).json()
+    assert (body["first_release"], body["last_release"]) == (
+        "shop@1.0.0",
+        "shop@1.1.0",
+    )
+
+
+def test_releases_are_per_project(client):
+    make_key(project_id=42)
+    other = make_key(project_id=43)
+    post_envelope(client, event_envelope(message_event(release="1.0")), other, 43)
+    record("1.0")
+
+    assert sorted(Release.objects.values_list("project_id", flat=True)) == [1, 43]
+
+
+def test_a_hostile_release_name_is_cut_to_the_column():
+    record("9" * 5000 + "\x00")
+
+    group = the_group()
+    assert len(group.first_release) == 200
+    assert Release.objects.get().version == group.first_release
+
+
+@override_settings(SENTRY_RELEASE="site@4.2.0", SENTRY_ENVIRONMENT="staging")
+def test_the_in_process_client_sends_the_release_and_environment_settings():
+    message_id = client.create_from_text("from the site itself")
+
+    message = Message.objects.get(message_id=message_id)
+    assert message.data["release"] == "site@4.2.0"
+    assert message.data["environment"] == "staging"
+    assert message.group.first_release == "site@4.2.0"
+
+
+def test_the_in_process_client_reads_the_environment_variables(monkeypatch):
+    monkeypatch.setenv("SENTRY_RELEASE", "env@1.0.0")
+    monkeypatch.setenv("SENTRY_ENVIRONMENT", "production")
+
+    message_id = client.create_from_text("from the site itself")
+
+    message = Message.objects.get(message_id=message_id)
+    assert (message.data["release"], message.data["environment"]) == (
+        "env@1.0.0",
+        "production",
+    )
+    with override_settings(SENTRY_RELEASE="settings@2.0.0"):
+        message_id = client.create_from_text("from the site itself")
+    # The setting wins over the variable.
+    assert Message.objects.get(message_id=message_id).data["release"] == (
+        "settings@2.0.0"
+    )
+
+
+@pytest.mark.parametrize("value", ["", "   ", 12, "x" * 201])
+def test_a_release_setting_that_cannot_be_sent_is_a_check_error(value):
+    with override_settings(SENTRY_RELEASE=value):
+        errors = checks.run_checks(databases=[])
+    assert "sentry.E021" in [e.id for e in errors]
+
+
+# --- resolving, and what reopens ----------------------------------------------
+
+
+def test_a_plainly_resolved_error_is_reopened_by_any_event():
+    record("1.0.0")
+    group = resolve(the_group())
+    assert group.is_resolved
+
+    record()
+
+    group.refresh_from_db()
+    assert not group.is_resolved
+    assert len(history(group, "regressed")) == 1
+
+
+def test_resolved_in_a_release_only_a_newer_release_reopens():
+    record("1.0.0")
+    group = resolve(the_group(), release="1.1.0")
+    assert (group.resolved_in_release, group.resolved_in_next) == ("1.1.0", False)
+
+    # Older, equal, and no release at all: still resolved.
+    for release in ("1.0.0", "1.1.0", "v1.1.0", "1.1.0-rc.1", None):
+        record(release)
+        group.refresh_from_db()
+        assert group.is_resolved, release
+    assert history(group, "regressed") == []
+
+    message_id = record("1.1.1")
+
+    group.refresh_from_db()
+    assert not group.is_resolved
+    assert group.resolved_in_release is None
+    assert history(group, "regressed") == [("1.1.1", message_id)]
+    assert history(group, "resolved")[0][0] == "1.1.0"
+
+
+def test_an_event_of_an_older_release_never_reopens_sentry_104513():
+    # Resolved in 2.0 while old servers still run 1.x: they keep sending.
+    record("2.0.0")
+    group = resolve(the_group(), next_release="1")
+    assert (group.resolved_in_release, group.resolved_in_next) == ("2.0.0", True)
+
+    for release in ("1.9.9", "1.0.0", "2.0.0-rc.3", "2.0.0"):
+        record_batch(release, release)
+    group.refresh_from_db()
+    assert group.is_resolved
+    assert group.last_release == "2.0.0"
+
+    record("2.0.1")
+    group.refresh_from_db()
+    assert not group.is_resolved
+
+
+def test_resolved_in_the_next_release_follows_the_last_release_by_first_seen():
+    record("winter")
+    group = resolve(the_group(), next_release="1")
+    assert group.resolved_in_release == "winter"
+
+    # Seen before the resolution: older.
+    Release.objects.create(
+        project_id=1, version="autumn", date_added=timezone.now() - dt.timedelta(1)
+    )
+    record("autumn")
+    group.refresh_from_db()
+    assert group.is_resolved
+
+    record("spring")
+    group.refresh_from_db()
+    assert not group.is_resolved
+    assert history(group, "regressed")[0][0] == "spring"
+
+
+def test_resolving_in_a_release_not_seen_yet_creates_it():
+    record("1.0")
+    group = resolve(the_group(), release="next-big-thing")
+
+    release = Release.objects.get(version="next-big-thing")
+    assert release.project_id == 1
+    # "1.0" was seen before it: not newer; one first seen later is.
+    record("1.0")
+    group.refresh_from_db()
+    assert group.is_resolved
+    record("after-the-fix")
+    group.refresh_from_db()
+    assert not group.is_resolved
+
+
+def test_the_first_newer_event_of_a_batch_reopens_and_is_recorded():
+    record("1.0.0")
+    group = resolve(the_group(), release="1.0.0")
+
+    results = record_batch(None, "0.9.0", "1.2.0", "1.3.0")
+
+    group.refresh_from_db()
+    assert not group.is_resolved
+    assert [r.regressed for r in results] == [False, False, True, False]
+    assert history(group, "regressed") == [("1.2.0", results[2].message_id)]
+    assert group.last_release == "1.3.0"
+
+
+def test_resolving_plainly_again_forgets_the_release():
+    record("1.0.0")
+    group = resolve(the_group(), release="5.0.0")
+    group = resolve(group)
+
+    assert group.is_resolved and group.resolved_in_release is None
+    record("1.0.0")
+    group.refresh_from_db()
+    assert not group.is_resolved
+
+
+def test_the_next_release_of_an_error_seen_in_none_is_refused():
+    record()
+    browser = staff_client()
+
+    response = browser.post(
+        reverse("sentry:resolve", args=[the_group().pk]), {"next_release": "1"}
+    )
+
+    assert response.status_code == 400
+    assert b"never seen in a release" in response.content
+    assert not the_group().is_resolved
+
+
+def test_the_history_tells_how_it_was_resolved():
+    record("1.0.0")
+    group = resolve(the_group(), next_release="1")
+    resolve(group, release="1.4")
+
+    texts = list(
+        GroupActivity.objects.filter(group=group, kind="resolved")
+        .order_by("id")
+        .values_list("text", "release")
+    )
+    assert texts == [
+        ("Resolved in the next release (after 1.0.0)", "1.0.0"),
+        ("Resolved in release 1.4", "1.4"),
+    ]
+
+
+# --- the API --------------------------------------------------------------------
+
+
+def api_post(group, body, raw=None):
+    browser = staff_client(f"api{time.monotonic_ns()}")
+    return browser.post(
+        reverse("sentry:api-resolve", args=[group.pk]),
+        raw if raw is not None else json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def test_the_api_resolves_in_a_release_and_in_the_next_one():
+    record("1.0.0")
+    group = the_group()
+
+    body = api_post(group, {"release": "1.0.1"}).json()
+    assert body["status"] == "resolved"
+    assert (body["resolved_in_release"], body["resolved_in_next"]) == ("1.0.1", False)
+
+    body = api_post(group, {"next_release": True}).json()
+    assert (body["resolved_in_release"], body["resolved_in_next"]) == ("1.0.0", True)
+
+    body = api_post(group, None, raw="").json()
+    assert (body["resolved_in_release"], body["resolved_in_next"]) == (None, False)
+    assert body["first_release"] == body["last_release"] == "1.0.0"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ([], "must be a JSON object"),
+        ({"version": "1.0"}, "Unknown field 'version'"),
+        ({"release": "1.0", "next_release": True}, "not both"),
+        ({"release": 1.0}, "must be a release name"),
+        ({"release": None}, "must be a release name"),
+        ({"release": "  "}, "must not be empty"),
+        ({"release": "x" * 201}, "too long"),
+        ({"release": "1.0\x00"}, "NUL"),
+        ({"next_release": False}, "must be true"),
+        ({"next_release": 1}, "must be true"),
+        ({"next_release": "yes"}, "must be true"),
+    ],
+)
+def test_the_api_refuses_a_bad_resolve_body_and_says_why(body, reason):
+    record("1.0.0")
+    group = the_group()
+
+    response = api_post(group, body)
+
+    assert response.status_code == 400
+    assert reason in response.json()["detail"]
+    assert not the_group().is_resolved
+
+
+def test_the_api_refuses_the_next_release_of_an_error_seen_in_none():
+    record()
+
+    response = api_post(the_group(), {"next_release": True})
+
+    assert response.status_code == 400
+    assert "never seen in a release" in response.json()["detail"]
+
+
+def test_the_api_refuses_a_body_that_is_not_json():
+    record("1.0")
+
+    response = api_post(the_group(), None, raw="{release")
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The body is not JSON."
+
+
+# --- the group page -------------------------------------------------------------
+
+
+def test_the_group_page_shows_its_releases_and_the_resolve_menu():
+    record("1.0.0")
+    record("1.1.0")
+    record("1.1.0")
+    browser = staff_client()
+
+    page = browser.get(reverse("sentry:group", args=[the_group().pk]))
+
+    html = page.content.decode()
+    assert "First seen in</dt><dd data-first-release>1.0.0" in html
+    assert "Last seen in</dt><dd data-last-release>1.1.0" in html
+    releases = page.context["group_releases"]
+    assert [(v.value, v.times_seen) for v in releases.values] == [
+        ("1.1.0", 2),
+        ("1.0.0", 1),
+    ]
+    assert 'name="next_release"' in html and "(after 1.1.0)" in html
+    assert 'name="release"' in html
+
+
+def test_the_group_page_escapes_release_names():
+    name = "<script>alert(1)</script>"
+    record(name)
+    browser = staff_client()
+
+    group = resolve(the_group(), release=name + "2")
+    page = browser.get(reverse("sentry:group", args=[group.pk])).content.decode()
+
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;2" in page
