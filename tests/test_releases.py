@@ -528,3 +528,25 @@ def test_the_group_page_escapes_release_names():
 
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;2" in page
+
+
+# --- concurrent writers -----------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_of_a_newer_release_reopen_it_exactly_once():
+    from tests.test_concurrency import run_workers
+
+    record("1.0.0", message="release error")
+    group = resolve(the_group(), release="1.0.0")
+
+    results = run_workers("releases", "6", "9", str(time.time() + 2))
+
+    assert sum(r["failed"] for r in results) == 0
+    regressed = [message_id for r in results for message_id in r["regressed"]]
+    assert len(regressed) == 1
+    group.refresh_from_db()
+    assert not group.is_resolved
+    assert group.times_seen == 1 + len(results) * 6 * 9
+    assert history(group, "regressed") == [("2.0.0", regressed[0])]
