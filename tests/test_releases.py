@@ -550,3 +550,129 @@ def test_concurrent_writers_of_a_newer_release_reopen_it_exactly_once():
     assert not group.is_resolved
     assert group.times_seen == 1 + len(results) * 6 * 9
     assert history(group, "regressed") == [("2.0.0", regressed[0])]
+
+
+# --- the releases page -------------------------------------------------------------
+
+
+def releases_url(slug="default"):
+    return reverse("sentry:releases", args=[slug])
+
+
+def test_the_releases_page_lists_each_release_with_its_events_new_and_regressed():
+    record("1.0.0", message="old error")
+    record("1.0.0", message="old error")
+    resolve(GroupedMessage.objects.get(message="old error"), release="1.0.0")
+    record("1.1.0", message="new in 1.1")
+    record("1.1.0", message="old error")  # regressed in 1.1.0
+    browser = staff_client()
+
+    page = browser.get(releases_url())
+
+    assert page.status_code == 200
+    rows = {r.version: r for r in page.context["page"].items}
+    assert [r.version for r in page.context["page"].items] == ["1.1.0", "1.0.0"]
+    assert (rows["1.0.0"].events, rows["1.1.0"].events) == (2, 2)
+    assert [g.message for g in rows["1.0.0"].new.groups] == ["old error"]
+    assert [g.message for g in rows["1.1.0"].new.groups] == ["new in 1.1"]
+    assert [g.message for g in rows["1.1.0"].regressed.groups] == ["old error"]
+    assert rows["1.0.0"].regressed.total == 0
+    html = page.content.decode()
+    assert 'href="/sentry/?project=default&amp;q=release%3A%221.1.0%22"' in html
+
+
+def test_a_release_s_stream_link_finds_its_errors():
+    record("2.0", message="in two")
+    record("3.0", message="in three")
+    browser = staff_client()
+    page = browser.get(releases_url())
+    url = {r.version: r.stream_url for r in page.context["page"].items}["2.0"]
+
+    stream = browser.get(url)
+
+    assert [row.message for row in stream.context["rows"]] == ["in two"]
+
+
+def test_a_release_lists_a_few_of_its_new_errors_and_counts_the_rest():
+    for n in range(8):
+        record("4.0", message=f"error {n}")
+    browser = staff_client()
+
+    (release,) = browser.get(releases_url()).context["page"].items
+
+    assert release.new.total == 8
+    assert len(release.new.groups) == 5
+    assert release.new.more == 3
+    # The newest first.
+    assert release.new.groups[0].message == "error 7"
+
+
+def test_the_releases_page_runs_the_same_queries_however_many_releases():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    browser = staff_client()
+
+    def queries(releases):
+        for n in range(releases):
+            record(f"5.{n}", message=f"error {n}")
+            group = GroupedMessage.objects.get(message=f"error {n}")
+            resolve(group, release=f"5.{n}")
+            record(f"6.{n}", message=f"error {n}")
+        with CaptureQueriesContext(connection) as captured:
+            page = browser.get(releases_url())
+        assert page.status_code == 200
+        assert all(r.regressed.total for r in page.context["page"] if "6." in r.version)
+        return len(captured)
+
+    # Session, user, project, releases, events, new, regressed, their groups.
+    assert queries(1) == queries(30) == 8
+
+
+def test_the_releases_page_is_paged_newest_first():
+    base = timezone.now()
+    Release.objects.bulk_create(
+        Release(project_id=1, version=f"r{n}", date_added=base - dt.timedelta(n))
+        for n in range(30)
+    )
+    browser = staff_client()
+
+    first = browser.get(releases_url()).context["page"]
+    second = browser.get(releases_url(), {"after": first.next_cursor}).context["page"]
+
+    assert [r.version for r in first.items] == [f"r{n}" for n in range(25)]
+    assert [r.version for r in second.items] == [f"r{n}" for n in range(25, 30)]
+
+
+def test_a_project_hidden_from_the_user_has_no_releases_page(django_user_model):
+    from django.contrib.auth.models import Group
+
+    from sentry.models import Project
+
+    secret = Project.objects.create(name="Secret", slug="secret")
+    secret.member_groups.add(Group.objects.create(name="insiders"))
+    Release.objects.create(project=secret, version="hidden-1.0")
+    browser = staff_client()
+
+    assert browser.get(releases_url("secret")).status_code == 404
+    assert browser.get(releases_url("no-such")).status_code == 404
+    assert b"hidden-1.0" not in browser.get(releases_url()).content
+
+
+def test_the_releases_page_escapes_release_names_and_titles():
+    record("<b>1.0</b>", message="<i>boom</i>")
+    browser = staff_client()
+
+    html = browser.get(releases_url()).content.decode()
+
+    assert "<b>1.0" not in html and "&lt;b&gt;1.0&lt;/b&gt;" in html
+    assert "<i>boom" not in html
+
+
+def test_the_projects_overview_and_a_project_s_stream_link_to_its_releases():
+    browser = staff_client()
+    link = f'href="{releases_url()}"'
+
+    assert link in browser.get(reverse("sentry:projects")).content.decode()
+    stream = browser.get(reverse("sentry:index"), {"project": "default"})
+    assert link in stream.content.decode()

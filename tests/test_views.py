@@ -86,6 +86,7 @@ KINDS = {
     "alerts/<str:name>/test/": "alerts-action",
     "projects/new/": "project-page",
     "projects/<slug:project_slug>/settings/": "project-page",
+    "projects/<slug:project_slug>/releases/": "page",
 }
 #: What the matrix posts to the key actions (enough for each of them).
 KEY_FORM = {"label": "renamed", "project": "1"}
