@@ -37,6 +37,7 @@ from .models import (
     get_score,
     next_short_id,
 )
+from .releases.environments import KEY as ENVIRONMENT_KEY
 from .releases.models import Release
 from .releases.resolve import reopening_events
 from .search.index import index_groups
@@ -743,7 +744,7 @@ def _count_values(using, pairs):
     for event, group_id in pairs:
         now = event["datetime"]
         for key, value in event_values(event):
-            if key in FILTERED_KEYS:
+            if key in FILTERED_KEYS or key == ENVIRONMENT_KEY:
                 filter_values.add((event["project"], key, value))
             row = by_value.get((group_id, key, value))
             if row is None:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 import time
 
 import pytest
@@ -676,3 +677,112 @@ def test_the_projects_overview_and_a_project_s_stream_link_to_its_releases():
     assert link in browser.get(reverse("sentry:projects")).content.decode()
     stream = browser.get(reverse("sentry:index"), {"project": "default"})
     assert link in stream.content.decode()
+
+
+# --- the stream's environment selector -----------------------------------------------
+
+
+def stream_messages(browser, **params):
+    response = browser.get(reverse("sentry:index"), params)
+    assert response.status_code == 200
+    return sorted(row.message for row in response.context["rows"])
+
+
+def test_the_environment_selector_narrows_the_stream_and_is_remembered():
+    record(message="in production", environment="production")
+    record(message="in staging", environment="staging")
+    record(message="nowhere")
+    browser = staff_client()
+
+    choices = browser.get(reverse("sentry:index")).context["environments"]
+    assert [value for value, _ in choices["choices"]] == ["production", "staging"]
+
+    assert stream_messages(browser, environment="production") == ["in production"]
+    # Remembered: the stream opens there, live updates and all.
+    assert stream_messages(browser) == ["in production"]
+    poll = browser.get(reverse("sentry:poll")).json()
+    assert [row["title"] for row in poll["rows"]] == ["in production"]
+    page = browser.get(reverse("sentry:index")).content.decode()
+    assert "Environment: <strong>production</strong>" in page
+
+    # Per user: another one sees every error.
+    assert len(stream_messages(staff_client("other"))) == 3
+    # "All environments" forgets it.
+    assert len(stream_messages(browser, environment="")) == 3
+    assert len(stream_messages(browser)) == 3
+
+
+def test_resolve_all_matching_keeps_to_the_remembered_environment():
+    record(message="in production", environment="production")
+    record(message="in staging", environment="staging")
+    browser = staff_client()
+    stream_messages(browser, environment="staging")
+
+    browser.post(reverse("sentry:bulk"), {"op": "resolve-all"})
+
+    resolved = GroupedMessage.objects.filter(status=1)
+    assert list(resolved.values_list("message", flat=True)) == ["in staging"]
+
+
+def test_a_restricted_project_s_environments_are_not_offered_to_others():
+    from django.contrib.auth.models import Group
+
+    from sentry.models import Project
+
+    secret = Project.objects.create(name="Secret", slug="secret")
+    secret.member_groups.add(Group.objects.create(name="insiders"))
+    with override_settings(SENTRY_PROJECT="secret"):
+        record(message="hidden", environment="secret-env")
+    record(message="shown", environment="public-env")
+    browser = staff_client()
+
+    choices = browser.get(reverse("sentry:index")).context["environments"]
+
+    assert [value for value, _ in choices["choices"]] == ["public-env"]
+    assert stream_messages(browser, environment="secret-env") == []
+
+
+def test_a_hostile_environment_name_is_escaped_in_the_selector():
+    hostile = '"><script>alert(1)</script> x onmouseover=alert(2)'
+    record(message="hostile", environment=hostile)
+    browser = staff_client()
+
+    html = browser.get(reverse("sentry:index")).content.decode()
+
+    assert "<script>alert(1)" not in html
+    # Not even what looks like a handler inside a tag (the option's value).
+    assert not re.search(r"<[^>]+\son\w+\s*=", html)
+    assert stream_messages(browser, environment=hostile) == ["hostile"]
+    assert stream_messages(browser, environment="x\x00") == []
+
+
+def test_the_migration_offers_the_environments_counted_before_it():
+    import importlib
+    import types
+
+    from django.apps import apps
+    from django.db import connection
+
+    from sentry.models import FilterValue, MessageFilterValue
+    from tests.dashboard_factories import make_group
+
+    migration = importlib.import_module("sentry.migrations.0021_releases")
+    group = make_group("old error")
+    now = timezone.now()
+    for value in ("legacy", "older"):
+        MessageFilterValue.objects.create(
+            group=group,
+            key="tag:environment",
+            value=value,
+            first_seen=now,
+            last_seen=now,
+            times_seen=1,
+        )
+    FilterValue.objects.create(project_id=1, key="tag:environment", value="older")
+
+    # What the function reads of its schema editor: the connection.
+    editor = types.SimpleNamespace(connection=connection)
+    migration.offer_known_environments(apps, editor)
+
+    offered = FilterValue.objects.filter(key="tag:environment")
+    assert sorted(offered.values_list("value", flat=True)) == ["legacy", "older"]

@@ -6,6 +6,27 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def offer_known_environments(apps, schema_editor):
+    """Offer the environments counted so far in the stream's selector."""
+    FilterValue = apps.get_model("sentry", "FilterValue")
+    MessageFilterValue = apps.get_model("sentry", "MessageFilterValue")
+    alias = schema_editor.connection.alias
+    pairs = (
+        MessageFilterValue.objects.using(alias)
+        .filter(key="tag:environment")
+        .values_list("group__project_id", "value")
+        .order_by()
+        .distinct()
+    )
+    rows = []
+    for project_id, value in pairs.iterator():
+        rows.append(FilterValue(project_id=project_id, key="tag:environment", value=value))
+        if len(rows) == 1000:
+            FilterValue.objects.using(alias).bulk_create(rows, ignore_conflicts=True)
+            rows = []
+    FilterValue.objects.using(alias).bulk_create(rows, ignore_conflicts=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -68,4 +89,5 @@ class Migration(migrations.Migration):
             model_name='release',
             constraint=models.UniqueConstraint(fields=('project', 'version'), name='sentry_release_project_version'),
         ),
+        migrations.RunPython(offer_known_environments, migrations.RunPython.noop),
     ]
