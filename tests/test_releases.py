@@ -786,3 +786,76 @@ def test_the_migration_offers_the_environments_counted_before_it():
 
     offered = FilterValue.objects.filter(key="tag:environment")
     assert sorted(offered.values_list("value", flat=True)) == ["legacy", "older"]
+
+
+# --- what releases cost the digest ----------------------------------------------------
+
+
+def batch_statements(releases, resolved_in=None):
+    """Return the statements of one batch of 200 events over 2 errors."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The errors exist (and are resolved in a release when asked): the
+    # batch counts them, as most batches do.
+    for kind in range(2):
+        record("0.1", message=f"error {kind}")
+    if resolved_in is not None:
+        for group in GroupedMessage.objects.all():
+            resolve(group, release=resolved_in)
+    events = [
+        pipeline.prepare(
+            {
+                "message": f"error {n % 2}",
+                "data": {"release": releases[n // 2 % len(releases)]}
+                if releases
+                else {},
+            },
+            shaped=True,
+        )
+        for n in range(200)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        run_in_transaction(
+            lambda using: store_batch(using, events), get_write_alias(Message)
+        )
+    return len(captured)
+
+
+def test_releases_cost_a_batch_one_statement_whatever_their_number():
+    plain = batch_statements([])
+    GroupedMessage.objects.all().delete()
+    with_releases = batch_statements([f"1.{n}" for n in range(40)])
+
+    assert with_releases == plain + 1
+    group = GroupedMessage.objects.get(message="error 0")
+    assert (group.first_release, group.last_release) == ("0.1", "1.19")
+
+
+def test_reopening_in_a_release_costs_three_statements_more():
+    plain = batch_statements(["1.0"])
+    GroupedMessage.objects.all().delete()
+    reopening = batch_statements(["0.5", "2.0"], resolved_in="1.0")
+
+    # The releases' first seen, the UPDATE that reopens, and the history's
+    # INSERT of the regressions (a batch that only counts writes none).
+    assert reopening == plain + 3
+    assert GroupedMessage.objects.filter(status=0).count() == 2
+    regressed = GroupActivity.objects.filter(kind="regressed")
+    assert sorted(regressed.values_list("release", flat=True)) == ["2.0", "2.0"]
+
+
+def test_the_api_history_names_the_releases():
+    record("1.0.0")
+    group = resolve(the_group(), release="1.0.0")
+    record("1.2.0")
+    browser = staff_client("historian")
+
+    body = browser.get(reverse("sentry:api-history", args=[group.pk])).json()
+
+    entries = [(e["kind"], e["release"]) for e in body["results"]]
+    assert entries == [
+        ("regressed", "1.2.0"),
+        ("resolved", "1.0.0"),
+        ("first_seen", None),
+    ]

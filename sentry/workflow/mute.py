@@ -151,6 +151,8 @@ def mute_changes(condition, now):
         # is a state of unresolved groups.
         "status": STATUS_UNRESOLVED,
         "resolved_at": None,
+        "resolved_in_release": None,
+        "resolved_in_next": False,
         "muted": True,
         "muted_until": until,
         "muted_until_times_seen": _threshold("times_seen", count),
