@@ -94,6 +94,12 @@ urlpatterns = [
         releases.releases,
         name="releases",
     ),
+    # A release's name may hold slashes (feature/x): the rest of the path.
+    path(
+        "projects/<slug:project_slug>/releases/<path:version>/",
+        releases.release,
+        name="release",
+    ),
     path("api/v1/", api_index.index, name="api-index"),
     path("api/v1/", include("sentry.api.urls")),
     path("feeds/messages/", feeds.MessageFeed(), name="feed-messages"),

@@ -61,7 +61,7 @@ def test_the_resolve_menu_resolves_in_the_next_release_and_in_a_named_one(
     ]
     regressed = page.locator("tr[data-release='shop@2.0.1'] [data-field=regressed]")
     assert "Basket total is negative" in regressed.inner_text()
-    page.click("tr[data-release='shop@1.0.0'] a.title")
+    page.click("tr[data-release='shop@1.0.0'] a[data-stream-link]")
     page.wait_for_selector("tr.group")
     assert 'release:"shop@1.0.0"' in page.input_value("input[name=q]")
     assert_no_problems(page)

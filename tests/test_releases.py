@@ -859,3 +859,87 @@ def test_the_api_history_names_the_releases():
         ("resolved", "1.0.0"),
         ("first_seen", None),
     ]
+
+
+# --- one release's page -------------------------------------------------------
+
+
+def release_url(version, slug="default"):
+    return reverse("sentry:release", args=[slug, version])
+
+
+def test_a_release_s_page_lists_its_new_and_regressed_errors():
+    record("feature/x-1", message="old error")
+    resolve(the_group(), release="feature/x-1")
+    for n in range(3):
+        record("feature/x-2", message=f"new {n}")
+    record("feature/x-2", message="old error")
+    browser = staff_client()
+
+    page = browser.get(release_url("feature/x-2"))
+
+    assert page.status_code == 200
+    assert page.context["events"] == 4
+    assert [g.message for g in page.context["new"]] == ["new 2", "new 1", "new 0"]
+    assert [g.message for g, _ in page.context["regressed"]] == ["old error"]
+    listed = browser.get(releases_url()).content.decode()
+    assert f'href="{release_url("feature/x-2")}"' in listed
+
+
+def test_a_release_s_new_errors_are_paged():
+    for n in range(30):
+        record("big", message=f"error {n}")
+    browser = staff_client()
+
+    first = browser.get(release_url("big")).context["new"]
+    second = browser.get(release_url("big"), {"after": first.next_cursor})
+
+    assert len(first.items) == 25
+    assert len(second.context["new"].items) == 5
+
+
+def test_a_release_s_page_runs_the_same_queries_however_many_errors():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    browser = staff_client()
+
+    def queries(errors):
+        for n in range(errors):
+            record("same", message=f"error {n}")
+        with CaptureQueriesContext(connection) as captured:
+            assert browser.get(release_url("same")).status_code == 200
+        return len(captured)
+
+    assert queries(1) == queries(30)
+
+
+def test_an_unknown_hidden_or_unreadable_release_is_a_404(django_user_model):
+    from django.contrib.auth.models import Group
+
+    from sentry.models import Project
+
+    secret = Project.objects.create(name="Secret", slug="secret")
+    secret.member_groups.add(Group.objects.create(name="insiders"))
+    Release.objects.create(project=secret, version="1.0")
+    browser = staff_client()
+
+    assert browser.get(release_url("1.0", "secret")).status_code == 404
+    assert browser.get(release_url("never")).status_code == 404
+    assert browser.get(release_url("1.0\x00")).status_code == 404
+    assert browser.get(release_url("x" * 300)).status_code == 404
+
+
+def test_a_release_name_no_url_can_hold_is_listed_without_a_page():
+    record("line\nbreak", message="odd")
+
+    page = browser_get_releases()
+
+    assert page.status_code == 200
+    (release,) = page.context["page"].items
+    assert release.url is None
+    assert "line\nbreak" in page.content.decode()
+
+
+def browser_get_releases():
+    return staff_client(f"lister{time.monotonic_ns()}").get(releases_url())

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sentry.api.tokens import ApiToken
-from sentry.models import GroupActivity, GroupedMessage, Project, ProjectKey
+from sentry.models import GroupActivity, GroupedMessage, Project, ProjectKey, Release
 from sentry.plugins.testing import plugin_installed
 from tests.dashboard_factories import (
     XSS,
@@ -87,6 +87,7 @@ KINDS = {
     "projects/new/": "project-page",
     "projects/<slug:project_slug>/settings/": "project-page",
     "projects/<slug:project_slug>/releases/": "page",
+    "projects/<slug:project_slug>/releases/<path:version>/": "page",
 }
 #: What the matrix posts to the key actions (enough for each of them).
 KEY_FORM = {"label": "renamed", "project": "1"}
@@ -128,6 +129,7 @@ def url_for(route, pattern, message, key):
         "slug": "broken" if route.startswith("plugins/") else "servers",
         "rest": "hello/5/",
         "name": "matrix",
+        "version": "matrix/1.0",
     }
     path = route
     for key in converters:
@@ -147,6 +149,7 @@ def key():
 
 @pytest.fixture
 def urls(message, key):
+    Release.objects.create(project_id=1, version="matrix/1.0")
     channels = {"matrix": {"plugin": "mail", "to": ["matrix@example.com"]}}
     with plugin_installed(*PLUGINS), override_settings(SENTRY_ALERT_CHANNELS=channels):
         yield [
@@ -702,6 +705,7 @@ class Side:
         self.message = make_message(self.group)
         count_minute(self.group, self.message.datetime)
         self.key = make_key(label=f"{marker} key", project_id=project.pk)
+        Release.objects.create(project=project, version="matrix/1.0")
         self.urls = [
             (route, KINDS[route], url_for(route, p, self.message, self.key))
             for route, p in dashboard_routes()

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, F, Max, Sum, Window
 from django.db.models.functions import RowNumber
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from ..models import GroupedMessage, MessageFilterValue
 from ..tags import TAG_PREFIX, search_term
@@ -53,10 +53,62 @@ class ReleaseGroups:
         return self.total - len(self.groups)
 
 
+def release_url(project, name):
+    """
+    Return the page of release ``name``, or None when no URL can name it.
+
+    A name with a line break (a client sends what it likes) matches no
+    path: it is listed without a page of its own.
+    """
+    try:
+        return reverse("sentry:release", args=[project.slug, name])
+    except NoReverseMatch:
+        return None
+
+
 def stream_url(project, name):
     """Return the stream of ``project``'s errors seen in release ``name``."""
     query = {"project": project.slug, "q": search_term(RELEASE_KEY, name)}
     return reverse("sentry:index") + "?" + urlencode(query)
+
+
+def count_events(project, names):
+    """Return ``{name: events}`` of releases of ``project``: one query."""
+    counted = (
+        MessageFilterValue.objects.filter(
+            key=RELEASE_KEY, value__in=names, group__project=project
+        )
+        .order_by()
+        .values("value")
+        .annotate(events=Sum("times_seen"))
+    )
+    return {row["value"]: row["events"] for row in counted}
+
+
+def regressed_in(project, name, limit):
+    """
+    Return the groups that regressed in release ``name``, latest first.
+
+    ``[(group, date)]``, each group once (its latest regression in the
+    release), at most ``limit``: two queries.
+    """
+    rows = list(
+        GroupActivity.objects.filter(
+            kind=REGRESSED, release=name, group__project=project
+        )
+        .order_by()
+        .values("group_id")
+        .annotate(last=Max("date"))
+        .order_by("-last", "-group_id")[:limit]
+    )
+    groups = GroupedMessage.objects.only(*GROUP_FIELDS).in_bulk(
+        [row["group_id"] for row in rows]
+    )
+    return [
+        (groups[row["group_id"]], row["last"])
+        for row in rows
+        if row["group_id"] in groups
+    ]
 
 
 def summarize(project, releases):
@@ -73,20 +125,13 @@ def summarize(project, releases):
         release.new = ReleaseGroups()
         release.regressed = ReleaseGroups()
         release.stream_url = stream_url(project, release.version)
+        release.url = release_url(project, release.version)
         release.kinds = (("new", release.new), ("regressed", release.regressed))
     if not names:
         return releases
 
-    counted = (
-        MessageFilterValue.objects.filter(
-            key=RELEASE_KEY, value__in=names, group__project=project
-        )
-        .order_by()
-        .values("value")
-        .annotate(events=Sum("times_seen"))
-    )
-    for row in counted:
-        by_name[row["value"]].events = row["events"]
+    for name, events in count_events(project, names).items():
+        by_name[name].events = events
 
     new = (
         GroupedMessage.objects.filter(project=project, first_release__in=names)

@@ -145,6 +145,7 @@ pages = [
     reverse("sentry:setup-project", args=[1]),
     reverse("sentry:projects"),
     reverse("sentry:releases", args=["default"]),
+    reverse("sentry:release", args=["default", "site@1.0.0"]),
 ]
 static_urls = set()
 for url in pages:
