@@ -65,3 +65,28 @@ def test_the_resolve_menu_resolves_in_the_next_release_and_in_a_named_one(
     page.wait_for_selector("tr.group")
     assert 'release:"shop@1.0.0"' in page.input_value("input[name=q]")
     assert_no_problems(page)
+
+
+def test_the_environment_selector_is_remembered_across_visits(
+    page, live_server, browser_staff
+):
+    for message, environment in (("Cart lost", "production"), ("Seed", "staging")):
+        event = {"message": message, "data": {"environment": environment}}
+        pipeline.record(pipeline.prepare(event, shaped=True))
+
+    log_in(page, live_server, "/sentry/")
+    page.select_option("select[data-environment-selector]", "production")
+    page.click("form[data-filters] button[type=submit]")
+    page.wait_for_url("**environment=production**")
+    assert page.locator("tr.group .title").all_inner_texts() == ["Cart lost"]
+
+    page.goto(live_server.url + "/sentry/")
+    assert page.locator("tr.group .title").all_inner_texts() == ["Cart lost"]
+    selected = page.input_value("select[data-environment-selector]")
+    assert selected == "production"
+
+    page.click("a.clear-all")
+    page.wait_for_selector("tr.group >> text=Seed")
+    page.goto(live_server.url + "/sentry/")
+    assert len(page.locator("tr.group").all()) == 2
+    assert_no_problems(page)
