@@ -276,6 +276,15 @@ def test_the_in_process_client_reads_the_environment_variables(monkeypatch):
     )
 
 
+@override_settings(SENTRY_RELEASE="settings@1.0")
+def test_a_release_tag_passed_to_the_client_wins_over_the_setting():
+    message_id = client.create_from_text("tagged", tags={"release": "tag@2.0"})
+
+    group = Message.objects.get(message_id=message_id).group
+    assert group.first_release == "tag@2.0"
+    assert Release.objects.get().version == "tag@2.0"
+
+
 @pytest.mark.parametrize("value", ["", "   ", 12, "x" * 201])
 def test_a_release_setting_that_cannot_be_sent_is_a_check_error(value):
     with override_settings(SENTRY_RELEASE=value):
