@@ -110,26 +110,30 @@ def resolve(groups, resolution, user, now=None):
     with transaction.atomic(using=groups.db):
         if "next_release" in resolution:
             groups = groups.filter(last_release__isnull=False)
-        ids = list(groups.order_by().values_list("pk", flat=True))
-        if not ids:
+        found = list(groups.order_by().values_list("pk", "project_id"))
+        if not found:
             if "next_release" in resolution:
                 raise ResolveError(
                     "This error was never seen in a release: resolve it, or "
                     "resolve it in a named release."
                 )
             return 0
-        rows = groups.model._default_manager.using(groups.db).filter(pk__in=ids)
-        changed = rows.update(**values)
-        resolved = list(rows.values_list("pk", "project_id", "resolved_in_release"))
         if "release" in resolution:
-            # Known from now on: ordered by when it was first named.
+            # Known from now on: ordered by when it was first named. Before
+            # the groups' rows are locked, as the storage does, so that a
+            # digest creating the same release never waits on us while we
+            # wait on it.
             Release.objects.using(groups.db).bulk_create(
                 [
                     Release(project_id=project_id, version=name, date_added=now)
-                    for project_id in sorted({row[1] for row in resolved})
+                    for project_id in sorted({row[1] for row in found})
                 ],
                 ignore_conflicts=True,
             )
+        ids = [row[0] for row in found]
+        rows = groups.model._default_manager.using(groups.db).filter(pk__in=ids)
+        changed = rows.update(**values)
+        resolved = list(rows.values_list("pk", "project_id", "resolved_in_release"))
         user_id = getattr(user, "pk", None)
         GroupActivity.objects.using(groups.db).bulk_create(
             [
