@@ -64,7 +64,14 @@ def resolve(request, group_id):
             return json_response({"error": str(exc)}, status=400)
         return render(request, "sentry/400.html", {"reason": str(exc)}, status=400)
     if wants_json(request):
-        return json_response({"id": group.pk, "status": STATUS_RESOLVED})
+        return json_response(
+            {
+                "id": group.pk,
+                "status": STATUS_RESOLVED,
+                "status_label": STATUS_LABELS[STATUS_RESOLVED],
+                "resolved": True,
+            }
+        )
     return HttpResponseRedirect(
         next_url(request, reverse("sentry:group", args=[group.pk]))
     )
