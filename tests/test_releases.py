@@ -960,3 +960,43 @@ def test_a_release_name_no_url_can_hold_is_listed_without_a_page():
 
 def browser_get_releases():
     return staff_client(f"lister{time.monotonic_ns()}").get(releases_url())
+
+
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        ({"release": ""}, "must not be empty"),
+        ({"release": "x" * 201}, "too long"),
+        ({"release": "1.0", "next_release": "1"}, "not both"),
+    ],
+)
+def test_the_dashboard_refuses_a_resolution_it_cannot_make_and_says_why(form, reason):
+    record("1.0")
+    browser = staff_client()
+    url = reverse("sentry:resolve", args=[the_group().pk])
+
+    page = browser.post(url, form)
+    answer = browser.post(url, form, headers={"Accept": "application/json"})
+
+    assert page.status_code == 400 and reason in page.content.decode()
+    assert answer.status_code == 400 and reason in answer.json()["error"]
+    assert not the_group().is_resolved
+
+
+def test_resolving_in_a_release_needs_the_change_permission(django_user_model):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    record("1.0")
+    reader = django_user_model.objects.create_user("reader")
+    reader.user_permissions.add(Permission.objects.get(codename="view_groupedmessage"))
+    browser = Client()
+    browser.force_login(reader)
+    group = the_group()
+
+    page = browser.post(reverse("sentry:resolve", args=[group.pk]), {"release": "2"})
+
+    assert page.status_code == 403
+    group.refresh_from_db()
+    assert not group.is_resolved and group.resolved_in_release is None
+    assert not Release.objects.filter(version="2").exists()
