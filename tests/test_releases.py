@@ -1000,3 +1000,30 @@ def test_resolving_in_a_release_needs_the_change_permission(django_user_model):
     group.refresh_from_db()
     assert not group.is_resolved and group.resolved_in_release is None
     assert not Release.objects.filter(version="2").exists()
+
+
+@override_settings(SENTRY_ADMINS=["ops@example.com"])
+def test_only_the_newer_release_s_regression_is_mailed():
+    from django.core import mail
+
+    from sentry import notifications, postprocess
+
+    record("1.0.0")
+    group = resolve(the_group(), release="1.0.0")
+    postprocess.flush()
+    notifications.flush()
+    mail.outbox.clear()
+
+    record("0.9.0")
+    record()
+    postprocess.flush()
+    notifications.flush()
+    assert mail.outbox == []
+
+    record("1.0.1")
+    postprocess.flush()
+    notifications.flush()
+    assert len(mail.outbox) == 1
+    assert "Regression" in mail.outbox[0].subject
+    group.refresh_from_db()
+    assert not group.is_resolved
