@@ -80,6 +80,7 @@ def check_settings(app_configs, **kwargs):
     errors += _check_remote()
     errors += _check_ingest()
     errors += _check_project()
+    errors += _check_deployment()
     errors += _check_alerts()
     errors += _check_digest()
     errors += _check_unknown()
@@ -211,6 +212,25 @@ def _check_alerts():
                     f"SENTRY_ALERTS_ALLOWED_NETWORKS: {text!r} is not a network "
                     "(write it as 127.0.0.1/32 or 10.0.0.0/8).",
                     id="sentry.E020",
+                )
+            )
+    return errors
+
+
+def _check_deployment():
+    errors = []
+    for name in ("RELEASE", "ENVIRONMENT"):
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            errors.append(
+                checks.Error(
+                    f"SENTRY_{name} must be a non-empty text of at most 200 "
+                    f"characters (got {value!r:.60}).",
+                    hint="Leave it unset to read the environment variable of "
+                    "the same name, as sentry-sdk does.",
+                    id="sentry.E021",
                 )
             )
     return errors

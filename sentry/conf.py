@@ -121,6 +121,11 @@ DEFAULTS = {
     "SITE": None,
     # The project this site's own errors are filed under: an id or a slug.
     "PROJECT": 1,
+    # The release and environment this site's own errors come from (None:
+    # the SENTRY_RELEASE / SENTRY_ENVIRONMENT environment variables, as
+    # sentry-sdk reads them; unset there too: none).
+    "RELEASE": None,
+    "ENVIRONMENT": None,
     # Culprit guessing: modules whose frames may name the culprit view.
     # Defaults to the project's INSTALLED_APPS when empty.
     "INCLUDE_PATHS": (),

@@ -50,6 +50,8 @@ __all__ = (
     "MessageFilterValue",
     "Project",
     "ProjectCountByHour",
+    "Release",
+    "ValueCountByHour",
 )
 
 
@@ -262,6 +264,22 @@ class GroupedMessage(MessageBase):
     muted_until_users = models.PositiveBigIntegerField(
         _("muted until users"), null=True, blank=True
     )
+    # Releases (names, as the SDK sent them): of the group's first event
+    # with one, and of its newest (see sentry.storage).
+    first_release = models.CharField(
+        _("first release"), max_length=200, null=True, blank=True
+    )
+    last_release = models.CharField(
+        _("last release"), max_length=200, null=True, blank=True
+    )
+    # Resolved in a release: only an event of a newer release reopens the
+    # group (sentry.releases.resolve). ``resolved_in_next``: it was resolved
+    # "in the next release", the one after ``resolved_in_release``, its
+    # last release then. Both mean nothing unless the group is resolved.
+    resolved_in_release = models.CharField(
+        _("resolved in release"), max_length=200, null=True, blank=True
+    )
+    resolved_in_next = models.BooleanField(_("resolved in next release"), default=False)
     # The flood guard (SENTRY_THRASHING_*), kept in the row every write
     # locks so that its bound holds across processes: when the current
     # window began, how many occurrences were stored in it, and how many
@@ -328,6 +346,12 @@ class GroupedMessage(MessageBase):
                 fields=("-last_seen",),
                 condition=models.Q(muted=True),
                 name="sentry_group_muted_seen",
+            ),
+            # The groups new in a release (the releases page).
+            models.Index(
+                fields=("project", "first_release"),
+                condition=models.Q(first_release__isnull=False),
+                name="sentry_group_first_release",
             ),
         ]
 
@@ -645,6 +669,7 @@ from .api.tokens import ApiToken  # noqa: E402
 from .ingest.keys import ProjectKey  # noqa: E402
 from .packing import CompressionDictionary  # noqa: E402
 from .queue import DigestedEvent, QueuedEvent  # noqa: E402
+from .releases.models import Release  # noqa: E402
 from .sourcemaps.models import (  # noqa: E402
     ArtifactBundle,
     ArtifactFile,

@@ -41,6 +41,9 @@ from .models import (
     get_score,
     next_short_id,
 )
+from .releases.environments import KEY as ENVIRONMENT_KEY
+from .releases.models import Release
+from .releases.resolve import reopening_events
 from .search.index import index_groups
 from .tags import (  # noqa: F401 (re-exported: the names counters had here)
     MAX_KEY_LENGTH,
@@ -48,6 +51,7 @@ from .tags import (  # noqa: F401 (re-exported: the names counters had here)
     TAG_PREFIX,
     TREND_KEYS,
     USER_KEYS,
+    event_tag,
     event_values,
     identity_hash,
     user_identity,
@@ -198,38 +202,47 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     take_write_lock(using, GroupedMessage)
     fresh = _fresh(using, events, results)
 
-    # One pass over the events: what each touched group gets.
+    # One pass over the events: what each touched group gets, and the
+    # release each event comes from (None: it names none).
     groups = {}
+    releases = {}
     for index in fresh:
         event = events[index]
         key = (event["project"], event["logger"], event["view"], event["checksum"])
+        release = releases[index] = event_tag(event, "release")
         group = groups.get(key)
         if group is None:
             groups[key] = group = _GroupBatch(index, event["datetime"])
-        group.add(index, event["datetime"])
+        group.add(index, event["datetime"], release)
 
+    # The batch's releases exist before any group names them: one INSERT.
+    _create_releases(using, events, releases)
     # Projects that get a new group are locked before any group row (their
     # short id counters), so that no writer waits for a project's counter
     # while holding a group another writer waits for.
     _lock_projects_of_new_groups(using, sorted(groups))
-    # Resolved groups the batch touches are reopened in one statement.
+    # Resolved groups the batch touches are reopened in one statement
+    # (those resolved in a release once counted, below).
     reopened = _reopen(using, sorted(groups))
     new_groups = []
     muted = {}
+    in_release = {}
     guard = FloodGuard.from_settings(timezone.now())
     # Sorted: concurrent batches take the groups' row locks in one order.
     for key in sorted(groups):
         group = groups[key]
         wanted = [i for i in group.indexes if results[i].stored]
-        group_id, created, is_muted, kept = _count_group(
+        group_id, created, is_muted, kept, resolved_in = _count_group(
             using, key, group, events, guard, len(wanted)
         )
         # Past the flood guard's bound: counted, but no row.
         for index in wanted[kept:]:
             results[index].stored = False
-        regressed = key in reopened
         first = results[group.first]
-        first.created, first.regressed = created, regressed
+        first.created = created
+        if key in reopened:
+            first.regressed = True
+            group.regressed = group.first
         for index in group.indexes:
             results[index].group_id = group_id
         if created:
@@ -238,6 +251,12 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
             new_groups.append((group_id, *text))
         if is_muted:
             muted[group_id] = group
+        if resolved_in is not None and group.has_release:
+            in_release[group_id] = (key[0], resolved_in, group)
+    # Resolved in a release, and the batch has events of releases: reopened
+    # by the first event of a newer one. The rows are locked by their count
+    # above, so exactly one writer reopens each.
+    _reopen_in_release(using, in_release, releases, results)
     # In this transaction, one statement for the batch: a group is never
     # without its search text (see sentry.search.index).
     index_groups(using, new_groups)
@@ -252,28 +271,117 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     _count_values(using, [(events[i], results[i].group_id) for i in fresh])
     _count_users(using, [(events[i], results[i].group_id) for i in fresh])
     unmuted = _unmute(using, muted, events, results)
-    _record_history(using, groups.values(), events, results, unmuted)
+    _record_history(using, groups.values(), releases, results, unmuted)
     if before_commit is not None:
         before_commit(using)
     return results
 
 
 class _GroupBatch:
-    """The occurrences of one group in a batch."""
+    """
+    The occurrences of one group in a batch.
 
-    __slots__ = ("first", "indexes", "earliest", "latest")
+    With the releases of its earliest and its newest event that name one
+    (and when that newest one happened), and the index of the event that
+    reopened the group, if one did.
+    """
+
+    __slots__ = (
+        "first",
+        "indexes",
+        "earliest",
+        "latest",
+        "first_release",
+        "first_release_at",
+        "last_release",
+        "last_release_at",
+        "regressed",
+    )
 
     def __init__(self, first, when):
         self.first = first
         self.indexes = []
         self.earliest = self.latest = when
+        self.first_release = self.last_release = None
+        self.first_release_at = self.last_release_at = None
+        self.regressed = None
 
-    def add(self, index, when):
+    def add(self, index, when, release=None):
         self.indexes.append(index)
         if when < self.earliest:
             self.earliest = when
         if when > self.latest:
             self.latest = when
+        if release is not None:
+            if self.first_release is None or when < self.first_release_at:
+                self.first_release, self.first_release_at = release, when
+            if self.last_release is None or when >= self.last_release_at:
+                self.last_release, self.last_release_at = release, when
+
+    @property
+    def has_release(self):
+        return self.last_release is not None
+
+
+def _create_releases(using, events, releases):
+    """
+    Create the releases the batch's events name that do not exist yet.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING``: a release another writer
+    creates meanwhile is left as it is (first seen by that writer).
+    """
+    names = {
+        (events[index]["project"], name)
+        for index, name in releases.items()
+        if name is not None
+    }
+    if not names:
+        return
+    now = timezone.now()
+    Release.objects.using(using).bulk_create(
+        [
+            Release(project_id=project_id, version=name, date_added=now)
+            for project_id, name in sorted(names)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _reopen_in_release(using, in_release, releases, results):
+    """
+    Reopen the groups resolved in a release that an event of a newer one hit.
+
+    ``in_release`` is ``{group_id: (project_id, resolved_in, group batch)}``.
+    The first event (in the batch's order) of a release newer than the one
+    the group was resolved in reopens it (:mod:`sentry.releases.resolve`);
+    one ``UPDATE`` for those reopened.
+    """
+    if not in_release:
+        return
+    found = reopening_events(
+        using,
+        {
+            group_id: (
+                project_id,
+                resolved_in,
+                [(index, releases[index]) for index in group.indexes],
+            )
+            for group_id, (project_id, resolved_in, group) in in_release.items()
+        },
+    )
+    if not found:
+        return
+    GroupedMessage.objects.using(using).filter(
+        pk__in=sorted(found), status=STATUS_RESOLVED
+    ).update(
+        status=STATUS_UNRESOLVED,
+        resolved_at=None,
+        resolved_in_release=None,
+        resolved_in_next=False,
+    )
+    for group_id, index in found.items():
+        in_release[group_id][2].regressed = index
+        results[index].regressed = True
 
 
 def _unmute(using, muted, events, results):
@@ -308,7 +416,7 @@ def _unmute(using, muted, events, results):
     return unmuted
 
 
-def _record_history(using, groups, events, results, unmuted):
+def _record_history(using, groups, releases, results, unmuted):
     """Write what the batch did to its groups into their history: one INSERT."""
     now = timezone.now()
     entries = []
@@ -323,13 +431,15 @@ def _record_history(using, groups, events, results, unmuted):
                     message_id=first.message_id,
                 )
             )
-        elif first.regressed:
+        elif group.regressed is not None:
+            # With the event that reopened it, and that event's release.
             entries.append(
                 GroupActivity(
                     group_id=first.group_id,
                     kind=REGRESSED,
                     date=now,
-                    message_id=first.message_id,
+                    message_id=results[group.regressed].message_id,
+                    release=releases[group.regressed],
                 )
             )
     for group_id, (index, reason, limit, until) in sorted(unmuted.items()):
@@ -371,16 +481,23 @@ def _fresh(using, events, results):
 
 
 def _reopen(using, keys):
-    """Reopen the resolved groups among ``keys``; return the keys reopened."""
+    """
+    Reopen the resolved groups among ``keys``; return the keys reopened.
+
+    Only those resolved plainly (any event reopens them): one statement.
+    Groups resolved in a release are left to :func:`_reopen_in_release`.
+    """
     connection = connections[using]
     groups = GroupedMessage.objects.using(using)
     if connection.vendor not in ("sqlite", "postgresql"):
         return {
             key
             for key in keys
-            if groups.filter(**group_filter(key), status=STATUS_RESOLVED).update(
-                status=STATUS_UNRESOLVED, resolved_at=None
-            )
+            if groups.filter(
+                **group_filter(key),
+                status=STATUS_RESOLVED,
+                resolved_in_release__isnull=True,
+            ).update(status=STATUS_UNRESOLVED, resolved_at=None)
         }
     quote = connection.ops.quote_name
     table = quote(GroupedMessage._meta.db_table)
@@ -393,7 +510,9 @@ def _reopen(using, keys):
             cursor.execute(
                 f"UPDATE {table} SET {quote('status')} = %s, "
                 f"{quote('resolved_at')} = NULL "
-                f"WHERE {quote('status')} = %s AND ({columns}) IN (VALUES {values}) "
+                f"WHERE {quote('status')} = %s "
+                f"AND {quote('resolved_in_release')} IS NULL "
+                f"AND ({columns}) IN (VALUES {values}) "
                 f"RETURNING {columns}",
                 [STATUS_UNRESOLVED, STATUS_RESOLVED, *(v for key in part for v in key)],
             )
@@ -479,16 +598,18 @@ def _count_group(using, key, group, events, guard=None, wanted=None):
     """
     Count a batch's occurrences of one group.
 
-    Return ``(id, created, muted, kept)``: ``kept`` of the ``wanted`` rows
-    (all by default) may be written, as the flood guard ``guard`` allows.
+    Return ``(id, created, muted, kept, resolved_in)``: ``kept`` of the
+    ``wanted`` rows (all by default) may be written, as the flood guard
+    ``guard`` allows; ``resolved_in`` is the release the group is resolved
+    in, if it is resolved in one.
     """
     count = len(group.indexes)
     if wanted is None:
         wanted = count
-    counted = _count(using, key, count, group.earliest, group.latest, guard, wanted)
+    counted = _count(using, key, group, guard, wanted)
     if counted is not None:
-        group_id, muted, kept = counted
-        return group_id, False, muted, kept
+        group_id, muted, kept, resolved_in = counted
+        return group_id, False, muted, kept, resolved_in
     project_id, logger, view, checksum = key
     event = events[group.first]
     flood = {}
@@ -518,17 +639,17 @@ def _count_group(using, key, group, events, guard=None, wanted=None):
                 first_seen=group.earliest,
                 last_seen=group.latest,
                 score=get_score(count, group.latest),
+                first_release=group.first_release,
+                last_release=group.last_release,
                 **flood,
             )
             # Indexed with the batch's other new groups, by store_batch().
             created.save(using=using, force_insert=True, search_index=False)
-        return created.pk, True, False, kept
+        return created.pk, True, False, kept, None
     except IntegrityError:
         # Another writer created it between our update and insert.
-        group_id, muted, kept = _count(
-            using, key, count, group.earliest, group.latest, guard, wanted
-        )
-        return group_id, False, muted, kept
+        group_id, muted, kept, resolved_in = _count(using, key, group, guard, wanted)
+        return group_id, False, muted, kept, resolved_in
 
 
 #: The columns of a ``Message`` row, in the order they are inserted.
@@ -598,23 +719,30 @@ def _insert_messages(using, pairs):
 
 # Count one occurrence in its group and return the group's id, in one
 # statement: increments and the score are computed by the database from the
-# row as it is, so concurrent writers never lose an update.
+# row as it is, so concurrent writers never lose an update. The group's last
+# release becomes the batch's newest one unless the group has seen a newer
+# event already (every right-hand side reads the row as it was). RETURNING
+# says whether it is muted, and what release it is resolved in.
 COUNT_SQL = {
     "sqlite": (
         "UPDATE {table} SET times_seen = times_seen + %s,"
         " first_seen = MIN(first_seen, %s), last_seen = MAX(last_seen, %s),"
         " score = LN(times_seen + %s) * 600"
-        " + MAX((julianday(last_seen) - 2440587.5) * 86400.0, %s){flood}"
+        " + MAX((julianday(last_seen) - 2440587.5) * 86400.0, %s),"
+        " last_release = CASE WHEN %s >= last_seen"
+        " THEN COALESCE(%s, last_release) ELSE last_release END{flood}"
         " WHERE project_id = %s AND logger = %s AND view = %s AND checksum = %s"
-        " RETURNING id, muted{flood_kept}"
+        " RETURNING id, muted, status, resolved_in_release{flood_kept}"
     ),
     "postgresql": (
         "UPDATE {table} SET times_seen = times_seen + %s,"
         " first_seen = LEAST(first_seen, %s), last_seen = GREATEST(last_seen, %s),"
         " score = LN(times_seen + %s) * 600"
-        " + GREATEST(EXTRACT(EPOCH FROM last_seen)::float, %s){flood}"
+        " + GREATEST(EXTRACT(EPOCH FROM last_seen)::float, %s),"
+        " last_release = CASE WHEN %s >= last_seen"
+        " THEN COALESCE(%s::varchar, last_release) ELSE last_release END{flood}"
         " WHERE project_id = %s AND logger = %s AND view = %s AND checksum = %s"
-        " RETURNING id, muted{flood_kept}"
+        " RETURNING id, muted, status, resolved_in_release{flood_kept}"
     ),
 }
 #: The flood guard's columns, moved in the same statement (see FloodGuard.kept,
@@ -633,19 +761,21 @@ FLOOD_SQL = (
 )
 
 
-def _count(using, key, count, earliest, latest, guard=None, wanted=None):
+def _count(using, key, group, guard=None, wanted=None):
     """
-    Add ``count`` occurrences to the group ``key`` names, if it exists.
+    Add a batch's occurrences of ``group`` to the group ``key`` names, if it exists.
 
-    Return ``(id, muted, kept)`` or None: ``kept`` of the ``wanted`` rows
-    may be written, as the flood guard ``guard`` allows (all without one).
+    Return ``(id, muted, kept, resolved_in)`` or None: ``kept`` of the
+    ``wanted`` rows may be written, as the flood guard ``guard`` allows (all
+    without one); ``resolved_in`` is the release the group is resolved in.
     """
+    count, earliest, latest = len(group.indexes), group.earliest, group.latest
     if wanted is None:
         wanted = count
     connection = connections[using]
     sql = COUNT_SQL.get(connection.vendor)
     if sql is None:
-        return _count_portable(using, key, count, earliest, latest, guard, wanted)
+        return _count_portable(using, key, group, guard, wanted)
     field = GroupedMessage._meta.get_field("last_seen")
     params = [
         count,
@@ -653,6 +783,8 @@ def _count(using, key, count, earliest, latest, guard=None, wanted=None):
         field.get_db_prep_save(latest, connection),
         count,
         latest.timestamp(),
+        field.get_db_prep_save(group.last_release_at or latest, connection),
+        group.last_release,
     ]
     flood = flood_kept = ""
     if guard is not None:
@@ -677,11 +809,14 @@ def _count(using, key, count, earliest, latest, guard=None, wanted=None):
         row = cursor.fetchone()
     if row is None:
         return None
-    return row[0], bool(row[1]), (row[2] if guard is not None else wanted)
+    kept = row[4] if guard is not None else wanted
+    resolved_in = row[3] if row[2] == STATUS_RESOLVED else None
+    return row[0], bool(row[1]), kept, resolved_in
 
 
-def _count_portable(using, key, count, earliest, latest, guard=None, wanted=None):
+def _count_portable(using, key, group, guard=None, wanted=None):
     """The same with the ORM, for databases without ``UPDATE ... RETURNING``."""
+    count, earliest, latest = len(group.indexes), group.earliest, group.latest
     if wanted is None:
         wanted = count
     groups = GroupedMessage.objects.using(using).filter(**group_filter(key))
@@ -694,16 +829,26 @@ def _count_portable(using, key, count, earliest, latest, guard=None, wanted=None
         return None
     # The update holds the row's lock until the transaction ends: what is
     # read now is not changed by another writer before it is written back.
-    group_id, times_seen, last_seen, muted, started, stored = groups.values_list(
-        "pk", "times_seen", "last_seen", "muted", "flood_started", "flood_stored"
+    row = groups.values_list(
+        "pk",
+        "times_seen",
+        "last_seen",
+        "muted",
+        "flood_started",
+        "flood_stored",
+        "status",
+        "resolved_in_release",
     ).get()
+    group_id, times_seen, last_seen, muted, started, stored, status, resolved = row
     changes = {"score": get_score(times_seen, last_seen)}
+    if group.last_release is not None and group.last_release_at >= last_seen:
+        changes["last_release"] = group.last_release
     kept = wanted
     if guard is not None:
         started, stored, kept = guard.kept(started, stored, wanted)
         changes.update(flood_started=started, flood_stored=stored, flood_kept=kept)
     GroupedMessage.objects.using(using).filter(pk=group_id).update(**changes)
-    return group_id, muted, kept
+    return group_id, muted, kept, resolved if status == STATUS_RESOLVED else None
 
 
 def _count_values(using, pairs):
@@ -720,7 +865,7 @@ def _count_values(using, pairs):
             if key in TREND_KEYS:
                 bucket = (group_id, key, value, hour_of_event)
                 by_value_hour[bucket] = by_value_hour.get(bucket, 0) + 1
-            if key in FILTERED_KEYS:
+            if key in FILTERED_KEYS or key == ENVIRONMENT_KEY:
                 filter_values.add((event["project"], key, value))
             row = by_value.get((group_id, key, value))
             if row is None:

@@ -13,6 +13,8 @@ means the same thing everywhere:
   nothing, and :attr:`StreamQuery.search_error` says which term and why;
 * ``sort``: priority (the stored score), last seen, first seen, times seen,
   users affected;
+* ``environment``: one environment (else the one the user chose last,
+  remembered in the session; see :mod:`sentry.releases.environments`);
 * ``project``: the slug of one project (all the user may see by default).
   A slug that names no project the user may see matches nothing, so that
   "resolve all matching" never reaches past the project the page named.
@@ -31,6 +33,7 @@ from . import pagination
 from .filters import PROJECT, get_filters
 from .models import GroupedMessage, Project
 from .projects import SLUG_RE, visible_groups, visible_projects
+from .releases import environments
 from .search import MAX_QUERY_LENGTH, SearchError, apply_to_groups, keys, parse
 from .search.grammar import Match, Query
 from .tags import TREND_KEYS
@@ -218,6 +221,8 @@ class StreamQuery:
         self.since = since if since in SINCE else None
         #: The ``project`` slug asked for ("" for all projects).
         self.project_slug = params.get(PROJECT) or ""
+        #: The environment chosen (this request's, else the remembered one).
+        self.environment = environments.chosen(request)
 
     @cached_property
     def projects(self):
@@ -284,6 +289,8 @@ class StreamQuery:
         if self.since:
             now = now or timezone.now()
             groups = groups.filter(last_seen__gte=now - SINCE[self.since][1])
+        if self.environment:
+            groups = environments.narrow(groups, self.environment)
         if self.search_error is not None:
             return groups.none()  # unread: nothing, and the page says why
         if self.scope is not None:
@@ -351,6 +358,10 @@ class StreamQuery:
             )
         if self.since:
             active.append(("Seen", SINCE[self.since][0], self.url_without("since")))
+        if self.environment:
+            # Cleared with an empty value: the remembered choice goes too.
+            clear = self.url_with(**{environments.PARAMETER: ""})
+            active.append(("Environment", self.environment, clear))
         if self.query:
             active.append(("Search", self.query, self.url_without("q")))
         return active

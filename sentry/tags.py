@@ -124,6 +124,25 @@ def derived_tags(data):
     return tags
 
 
+def event_tag(event, name):
+    """
+    Return the value ``event`` is counted under for derived tag ``name``.
+
+    What :func:`event_values` counts as ``tag:<name>`` (the event's own tag
+    first, else the SDK's field), cut alike: the release and environment an
+    event is said to come from everywhere (:mod:`sentry.releases`).
+    """
+    data = event.get("data")
+    data = data if isinstance(data, dict) else {}
+    tags = data.get("tags")
+    value = tags.get(name) if isinstance(tags, dict) else None
+    if value is None:
+        value = _text(data.get(name))
+    if value is None:
+        return None
+    return storable(str(value)[:MAX_VALUE_LENGTH]) or None
+
+
 def event_values(event):
     """
     Return the ``(key, value)`` pairs an event is counted under.

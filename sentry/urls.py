@@ -16,6 +16,7 @@ from .views import (
     overview,
     plugins,
     project_settings,
+    releases,
     setup,
     stream,
     workflow,
@@ -111,6 +112,17 @@ urlpatterns = [
         "projects/<slug:project_slug>/settings/",
         project_settings.project_settings,
         name="project-settings",
+    ),
+    path(
+        "projects/<slug:project_slug>/releases/",
+        releases.releases,
+        name="releases",
+    ),
+    # A release's name may hold slashes (feature/x): the rest of the path.
+    path(
+        "projects/<slug:project_slug>/releases/<path:version>/",
+        releases.release,
+        name="release",
     ),
     path("api/v1/", api_index.index, name="api-index"),
     path("api/v1/", include("sentry.api.urls")),

@@ -639,12 +639,13 @@ def test_the_stream_by_users_runs_one_query_for_the_rows_whatever_their_number(
     staff, key, django_assert_num_queries
 ):
     make_groups_with_users(key, staff, [1])
-    # session, user, 4 filter choices, the page, the sparklines, the projects.
-    with django_assert_num_queries(9):
+    # session, user, 4 filter choices, the environments, the page, the
+    # sparklines, the projects.
+    with django_assert_num_queries(10):
         staff.get(INDEX, {"sort": "users"})
     make_groups_with_users(key, staff, [3] * 30, name="more")
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = staff.get(INDEX, {"sort": "users"})
     assert len(response.context["page"]) == 31
 

@@ -205,9 +205,10 @@ def test_every_hook_reads_the_group_s_project_without_a_query(
     groups = [make_group(f"error {n}", project_id=2 if n % 2 else 1) for n in range(6)]
     group = groups[1]
 
-    # As without the plugin: session, user, 4 filter choices, the page,
-    # the sparklines, the projects of the header's switcher.
-    with django_assert_num_queries(9):
+    # As without the plugin: session, user, 4 filter choices, the
+    # environments, the page, the sparklines, the projects of the header's
+    # switcher.
+    with django_assert_num_queries(10):
         stream = staff.get(reverse("sentry:index")).content.decode()
     # session, user, group, latest occurrence, trend, tags.
     with django_assert_num_queries(6):

@@ -235,9 +235,9 @@ def test_the_stream_still_runs_its_queries_with_short_ids(
     for n in range(5):
         make_group(f"error {n}", project_id=2 if n % 2 else 1)
 
-    # session, user, 4 filter choices, the page, the sparklines, the
-    # projects of the header's switcher.
-    with django_assert_num_queries(9):
+    # session, user, 4 filter choices, the environments, the page, the
+    # sparklines, the projects of the header's switcher.
+    with django_assert_num_queries(10):
         response = staff.get(INDEX)
     assert len(response.context["rows"]) == 5
     assert "SHOP-2" in response.content.decode()

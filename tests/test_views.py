@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from sentry.alerts.models import AlertChannel, AlertRule
 from sentry.api.tokens import ApiToken
-from sentry.models import GroupActivity, GroupedMessage, Project, ProjectKey
+from sentry.models import GroupActivity, GroupedMessage, Project, ProjectKey, Release
 from sentry.plugins.testing import plugin_installed
 from tests.dashboard_factories import (
     XSS,
@@ -96,6 +96,8 @@ KINDS = {
     "alerts/channels/<sentry_id:channel_id>/delete/": "alerts-delete",
     "projects/new/": "project-page",
     "projects/<slug:project_slug>/settings/": "project-page",
+    "projects/<slug:project_slug>/releases/": "page",
+    "projects/<slug:project_slug>/releases/<path:version>/": "page",
 }
 #: What the matrix posts to the key actions (enough for each of them).
 KEY_FORM = {"label": "renamed", "project": "1"}
@@ -141,6 +143,7 @@ def url_for(route, pattern, message, key):
         "name": "matrix",
         "channel_id": getattr(AlertChannel.objects.first(), "pk", 0),
         "rule_id": getattr(AlertRule.objects.first(), "pk", 0),
+        "version": "matrix/1.0",
     }
     path = route
     for key in converters:
@@ -160,6 +163,7 @@ def key():
 
 @pytest.fixture
 def urls(message, key):
+    Release.objects.create(project_id=1, version="matrix/1.0")
     channels = {"matrix": {"plugin": "mail", "to": ["matrix@example.com"]}}
     AlertChannel.objects.create(name="saved", kind="mail", to="saved@example.com")
     AlertRule.objects.create(channels=["saved"])
@@ -793,6 +797,7 @@ class Side:
         self.message = make_message(self.group)
         count_minute(self.group, self.message.datetime)
         self.key = make_key(label=f"{marker} key", project_id=project.pk)
+        Release.objects.create(project=project, version="matrix/1.0")
         self.urls = [
             (route, KINDS[route], url_for(route, p, self.message, self.key))
             for route, p in dashboard_routes()

@@ -214,9 +214,10 @@ def test_one_project_stream_runs_the_same_queries_whatever_the_rows(
     for index in range(count):
         make_group(f"s{index}", project=billing if index % 2 else shop)
 
-    # session, user, the visible projects, 4 filter choices, the page, the
-    # sparklines: the project is found among the projects, not by a query.
-    with django_assert_num_queries(9):
+    # session, user, the visible projects, 4 filter choices, the
+    # environments, the page, the sparklines: the project is found among the
+    # projects, not by a query.
+    with django_assert_num_queries(10):
         response = staff.get(INDEX + "?project=shop&sort=date")
     assert response.status_code == 200
     # A live update finds the project by a subquery: no query more.

@@ -332,8 +332,8 @@ def test_the_stream_runs_the_same_queries_whatever_the_rows(
     make_stream(count)
 
     # session, user, the visible projects (switcher, row names), 4 filter
-    # choices, the page, the sparklines.
-    with django_assert_num_queries(9):
+    # choices, the environments, the page, the sparklines.
+    with django_assert_num_queries(10):
         response = staff.get(INDEX + "?server_name=web-0&level=40&q=g&sort=date")
     assert response.status_code == 200
 
@@ -361,7 +361,7 @@ def test_a_search_of_many_terms_costs_no_more_queries_than_none(
         seen_with(found, key, value)
 
     # As above: the terms are conditions and subqueries of the page's query.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = staff.get(
             INDEX + "?" + urlencode({"server_name": "web-0", "q": query})
         )
@@ -449,9 +449,9 @@ def test_thousands_of_server_names_and_loggers_do_not_grow_the_page(
     many_values("server_name", 5000)
     many_values("logger", 5000)
 
-    # session, user, projects, 4 filter choices, the page, the sparklines:
-    # as before.
-    with django_assert_num_queries(9):
+    # session, user, projects, 4 filter choices, the environments, the page,
+    # the sparklines: as before.
+    with django_assert_num_queries(10):
         response = staff.get(INDEX)
 
     html = response.content.decode()

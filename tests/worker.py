@@ -234,6 +234,43 @@ def flood(count, limit, start_at):
     }
 
 
+def store_releases(batches, size, start_at):
+    """
+    Store ``batches`` batches of ``size`` events of the one error "release
+    error", from releases older and newer than the one it is resolved in
+    (1.0.0); report the events that reopened it.
+    """
+    from django.db import OperationalError
+
+    from sentry import pipeline
+    from sentry.db import get_write_alias, run_in_transaction
+    from sentry.models import Message
+    from sentry.storage import store_batch
+
+    time.sleep(max(0.0, start_at - time.time()))
+    regressed, failed = [], 0
+    for _ in range(batches):
+        events = [
+            pipeline.prepare(
+                {
+                    "message": "release error",
+                    "data": {"release": ("0.9.0", "1.0.0", "2.0.0")[n % 3]},
+                }
+            )
+            for n in range(size)
+        ]
+        try:
+            results = run_in_transaction(
+                lambda using, events=events: store_batch(using, events),
+                get_write_alias(Message),
+            )
+        except OperationalError:
+            failed += len(events)
+            continue
+        regressed += [result.message_id for result in results if result.regressed]
+    return {"regressed": regressed, "failed": failed}
+
+
 def survive_failure():
     """Record through a database that fails; report what the caller saw."""
     from sentry.client.models import client
@@ -275,6 +312,8 @@ def main():
         output = store_muted(*map(int, sys.argv[2:5]), float(sys.argv[5]))
     elif mode == "flood":
         output = flood(*map(int, sys.argv[2:4]), float(sys.argv[4]))
+    elif mode == "releases":
+        output = store_releases(*map(int, sys.argv[2:4]), float(sys.argv[4]))
     elif mode == "survive":
         output = survive_failure()
     else:

@@ -29,6 +29,14 @@ def group_summary(group, request):
         "first_seen": _iso(group.first_seen),
         "last_seen": _iso(group.last_seen),
         "resolved_at": _iso(group.resolved_at),
+        "first_release": group.first_release,
+        "last_release": group.last_release,
+        # What reopens it: null (any event) or the release an event must be
+        # newer than; "resolved_in_next": resolved "in the next release".
+        "resolved_in_release": (
+            group.resolved_in_release if group.is_resolved else None
+        ),
+        "resolved_in_next": group.is_resolved and group.resolved_in_next,
         "score": group.score,
         "url": request.build_absolute_uri(group.get_absolute_url()),
         "api_url": request.build_absolute_uri(

@@ -15,7 +15,7 @@ urlpatterns = [
         views.occurrences,
         name="api-occurrences",
     ),
-    path("groups/<sentry_id:group_id>/resolve/", views.resolve, name="api-resolve"),
+    path("groups/<sentry_id:group_id>/resolve/", workflow.resolve, name="api-resolve"),
     path(
         "groups/<sentry_id:group_id>/unresolve/", views.unresolve, name="api-unresolve"
     ),

@@ -2,8 +2,8 @@
 JSON API: ``api/v1/...`` under the dashboard's prefix.
 
 Read: the groups (with the stream's filters and sorts), one group, its
-occurrences, one occurrence. Write: resolve and unresolve (mute, unmute,
-the history and comments are in :mod:`sentry.api.workflow`). Lists are paged
+occurrences, one occurrence. Write: unresolve (resolve, mute, unmute, the
+history and comments are in :mod:`sentry.api.workflow`). Lists are paged
 by ``?limit=`` (at most 100) and ``?offset=``; a ``next`` link says whether
 there is more, without counting the table. Lists take ``?q=`` in the search
 language (:mod:`sentry.search`); a query it cannot read is a 400 naming the
@@ -14,7 +14,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 
 from .. import projects
-from ..constants import STATUS_RESOLVED, STATUS_UNRESOLVED
+from ..constants import STATUS_UNRESOLVED
 from ..filters import get_filters
 from ..group_tags import top_values
 from ..models import GroupedMessage, Message
@@ -207,11 +207,6 @@ def _set_status(request, group_id, status):
     set_status(groups.filter(pk=group_id), status, request.user)
     group = groups.defer("data").get(pk=group_id)
     return JsonResponse(group_summary(group, request))
-
-
-@api_view(methods=("POST",), write=True)
-def resolve(request, group_id):
-    return _set_status(request, group_id, STATUS_RESOLVED)
 
 
 @api_view(methods=("POST",), write=True)

@@ -1,6 +1,8 @@
 """
-JSON API of the workflow: mute, unmute, a group's history, comments.
+JSON API of the workflow: resolve, mute, unmute, a group's history, comments.
 
+``POST groups/<id>/resolve/`` takes nothing, ``{"release": "<name>"}`` or
+``{"next_release": true}`` (see :mod:`sentry.releases.resolve`);
 ``POST groups/<id>/mute/`` takes one condition (see
 :mod:`sentry.workflow.mute`), ``POST groups/<id>/comments/`` a ``text``;
 a body that cannot be read is a 400 that says why. Changes need the
@@ -12,6 +14,8 @@ import json
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 
+from ..releases.resolve import ResolveError, read_resolution
+from ..releases.resolve import resolve as resolve_groups
 from ..workflow import comments as comment_text
 from ..workflow.models import GroupActivity
 from ..workflow.mute import MuteError, read_condition
@@ -51,6 +55,19 @@ def _group(request, group_id):
 def _summary(request, group_id):
     group = _groups(request).defer("data").get(pk=group_id)
     return JsonResponse(group_summary(group, request))
+
+
+@api_view(methods=("POST",), write=True)
+def resolve(request, group_id):
+    group = _group(request, group_id)
+    try:
+        resolution = read_resolution(read_body(request))
+        # Recorded in the group's history, with the token's user.
+        resolve_groups(_groups(request).filter(pk=group.pk), resolution, request.user)
+    except (ValueError, ResolveError) as exc:
+        # ResolveError: "in the next release" of a group seen in none.
+        return error(400, str(exc))
+    return _summary(request, group.pk)
 
 
 @api_view(methods=("POST",), write=True)

@@ -15,6 +15,7 @@ import asyncio
 import functools
 import itertools
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -253,6 +254,8 @@ class SentryClient:
             )
         if tags is not None:
             event_data["tags"] = shape_tags(tags, shaper)
+        for name, value in deployment().items():
+            event_data[name] = value
         for name in ("server_name", "site", "message_id", "checksum"):
             if fields.get(name) is not None:
                 event[name] = _field(shaper, fields[name])
@@ -305,6 +308,25 @@ class LoggingSentryClient(SentryClient):
             extra={"event": event},
         )
         return event["message_id"]
+
+
+def deployment():
+    """
+    Return the release and environment this site's events come from.
+
+    ``SENTRY_RELEASE`` and ``SENTRY_ENVIRONMENT`` from the settings, else
+    from the process's environment variables of the same names, as
+    sentry-sdk reads them (so one deployment variable serves both).
+    Unset or empty: not sent.
+    """
+    found = {}
+    for name in ("release", "environment"):
+        value = getattr(settings, name.upper()) or os.environ.get(
+            f"SENTRY_{name}".upper()
+        )
+        if isinstance(value, str) and value.strip():
+            found[name] = value.strip()[:200]
+    return found
 
 
 def shape_tags(tags, shaper=None):

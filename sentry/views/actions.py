@@ -1,7 +1,7 @@
 """Resolve, unresolve, mute and unmute errors, one or many (POST only, never public)."""
 
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,6 +12,7 @@ from ..constants import STATUS_CHOICES, STATUS_RESOLVED, STATUS_UNRESOLVED
 from ..models import GroupedMessage
 from ..params import parse_int
 from ..projects import visible_groups
+from ..releases import resolve as releases
 from ..stream import StreamQuery
 from ..workflow import mute as workflow
 from .access import dashboard_view, wants_json
@@ -35,9 +36,45 @@ def status_changes(status):
 @require_POST
 @csrf_protect
 def resolve(request, group_id):
-    """Mark an error resolved (or unresolved with ``unresolve=1``)."""
-    status = STATUS_UNRESOLVED if request.POST.get("unresolve") else STATUS_RESOLVED
-    return set_status(request, group_id, status)
+    """
+    Mark an error resolved (or unresolved with ``unresolve=1``).
+
+    ``next_release=1`` resolves it in the next release, ``release=<name>``
+    in that release (see :mod:`sentry.releases.resolve`).
+    """
+    if request.POST.get("unresolve"):
+        return set_status(request, group_id, STATUS_UNRESOLVED)
+    form = {}
+    if request.POST.get("next_release"):
+        form["next_release"] = True
+    if "release" in request.POST:
+        form["release"] = request.POST["release"]
+    if not form:
+        return set_status(request, group_id, STATUS_RESOLVED)
+    groups = visible_groups(GroupedMessage.objects.only("id"), request.user)
+    group = get_object_or_404(groups, pk=group_id)
+    try:
+        releases.resolve(
+            GroupedMessage.objects.filter(pk=group.pk),
+            releases.read_resolution(form),
+            request.user,
+        )
+    except releases.ResolveError as exc:
+        if wants_json(request):
+            return json_response({"error": str(exc)}, status=400)
+        return render(request, "sentry/400.html", {"reason": str(exc)}, status=400)
+    if wants_json(request):
+        return json_response(
+            {
+                "id": group.pk,
+                "status": STATUS_RESOLVED,
+                "status_label": STATUS_LABELS[STATUS_RESOLVED],
+                "resolved": True,
+            }
+        )
+    return HttpResponseRedirect(
+        next_url(request, reverse("sentry:group", args=[group.pk]))
+    )
 
 
 @dashboard_view(public=False)

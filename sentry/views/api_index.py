@@ -24,7 +24,13 @@ ENDPOINTS = {
         "latest occurrence in full.",
     ),
     "api-occurrences": ("GET", "event:read", "An error's occurrences, newest first."),
-    "api-resolve": ("POST", "event:write", "Resolve the error; answers it."),
+    "api-resolve": (
+        "POST",
+        "event:write",
+        'Resolve the error: no body (any new event reopens it), {"release": '
+        '"<name>"} or {"next_release": true} (only a newer release reopens '
+        "it); answers it.",
+    ),
     "api-unresolve": ("POST", "event:write", "Unresolve the error; answers it."),
     "api-mute": (
         "POST",

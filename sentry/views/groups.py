@@ -14,10 +14,12 @@ from ..plugins.dashboard import group_actions, group_panels, group_widgets
 from ..projects import visible_occurrences
 from ..search import MAX_QUERY_LENGTH, SearchError, apply_to_occurrences, parse
 from ..tags import MAX_KEY_LENGTH as MAX_TAG_KEY_LENGTH
+from ..tags import TAG_PREFIX
 from ..workflow.mute import DURATIONS
 from .access import can_change, dashboard_view
 
 PAGE_SIZE = 50
+RELEASE_KEY = TAG_PREFIX + "release"
 MUTE_DURATIONS = [(name, label) for name, (label, _) in DURATIONS.items()]
 MESSAGE_ID_LENGTH = 32
 #: Columns an occurrence list needs; ``data`` and ``traceback`` can be large.
@@ -56,6 +58,8 @@ def group(request, group_id):
             "event": Event(message) if message else None,
             "trend": trend,
             "sidebar_tags": tags,
+            # "Seen in releases": the release counters the sidebar read.
+            "group_releases": next((t for t in tags if t.key == RELEASE_KEY), None),
             "range_name": range_name,
             "ranges": [(name, label) for name, (label, _) in trends.RANGES.items()],
         },

@@ -13,6 +13,7 @@ from ..conf import settings
 from ..models import GroupedMessage, Message
 from ..plugins.dashboard import stream_row_tags
 from ..projects import visible_occurrences
+from ..releases import environments
 from ..stream import PROJECT, SINCE, SORTS, StreamQuery, as_message_id, as_short_id
 from ..templatetags.sentry_tags import isotime, reltime
 from .access import can_change, dashboard_view
@@ -35,6 +36,7 @@ def index(request):
         if group is not None:
             return redirect(group)
 
+    environments.remember(request)
     page = stream.page()
     gather_rows(request, page.items, stream.scope)
 
@@ -53,6 +55,7 @@ def index(request):
             "full_path": request.get_full_path(),
             "missing_message_id": message_id,
             "switcher": switcher(stream),
+            "environments": environments.selector(request, stream),
             "poll_interval": poll_interval(),
             "can_change": can_change(request.user),
             "mute_durations": MUTE_DURATIONS,

@@ -28,8 +28,8 @@ class GroupActivity(models.Model):
     One entry of a group's history: a change of state, or a comment.
 
     ``user`` is who did it (None: an event did it, or the user is gone);
-    ``release`` the release it happened in (kept for resolved and
-    regressed entries; None until releases are recorded); ``text`` the
+    ``release`` the release it happened in (resolved entries: the release
+    resolved in; regressed ones: the reopening event's); ``text`` the
     comment, or how a change was made ("Muted for 60 minutes"); ``data``
     the mute's condition as given; ``message_id`` the occurrence that
     created the group, reopened it or ended its mute.
@@ -64,6 +64,12 @@ class GroupActivity(models.Model):
             # A group's history, newest first, a page at a time.
             models.Index(
                 fields=("group", "-date", "-id"), name="sentry_activity_group_date"
+            ),
+            # The groups that regressed in a release (the releases page).
+            models.Index(
+                fields=("release",),
+                condition=models.Q(kind="regressed"),
+                name="sentry_activity_regressed",
             ),
         ]
 

@@ -151,6 +151,8 @@ def mute_changes(condition, now):
         # is a state of unresolved groups.
         "status": STATUS_UNRESOLVED,
         "resolved_at": None,
+        "resolved_in_release": None,
+        "resolved_in_next": False,
         "muted": True,
         "muted_until": until,
         "muted_until_times_seen": _threshold("times_seen", count),
@@ -201,18 +203,22 @@ def set_status(groups, status, user, now=None):
     and that regression must be heard.
     """
     now = now or timezone.now()
+    # Either way, not resolved in a release any more (sentry.releases).
+    values = {"status": status, "resolved_in_release": None, "resolved_in_next": False}
     if status == STATUS_RESOLVED:
-        values = {"status": status, "resolved_at": now, "muted": False}
+        values.update(resolved_at=now, muted=False)
         kind = RESOLVED
+        # A group resolved in a release is resolved plainly from now on.
+        changing = ~Q(status=status) | Q(resolved_in_release__isnull=False)
     else:
-        values = {"status": status, "resolved_at": None}
+        values.update(resolved_at=None)
         kind = UNRESOLVED
+        changing = ~Q(status=status)
 
     def change(ids):
-        rows = GroupedMessage.objects.filter(pk__in=ids).exclude(status=status)
-        return rows.update(**values)
+        return GroupedMessage.objects.filter(changing, pk__in=ids).update(**values)
 
-    return _change(groups.exclude(status=status), change, kind, user, now)
+    return _change(groups.filter(changing), change, kind, user, now)
 
 
 def _change(groups, change, kind, user, now, text="", data=None):

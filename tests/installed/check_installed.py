@@ -63,6 +63,8 @@ settings.configure(
     SENTRY_ADMINS=["ops@example.com"],
     SENTRY_URL_PREFIX="https://errors.example.com",
     SENTRY_DIGEST="inline",
+    # Events name a release: the group page's releases and the releases page.
+    SENTRY_RELEASE="site@1.0.0",
 )
 django.setup()
 
@@ -142,6 +144,8 @@ pages = [
     reverse("sentry:setup"),
     reverse("sentry:setup-project", args=[1]),
     reverse("sentry:projects"),
+    reverse("sentry:releases", args=["default"]),
+    reverse("sentry:release", args=["default", "site@1.0.0"]),
 ]
 static_urls = set()
 for url in pages:

@@ -120,6 +120,11 @@
     if (!form.closest("tr.group")) {
       var header = document.querySelector("[data-group]");
       if (header) { header.classList.toggle("is-resolved", !!resolved); }
+      // The resolve-in-a-release menu is for unresolved errors, and what a
+      // resolution in a release said no longer holds once changed here.
+      document.querySelectorAll("[data-resolve-menu], [data-resolved-in]").forEach(
+        function (el) { el.hidden = el.hasAttribute("data-resolve-menu") ? !!resolved : true; }
+      );
     }
   }
 
