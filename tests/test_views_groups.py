@@ -272,25 +272,6 @@ def test_searching_occurrences_costs_no_query_of_its_own(
         )
 
 
-def test_an_occurrence_links_to_its_neighbours(staff, django_assert_num_queries):
-    group = make_group("x")
-    when = minutes_ago(5)
-    older = make_message(group, when=minutes_ago(9))
-    # Same time: the id decides, so no occurrence is ever skipped.
-    middle = make_message(group, when=when)
-    newer = make_message(group, when=when)
-    make_message(make_group("other"), when=minutes_ago(7))
-
-    # session, user, group, occurrence, newer, older.
-    with django_assert_num_queries(6):
-        response = staff.get(middle.get_absolute_url())
-
-    assert response.context["newer"] == newer.message_id
-    assert response.context["older"] == older.message_id
-    assert staff.get(newer.get_absolute_url()).context["newer"] is None
-    assert staff.get(older.get_absolute_url()).context["older"] is None
-
-
 def test_an_occurrence_of_another_group_is_not_found(staff):
     message = make_message(make_group("x"))
     other = make_group("y")

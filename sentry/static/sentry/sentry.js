@@ -2,7 +2,8 @@
  * django-sentry dashboard: small enhancements of server-rendered pages.
  *
  * Every page works without this file. It adds live updates of the stream,
- * in-place resolve/unresolve, row selection and frame toggles. It is loaded
+ * in-place resolve/unresolve, row selection, frame toggles and the j/k
+ * keys of an occurrence page. It is loaded
  * as a static file (no inline script, so a strict Content-Security-Policy
  * holds) and never uses innerHTML: event data only ever goes into the page
  * through textContent and DOM attributes.
@@ -382,12 +383,40 @@
     });
   }
 
+  /*
+   * Keyboard steps through a group's occurrences: j or ArrowLeft opens the
+   * previous (older) one, k or ArrowRight the next (newer) one. Keys typed
+   * into a field, or with a modifier, are left alone.
+   */
+  var EVENT_KEYS = { j: "previous", ArrowLeft: "previous", k: "next", ArrowRight: "next" };
+
+  function isTyping(target) {
+    if (!target || !target.closest) { return false; }
+    return !!target.closest("input, textarea, select, [contenteditable]") ||
+      !!target.isContentEditable;
+  }
+
+  function eventShortcuts() {
+    var nav = document.querySelector("[data-event-nav]");
+    if (!nav) { return; }
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey ||
+          event.shiftKey || isTyping(event.target)) { return; }
+      var name = EVENT_KEYS[event.key];
+      var link = name && nav.querySelector("a[data-event-link='" + name + "']");
+      if (!link) { return; }
+      event.preventDefault();
+      window.location.assign(link.href);
+    });
+  }
+
   function start() {
     copyButtons(document);
     projectSwitcher(document);
     resolveForms(document);
     bulkSelection();
     frameTools(document);
+    eventShortcuts();
     refreshTimes(document);
     document.querySelectorAll("table[data-live]").forEach(liveStream);
     window.setInterval(function () { refreshTimes(document); }, 30000);

@@ -1,0 +1,121 @@
+"""
+Stepping through a group's occurrences: first, previous, next, latest, "N of M".
+
+Occurrences are ordered oldest first by ``(datetime, id)``: the id breaks
+ties, so two occurrences stored in the same microsecond are both reached
+and each has one place. Occurrence 1 is the oldest, M the latest.
+
+The position and the count are one query (a conditional ``COUNT`` over the
+group's rows, read from the ``(group, -datetime)`` index); each neighbour
+is one query that seeks in the same index with ``LIMIT 1``. On SQLite the
+index holds the id too (every SQLite index ends with the rowid), so the
+tie-break is read from it; on PostgreSQL the index is on ``(group_id,
+datetime)`` only and the few rows of one instant are sorted by id after
+the seek. Five queries whatever the group's size.
+
+A search (``q=``, the occurrences tab's) narrows what is stepped through,
+as long as the occurrence shown meets it; one that does not (or a search
+that cannot be read) steps through the whole group instead.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from .models import Message
+from .search import SearchError, apply_to_occurrences, parse
+
+
+@dataclass
+class Navigation:
+    """Where an occurrence stands among its siblings, and the links around it."""
+
+    position: int
+    total: int
+    first: str | None
+    previous: str | None
+    next: str | None
+    latest: str | None
+    #: The search the links keep ("" when stepping through the whole group).
+    query: str
+
+    #: The group's id, for the links.
+    group_id: int
+    #: The occurrence shown.
+    current: str
+
+    @property
+    def urls(self):
+        """Return ``{"first": url, ...}`` of the links to other occurrences."""
+        names = ("first", "previous", "next", "latest")
+        return {
+            name: occurrence_url(self.group_id, getattr(self, name), self.query)
+            for name in names
+            if getattr(self, name) not in (None, self.current)
+        }
+
+    @property
+    def list_url(self):
+        """Return the occurrences tab, with the search the links keep."""
+        url = reverse("sentry:messages", kwargs={"group_id": self.group_id})
+        return url + ("?" + urlencode({"q": self.query}) if self.query else "")
+
+
+def navigate(message, query=""):
+    """Return the :class:`Navigation` of ``message`` among its group's occurrences."""
+    siblings = Message.objects.filter(group_id=message.group_id)
+    narrowed = _narrowed(siblings, query)
+    if narrowed is not None:
+        counts = _counts(narrowed, message)
+        if counts["here"]:
+            return _links(narrowed, message, counts, query)
+    return _links(siblings, message, _counts(siblings, message), "")
+
+
+def _narrowed(siblings, query):
+    """Return ``siblings`` narrowed to ``query``; None for no (readable) search."""
+    if not query:
+        return None
+    try:
+        return apply_to_occurrences(siblings, parse(query))
+    except SearchError:
+        return None
+
+
+def _counts(siblings, message):
+    """Return the rows' count, the message's place and whether it is among them."""
+    when, pk = message.datetime, message.pk
+    not_after = Q(datetime__lt=when) | Q(datetime=when, pk__lte=pk)
+    return siblings.aggregate(
+        total=Count("pk"),
+        position=Count("pk", filter=not_after),
+        here=Count("pk", filter=Q(pk=pk)),
+    )
+
+
+def _links(siblings, message, counts, query):
+    when, pk = message.datetime, message.pk
+    ids = siblings.values_list("message_id", flat=True)
+    older = ids.filter(datetime__lte=when).filter(Q(datetime__lt=when) | Q(pk__lt=pk))
+    newer = ids.filter(datetime__gte=when).filter(Q(datetime__gt=when) | Q(pk__gt=pk))
+    return Navigation(
+        position=counts["position"],
+        total=counts["total"],
+        first=ids.order_by("datetime", "pk").first(),
+        previous=older.order_by("-datetime", "-pk").first(),
+        next=newer.order_by("datetime", "pk").first(),
+        latest=ids.order_by("-datetime", "-pk").first(),
+        query=query,
+        group_id=message.group_id,
+        current=message.message_id,
+    )
+
+
+def occurrence_url(group_id, message_id, query=""):
+    """Return the URL of an occurrence, keeping the search ``query``."""
+    url = reverse(
+        "sentry:message", kwargs={"group_id": group_id, "message_id": message_id}
+    )
+    return url + ("?" + urlencode({"q": query}) if query else "")
