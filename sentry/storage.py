@@ -37,6 +37,7 @@ from .models import (
     get_score,
     next_short_id,
 )
+from .occurrences import event_columns
 from .search.index import index_groups
 from .tags import (  # noqa: F401 (re-exported: the names counters had here)
     MAX_KEY_LENGTH,
@@ -481,6 +482,9 @@ MESSAGE_COLUMNS = (
     "url",
     "server_name",
     "site",
+    "release",
+    "environment",
+    "user",
 )
 
 
@@ -502,6 +506,7 @@ def _insert_messages(using, pairs):
                 params = []
                 for event, result in part:
                     data, traceback, _ = event["_packed"]
+                    shown = event_columns(event.get("data"))
                     params += (
                         result.group_id,
                         event["message_id"],
@@ -517,6 +522,9 @@ def _insert_messages(using, pairs):
                         event["url"],
                         event["server_name"],
                         event["site"],
+                        shown["release"],
+                        shown["environment"],
+                        shown["user"],
                     )
                 cursor.execute(
                     f"INSERT INTO {quote(meta.db_table)} ({columns}) "

@@ -399,9 +399,9 @@ def test_occurrences_take_the_search_language(api):
         ),
         (
             "sentry:api-occurrences",
-            "environment:production",
-            "environment:production",
-            "'environment:production' cannot narrow occurrences: environment is "
+            "tenant:acme",
+            "tenant:acme",
+            "'tenant:acme' cannot narrow occurrences: tenant is "
             "counted per error, not kept per occurrence; search the stream for it",
         ),
         (

@@ -246,15 +246,15 @@ def test_the_occurrences_tab_says_why_a_query_cannot_be_read(staff):
     make_message(group)
 
     response = staff.get(
-        reverse("sentry:messages", args=[group.pk]), {"q": "environment:production"}
+        reverse("sentry:messages", args=[group.pk]), {"q": "user.email:jane@x.org"}
     )
     html = response.content.decode()
 
     assert response.status_code == 200
     assert list(response.context["page"]) == []
     assert (
-        "The search cannot be read: &#x27;environment:production&#x27; cannot "
-        "narrow occurrences: environment is counted per error, not kept per "
+        "The search cannot be read: &#x27;user.email:jane@x.org&#x27; cannot "
+        "narrow occurrences: user.email is counted per error, not kept per "
         "occurrence; search the stream for it." in html
     )
 

@@ -31,6 +31,9 @@ LIST_FIELDS = (
     "url",
     "server_name",
     "site",
+    "release",
+    "environment",
+    "user",
 )
 
 
