@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import time
+from html import escape
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -291,6 +292,179 @@ def test_the_stream_mutes_all_matching_errors():
     assert staff_client().post(BULK, {"op": "mute-all"}).status_code == 302
 
     assert GroupedMessage.objects.filter(muted=True).count() == 2
+
+
+def bulk_json(browser, form, query=""):
+    return browser.post(BULK + query, form, headers={"Accept": "application/json"})
+
+
+@pytest.mark.parametrize(
+    "form, column, expected",
+    [
+        ({"count": "5"}, "muted_until_times_seen", 7),
+        ({"users": " 3 "}, "muted_until_users", 3),
+        ({"for": "forever", "count": "5"}, "muted_until_times_seen", 7),
+    ],
+)
+def test_the_stream_mutes_in_bulk_until_a_count_or_a_number_of_users(
+    form, column, expected
+):
+    first, second = make_group("a", times_seen=2), make_group("b", times_seen=2)
+
+    response = bulk_json(
+        staff_client(), {"op": "mute-selected", "ids": [first.pk, second.pk], **form}
+    )
+
+    assert response.json() == {"updated": 2, "muted": True}
+    values = GroupedMessage.objects.values_list(column, flat=True)
+    assert list(values) == [expected, expected]
+    texts = set(GroupActivity.objects.filter(kind="muted").values_list("text"))
+    assert len(texts) == 1
+
+
+def test_the_stream_mutes_all_matching_until_a_date():
+    make_group("a")
+    make_group("b", level=30)
+    then = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+
+    response = bulk_json(
+        staff_client(),
+        {"op": "mute-all", "until": then.strftime("%Y-%m-%dT%H:%M")},
+        query="?q=level:error",
+    )
+
+    assert response.json() == {"updated": 1, "muted": True}
+    muted = GroupedMessage.objects.get(muted=True)
+    assert (muted.message, muted.muted_until) == ("a", then)
+
+
+@pytest.mark.parametrize(
+    "form, reason",
+    [
+        (
+            {"for": "1h", "count": "5"},
+            "Give one condition: a duration, a date, a number of times or a "
+            "number of users.",
+        ),
+        (
+            {"count": "5", "users": "2"},
+            "Give one condition: a duration, a date, a number of times or a "
+            "number of users.",
+        ),
+        ({"count": "five"}, "'count' must be a whole number."),
+        ({"users": "0"}, "'users' must be a whole number from 1 to 1000000000."),
+        ({"until": "2001-01-01T00:00"}, "'until' must be in the future."),
+        ({"for": "1y"}, "Unknown duration '1y'."),
+    ],
+)
+def test_a_bulk_mute_that_cannot_be_read_changes_nothing_and_says_why(form, reason):
+    group = make_group("a")
+    staff = staff_client()
+
+    response = bulk_json(staff, {"op": "mute-selected", "ids": [group.pk], **form})
+    page = staff.post(BULK, {"op": "mute-all", **form})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": reason}
+    # A browser's form gets a page that says it, not JSON.
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
+    assert escape(reason) in page.content.decode()
+    assert not GroupedMessage.objects.filter(muted=True).exists()
+
+
+@pytest.mark.parametrize("op", ["mute-all", "resolve-all", "unmute-all"])
+def test_all_matching_refuses_more_errors_than_its_cap_and_changes_none(
+    monkeypatch, op
+):
+    monkeypatch.setattr("sentry.views.actions.MAX_MATCHING", 3)
+    for index in range(4):
+        make_group(f"g{index}", muted=op == "unmute-all")
+    staff = staff_client()
+    # The default stream leaves muted errors out.
+    query = "?q=is:muted" if op == "unmute-all" else ""
+
+    response = bulk_json(staff, {"op": op}, query=query)
+    page = staff.post(BULK + query, {"op": op})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "More than 3 errors match: nothing was changed. Narrow the search "
+        "(a project, a level, a date) to at most 3 and try again."
+    }
+    assert page.status_code == 400
+    assert "More than 3 errors match: nothing was changed." in page.content.decode()
+    assert GroupActivity.objects.count() == 0
+    assert GroupedMessage.objects.filter(status=0).count() == 4
+    assert GroupedMessage.objects.filter(muted=True).count() == (
+        4 if op == "unmute-all" else 0
+    )
+    # At the cap, all of them change.
+    GroupedMessage.objects.filter(message="g3").delete()
+    assert bulk_json(staff, {"op": op}, query=query).json()["updated"] == 3
+
+
+def test_all_matching_writes_in_chunks_each_its_own_transaction(monkeypatch):
+    monkeypatch.setattr("sentry.workflow.mute.CHUNK", 2)
+    for index in range(5):
+        make_group(f"g{index}")
+
+    staff = staff_client()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = bulk_json(staff, {"op": "mute-all", "for": "1h"})
+
+    assert response.json() == {"updated": 5, "muted": True}
+    sql = [q["sql"] for q in queries]
+    updates = [q for q in sql if q.startswith('UPDATE "sentry_groupedmessage"')]
+    assert [update.count(",", update.index(" IN (")) for update in updates] == [
+        1,
+        1,
+        0,
+    ]
+    # Each chunk in a transaction of its own (a savepoint inside the test's).
+    assert sum(q.startswith("SAVEPOINT") for q in sql) == 3
+    assert sum(q.startswith("RELEASE SAVEPOINT") for q in sql) == 3
+    assert GroupActivity.objects.filter(kind="muted").count() == 5
+    assert GroupedMessage.objects.filter(muted=True).count() == 5
+
+
+def test_the_stream_says_how_many_errors_all_matching_changes_at_most():
+    make_group("a")
+
+    html = staff_client().get(INDEX).content.decode()
+
+    assert "“All matching” changes at most 10,000 errors at once." in html
+    for name in ("for", "until", "count", "users"):
+        assert f'name="{name}"' in html
+
+
+def test_a_muted_row_has_a_badge_that_tells_its_condition():
+    plain = make_group("plain")
+    counted = make_group("counted", times_seen=4)
+    staff = staff_client()
+    staff.post(BULK, {"op": "mute-selected", "ids": [counted.pk], "count": "6"})
+    until = timezone.now() + dt.timedelta(hours=1)
+    GroupedMessage.objects.filter(pk=plain.pk).update(muted=True, muted_until=until)
+
+    response = staff.get(INDEX, {"status": "muted"})
+    html = response.content.decode()
+    poll = staff.get(reverse("sentry:poll"), {"status": "muted"}).json()
+
+    assert html.count('<span class="tag muted" data-field="muted" title=') == 2
+    assert 'title="Muted until seen 10 times">muted</span>' in html
+    assert f'title="Muted until {until:%Y-%m-%d %H:%M} UTC">muted</span>' in html
+    assert {row["title"]: row["muted"] for row in poll["rows"]} == {
+        "counted": "Muted until seen 10 times",
+        "plain": f"Muted until {until:%Y-%m-%d %H:%M} UTC",
+    }
+    # A mute that is over shows no badge.
+    GroupedMessage.objects.filter(pk=plain.pk).update(
+        muted_until=timezone.now() - dt.timedelta(minutes=1)
+    )
+    html = staff.get(INDEX).content.decode()
+    assert '<span class="tag muted" data-field="muted" hidden>muted</span>' in html
+    assert staff.get(reverse("sentry:poll")).json()["rows"][0]["muted"] is None
 
 
 def test_changes_need_the_change_permission():

@@ -15,7 +15,9 @@ from ..plugins.dashboard import stream_row_tags
 from ..projects import visible_occurrences
 from ..stream import PROJECT, SINCE, SORTS, StreamQuery, as_message_id, as_short_id
 from ..templatetags.sentry_tags import isotime, reltime
+from ..workflow.mute import state_text
 from .access import can_change, dashboard_view
+from .actions import MAX_MATCHING
 from .groups import MUTE_DURATIONS
 from .responses import json_response
 
@@ -56,6 +58,7 @@ def index(request):
             "poll_interval": poll_interval(),
             "can_change": can_change(request.user),
             "mute_durations": MUTE_DURATIONS,
+            "max_matching": f"{MAX_MATCHING:,}",
         },
     )
 
@@ -152,6 +155,7 @@ def gather_rows(request, groups):
         group.cause = group_cause(group)
         group.last_seen_iso = isotime(group.last_seen)
         group.last_seen_text = reltime(group.last_seen, now)
+        group.muted_text = state_text(group) if group.is_muted else None
 
 
 class RowUrls:
@@ -215,6 +219,7 @@ def row_json(group):
         "project_url": group.project_url,
         "status": group.status,
         "resolved": group.is_resolved,
+        "muted": group.muted_text,
         "times_seen": group.times_seen,
         "users": group.users,
         "last_seen": group.last_seen_iso,

@@ -234,7 +234,8 @@
     function changed(row, data) {
       return row.dataset.timesSeen !== String(data.times_seen) ||
         row.dataset.lastSeen !== data.last_seen ||
-        row.dataset.status !== String(data.status);
+        row.dataset.status !== String(data.status) ||
+        row.dataset.muted !== String(data.muted || "");
     }
 
     function field(row, name) { return row.querySelector("[data-field='" + name + "']"); }
@@ -244,6 +245,7 @@
       row.dataset.timesSeen = String(data.times_seen);
       row.dataset.lastSeen = data.last_seen;
       row.dataset.status = String(data.status);
+      row.dataset.muted = String(data.muted || "");
       var level = String(data.level || "").toLowerCase().replace(/[^a-z0-9-]/g, "");
       row.className = "group level-" + level + (data.resolved ? " is-resolved" : "");
       var box = row.querySelector("input[data-select]");
@@ -255,6 +257,11 @@
       field(row, "short_id").textContent = data.short_id || "";
       field(row, "culprit").textContent = data.culprit || "";
       field(row, "level").textContent = data.level || "";
+      var muted = field(row, "muted");
+      if (muted) {
+        muted.hidden = !data.muted;
+        if (data.muted) { muted.title = data.muted; } else { muted.removeAttribute("title"); }
+      }
       var logger = field(row, "logger");
       logger.textContent = data.logger || "";
       logger.hidden = !data.logger; // SDKs that name no logger
