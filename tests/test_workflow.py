@@ -922,6 +922,168 @@ def test_the_api_refuses_a_bad_comment_and_says_why(body, reason):
     assert reason in response.json()["detail"]
 
 
+def comment_url(group, entry):
+    return reverse("sentry:api-comment", args=[group.pk, entry.pk])
+
+
+def send_json(api, method, url, body, **extra):
+    payload = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return getattr(api, method)(
+        url, payload, content_type=extra.pop("content_type", "application/json")
+    )
+
+
+@pytest.mark.parametrize("method", ["patch", "post"])
+def test_the_api_edits_a_comment_of_its_author(method):
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "first words")
+
+    response = send_json(
+        api_client(ann), method, comment_url(group, note), {"text": " new words "}
+    )
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert (answer["id"], answer["kind"], answer["user"], answer["text"]) == (
+        note.pk,
+        "comment",
+        "ann",
+        "new words",
+    )
+    assert answer["edited"] is not None
+    note.refresh_from_db()
+    assert (note.text, note.edited is not None) == ("new words", True)
+    # The history says it too.
+    history = api_client(ann).get(reverse("sentry:api-history", args=[group.pk]))
+    assert history.json()["results"][0]["edited"] == answer["edited"]
+
+
+def test_the_api_deletes_a_comment_of_its_author():
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "to go")
+
+    response = api_client(ann).delete(comment_url(group, note))
+
+    assert response.status_code == 204
+    assert kinds(group) == ["first_seen"]
+    assert api_client(ann).delete(comment_url(group, note)).status_code == 404
+
+
+def test_only_its_author_may_edit_or_delete_a_comment_through_the_api(
+    django_user_model,
+):
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "ann's words")
+    root = django_user_model.objects.create_superuser("root", "r@x.org", "pw")
+    orphan = comments.add(group.pk, None, "its author is gone")
+
+    for user in (staff_user("bob"), root):
+        api = api_client(user)
+        url = comment_url(group, note)
+        edited = send_json(api, "patch", url, {"text": "bob's"})
+        assert edited.status_code == 403
+        assert edited.json() == {
+            "detail": "Only its author may change or delete a comment."
+        }
+        assert api.delete(url).status_code == 403
+        # Nobody is the author of a comment whose author was deleted.
+        assert api.delete(comment_url(group, orphan)).status_code == 403
+    # A read-only token of the author, too.
+    reader = api_client(ann, scopes=("event:read",))
+    assert reader.delete(comment_url(group, note)).status_code == 403
+    assert send_json(Client(), "patch", comment_url(group, note), {}).status_code == (
+        401
+    )
+    note.refresh_from_db()
+    assert note.text == "ann's words"
+
+
+def test_a_session_must_send_the_csrf_token_to_edit_a_comment():
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "mine")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(ann)
+
+    response = browser.delete(comment_url(group, note))
+    edited = send_json(browser, "patch", comment_url(group, note), {"text": "x"})
+
+    assert (response.status_code, edited.status_code) == (403, 403)
+    assert response.json() == {"detail": "CSRF check failed."}
+    note.refresh_from_db()
+    assert note.text == "mine"
+
+
+def test_what_is_not_a_comment_of_this_error_is_not_found():
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    other = make_group("other")
+    note = comments.add(other.pk, ann, "elsewhere")
+    api = api_client(ann)
+    api.post(reverse("sentry:api-resolve", args=[group.pk]))
+    resolved = GroupActivity.objects.get(kind="resolved")
+
+    # Another error's comment, a change that is not a comment, no such id.
+    for url in (
+        comment_url(group, note),
+        comment_url(group, resolved),
+        reverse("sentry:api-comment", args=[group.pk, 10**9]),
+    ):
+        assert api.delete(url).status_code == 404, url
+        assert send_json(api, "patch", url, {"text": "x"}).status_code == 404, url
+    assert GroupActivity.objects.get(pk=resolved.pk).text == ""
+    assert api.get(comment_url(other, note)).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        ({}, "application/json", 'Give the new text as {"text": "..."}.'),
+        ({"text": None}, "application/json", "'text' must be a string."),
+        ({"text": " \n "}, "application/json", "A comment cannot be empty."),
+        (
+            {"text": "x" * 5001},
+            "application/json",
+            "A comment is at most 5000 characters.",
+        ),
+        ("[1, 2]", "application/json", "The body must be a JSON object."),
+        ("{not json", "application/json", "The body is not JSON."),
+        (b"\xff\xfe", "application/json", "The body is not JSON."),
+        (
+            "text=x",
+            "application/x-www-form-urlencoded",
+            "Send the body as JSON (Content-Type: application/json).",
+        ),
+    ],
+)
+def test_the_api_refuses_a_bad_edit_and_says_why(body, content_type, reason):
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "kept")
+
+    response = send_json(
+        api_client(ann),
+        "patch",
+        comment_url(group, note),
+        body,
+        content_type=content_type,
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": reason}
+    note.refresh_from_db()
+    assert (note.text, note.edited) == ("kept", None)
+
+
 def test_the_api_resolve_is_recorded_with_the_tokens_user():
     record()
     ann = staff_user("ann")
