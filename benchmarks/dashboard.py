@@ -330,6 +330,7 @@ def generate(args, now):
                 server = servers[rng.randrange(len(servers))]
                 site = sites[rng.randrange(len(sites))]
                 url = f"https://shop.example.com/page/{rng.randrange(10)}/"
+                environment = environments[rng.randrange(len(environments))]
                 message_rows.append(
                     (
                         group_id,
@@ -346,6 +347,9 @@ def generate(args, now):
                         url,
                         server,
                         site,
+                        release,
+                        environment,
+                        None,
                     )
                 )
                 minutes[group_id, moment.replace(second=0, microsecond=0)] += 1
@@ -356,10 +360,7 @@ def generate(args, now):
                     ("logger", logger),
                     ("level", str(level)),
                     ("tag:release", release),
-                    (
-                        "tag:environment",
-                        environments[rng.randrange(len(environments))],
-                    ),
+                    ("tag:environment", environment),
                 ):
                     seen = values.get((group_id, key, value))
                     if seen is None:
@@ -602,7 +603,15 @@ def pages(hot_group_id, now):
             reverse("sentry:messages", args=[hot.pk])
             + f"?after={pagination.make_cursor(deep_message, 'datetime')}",
         ),
+        (
+            "occurrences, environment",
+            reverse("sentry:messages", args=[hot.pk]) + "?q=environment:staging",
+        ),
         ("occurrence", deep_message.get_absolute_url()),
+        (
+            "occurrence, search kept",
+            deep_message.get_absolute_url() + "?q=server:" + deep_message.server_name,
+        ),
     ]
 
 
