@@ -3,10 +3,11 @@
 import time
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
-from sentry.models import GroupedMessage
+from sentry.digest import drain
+from sentry.models import GroupedMessage, Message
 from sentry.occurrences import event_columns
 from tests.dashboard_factories import XSS, make_group, make_message, staff_client
 from tests.ingest_factories import make_key, message_event, post_events
@@ -14,7 +15,7 @@ from tests.ingest_factories import make_key, message_event, post_events
 pytestmark = pytest.mark.django_db
 
 
-def post_checkout_errors(key=None):
+def post_checkout_events(key=None):
     """One error from production (twice) and staging (once), as an SDK sends it."""
     key = key or make_key()
     events = [
@@ -34,6 +35,10 @@ def post_checkout_errors(key=None):
         )
     ]
     post_events(Client(), key, events)
+
+
+def post_checkout_errors(key=None):
+    post_checkout_events(key)
     return GroupedMessage.objects.get(message="Checkout failed")
 
 
@@ -47,6 +52,22 @@ def test_the_digest_keeps_each_occurrence_s_release_environment_and_user():
         ("shop@1.4.2", "production", "jane@x.org"),
         ("shop@1.5.0-rc1", "staging", "bob"),
         ("shop@1.4.3", "production", "203.0.113.7"),
+    ]
+
+
+@override_settings(SENTRY_DIGEST="worker", SENTRY_THRASHING_LIMIT=0)
+def test_events_queued_and_digested_later_keep_them_too():
+    post_checkout_events()
+    assert not Message.objects.exists()
+
+    drain(batch_size=100)
+
+    group_id = GroupedMessage.objects.get(message="Checkout failed").pk
+    rows = Message.objects.filter(group_id=group_id).order_by("datetime")
+    assert list(rows.values_list("environment", flat=True)) == [
+        "production",
+        "staging",
+        "production",
     ]
 
 
