@@ -5,8 +5,8 @@ Occurrences are ordered oldest first by ``(datetime, id)``: the id breaks
 ties, so two occurrences stored in the same microsecond are both reached
 and each has one place. Occurrence 1 is the oldest, M the latest.
 
-The position and the count are one query (a conditional ``COUNT`` over the
-group's rows, read from the ``(group, -datetime)`` index); each neighbour
+The position and the count are one query (``COUNT(*)`` subqueries over
+ranges of the ``(group, -datetime)`` index, see :func:`_counts`); each neighbour
 is one query that seeks in the same index with ``LIMIT 1``. On SQLite the
 index holds the id too (every SQLite index ends with the rowid), so the
 tie-break is read from it; on PostgreSQL the index is on ``(group_id,
@@ -21,10 +21,11 @@ that cannot be read) steps through the whole group instead.
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from .models import Message
+from .models import GroupedMessage, Message
 from .search import SearchError, apply_to_occurrences, parse
 
 
@@ -85,14 +86,35 @@ def _narrowed(siblings, query):
 
 
 def _counts(siblings, message):
-    """Return the rows' count, the message's place and whether it is among them."""
+    """
+    Return the rows' count, the message's place and whether it is among them.
+
+    One statement of scalar subqueries, each a ``COUNT(*)`` over a range of
+    the ``(group, -datetime)`` index: the rows before the message's instant
+    and the whole group are read from the index alone (an index-only scan on
+    PostgreSQL: no ``id`` is needed), and only the rows of its own instant
+    are compared by id.
+    """
     when, pk = message.datetime, message.pk
-    not_after = Q(datetime__lt=when) | Q(datetime=when, pk__lte=pk)
-    return siblings.aggregate(
-        total=Count("pk"),
-        position=Count("pk", filter=not_after),
-        here=Count("pk", filter=Q(pk=pk)),
+    rows = siblings.order_by()
+    return (
+        GroupedMessage.objects.filter(pk=message.group_id)
+        .values("pk")
+        .annotate(
+            total=_count(rows),
+            before=_count(rows.filter(datetime__lt=when)),
+            tied=_count(rows.filter(datetime=when, pk__lte=pk)),
+            here=Exists(rows.filter(pk=pk)),
+        )
+        .values("total", "before", "tied", "here")
+        .get()
     )
+
+
+def _count(rows):
+    """Return ``SELECT COUNT(*)`` of ``rows`` as a subquery (0 for none)."""
+    counted = rows.values("group_id").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted), 0)
 
 
 def _links(siblings, message, counts, query):
@@ -101,7 +123,7 @@ def _links(siblings, message, counts, query):
     older = ids.filter(datetime__lte=when).filter(Q(datetime__lt=when) | Q(pk__lt=pk))
     newer = ids.filter(datetime__gte=when).filter(Q(datetime__gt=when) | Q(pk__gt=pk))
     return Navigation(
-        position=counts["position"],
+        position=counts["before"] + counts["tied"],
         total=counts["total"],
         first=ids.order_by("datetime", "pk").first(),
         previous=older.order_by("-datetime", "-pk").first(),
