@@ -15,7 +15,11 @@ the seek. Five queries whatever the group's size.
 
 A search (``q=``, the occurrences tab's) narrows what is stepped through,
 as long as the occurrence shown meets it; one that does not (or a search
-that cannot be read) steps through the whole group instead.
+that cannot be read) steps through the whole group instead. Most of what a
+search narrows by is not in the index, so its matches are counted up to
+:data:`MAX_COUNTED` only ("Event 12 of 1,000+"): past that the page would
+read every row of a large group for a number, where the list it came from
+reads a page of them.
 """
 
 from dataclasses import dataclass
@@ -28,13 +32,18 @@ from django.urls import reverse
 from .models import GroupedMessage, Message
 from .search import SearchError, apply_to_occurrences, parse
 
+#: Most matches of a search counted for "N of M" ("1,000+" past it).
+MAX_COUNTED = 1000
+
 
 @dataclass
 class Navigation:
     """Where an occurrence stands among its siblings, and the links around it."""
 
-    position: int
-    total: int
+    #: 1 for the oldest; None past MAX_COUNTED (a search's matches only).
+    position: int | None
+    #: How many; None past MAX_COUNTED (a search's matches only).
+    total: int | None
     first: str | None
     previous: str | None
     next: str | None
@@ -46,6 +55,14 @@ class Navigation:
     group_id: int
     #: The occurrence shown.
     current: str
+
+    @property
+    def position_text(self):
+        return _number(self.position)
+
+    @property
+    def total_text(self):
+        return _number(self.total)
 
     @property
     def urls(self):
@@ -69,7 +86,7 @@ def navigate(message, query=""):
     siblings = Message.objects.filter(group_id=message.group_id)
     narrowed = _narrowed(siblings, query)
     if narrowed is not None:
-        counts = _counts(narrowed, message)
+        counts = _counted_matches(narrowed, message)
         if counts["here"]:
             return _links(narrowed, message, counts, query)
     return _links(siblings, message, _counts(siblings, message), "")
@@ -97,18 +114,48 @@ def _counts(siblings, message):
     """
     when, pk = message.datetime, message.pk
     rows = siblings.order_by()
+    counts = _one_row(
+        message,
+        total=_count(rows),
+        before=_count(rows.filter(datetime__lt=when)),
+        tied=_count(rows.filter(datetime=when, pk__lte=pk)),
+        here=Exists(rows.filter(pk=pk)),
+    )
+    counts["position"] = counts.pop("before") + counts.pop("tied")
+    return counts
+
+
+def _counted_matches(narrowed, message):
+    """Return :func:`_counts` of a search's matches; None past MAX_COUNTED."""
+    when, pk = message.datetime, message.pk
+    rows = narrowed.order_by()
+    not_after = rows.filter(Q(datetime__lt=when) | Q(datetime=when, pk__lte=pk))
+    counts = _one_row(
+        message,
+        total=_count(_at_most(rows)),
+        position=_count(_at_most(not_after)),
+        here=Exists(rows.filter(pk=pk)),
+    )
+    for name in ("total", "position"):
+        if counts[name] > MAX_COUNTED:
+            counts[name] = None
+    return counts
+
+
+def _one_row(message, **subqueries):
+    """Return the values of ``subqueries``, computed in one statement."""
     return (
         GroupedMessage.objects.filter(pk=message.group_id)
         .values("pk")
-        .annotate(
-            total=_count(rows),
-            before=_count(rows.filter(datetime__lt=when)),
-            tied=_count(rows.filter(datetime=when, pk__lte=pk)),
-            here=Exists(rows.filter(pk=pk)),
-        )
-        .values("total", "before", "tied", "here")
+        .annotate(**subqueries)
+        .values(*subqueries)
         .get()
     )
+
+
+def _at_most(rows):
+    """Return the rows of ``rows``, at most ``MAX_COUNTED + 1`` of them."""
+    return Message.objects.filter(pk__in=rows.values("pk")[: MAX_COUNTED + 1])
 
 
 def _count(rows):
@@ -123,7 +170,7 @@ def _links(siblings, message, counts, query):
     older = ids.filter(datetime__lte=when).filter(Q(datetime__lt=when) | Q(pk__lt=pk))
     newer = ids.filter(datetime__gte=when).filter(Q(datetime__gt=when) | Q(pk__gt=pk))
     return Navigation(
-        position=counts["before"] + counts["tied"],
+        position=counts["position"],
         total=counts["total"],
         first=ids.order_by("datetime", "pk").first(),
         previous=older.order_by("-datetime", "-pk").first(),
@@ -133,6 +180,10 @@ def _links(siblings, message, counts, query):
         group_id=message.group_id,
         current=message.message_id,
     )
+
+
+def _number(count):
+    return f"{MAX_COUNTED:,}+" if count is None else f"{count:,}"
 
 
 def occurrence_url(group_id, message_id, query=""):

@@ -196,3 +196,23 @@ def test_the_shortcuts_are_named_on_the_links(staff):
 
     assert 'title="The next older occurrence (j or ←)"' in html
     assert 'title="The next newer occurrence (k or →)"' in html
+
+
+def test_a_search_s_matches_are_counted_up_to_a_cap(staff, monkeypatch):
+    monkeypatch.setattr("sentry.navigation.MAX_COUNTED", 3)
+    group = make_group("x")
+    ids = [make_message(group, when=minutes_ago(20 - n)).message_id for n in range(6)]
+
+    def shown(message_id, query):
+        url = reverse("sentry:message", args=[group.pk, message_id])
+        html = staff.get(url, {"q": query} if query else {}).content.decode()
+        return position(html), {k: occurrence_id(v) for k, v in links(html).items()}
+
+    assert shown(ids[1], "server:web-1") == (
+        "Event 2 of 3+ matching",
+        {"first": ids[0], "previous": ids[0], "next": ids[2], "latest": ids[5]},
+    )
+    assert shown(ids[4], "server:web-1")[0] == "Event 3+ of 3+ matching"
+    assert shown(ids[2], "server:web-1")[0] == "Event 3 of 3+ matching"
+    # The whole group is counted exactly: its counts are read from the index.
+    assert shown(ids[4], "")[0] == "Event 5 of 6"
