@@ -332,6 +332,7 @@ def generate(args, now):
                 server = servers[rng.randrange(len(servers))]
                 site = sites[rng.randrange(len(sites))]
                 url = f"https://shop.example.com/page/{rng.randrange(10)}/"
+                environment = environments[rng.randrange(len(environments))]
                 message_rows.append(
                     (
                         group_id,
@@ -348,6 +349,9 @@ def generate(args, now):
                         url,
                         server,
                         site,
+                        release,
+                        environment,
+                        None,
                     )
                 )
                 minutes[group_id, moment.replace(second=0, microsecond=0)] += 1
@@ -358,10 +362,7 @@ def generate(args, now):
                     ("logger", logger),
                     ("level", str(level)),
                     ("tag:release", release),
-                    (
-                        "tag:environment",
-                        environments[rng.randrange(len(environments))],
-                    ),
+                    ("tag:environment", environment),
                 ):
                     if key in TREND_KEYS:
                         hour = moment.replace(minute=0, second=0, microsecond=0)
@@ -617,7 +618,15 @@ def pages(hot_group_id, now):
             reverse("sentry:messages", args=[hot.pk])
             + f"?after={pagination.make_cursor(deep_message, 'datetime')}",
         ),
+        (
+            "occurrences, environment",
+            reverse("sentry:messages", args=[hot.pk]) + "?q=environment:staging",
+        ),
         ("occurrence", deep_message.get_absolute_url()),
+        (
+            "occurrence, search kept",
+            deep_message.get_absolute_url() + "?q=server:" + deep_message.server_name,
+        ),
     ]
 
 

@@ -435,6 +435,14 @@ class Message(MessageBase):
     url = models.CharField(max_length=1000, null=True, blank=True)
     server_name = models.CharField(max_length=128, db_index=True)
     site = models.CharField(max_length=128, null=True, blank=True, db_index=True)
+    # What the occurrences tab shows and its search narrows (sentry.occurrences):
+    # the event's release, environment and who it hit, out of its packed data.
+    # No index: they narrow one group's rows, read through its own index.
+    release = models.CharField(_("release"), max_length=200, null=True, blank=True)
+    environment = models.CharField(
+        _("environment"), max_length=200, null=True, blank=True
+    )
+    user = models.CharField(_("user"), max_length=200, null=True, blank=True)
     # Read and written like the group's, stored packed against the group's
     # first occurrence (see sentry.packing): a few hundred bytes each.
     traceback = PackedTextField(blank=True, null=True)

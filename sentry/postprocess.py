@@ -21,6 +21,7 @@ from django.db import connections
 
 from .db import get_write_alias, outside_host_transaction
 from .models import GroupedMessage, Message
+from .occurrences import event_columns
 from .plugins.base import safely
 from .plugins.registry import get_plugins
 
@@ -148,6 +149,7 @@ def _unsaved(event, group):
         url=event["url"],
         server_name=event["server_name"],
         site=event["site"],
+        **event_columns(event.get("data")),
     )
 
 

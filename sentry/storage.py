@@ -41,6 +41,7 @@ from .models import (
     get_score,
     next_short_id,
 )
+from .occurrences import event_columns
 from .releases.environments import KEY as ENVIRONMENT_KEY
 from .releases.models import Release
 from .releases.resolve import reopening_events
@@ -668,6 +669,9 @@ MESSAGE_COLUMNS = (
     "url",
     "server_name",
     "site",
+    "release",
+    "environment",
+    "user",
 )
 
 
@@ -689,6 +693,7 @@ def _insert_messages(using, pairs):
                 params = []
                 for event, result in part:
                     data, traceback, _ = event["_packed"]
+                    shown = event_columns(event.get("data"))
                     params += (
                         result.group_id,
                         event["message_id"],
@@ -704,6 +709,9 @@ def _insert_messages(using, pairs):
                         event["url"],
                         event["server_name"],
                         event["site"],
+                        shown["release"],
+                        shown["environment"],
+                        shown["user"],
                     )
                 cursor.execute(
                     f"INSERT INTO {quote(meta.db_table)} ({columns}) "

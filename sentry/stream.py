@@ -87,6 +87,11 @@ ROW_FIELDS = (
     "score",
     "short_id",
     "data",
+    # The "muted" badge and its condition.
+    "muted",
+    "muted_until",
+    "muted_until_times_seen",
+    "muted_until_users",
     # With the whole project row (a few short columns): rows show it, and
     # plugins read it without a query.
     "project",

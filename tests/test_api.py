@@ -375,6 +375,26 @@ def test_occurrences_take_the_search_language(api):
     assert [o["message_id"] for o in listing["results"]] == [first.message_id]
 
 
+def test_occurrences_carry_and_are_searched_by_release_and_environment(api):
+    group = make_group("flaky")
+    make_message(group, release="1.4.2", environment="staging", user="jane@x.org")
+    make_message(group, release="1.4.3", environment="production")
+    url = reverse("sentry:api-occurrences", args=[group.pk])
+
+    listing = api.get(url, {"q": "environment:staging"}).json()
+
+    [found] = listing["results"]
+    assert (found["release"], found["environment"], found["user"]) == (
+        "1.4.2",
+        "staging",
+        "jane@x.org",
+    )
+    assert [o["release"] for o in api.get(url).json()["results"]] == [
+        "1.4.3",
+        "1.4.2",
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "query", "term", "reason"),
     [
@@ -399,9 +419,9 @@ def test_occurrences_take_the_search_language(api):
         ),
         (
             "sentry:api-occurrences",
-            "environment:production",
-            "environment:production",
-            "'environment:production' cannot narrow occurrences: environment is "
+            "tenant:acme",
+            "tenant:acme",
+            "'tenant:acme' cannot narrow occurrences: tenant is "
             "counted per error, not kept per occurrence; search the stream for it",
         ),
         (

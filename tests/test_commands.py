@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from sentry.models import Message
+from tests.dashboard_factories import make_group, make_message
 
 
 @pytest.mark.django_db
@@ -307,3 +308,50 @@ def test_cleanup_refuses_a_project_that_does_not_exist():
         call_command("cleanup_sentry", "--project", "nope", stdout=StringIO())
     with pytest.raises(CommandError, match="No project has the id or slug '99'"):
         call_command("cleanup_sentry", "--project", "99", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_fill_occurrences_copies_release_environment_and_user_out_of_old_rows():
+    group = make_group("x")
+    old = [
+        make_message(
+            group,
+            data={"release": f"1.{n}", "environment": "staging", "user": {"id": n}},
+        )
+        for n in range(5)
+    ]
+    nothing = make_message(group, data={"extra": {"k": "v"}})
+    odd = make_message(group, data={"release": ["not", "text"], "user": "jane"})
+    new = make_message(group, data={"release": "9.9"}, release="2.0", user="bob")
+    out = StringIO()
+
+    call_command("sentry_fill_occurrences", "--batch", "2", stdout=out)
+
+    rows = {
+        m.pk: (m.release, m.environment, m.user)
+        for m in Message.objects.only("release", "environment", "user")
+    }
+    assert [rows[m.pk] for m in old] == [
+        (f"1.{n}", "staging", str(n)) for n in range(5)
+    ]
+    assert rows[nothing.pk] == rows[odd.pk] == (None, None, None)
+    # A row with its columns already set is left as it is.
+    assert rows[new.pk] == ("2.0", None, "bob")
+    assert (
+        out.getvalue() == f"Filled 5 of the 7 occurrences read (up to id {odd.pk}).\n"
+    )
+    # The search of the occurrences tab finds them now.
+    assert Message.objects.filter(environment="staging").count() == 5
+
+    again = StringIO()
+    call_command("sentry_fill_occurrences", "--after", str(old[2].pk), stdout=again)
+    assert again.getvalue() == (
+        f"Filled 0 of the 2 occurrences read (up to id {odd.pk}).\n"
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batch", ["0", "10001", "-5"])
+def test_fill_occurrences_refuses_a_batch_out_of_range(batch):
+    with pytest.raises(CommandError, match="--batch must be from 1 to 10,000"):
+        call_command("sentry_fill_occurrences", "--batch", batch, stdout=StringIO())

@@ -267,7 +267,7 @@ def test_a_query_that_cannot_be_read_is_a_400_saying_why(token, name, query, rea
 
 def test_the_occurrence_feed_refuses_keys_occurrences_do_not_keep(token):
     response = Client().get(
-        reverse("sentry:feed-messages"), {"token": token, "q": "release:1.0"}
+        reverse("sentry:feed-messages"), {"token": token, "q": "tenant:acme"}
     )
 
     assert response.status_code == 400

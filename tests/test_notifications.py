@@ -1,5 +1,6 @@
 """Mail to SENTRY_ADMINS: once per new or returning error, never per event."""
 
+import datetime as dt
 import logging
 
 import django
@@ -7,10 +8,13 @@ import pytest
 from django.core import mail
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory, override_settings
+from django.urls import reverse
+from django.utils import timezone
 
-from sentry import notifications
+from sentry import notifications, pipeline
 from sentry.client.models import client
-from sentry.models import GroupedMessage
+from sentry.models import GroupedMessage, Message
+from tests.dashboard_factories import staff_client
 from tests.factories import raise_and_capture
 
 pytestmark = pytest.mark.django_db
@@ -223,3 +227,140 @@ def test_the_mail_reads_the_error_from_where_it_was_written_not_a_replica():
     assert [m.subject for m in sent()] == [
         "[Sentry] New error (ERROR): written to default"
     ]
+
+
+# --- a muted error whose mute ends ---------------------------------------------
+
+
+def mute(group, **form):
+    """Mute through the dashboard's own form, as staff do."""
+    response = staff_client().post(reverse("sentry:mute", args=[group.pk]), form)
+    assert response.status_code == 302
+
+
+def record_user(message, user_id):
+    pipeline.record(
+        pipeline.prepare(
+            {"message": message, "data": {"user": {"id": user_id}}}, shaped=True
+        )
+    )
+
+
+@admins
+def test_a_mute_that_ends_at_its_count_is_mailed_once_as_unmuted():
+    client.create_from_text("queue stalled")
+    group = GroupedMessage.objects.get()
+    mute(group, count="2")
+
+    # Muted: the first is not mailed; the second ends the mute and is.
+    client.create_from_text("queue stalled")
+    client.create_from_text("queue stalled")
+    # Unmuted now: an event like any other, not mailed again.
+    client.create_from_text("queue stalled")
+
+    messages = sent()
+    assert [m.subject for m in messages] == [
+        "[Sentry] New error (ERROR): queue stalled",
+        "[Sentry] Unmuted (ERROR): queue stalled",
+    ]
+    unmuted = messages[1]
+    assert unmuted.body.startswith(
+        "A muted error is back (error, logger root):\n\nqueue stalled\n\n"
+        "Unmuted: seen 3 times.\n\nSee it: "
+    )
+    assert f"https://errors.example.com/sentry/group/{group.pk}/" in unmuted.body
+    html = unmuted.alternatives[0][0]
+    assert "A muted error is back" in html
+    assert "<p data-unmute-reason>Unmuted: seen 3 times.</p>" in html
+
+
+@admins
+def test_a_mute_that_ends_at_its_users_is_mailed_with_that_reason():
+    record_user("checkout failed", "u1")
+    group = GroupedMessage.objects.get()
+    mute(group, users="2")
+
+    for user_id in ("u1", "u2", "u2", "u3"):
+        record_user("checkout failed", user_id)
+
+    bodies = [m.body.splitlines()[:5] for m in sent()]
+    assert bodies == [
+        [
+            "A new error (error, logger root):",
+            "",
+            "checkout failed",
+            "",
+            "See it: " + bodies[0][4].removeprefix("See it: "),
+        ],
+        [
+            "A muted error is back (error, logger root):",
+            "",
+            "checkout failed",
+            "",
+            "Unmuted: 3 users affected.",
+        ],
+    ]
+
+
+@admins
+def test_a_mute_until_a_date_is_mailed_with_the_moment_it_ended():
+    client.create_from_text("cron late")
+    group = GroupedMessage.objects.get()
+    then = timezone.now() + dt.timedelta(hours=1)
+    mute(group, until=then.strftime("%Y-%m-%dT%H:%M"))
+    client.create_from_text("cron late")
+    ended = (timezone.now() - dt.timedelta(minutes=5)).replace(microsecond=0)
+    GroupedMessage.objects.update(muted_until=ended)
+
+    client.create_from_text("cron late")
+
+    messages = sent()
+    assert [m.subject for m in messages][1:] == ["[Sentry] Unmuted (ERROR): cron late"]
+    assert (
+        f"\n\nUnmuted: the mute ended at {ended:%Y-%m-%d %H:%M} UTC.\n\n"
+        in messages[1].body
+    )
+
+
+@admins
+def test_an_unmute_below_the_mail_level_is_not_mailed():
+    client.create_from_text("just so you know", level=logging.WARNING)
+    mute(GroupedMessage.objects.get(), count="1")
+
+    client.create_from_text("just so you know", level=logging.WARNING)
+
+    assert sent() == []
+    assert not GroupedMessage.objects.get().muted
+
+
+@admins
+def test_a_hand_made_unmute_is_not_mailed():
+    # Only an event that ends a mute is news; a person unmuting knows.
+    client.create_from_text("queue stalled")
+    group = GroupedMessage.objects.get()
+    staff = staff_client()
+    staff.post(reverse("sentry:mute", args=[group.pk]), {})
+    staff.post(reverse("sentry:unmute", args=[group.pk]))
+    assert not GroupedMessage.objects.get().muted
+    client.create_from_text("queue stalled")
+
+    assert [m.subject for m in sent()] == ["[Sentry] New error (ERROR): queue stalled"]
+
+
+@admins
+def test_an_unmute_whose_reason_is_unknown_still_says_unmuted():
+    client.create_from_text("<b>queue</b> stalled")
+    event = Message.objects.get()
+
+    message = notifications.build_mail(
+        event, event.group_id, False, ["ops@example.com"], unmuted=""
+    )
+
+    assert message.subject == "[Sentry] Unmuted (ERROR): <b>queue</b> stalled"
+    assert message.body.startswith("A muted error is back (error, logger root):")
+    assert "Unmuted" not in message.body
+    html = message.alternatives[0][0]
+    assert "<b>queue</b>" not in html and "&lt;b&gt;queue&lt;/b&gt;" in html
+    # A group muted again since: why the mute ended is not known.
+    GroupedMessage.objects.update(muted=True, muted_until_times_seen=1)
+    assert notifications.unmute_reason(GroupedMessage.objects.get()) == ""

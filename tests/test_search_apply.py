@@ -275,8 +275,34 @@ def test_occurrences_follow_their_group_s_status(shop):
     assert found_occurrences("is:resolved") == ["cron skipped"]
 
 
+def test_occurrences_are_narrowed_by_their_own_release_and_environment(shop):
+    assert found_occurrences("environment:staging") == ["stock is negative"]
+    assert found_occurrences("environment:Staging") == []
+    assert found_occurrences("!environment:production") == [
+        "cron skipped",
+        "stock is negative",
+    ]
+    assert found_occurrences("release:shop@2*") == ["card declined"]
+    assert found_occurrences("release:*9.0") == ["stock is negative"]
+    assert found_occurrences("has:environment") == [
+        "card declined",
+        "stock is negative",
+    ]
+    assert found_occurrences("!has:release") == ["cron skipped"]
+
+
+def test_an_event_s_own_environment_tag_wins_over_its_field_on_occurrences(client, key):
+    # As the counters count it: the error is then found by the same value
+    # in the stream and among its occurrences.
+    send(client, key, "tagged", environment="prod", tags={"environment": "canary"})
+
+    assert found_occurrences("environment:canary") == ["tagged"]
+    assert found_occurrences("environment:prod") == []
+    assert found("environment:canary") == ["tagged"]
+
+
 @pytest.mark.parametrize(
-    "query", ["environment:production", "release:shop@2*", "user.id:42", "has:tenant"]
+    "query", ["user.id:42", "tenant:acme", "browser:Chrome*", "has:tenant"]
 )
 def test_a_key_occurrences_do_not_keep_is_refused_not_guessed(shop, query):
     with pytest.raises(SearchError) as caught:

@@ -78,6 +78,7 @@ KINDS = {
     "api/v1/groups/<sentry_id:group_id>/mute/": "api-write",
     "api/v1/groups/<sentry_id:group_id>/unmute/": "api-write",
     "api/v1/groups/<sentry_id:group_id>/comments/": "api-write",
+    "api/v1/groups/<sentry_id:group_id>/comments/<sentry_id:comment_id>/": "api-write",
     "api/v1/groups/<sentry_id:group_id>/history/": "api",
     "setup/": "keys-page",
     "setup/<sentry_id:project_id>/": "keys-page",
@@ -144,6 +145,8 @@ def url_for(route, pattern, message, key):
         "channel_id": getattr(AlertChannel.objects.first(), "pk", 0),
         "rule_id": getattr(AlertRule.objects.first(), "pk", 0),
         "version": "matrix/1.0",
+        # No such comment: api_write() writes one of its own first.
+        "comment_id": 0,
     }
     path = route
     for key in converters:
@@ -210,10 +213,25 @@ def action_form(url):
 
 
 def api_write(client, url):
-    """Post to a write of the API: a comment's body, or none."""
+    """
+    Post to a write of the API: a comment's body, or none.
+
+    A comment's own URL is a comment of the client's user: it adds one
+    through the error's comments URL (which must let it) and edits that one,
+    since only its author may.
+    """
     if url.endswith("/comments/"):
         return client.post(
             url, {"text": "matrix note"}, content_type="application/json"
+        )
+    if url.endswith("/comments/0/"):
+        created = api_write(client, url.removesuffix("0/"))
+        if created.status_code != 201:
+            return created
+        return client.patch(
+            url.removesuffix("0/") + f"{created.json()['id']}/",
+            {"text": "matrix edit"},
+            content_type="application/json",
         )
     return client.post(url)
 

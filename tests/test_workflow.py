@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import time
+from html import escape
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -293,6 +294,179 @@ def test_the_stream_mutes_all_matching_errors():
     assert GroupedMessage.objects.filter(muted=True).count() == 2
 
 
+def bulk_json(browser, form, query=""):
+    return browser.post(BULK + query, form, headers={"Accept": "application/json"})
+
+
+@pytest.mark.parametrize(
+    "form, column, expected",
+    [
+        ({"count": "5"}, "muted_until_times_seen", 7),
+        ({"users": " 3 "}, "muted_until_users", 3),
+        ({"for": "forever", "count": "5"}, "muted_until_times_seen", 7),
+    ],
+)
+def test_the_stream_mutes_in_bulk_until_a_count_or_a_number_of_users(
+    form, column, expected
+):
+    first, second = make_group("a", times_seen=2), make_group("b", times_seen=2)
+
+    response = bulk_json(
+        staff_client(), {"op": "mute-selected", "ids": [first.pk, second.pk], **form}
+    )
+
+    assert response.json() == {"updated": 2, "muted": True}
+    values = GroupedMessage.objects.values_list(column, flat=True)
+    assert list(values) == [expected, expected]
+    texts = set(GroupActivity.objects.filter(kind="muted").values_list("text"))
+    assert len(texts) == 1
+
+
+def test_the_stream_mutes_all_matching_until_a_date():
+    make_group("a")
+    make_group("b", level=30)
+    then = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+
+    response = bulk_json(
+        staff_client(),
+        {"op": "mute-all", "until": then.strftime("%Y-%m-%dT%H:%M")},
+        query="?q=level:error",
+    )
+
+    assert response.json() == {"updated": 1, "muted": True}
+    muted = GroupedMessage.objects.get(muted=True)
+    assert (muted.message, muted.muted_until) == ("a", then)
+
+
+@pytest.mark.parametrize(
+    "form, reason",
+    [
+        (
+            {"for": "1h", "count": "5"},
+            "Give one condition: a duration, a date, a number of times or a "
+            "number of users.",
+        ),
+        (
+            {"count": "5", "users": "2"},
+            "Give one condition: a duration, a date, a number of times or a "
+            "number of users.",
+        ),
+        ({"count": "five"}, "'count' must be a whole number."),
+        ({"users": "0"}, "'users' must be a whole number from 1 to 1000000000."),
+        ({"until": "2001-01-01T00:00"}, "'until' must be in the future."),
+        ({"for": "1y"}, "Unknown duration '1y'."),
+    ],
+)
+def test_a_bulk_mute_that_cannot_be_read_changes_nothing_and_says_why(form, reason):
+    group = make_group("a")
+    staff = staff_client()
+
+    response = bulk_json(staff, {"op": "mute-selected", "ids": [group.pk], **form})
+    page = staff.post(BULK, {"op": "mute-all", **form})
+
+    assert response.status_code == 400
+    assert response.json() == {"error": reason}
+    # A browser's form gets a page that says it, not JSON.
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
+    assert escape(reason) in page.content.decode()
+    assert not GroupedMessage.objects.filter(muted=True).exists()
+
+
+@pytest.mark.parametrize("op", ["mute-all", "resolve-all", "unmute-all"])
+def test_all_matching_refuses_more_errors_than_its_cap_and_changes_none(
+    monkeypatch, op
+):
+    monkeypatch.setattr("sentry.views.actions.MAX_MATCHING", 3)
+    for index in range(4):
+        make_group(f"g{index}", muted=op == "unmute-all")
+    staff = staff_client()
+    # The default stream leaves muted errors out.
+    query = "?q=is:muted" if op == "unmute-all" else ""
+
+    response = bulk_json(staff, {"op": op}, query=query)
+    page = staff.post(BULK + query, {"op": op})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "More than 3 errors match: nothing was changed. Narrow the search "
+        "(a project, a level, a date) to at most 3 and try again."
+    }
+    assert page.status_code == 400
+    assert "More than 3 errors match: nothing was changed." in page.content.decode()
+    assert GroupActivity.objects.count() == 0
+    assert GroupedMessage.objects.filter(status=0).count() == 4
+    assert GroupedMessage.objects.filter(muted=True).count() == (
+        4 if op == "unmute-all" else 0
+    )
+    # At the cap, all of them change.
+    GroupedMessage.objects.filter(message="g3").delete()
+    assert bulk_json(staff, {"op": op}, query=query).json()["updated"] == 3
+
+
+def test_all_matching_writes_in_chunks_each_its_own_transaction(monkeypatch):
+    monkeypatch.setattr("sentry.workflow.mute.CHUNK", 2)
+    for index in range(5):
+        make_group(f"g{index}")
+
+    staff = staff_client()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = bulk_json(staff, {"op": "mute-all", "for": "1h"})
+
+    assert response.json() == {"updated": 5, "muted": True}
+    sql = [q["sql"] for q in queries]
+    updates = [q for q in sql if q.startswith('UPDATE "sentry_groupedmessage"')]
+    assert [update.count(",", update.index(" IN (")) for update in updates] == [
+        1,
+        1,
+        0,
+    ]
+    # Each chunk in a transaction of its own (a savepoint inside the test's).
+    assert sum(q.startswith("SAVEPOINT") for q in sql) == 3
+    assert sum(q.startswith("RELEASE SAVEPOINT") for q in sql) == 3
+    assert GroupActivity.objects.filter(kind="muted").count() == 5
+    assert GroupedMessage.objects.filter(muted=True).count() == 5
+
+
+def test_the_stream_says_how_many_errors_all_matching_changes_at_most():
+    make_group("a")
+
+    html = staff_client().get(INDEX).content.decode()
+
+    assert "“All matching” changes at most 10,000 errors at once." in html
+    for name in ("for", "until", "count", "users"):
+        assert f'name="{name}"' in html
+
+
+def test_a_muted_row_has_a_badge_that_tells_its_condition():
+    plain = make_group("plain")
+    counted = make_group("counted", times_seen=4)
+    staff = staff_client()
+    staff.post(BULK, {"op": "mute-selected", "ids": [counted.pk], "count": "6"})
+    until = timezone.now() + dt.timedelta(hours=1)
+    GroupedMessage.objects.filter(pk=plain.pk).update(muted=True, muted_until=until)
+
+    response = staff.get(INDEX, {"status": "muted"})
+    html = response.content.decode()
+    poll = staff.get(reverse("sentry:poll"), {"status": "muted"}).json()
+
+    assert html.count('<span class="tag muted" data-field="muted" title=') == 2
+    assert 'title="Muted until seen 10 times">muted</span>' in html
+    assert f'title="Muted until {until:%Y-%m-%d %H:%M} UTC">muted</span>' in html
+    assert {row["title"]: row["muted"] for row in poll["rows"]} == {
+        "counted": "Muted until seen 10 times",
+        "plain": f"Muted until {until:%Y-%m-%d %H:%M} UTC",
+    }
+    # A mute that is over shows no badge.
+    GroupedMessage.objects.filter(pk=plain.pk).update(
+        muted_until=timezone.now() - dt.timedelta(minutes=1)
+    )
+    html = staff.get(INDEX).content.decode()
+    assert '<span class="tag muted" data-field="muted" hidden>muted</span>' in html
+    assert staff.get(reverse("sentry:poll")).json()["rows"][0]["muted"] is None
+
+
 def test_changes_need_the_change_permission():
     record()
     reader = get_user_model().objects.create_user("reader", is_staff=False)
@@ -367,7 +541,10 @@ def test_a_muted_error_tells_nobody_until_its_mute_ends_with_is_unmuted():
     assert (call["is_new"], call["is_regression"]) == (False, False)
     client.create_from_text("queue stalled")
     assert calls()[-1]["kwargs"] == {}
-    assert mail.outbox == []
+    # The admins hear of the end of the mute, once (tests/test_notifications.py).
+    assert [m.subject for m in mail.outbox] == [
+        "[Sentry] Unmuted (ERROR): queue stalled"
+    ]
 
 
 @recorder
@@ -746,6 +923,168 @@ def test_the_api_refuses_a_bad_comment_and_says_why(body, reason):
 
     assert response.status_code == 400
     assert reason in response.json()["detail"]
+
+
+def comment_url(group, entry):
+    return reverse("sentry:api-comment", args=[group.pk, entry.pk])
+
+
+def send_json(api, method, url, body, **extra):
+    payload = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return getattr(api, method)(
+        url, payload, content_type=extra.pop("content_type", "application/json")
+    )
+
+
+@pytest.mark.parametrize("method", ["patch", "post"])
+def test_the_api_edits_a_comment_of_its_author(method):
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "first words")
+
+    response = send_json(
+        api_client(ann), method, comment_url(group, note), {"text": " new words "}
+    )
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert (answer["id"], answer["kind"], answer["user"], answer["text"]) == (
+        note.pk,
+        "comment",
+        "ann",
+        "new words",
+    )
+    assert answer["edited"] is not None
+    note.refresh_from_db()
+    assert (note.text, note.edited is not None) == ("new words", True)
+    # The history says it too.
+    history = api_client(ann).get(reverse("sentry:api-history", args=[group.pk]))
+    assert history.json()["results"][0]["edited"] == answer["edited"]
+
+
+def test_the_api_deletes_a_comment_of_its_author():
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "to go")
+
+    response = api_client(ann).delete(comment_url(group, note))
+
+    assert response.status_code == 204
+    assert kinds(group) == ["first_seen"]
+    assert api_client(ann).delete(comment_url(group, note)).status_code == 404
+
+
+def test_only_its_author_may_edit_or_delete_a_comment_through_the_api(
+    django_user_model,
+):
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "ann's words")
+    root = django_user_model.objects.create_superuser("root", "r@x.org", "pw")
+    orphan = comments.add(group.pk, None, "its author is gone")
+
+    for user in (staff_user("bob"), root):
+        api = api_client(user)
+        url = comment_url(group, note)
+        edited = send_json(api, "patch", url, {"text": "bob's"})
+        assert edited.status_code == 403
+        assert edited.json() == {
+            "detail": "Only its author may change or delete a comment."
+        }
+        assert api.delete(url).status_code == 403
+        # Nobody is the author of a comment whose author was deleted.
+        assert api.delete(comment_url(group, orphan)).status_code == 403
+    # A read-only token of the author, too.
+    reader = api_client(ann, scopes=("event:read",))
+    assert reader.delete(comment_url(group, note)).status_code == 403
+    assert send_json(Client(), "patch", comment_url(group, note), {}).status_code == (
+        401
+    )
+    note.refresh_from_db()
+    assert note.text == "ann's words"
+
+
+def test_a_session_must_send_the_csrf_token_to_edit_a_comment():
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "mine")
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(ann)
+
+    response = browser.delete(comment_url(group, note))
+    edited = send_json(browser, "patch", comment_url(group, note), {"text": "x"})
+
+    assert (response.status_code, edited.status_code) == (403, 403)
+    assert response.json() == {"detail": "CSRF check failed."}
+    note.refresh_from_db()
+    assert note.text == "mine"
+
+
+def test_what_is_not_a_comment_of_this_error_is_not_found():
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    other = make_group("other")
+    note = comments.add(other.pk, ann, "elsewhere")
+    api = api_client(ann)
+    api.post(reverse("sentry:api-resolve", args=[group.pk]))
+    resolved = GroupActivity.objects.get(kind="resolved")
+
+    # Another error's comment, a change that is not a comment, no such id.
+    for url in (
+        comment_url(group, note),
+        comment_url(group, resolved),
+        reverse("sentry:api-comment", args=[group.pk, 10**9]),
+    ):
+        assert api.delete(url).status_code == 404, url
+        assert send_json(api, "patch", url, {"text": "x"}).status_code == 404, url
+    assert GroupActivity.objects.get(pk=resolved.pk).text == ""
+    assert api.get(comment_url(other, note)).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        ({}, "application/json", 'Give the new text as {"text": "..."}.'),
+        ({"text": None}, "application/json", "'text' must be a string."),
+        ({"text": " \n "}, "application/json", "A comment cannot be empty."),
+        (
+            {"text": "x" * 5001},
+            "application/json",
+            "A comment is at most 5000 characters.",
+        ),
+        ("[1, 2]", "application/json", "The body must be a JSON object."),
+        ("{not json", "application/json", "The body is not JSON."),
+        (b"\xff\xfe", "application/json", "The body is not JSON."),
+        (
+            "text=x",
+            "application/x-www-form-urlencoded",
+            "Send the body as JSON (Content-Type: application/json).",
+        ),
+    ],
+)
+def test_the_api_refuses_a_bad_edit_and_says_why(body, content_type, reason):
+    record()
+    group = the_group()
+    ann = staff_user("ann")
+    note = comments.add(group.pk, ann, "kept")
+
+    response = send_json(
+        api_client(ann),
+        "patch",
+        comment_url(group, note),
+        body,
+        content_type=content_type,
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": reason}
+    note.refresh_from_db()
+    assert (note.text, note.edited) == ("kept", None)
 
 
 def test_the_api_resolve_is_recorded_with_the_tokens_user():

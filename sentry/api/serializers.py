@@ -58,6 +58,10 @@ def occurrence_summary(message, request):
         "url": message.url,
         "server_name": message.server_name,
         "site": message.site,
+        # Kept per occurrence since 0024 (null in rows stored before).
+        "release": message.release,
+        "environment": message.environment,
+        "user": message.user,
         "api_url": request.build_absolute_uri(
             reverse("sentry:api-occurrence", kwargs={"message_id": message.message_id})
         ),

@@ -27,5 +27,10 @@ urlpatterns = [
         workflow.comments,
         name="api-comments",
     ),
+    path(
+        "groups/<sentry_id:group_id>/comments/<sentry_id:comment_id>/",
+        workflow.comment,
+        name="api-comment",
+    ),
     path("occurrences/<str:message_id>/", views.occurrence, name="api-occurrence"),
 ]

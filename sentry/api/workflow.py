@@ -5,19 +5,21 @@ JSON API of the workflow: resolve, mute, unmute, a group's history, comments.
 ``{"next_release": true}`` (see :mod:`sentry.releases.resolve`);
 ``POST groups/<id>/mute/`` takes one condition (see
 :mod:`sentry.workflow.mute`), ``POST groups/<id>/comments/`` a ``text``;
-a body that cannot be read is a 400 that says why. Changes need the
-``event:write`` scope (or a staff session with the change permission).
+``PATCH`` (or ``POST``) and ``DELETE`` of ``groups/<id>/comments/<id>/``
+edit and delete a comment, its author's only. A body that cannot be read is
+a 400 that says why. Changes need the ``event:write`` scope (or a staff
+session with the change permission).
 """
 
 import json
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from ..releases.resolve import ResolveError, read_resolution
 from ..releases.resolve import resolve as resolve_groups
 from ..workflow import comments as comment_text
-from ..workflow.models import GroupActivity
+from ..workflow.models import COMMENT, GroupActivity
 from ..workflow.mute import MuteError, read_condition
 from ..workflow.mute import mute as mute_groups
 from ..workflow.mute import unmute as unmute_groups
@@ -32,7 +34,12 @@ def read_body(request):
     """Return the JSON object of the body (``{}`` when empty), or raise ValueError."""
     if request.content_type in FORMS:
         # A bare POST (curl -X POST, a test client) sends an empty form.
-        if request.POST or request.FILES:
+        # Django reads a form for POST only: another method's is its body.
+        if request.method == "POST":
+            sent = request.POST or request.FILES
+        else:
+            sent = request.body.strip()
+        if sent:
             raise ValueError("Send the body as JSON (Content-Type: application/json).")
         return {}
     if not request.body.strip():
@@ -97,6 +104,7 @@ def history_entry(entry, request):
         "user": entry.user.get_username() if entry.user is not None else None,
         "release": entry.release,
         "text": entry.text,
+        "edited": entry.edited.isoformat() if entry.edited else None,
     }
 
 
@@ -123,3 +131,29 @@ def comments(request, group_id):
     except (ValueError, comment_text.CommentError) as exc:
         return error(400, str(exc))
     return JsonResponse(history_entry(entry, request), status=201)
+
+
+@api_view(methods=("PATCH", "POST", "DELETE"), write=True)
+def comment(request, group_id, comment_id):
+    """Edit (``{"text": "..."}``) or delete one of one's own comments."""
+    group = _group(request, group_id)
+    entry = get_object_or_404(
+        GroupActivity.objects.select_related("user"),
+        group=group,
+        kind=COMMENT,
+        pk=comment_id,
+    )
+    # Staff may comment; only the author may change what they wrote.
+    if entry.user_id is None or entry.user_id != request.user.pk:
+        return error(403, "Only its author may change or delete a comment.")
+    if request.method == "DELETE":
+        entry.delete()
+        return HttpResponse(status=204)
+    try:
+        body = read_body(request)
+        if "text" not in body:
+            raise ValueError('Give the new text as {"text": "..."}.')
+        comment_text.edit(entry, body["text"])
+    except (ValueError, comment_text.CommentError) as exc:
+        return error(400, str(exc))
+    return JsonResponse(history_entry(entry, request))

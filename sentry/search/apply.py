@@ -9,9 +9,9 @@ A prefix (``key:abc*``, case ignored) is the form an index can serve (one on
 the upper-cased value, for PostgreSQL); a suffix or a part (``*abc``,
 ``*abc*``) reads every value of the key.
 
-An occurrence (``Message``) has its level, logger, server, site, URL and
-time as columns, but its tags, release, environment and user only inside
-its packed data: those keys are refused on occurrences (a
+An occurrence (``Message``) has its level, logger, server, site, URL, time,
+release and environment as columns, but its other tags and its user only
+inside its packed data: those keys are refused on occurrences (a
 :class:`~.grammar.SearchError`), not answered with the group's counters,
 which would list occurrences that do not have the value.
 """
@@ -106,7 +106,7 @@ def _occurrence_condition(term):
         return _negated(Q(group__in=GroupedMessage.objects.filter(muted)), term)
     if isinstance(term, Seen):
         return _seen("datetime", term)
-    column = keys.OCCURRENCE_COLUMNS.get(keys.NAMED.get(term.key))
+    column = keys.OCCURRENCE_COLUMNS.get(keys.NAMED.get(term.key, term.key))
     if column is None:
         raise SearchError(
             term.source,

@@ -26,13 +26,17 @@ NAMED = {
     "url": "url",
     **{key: key for key in USER_KEYS},
 }
-#: Columns of an occurrence (``Message``) a key can narrow.
+#: Columns of an occurrence (``Message``) a key can narrow. ``release`` and
+#: ``environment`` are tags of a group, but columns of an occurrence too
+#: (copied there when it is stored: sentry.occurrences).
 OCCURRENCE_COLUMNS = {
     "level": "level",
     "logger": "logger",
     "server_name": "server_name",
     "site": "site",
     "url": "url",
+    "release": "release",
+    "environment": "environment",
 }
 #: Columns of a group (``GroupedMessage``): the same in every occurrence.
 GROUP_COLUMNS = {"level": "level", "logger": "logger"}

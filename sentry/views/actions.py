@@ -21,6 +21,8 @@ from .responses import json_response
 STATUS_LABELS = dict(STATUS_CHOICES)
 #: Most ids a "resolve selected" may name (a page holds 50).
 MAX_SELECTED = 500
+#: Most errors an "... all matching" changes; past it, none and why.
+MAX_MATCHING = 10_000
 ACTIONS = ("resolve", "unresolve", "mute", "unmute")
 
 
@@ -123,34 +125,40 @@ def bulk(request):
     """
     action, _, scope = request.POST.get("op", "").partition("-")
     if action not in ACTIONS or scope not in ("selected", "all"):
-        return json_response({"error": "unknown operation"}, status=400)
+        return bad_request(request, "Unknown operation.")
     condition = None
     if action == "mute":
         try:
             condition = workflow.read_condition(workflow.form_condition(request.POST))
         except workflow.MuteError as exc:
-            return json_response({"error": str(exc)}, status=400)
+            return bad_request(request, str(exc))
 
     if scope == "all":
         stream = StreamQuery(request)
         if stream.search_error is not None:
             # "Every row matching" a query nobody could read: none, and why.
-            return json_response({"error": stream.search_error.reason}, status=400)
+            return bad_request(request, stream.search_error.reason)
         groups = stream.queryset()
+        limit = MAX_MATCHING
     else:
         # Whatever is not an id ("²", "-1", 10**30) names no group: left out.
         ids = [parse_int(i) for i in request.POST.getlist("ids")[:MAX_SELECTED]]
         groups = visible_groups(
             GroupedMessage.objects.filter(pk__in=[i for i in ids if i]), request.user
         )
-    # One UPDATE and one INSERT into the history, whatever the number of rows.
-    if action == "mute":
-        updated = workflow.mute(groups, condition, request.user)
-    elif action == "unmute":
-        updated = workflow.unmute(groups, request.user)
-    else:
-        status = STATUS_RESOLVED if action == "resolve" else STATUS_UNRESOLVED
-        updated = workflow.set_status(groups, status, request.user)
+        limit = None
+    # One UPDATE and one INSERT into the history per 500 rows, each its own
+    # transaction; "all matching" refuses more than MAX_MATCHING at once.
+    try:
+        if action == "mute":
+            updated = workflow.mute(groups, condition, request.user, limit=limit)
+        elif action == "unmute":
+            updated = workflow.unmute(groups, request.user, limit=limit)
+        else:
+            status = STATUS_RESOLVED if action == "resolve" else STATUS_UNRESOLVED
+            updated = workflow.set_status(groups, status, request.user, limit=limit)
+    except workflow.TooManyGroups as exc:
+        return bad_request(request, str(exc))
 
     if wants_json(request):
         if action in ("mute", "unmute"):
@@ -161,6 +169,13 @@ def bulk(request):
     return HttpResponseRedirect(
         next_url(request, f"{stream}?{query}" if query else stream)
     )
+
+
+def bad_request(request, reason):
+    """Answer 400 with why: JSON to a script, a page to a browser's form."""
+    if wants_json(request):
+        return json_response({"error": reason}, status=400)
+    return render(request, "sentry/400.html", {"reason": reason}, status=400)
 
 
 def next_url(request, default):

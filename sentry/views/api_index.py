@@ -49,6 +49,12 @@ ENDPOINTS = {
         "event:write",
         'Comment on the error: {"text": "..."}; answers the new history entry.',
     ),
+    "api-comment": (
+        "PATCH, DELETE",
+        "event:write",
+        'Edit one of your comments ({"text": "..."}; POST works too) or '
+        "delete it; the author's only.",
+    ),
     "api-occurrence": (
         "GET",
         "event:read",

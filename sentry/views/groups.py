@@ -2,11 +2,10 @@
 
 from urllib.parse import urlencode
 
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from .. import group_tags, pagination, projects, trends
+from .. import group_tags, navigation, pagination, projects, trends
 from ..display import Event, pretty_json
 from ..models import GroupedMessage, Message
 from ..params import can_be_stored
@@ -34,6 +33,9 @@ LIST_FIELDS = (
     "url",
     "server_name",
     "site",
+    "release",
+    "environment",
+    "user",
 )
 
 
@@ -130,13 +132,14 @@ def group_tags_tab(request, group_id):
 
 @dashboard_view
 def message(request, group_id, message_id):
-    """Show one occurrence, with links to the previous and next ones."""
+    """Show one occurrence with its place among the group's: "N of M" and links."""
     group = get_group(request, group_id)
     message = get_object_or_404(
         Message, group=group, message_id=checked_message_id(message_id)
     )
+    query = (request.GET.get("q") or "").strip()[: MAX_QUERY_LENGTH + 1]
 
-    newer, older = neighbours(message)
+    nav = navigation.navigate(message, query)
 
     return render(
         request,
@@ -145,8 +148,7 @@ def message(request, group_id, message_id):
             **group_context(request, group, "messages"),
             "message": message,
             "event": Event(message),
-            "newer": newer,
-            "older": older,
+            "nav": nav,
         },
     )
 
@@ -189,24 +191,3 @@ def group_context(request, group, tab):
         "plugin_actions": group_actions(request, group),
         "plugin_panels": group_panels(request, group),
     }
-
-
-def neighbours(message):
-    """Return the ``message_id`` of the next newer and next older occurrences."""
-    siblings = Message.objects.filter(group_id=message.group_id).values_list(
-        "message_id", flat=True
-    )
-    when, pk = message.datetime, message.pk
-    newer = (
-        siblings.filter(datetime__gte=when)
-        .filter(Q(datetime__gt=when) | Q(pk__gt=pk))
-        .order_by("datetime", "pk")
-        .first()
-    )
-    older = (
-        siblings.filter(datetime__lte=when)
-        .filter(Q(datetime__lt=when) | Q(pk__lt=pk))
-        .order_by("-datetime", "-pk")
-        .first()
-    )
-    return newer, older

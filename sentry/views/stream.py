@@ -16,7 +16,9 @@ from ..projects import visible_occurrences
 from ..releases import environments
 from ..stream import PROJECT, SINCE, SORTS, StreamQuery, as_message_id, as_short_id
 from ..templatetags.sentry_tags import isotime, reltime
+from ..workflow.mute import state_text
 from .access import can_change, dashboard_view
+from .actions import MAX_MATCHING
 from .groups import MUTE_DURATIONS
 from .responses import json_response
 
@@ -59,6 +61,7 @@ def index(request):
             "poll_interval": poll_interval(),
             "can_change": can_change(request.user),
             "mute_durations": MUTE_DURATIONS,
+            "max_matching": f"{MAX_MATCHING:,}",
         },
     )
 
@@ -170,6 +173,7 @@ def gather_rows(request, groups, scope=None):
         group.cause = group_cause(group)
         group.last_seen_iso = isotime(group.last_seen)
         group.last_seen_text = reltime(group.last_seen, now)
+        group.muted_text = state_text(group) if group.is_muted else None
 
 
 class RowUrls:
@@ -233,6 +237,7 @@ def row_json(group):
         "project_url": group.project_url,
         "status": group.status,
         "resolved": group.is_resolved,
+        "muted": group.muted_text,
         "times_seen": group.times_seen,
         "users": group.users,
         "last_seen": group.last_seen_iso,

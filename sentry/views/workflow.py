@@ -14,7 +14,7 @@ from ..workflow import comments
 from ..workflow.models import GroupActivity
 from ..workflow.mute import MuteError, form_condition, mute, read_condition, unmute
 from .access import dashboard_view, refuse, wants_json
-from .actions import next_url
+from .actions import bad_request, next_url
 from .groups import get_group, group_context
 from .responses import json_response
 
@@ -110,12 +110,6 @@ def comment(request, group_id):
         return bad_request(request, str(exc))
 
     return done(request, group, {"id": group.pk}, tab="sentry:group-history")
-
-
-def bad_request(request, reason):
-    if wants_json(request):
-        return json_response({"error": reason}, status=400)
-    return render(request, "sentry/400.html", {"reason": reason}, status=400)
 
 
 def done(request, group, answer, tab="sentry:group"):

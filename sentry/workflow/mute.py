@@ -45,8 +45,23 @@ MAX_THRESHOLD = 2**31 - 1
 CONDITIONS = ("minutes", "until", "count", "users")
 
 
+#: Most groups one transaction of a change (mute, resolve...) writes.
+CHUNK = 500
+
+
 class MuteError(ValueError):
     """A mute condition that cannot be read: the message says why."""
+
+
+class TooManyGroups(Exception):
+    """More groups than a change may write at once: nothing was changed."""
+
+    def __init__(self, limit):
+        super().__init__(
+            f"More than {limit:,} errors match: nothing was changed. Narrow the "
+            f"search (a project, a level, a date) to at most {limit:,} and try again."
+        )
+        self.limit = limit
 
 
 def read_condition(body, now=None):
@@ -108,20 +123,30 @@ def form_condition(post):
     ``for`` names a duration (1h, 24h, 7d) or ``forever``; ``until`` a date
     and time; ``count`` or ``users`` a number. Nothing: forever.
     """
-    chosen = post.get("for") or ""
+    chosen = (post.get("for") or "").strip()
+    if chosen not in ("", "forever", *DURATIONS):
+        raise MuteError(f"Unknown duration {chosen!r}.")
+    given = {}
     if chosen in DURATIONS:
-        return {"minutes": DURATIONS[chosen][1]}
-    for name in ("count", "users"):
-        if post.get(name):
-            value = parse_int(post[name].strip())
+        given["minutes"] = DURATIONS[chosen][1]
+    for name in ("until", "count", "users"):
+        value = (post.get(name) or "").strip()
+        if not value:
+            continue
+        if name != "until":
+            value = parse_int(value)
             if value is None:
                 raise MuteError(f"{name!r} must be a whole number.")
-            return {name: value}
-    if post.get("until"):
-        return {"until": post["until"]}
-    if chosen not in ("", "forever"):
-        raise MuteError(f"Unknown duration {chosen!r}.")
-    return {}
+        given[name] = value
+    # The stream's form has every field at once: two filled in is a mistake
+    # to point out, not a choice to make for the user ("forever" is the
+    # choice of none).
+    if len(given) > 1:
+        raise MuteError(
+            "Give one condition: a duration, a date, a number of times or "
+            "a number of users."
+        )
+    return given
 
 
 def describe(condition):
@@ -138,6 +163,18 @@ def describe(condition):
     if "users" in condition:
         return f"Muted until {condition['users']} more users are affected"
     return "Muted forever"
+
+
+def state_text(group):
+    """Return how a muted group's condition is told: "Muted until seen 40 times"."""
+    parts = []
+    if group.muted_until is not None:
+        parts.append(f"until {group.muted_until.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC")
+    if group.muted_until_times_seen is not None:
+        parts.append(f"until seen {group.muted_until_times_seen} times")
+    if group.muted_until_users is not None:
+        parts.append(f"until {group.muted_until_users} users are affected")
+    return "Muted " + (", ".join(parts) if parts else "forever")
 
 
 def mute_changes(condition, now):
@@ -168,7 +205,7 @@ def _threshold(column, more):
     return Least(F(column), Value(MAX_THRESHOLD - more)) + more
 
 
-def mute(groups, condition, user, now=None):
+def mute(groups, condition, user, now=None, limit=None):
     """Mute the groups of ``groups`` (a queryset); return how many."""
     now = now or timezone.now()
     data = {
@@ -182,20 +219,20 @@ def mute(groups, condition, user, now=None):
             **mute_changes(condition, now)
         )
 
-    return _change(groups, change, MUTED, user, now, text=text, data=data)
+    return _change(groups, change, MUTED, user, now, text=text, data=data, limit=limit)
 
 
-def unmute(groups, user, now=None):
+def unmute(groups, user, now=None, limit=None):
     """Unmute the muted groups of ``groups``; return how many."""
     now = now or timezone.now()
 
     def change(ids):
         return GroupedMessage.objects.filter(pk__in=ids, muted=True).update(muted=False)
 
-    return _change(groups.filter(muted=True), change, UNMUTED, user, now)
+    return _change(groups.filter(muted=True), change, UNMUTED, user, now, limit=limit)
 
 
-def set_status(groups, status, user, now=None):
+def set_status(groups, status, user, now=None, limit=None):
     """
     Resolve or reopen the groups of ``groups`` that are not so; return how many.
 
@@ -218,16 +255,28 @@ def set_status(groups, status, user, now=None):
     def change(ids):
         return GroupedMessage.objects.filter(changing, pk__in=ids).update(**values)
 
-    return _change(groups.filter(changing), change, kind, user, now)
+    return _change(groups.filter(changing), change, kind, user, now, limit=limit)
 
 
-def _change(groups, change, kind, user, now, text="", data=None):
-    with transaction.atomic(using=groups.db):
-        ids = list(groups.order_by().values_list("pk", flat=True))
-        if not ids:
-            return 0
-        changed = change(ids)
-        record(ids, kind, user, now, text=text, data=data)
+def _change(groups, change, kind, user, now, text="", data=None, limit=None):
+    """
+    Apply ``change`` to the groups' ids and record it, :data:`CHUNK` at a time.
+
+    Each chunk is one transaction (its ``UPDATE`` and its history rows), so
+    that changing thousands of groups never holds the database's write lock
+    (all of it, on SQLite) for longer than one chunk takes. With ``limit``,
+    more groups than that raise :class:`TooManyGroups` and change nothing.
+    """
+    ids = groups.order_by().values_list("pk", flat=True)
+    ids = list(ids if limit is None else ids[: limit + 1])
+    if limit is not None and len(ids) > limit:
+        raise TooManyGroups(limit)
+    changed = 0
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        with transaction.atomic(using=groups.db):
+            changed += change(part)
+            record(part, kind, user, now, text=text, data=data)
     return changed
 
 

@@ -133,6 +133,9 @@ pages = [
     reverse("sentry:group-tags", args=[group.pk]),
     reverse("sentry:group-history", args=[group.pk]),
     reverse("sentry:message", args=[group.pk, message.message_id]),
+    # Reached from a searched occurrences tab: the links keep the search.
+    reverse("sentry:message", args=[group.pk, message.message_id]) + "?q=basket",
+    reverse("sentry:messages", args=[group.pk]) + "?q=environment:production",
     reverse("sentry:message_json", args=[group.pk, message.message_id]),
     reverse("sentry:plugin-panel", args=[group.pk, "servers"]),
     reverse("sentry:group-tags", args=[group.pk]),
@@ -171,6 +174,19 @@ assert Client().get(reverse("sentry:login")).status_code == 200
 # A change that cannot be made says why (the 400 page).
 refused = browser.post(reverse("sentry:mute", args=[group.pk]), {"count": "none"})
 assert refused.status_code == 400, refused.status_code
+# A muted error's row has its badge; "all matching" names its cap.
+muted = browser.post(reverse("sentry:mute", args=[group.pk]), {"count": "5"})
+assert muted.status_code == 302, muted.status_code
+stream = browser.get(reverse("sentry:index") + "?q=is:muted").content.decode()
+assert 'data-field="muted" title="Muted until seen' in stream, stream
+assert "changes at most 10,000 errors" in stream, stream
+# The mail about a mute that ended, both parts.
+unmuted = notifications.build_mail(
+    message, group.pk, False, ["ops@example.com"], unmuted="Unmuted: seen 6 times"
+)
+assert unmuted.subject.startswith("[Sentry] Unmuted (ERROR)"), unmuted.subject
+assert "Unmuted: seen 6 times." in unmuted.body, unmuted.body
+assert "Unmuted: seen 6 times." in unmuted.alternatives[0][0]
 outsider = Client()
 outsider.force_login(get_user_model().objects.create_user("outsider"))
 assert outsider.get(reverse("sentry:index")).status_code == 403

@@ -10,7 +10,8 @@ logger = logging.getLogger("sentry.errors")
 
 class MailPlugin(ChannelPlugin):
     """
-    Mail :setting:`SENTRY_ADMINS` about a new error and a returning one.
+    Mail :setting:`SENTRY_ADMINS` about a new error, a returning one and one
+    whose mute ended.
 
     Runs whether or not its app is installed (see
     :func:`sentry.postprocess.processors`), with the ``SENTRY_MAIL_*``
@@ -29,8 +30,11 @@ class MailPlugin(ChannelPlugin):
         return bool(settings.ADMINS) or super().wants_post_process()
 
     def post_process(self, group, event, is_new, is_regression, **kwargs):
-        if (is_new or is_regression) and notifications.should_notify(event):
-            self.mail(group, event, is_regression, list(settings.ADMINS))
+        is_unmuted = kwargs.get("is_unmuted", False)
+        if (is_new or is_regression or is_unmuted) and notifications.should_notify(
+            event
+        ):
+            self.mail(group, event, is_regression, list(settings.ADMINS), is_unmuted)
         if config.usable()[0]:
             super().post_process(group, event, is_new, is_regression, **kwargs)
 
@@ -41,9 +45,14 @@ class MailPlugin(ChannelPlugin):
             )
         )
 
-    def mail(self, group, event, is_regression, recipients):
-        mail = notifications.build_mail(event, group.pk, is_regression, recipients)
+    def mail(self, group, event, is_regression, recipients, is_unmuted=False):
         try:
+            unmuted = None
+            if is_unmuted:
+                unmuted = notifications.unmute_reason(group)
+            mail = notifications.build_mail(
+                event, group.pk, is_regression, recipients, unmuted=unmuted
+            )
             notifications.send(mail)
         except Exception:
             logger.exception("Unable to mail about %s", event.message_id)

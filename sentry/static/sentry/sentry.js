@@ -2,7 +2,8 @@
  * django-sentry dashboard: small enhancements of server-rendered pages.
  *
  * Every page works without this file. It adds live updates of the stream,
- * in-place resolve/unresolve, row selection and frame toggles. It is loaded
+ * in-place resolve/unresolve, row selection, frame toggles and the j/k
+ * keys of an occurrence page. It is loaded
  * as a static file (no inline script, so a strict Content-Security-Policy
  * holds) and never uses innerHTML: event data only ever goes into the page
  * through textContent and DOM attributes.
@@ -238,7 +239,8 @@
     function changed(row, data) {
       return row.dataset.timesSeen !== String(data.times_seen) ||
         row.dataset.lastSeen !== data.last_seen ||
-        row.dataset.status !== String(data.status);
+        row.dataset.status !== String(data.status) ||
+        row.dataset.muted !== String(data.muted || "");
     }
 
     function field(row, name) { return row.querySelector("[data-field='" + name + "']"); }
@@ -248,6 +250,7 @@
       row.dataset.timesSeen = String(data.times_seen);
       row.dataset.lastSeen = data.last_seen;
       row.dataset.status = String(data.status);
+      row.dataset.muted = String(data.muted || "");
       var level = String(data.level || "").toLowerCase().replace(/[^a-z0-9-]/g, "");
       row.className = "group level-" + level + (data.resolved ? " is-resolved" : "");
       var box = row.querySelector("input[data-select]");
@@ -259,6 +262,11 @@
       field(row, "short_id").textContent = data.short_id || "";
       field(row, "culprit").textContent = data.culprit || "";
       field(row, "level").textContent = data.level || "";
+      var muted = field(row, "muted");
+      if (muted) {
+        muted.hidden = !data.muted;
+        if (data.muted) { muted.title = data.muted; } else { muted.removeAttribute("title"); }
+      }
       var logger = field(row, "logger");
       logger.textContent = data.logger || "";
       logger.hidden = !data.logger; // SDKs that name no logger
@@ -387,12 +395,40 @@
     });
   }
 
+  /*
+   * Keyboard steps through a group's occurrences: j or ArrowLeft opens the
+   * previous (older) one, k or ArrowRight the next (newer) one. Keys typed
+   * into a field, or with a modifier, are left alone.
+   */
+  var EVENT_KEYS = { j: "previous", ArrowLeft: "previous", k: "next", ArrowRight: "next" };
+
+  function isTyping(target) {
+    if (!target || !target.closest) { return false; }
+    return !!target.closest("input, textarea, select, [contenteditable]") ||
+      !!target.isContentEditable;
+  }
+
+  function eventShortcuts() {
+    var nav = document.querySelector("[data-event-nav]");
+    if (!nav) { return; }
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey ||
+          event.shiftKey || isTyping(event.target)) { return; }
+      var name = EVENT_KEYS[event.key];
+      var link = name && nav.querySelector("a[data-event-link='" + name + "']");
+      if (!link) { return; }
+      event.preventDefault();
+      window.location.assign(link.href);
+    });
+  }
+
   function start() {
     copyButtons(document);
     projectSwitcher(document);
     resolveForms(document);
     bulkSelection();
     frameTools(document);
+    eventShortcuts();
     refreshTimes(document);
     document.querySelectorAll("table[data-live]").forEach(liveStream);
     window.setInterval(function () { refreshTimes(document); }, 30000);

@@ -1,0 +1,54 @@
+"""
+What an occurrence's row keeps of its event besides the columns it always had.
+
+The occurrences tab lists each occurrence's release, environment and user,
+and its search narrows by release and environment. Both would otherwise
+mean unpacking every row's data, so the digest copies them into columns of
+``Message`` when it stores the event (:func:`event_columns`), as the value
+counters read them: the event's own ``release`` / ``environment`` tag wins
+over the SDK's field, values cut and made storable alike.
+"""
+
+from .tags import MAX_VALUE_LENGTH, storable
+
+#: The user's fields that name them in the list, most readable first.
+USER_LABEL_FIELDS = ("email", "username", "id", "ip_address")
+
+
+def event_columns(data):
+    """Return ``{"release": ..., "environment": ..., "user": ...}`` of an event."""
+    data = data if isinstance(data, dict) else {}
+    tags = data.get("tags")
+    tags = tags if isinstance(tags, dict) else {}
+    columns = {}
+    for name in ("release", "environment"):
+        value = tags.get(name)
+        # As sentry.tags.event_values: the event's own tag, else the field.
+        value = _text(data.get(name)) if value is None else str(value)
+        columns[name] = _cut(value)
+    columns["user"] = _cut(user_label(data.get("user")))
+    return columns
+
+
+def user_label(user):
+    """Return how the list names an event's user: e-mail, username, id or IP."""
+    if not isinstance(user, dict):
+        return None
+    for field in USER_LABEL_FIELDS:
+        value = _text(user.get(field))
+        if value:
+            return value
+    return None
+
+
+def _text(value):
+    """Return a field's value as text (as sentry.tags reads one), or None."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return str(value).strip() or None
+
+
+def _cut(value):
+    if value is None:
+        return None
+    return storable(value[:MAX_VALUE_LENGTH]) or None
