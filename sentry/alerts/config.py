@@ -16,8 +16,15 @@ KINDS = {
     "teams": "sentry.plugins.sentry_teams",
     "mail": "sentry.plugins.sentry_mail",
 }
-#: What a rule's ``when`` may be (so far).
-WHEN = ("new", "regression")
+#: What a rule's ``when`` may be when it is a word; the counted conditions
+#: are dicts (``{"events": N, "minutes": M}``, ``{"reaches": N}``).
+WHEN = ("new", "regression", "unmute")
+#: What each ``when`` says, in words (the dashboard's).
+WHEN_WORDS = {
+    "new": "A new error",
+    "regression": "A regression",
+    "unmute": "An error unmuted by its condition",
+}
 RULE_KEYS = {"when", "channels", "project", "level", "environment", "release"}
 RULE_KEYS |= {"logger", "tags"}
 CHANNEL_KEYS = {
@@ -31,6 +38,14 @@ CHANNEL_KEYS = {
 
 
 logger = logging.getLogger("sentry.errors")
+
+
+#: The webhook's ``action`` and the messages' headline, by ``when``.
+REASONS = {
+    "new": ("new", "New error"),
+    "regression": ("regression", "Regression"),
+    "unmute": ("unmute", "Unmuted"),
+}
 
 
 class ConfigError(ValueError):
@@ -103,11 +118,21 @@ class Rule:
     logger: str = ""
     tags: tuple = field(default_factory=tuple)
 
-    def matches(self, group, event, is_new, is_regression):
+    def describe(self):
+        """Return what the rule waits for, in words."""
+        return WHEN_WORDS[self.when]
+
+    def reason(self):
+        """Return ``(action, headline)``: why a message of this rule is sent."""
+        return REASONS[self.when]
+
+    def matches(self, group, event, is_new, is_regression, is_unmuted=False):
         """Return whether this event, in this state, is one to alert about."""
         if self.when == "new" and not is_new:
             return False
         if self.when == "regression" and not is_regression:
+            return False
+        if self.when == "unmute" and not is_unmuted:
             return False
         if self.project and group.project.slug != self.project:
             return False

@@ -32,13 +32,27 @@ BIDI_CONTROLS = dict.fromkeys(
 )
 
 
-def facts(group, event, is_new, is_regression):
-    """Return what an alert says about an event, as plain (unescaped) text."""
+def facts(group, event, is_new, is_regression, reason=None):
+    """
+    Return what an alert says about an event, as plain (unescaped) text.
+
+    ``reason`` is ``(action, headline)``, from the rule that sends it
+    (:meth:`sentry.alerts.config.Rule.reason`); without one, the event's
+    state says.
+    """
     tags = event_tags(event)
     path = reverse("sentry:group", kwargs={"group_id": group.pk})
+    if reason is None:
+        reason = (
+            ("regression", "Regression")
+            if is_regression
+            else ("new", "New error")
+            if is_new
+            else ("event", "Error")
+        )
     return {
-        "kind": "regression" if is_regression else "new" if is_new else "event",
-        "headline": "Regression" if is_regression else "New error",
+        "kind": reason[0],
+        "headline": reason[1],
         "project": plain(group.project.name),
         "project_slug": group.project.slug,
         "short_id": group.qualified_short_id,

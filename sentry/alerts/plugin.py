@@ -36,16 +36,21 @@ class ChannelPlugin(Plugin):
 
     def post_process(self, group, event, is_new, is_regression, **kwargs):
         channels, rules = config.usable()
-        names = []
+        is_unmuted = bool(kwargs.get("is_unmuted"))
+        # Each channel gets one message an event, for the first rule that
+        # sends it one (a rule that would only repeat it is not asked).
+        targets = {}
         for rule in rules:
-            if rule.matches(group, event, is_new, is_regression):
-                names += [n for n in rule.channels if n not in names]
-        targets = [channels[n] for n in names if channels[n].kind == self.kind]
-        if not targets:
-            return
-        about = facts(group, event, is_new, is_regression)
-        for channel in targets:
-            self.deliver_with_retries(channel, group, event, about)
+            names = [
+                name
+                for name in rule.channels
+                if name not in targets and channels[name].kind == self.kind
+            ]
+            if names and rule.matches(group, event, is_new, is_regression, is_unmuted):
+                targets.update(dict.fromkeys(names, rule))
+        for name, rule in targets.items():
+            about = facts(group, event, is_new, is_regression, rule.reason())
+            self.deliver_with_retries(channels[name], group, event, about)
 
     def deliver_with_retries(self, channel, group, event, about):
         """Deliver, trying again on failure; log the last failure. Never raise."""
