@@ -1,25 +1,68 @@
 """The conditions of alert rules, counted and fired through real receivers."""
 
+import datetime as dt
 import json
+import time
 
 import pytest
+from django.core import checks
+from django.test import override_settings
 
 from sentry import postprocess
+from sentry.alerts import config, rules
 from sentry.alerts.plugin import ChannelPlugin
+from sentry.alerts.state import AlertFiring
 from sentry.client.models import client as sentry_client
+from sentry.digest import drain
 from sentry.models import GroupedMessage
 from sentry.workflow.mute import mute
+from tests.ingest_factories import make_key, message_event, post_events
 from tests.receivers import Receiver
 from tests.test_alerts import alerts, delivered
+from tests.test_concurrency import WORKERS, run_workers
 
-pytestmark = pytest.mark.django_db
+# The rules read the counters from the plugins' threads: committed rows only.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+T0 = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
     monkeypatch.setattr(ChannelPlugin, "delivery_retry_delay", 0.01)
+    rules.forget_all()
     yield
     assert postprocess.flush(20)
+    rules.forget_all()
+
+
+class Clock:
+    """The time rules are decided at, moved by the test."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def __call__(self):
+        return self.at
+
+    def set(self, minutes=0, seconds=0):
+        self.at = T0 + dt.timedelta(minutes=minutes, seconds=seconds)
+        return self.at
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock(T0)
+    monkeypatch.setattr(rules, "now", clock)
+    return clock
+
+
+def at(clock, minutes, seconds=0, message="counted", **fields):
+    """Record an event stamped, and decided, at T0 + the time given."""
+    when = clock.set(minutes, seconds)
+    assert sentry_client.create_from_text(message, datetime=when, **fields)
+    # One at a time: each event decided at its own moment.
+    delivered()
 
 
 def actions(receiver):
@@ -61,3 +104,247 @@ def test_new_and_regression_rules_do_not_fire_on_an_unmute():
             delivered()
 
     assert actions(receiver) == ["new"]
+
+
+# --- {"events": N, "minutes": M} ----------------------------------------------------
+
+
+def test_a_frequency_rule_fires_once_when_its_count_is_reached(clock):
+    rule = {"when": {"events": 3, "minutes": 5}, "channels": ["ops"]}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        for second in range(0, 50, 10):
+            at(clock, 0, second)
+
+    assert actions(receiver) == ["frequency"]
+    body = json.loads(receiver.requests[0]["body"])
+    assert body["group"]["times_seen"] == 3
+
+
+def test_the_window_is_the_current_minute_and_the_ones_before_it(clock):
+    rule = {"when": {"events": 3, "minutes": 5}, "channels": ["ops"]}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        at(clock, -1, 50)  # minute 09:59
+        at(clock, 1, 10)
+        at(clock, 4, 59)  # three in 5 min 9 s, but 09:59 is out of 10:00-10:04
+        assert receiver.requests == []
+        at(clock, 5, 0)  # 10:01-10:05 holds three
+        assert len(receiver.requests) == 1
+
+
+def test_a_frequency_rule_fires_again_only_in_the_next_window(clock):
+    rule = {"when": {"events": 2, "minutes": 5}, "channels": ["ops"]}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        at(clock, 0, 10)
+        at(clock, 0, 20)  # fires in minute 10:00
+        at(clock, 0, 30)
+        at(clock, 0, 40)  # counted in the window that fired: not again
+        at(clock, 4, 0)
+        at(clock, 4, 59)  # two more from 10:01 on, but within 5 minutes
+        assert len(receiver.requests) == 1
+        at(clock, 5, 0)  # minute 10:05: 10:01-10:05 holds the two
+        assert len(receiver.requests) == 2
+        at(clock, 5, 30)
+        at(clock, 5, 45)
+        assert len(receiver.requests) == 2
+        # 10:06-10:10 holds one: the ones of minute 10:05 went to the last.
+        at(clock, 10, 0)
+        assert len(receiver.requests) == 2
+        at(clock, 10, 1)
+        assert len(receiver.requests) == 3
+
+
+def test_a_frequency_rule_counts_the_group_not_the_rules_other_groups(clock):
+    rule = {"when": {"events": 2, "minutes": 1}, "channels": ["ops"]}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        at(clock, 0, 1, message="one")
+        at(clock, 0, 2, message="two")
+        assert receiver.requests == []
+        at(clock, 0, 3, message="two")
+
+    [body] = [json.loads(r["body"]) for r in receiver.requests]
+    assert body["group"]["title"] == "two"
+
+
+def test_a_frequency_rule_does_not_fire_for_a_muted_group(clock):
+    rule = {"when": {"events": 2, "minutes": 5}, "channels": ["ops"]}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        at(clock, 0, 1)
+        mute(GroupedMessage.objects.all(), {}, None)
+        for second in range(2, 12):
+            at(clock, 0, second)
+
+    assert receiver.requests == []
+    assert not AlertFiring.objects.exists()
+
+
+def test_a_frequency_rule_filters_the_events_that_may_fire_it(clock):
+    rule = {
+        "when": {"events": 2, "minutes": 5},
+        "channels": ["ops"],
+        "environment": "production",
+    }
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        at(clock, 0, 1, tags={"environment": "staging"})
+        at(clock, 0, 2, tags={"environment": "staging"})
+        assert receiver.requests == []
+        at(clock, 0, 3, tags={"environment": "production"})
+
+    [body] = [json.loads(r["body"]) for r in receiver.requests]
+    assert body["event"]["environment"] == "production"
+
+
+# --- {"reaches": N} ------------------------------------------------------------------
+
+
+def test_a_reaches_rule_fires_once_on_the_event_that_reaches_the_count(clock):
+    rule = {"when": {"reaches": 3}, "channels": ["ops"]}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        for minute in range(6):
+            at(clock, minute * 30)
+
+    assert actions(receiver) == ["reaches"]
+    assert json.loads(receiver.requests[0]["body"])["group"]["times_seen"] == 3
+
+
+def test_reordered_or_added_rules_do_not_fire_again(clock):
+    rule = {"when": {"reaches": 2}, "channels": ["ops"]}
+    with Receiver() as receiver:
+        with alerts(webhook(receiver), [rule]):
+            at(clock, 0, 1)
+            at(clock, 0, 2)
+        # The same rule, now second, and its channels listed the other way.
+        rules.forget_all()  # as a restarted server
+        channels = {**webhook(receiver), "b": webhook(receiver)["ops"]}
+        moved = {**rule, "channels": ["ops", "b"]}
+        first = {"when": "regression", "channels": ["ops"]}
+        with alerts(channels, [first, {**rule}, moved]):
+            at(clock, 0, 3)
+            at(clock, 0, 4)
+
+    # The second list's copy of the rule is the same rule; the one with
+    # another channel is another rule, and fires once (to both channels).
+    assert actions(receiver) == ["reaches", "reaches", "reaches"]
+    assert AlertFiring.objects.count() == 2
+
+
+def test_a_batch_is_decided_once_per_group_not_once_per_event(client, monkeypatch):
+    looks = []
+    real = rules.counted
+    monkeypatch.setattr(
+        rules, "counted", lambda *args: looks.append(args[0].pk) or real(*args)
+    )
+    key = make_key()
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    events = [message_event(message=f"e{n % 5}", timestamp=now) for n in range(50)]
+    rule = {"when": {"events": 4, "minutes": 5}, "channels": ["ops"]}
+    with Receiver() as receiver:
+        settings = alerts(webhook(receiver), [rule], SENTRY_DIGEST="worker")
+        with settings:
+            post_events(client, key, events)
+            drain(batch_size=100)
+            delivered()
+
+    assert sorted(looks) == sorted(GroupedMessage.objects.values_list("pk", flat=True))
+    assert len(receiver.requests) == 5
+
+
+def test_without_a_counting_rule_the_plugins_get_only_the_changes():
+    from sentry.plugins.sentry_webhooks.plugin import WebhooksPlugin
+
+    plugin = WebhooksPlugin()
+    channels = {"ops": {"plugin": "webhook", "url": "http://x.example/"}}
+    with alerts(channels, [{"when": "new", "channels": ["ops"]}]):
+        assert plugin.wants_post_process()
+        assert plugin.post_process_only_changes
+    counting = [{"when": {"reaches": 5}, "channels": ["ops"]}]
+    with alerts(channels, counting):
+        assert plugin.wants_post_process()
+        assert not plugin.post_process_only_changes
+
+
+# --- several processes at once ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_processes_deciding_at_once_fire_each_rule_exactly_once():
+    per_worker = 30
+    with Receiver() as often, Receiver() as reached, Receiver() as chat:
+        options = {
+            "SENTRY_ALERT_CHANNELS": {
+                "often": {"plugin": "webhook", "url": often.url()},
+                "reached": {"plugin": "webhook", "url": reached.url()},
+                "chat": {"plugin": "slack", "url": chat.url()},
+            },
+            "SENTRY_ALERT_RULES": [
+                # A window of an hour: the test may cross a minute, not an hour.
+                {"when": {"events": 20, "minutes": 60}, "channels": ["often"]},
+                {"when": {"reaches": 50}, "channels": ["reached", "chat"]},
+            ],
+            "SENTRY_ALERTS_ALLOWED_NETWORKS": ["127.0.0.0/8"],
+        }
+        results = run_workers(
+            "alerted", str(per_worker), json.dumps(options), str(time.time() + 2.0)
+        )
+
+    assert sum(r["recorded"] for r in results) == WORKERS * per_worker
+    assert all(r["flushed"] for r in results)
+    assert GroupedMessage.objects.get().times_seen == WORKERS * per_worker
+    assert actions(often) == ["frequency"]
+    assert actions(reached) == ["reaches"]
+    # Each kind of channel decides on its own, once.
+    assert len(chat.requests) == 1
+    assert AlertFiring.objects.count() == 3
+
+
+# --- configuration -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        ({"events": 5}, "'when' must be one of"),
+        ({"events": 5, "minutes": 1, "x": 1}, "'when' must be one of"),
+        ({"events": "5", "minutes": 1}, "'events' must be a whole number"),
+        ({"events": 5, "minutes": True}, "'minutes' must be a whole number"),
+        ({"events": 0, "minutes": 1}, "'events' must be between 1 and"),
+        ({"events": 5, "minutes": 24 * 60 + 1}, "'minutes' must be between 1 and"),
+        ({"reaches": -1}, "'reaches' must be between 1 and"),
+        ({"reaches": 2**31}, "'reaches' must be between 1 and"),
+        ({"reaches": 1.5}, "'reaches' must be a whole number"),
+        ([["reaches", 5]], "'when' must be one of"),
+    ],
+)
+def test_a_condition_that_cannot_be_read_is_a_system_check_error(when, message):
+    channels = {"ops": {"plugin": "webhook", "url": "http://x.example/"}}
+    with alerts(channels, [{"when": when, "channels": ["ops"]}]):
+        errors = [e for e in checks.run_checks(databases=[]) if e.id == "sentry.E020"]
+
+    assert len(errors) == 1
+    assert message in errors[0].msg
+
+
+def test_a_rules_key_is_what_it_says_not_where_it_is_listed():
+    channels = {"a": object(), "b": object()}
+    spec = {"when": {"reaches": 5}, "channels": ["a", "b"], "tags": {"x": "1"}}
+    first = config._rule(0, spec, channels)
+    moved = config._rule(7, {**spec, "channels": ["b", "a"]}, channels)
+    other = config._rule(0, {**spec, "when": {"reaches": 6}}, channels)
+
+    assert first.key == moved.key
+    assert first.key.startswith("settings:")
+    assert other.key != first.key
+    stored = config.Rule(0, "reaches", ("a",), count=5, key="db:12")
+    assert stored.key == "db:12"
+
+
+def test_the_dashboard_says_what_a_counted_rule_waits_for(admin_client):
+    channels = {"ops": {"plugin": "webhook", "url": "http://x.example/"}}
+    rules_ = [
+        {"when": {"events": 50, "minutes": 5}, "channels": ["ops"]},
+        {"when": {"reaches": 100}, "channels": ["ops"]},
+    ]
+    with override_settings(SENTRY_ALERT_CHANNELS=channels, SENTRY_ALERT_RULES=rules_):
+        page = admin_client.get("/sentry/alerts/").content.decode()
+
+    assert "50 events of an error within 5 minutes" in page
+    assert "total reaching 100 events" in page

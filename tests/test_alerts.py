@@ -542,7 +542,7 @@ def test_a_body_over_the_cap_is_not_sent():
         ({"a": {"plugin": "mail", "to": ["nobody"]}}, [], "e-mail addresses"),
         ({}, [{"when": "new", "channels": ["b"]}], "no channel named 'b'"),
         ({}, [{"when": "sometimes", "channels": []}], "'when' must be one of"),
-        ({}, [{"when": {"events": 5, "minutes": 1}}], "'when' must be one of"),
+        ({}, [{"when": {"events": 5, "hours": 1}}], "'when' must be one of"),
         # Values of the wrong type, which Python refuses to look up or parse.
         ({"a": {"plugin": ["slack"]}}, [], "'plugin' must be one of"),
         ({"a": {"plugin": "slack", "url": "http://[::1/x"}}, [], "'url' cannot"),

@@ -185,6 +185,35 @@ def store_muted(batches, size, with_users, start_at):
     return {"muted": muted, "unmuted": unmuted, "failed": failed}
 
 
+def record_alerted(count, options, start_at):
+    """
+    Record ``count`` events of one error with the alert settings ``options``
+    (JSON of ``{"SENTRY_...": value}``); return once their alerts are sent.
+    """
+    from django.test import override_settings
+
+    from sentry import postprocess
+    from sentry.client.models import client
+    from sentry.plugins.testing import plugin_installed
+
+    apps = ("sentry.plugins.sentry_webhooks", "sentry.plugins.sentry_slack")
+    time.sleep(max(0.0, start_at - time.time()))
+    ids = []
+    with (
+        plugin_installed(*apps),
+        override_settings(SENTRY_THRASHING_LIMIT=0, **json.loads(options)),
+    ):
+        for n in range(count):
+            ids.append(client.create_from_text("seen by every process", tags={"n": n}))
+        # Inside the settings: the plugins' threads read them.
+        flushed = postprocess.flush(60)
+    return {
+        "recorded": sum(1 for i in ids if i),
+        "failed": sum(1 for i in ids if not i),
+        "flushed": flushed,
+    }
+
+
 def survive_failure():
     """Record through a database that fails; report what the caller saw."""
     from sentry.client.models import client
@@ -225,6 +254,8 @@ if __name__ == "__main__":
         output = store_users(*map(int, sys.argv[2:4]), float(sys.argv[4]))
     elif mode == "muted":
         output = store_muted(*map(int, sys.argv[2:5]), float(sys.argv[5]))
+    elif mode == "alerted":
+        output = record_alerted(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
     elif mode == "survive":
         output = survive_failure()
     else:

@@ -1,5 +1,7 @@
 """Read and check the channels and rules declared in settings."""
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -19,12 +21,12 @@ KINDS = {
 #: What a rule's ``when`` may be when it is a word; the counted conditions
 #: are dicts (``{"events": N, "minutes": M}``, ``{"reaches": N}``).
 WHEN = ("new", "regression", "unmute")
-#: What each ``when`` says, in words (the dashboard's).
-WHEN_WORDS = {
-    "new": "A new error",
-    "regression": "A regression",
-    "unmute": "An error unmuted by its condition",
-}
+#: Which kinds of rule count events (see :mod:`sentry.alerts.rules`).
+COUNTED = ("frequency", "reaches")
+#: The longest window of a frequency condition: a day of per-minute counts.
+MAX_MINUTES = 24 * 60
+#: The largest count a condition takes (what the counters hold everywhere).
+MAX_COUNT = 2**31 - 1
 RULE_KEYS = {"when", "channels", "project", "level", "environment", "release"}
 RULE_KEYS |= {"logger", "tags"}
 CHANNEL_KEYS = {
@@ -38,14 +40,6 @@ CHANNEL_KEYS = {
 
 
 logger = logging.getLogger("sentry.errors")
-
-
-#: The webhook's ``action`` and the messages' headline, by ``when``.
-REASONS = {
-    "new": ("new", "New error"),
-    "regression": ("regression", "Regression"),
-    "unmute": ("unmute", "Unmuted"),
-}
 
 
 class ConfigError(ValueError):
@@ -108,6 +102,17 @@ class Channel:
 
 @dataclass(frozen=True)
 class Rule:
+    """
+    One rule: when to send a message, and to which channels.
+
+    ``when`` is ``"new"``, ``"regression"``, ``"unmute"``, ``"frequency"``
+    (``count`` events in ``minutes`` minutes) or ``"reaches"`` (the group's
+    total reaches ``count``). ``key`` names the rule in the firing table
+    (:class:`sentry.alerts.state.AlertFiring`): rules from the settings get
+    ``"settings:<hash of what they say>"`` (the same wherever the rule sits
+    in the list), stored rules ``"db:<pk>"``.
+    """
+
     index: int
     when: str
     channels: tuple
@@ -117,14 +122,61 @@ class Rule:
     release: str = ""
     logger: str = ""
     tags: tuple = field(default_factory=tuple)
+    count: int = 0
+    minutes: int = 0
+    key: str = ""
+
+    def __post_init__(self):
+        if not self.key:
+            object.__setattr__(self, "key", "settings:" + self.content_hash())
+
+    def content_hash(self):
+        """Return a hash of what the rule says (not of where it is listed)."""
+        content = [
+            self.when,
+            self.count,
+            self.minutes,
+            sorted(self.channels),
+            self.project,
+            self.level,
+            self.environment,
+            self.release,
+            self.logger,
+            [list(pair) for pair in self.tags],
+        ]
+        text = json.dumps(content, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    @property
+    def counted(self):
+        """Whether the rule counts events, and so must see every one."""
+        return self.when in COUNTED
 
     def describe(self):
         """Return what the rule waits for, in words."""
-        return WHEN_WORDS[self.when]
+        if self.when == "frequency":
+            minutes = "a minute" if self.minutes == 1 else f"{self.minutes} minutes"
+            return f"{self.count} events of an error within {minutes}"
+        if self.when == "reaches":
+            return f"An error's total reaching {self.count} events"
+        return {
+            "new": "A new error",
+            "regression": "A regression",
+            "unmute": "An error unmuted by its condition",
+        }[self.when]
 
     def reason(self):
         """Return ``(action, headline)``: why a message of this rule is sent."""
-        return REASONS[self.when]
+        if self.when == "frequency":
+            minutes = "a minute" if self.minutes == 1 else f"{self.minutes} minutes"
+            return "frequency", f"{self.count} events within {minutes}"
+        if self.when == "reaches":
+            return "reaches", f"Seen {self.count} times"
+        return {
+            "new": ("new", "New error"),
+            "regression": ("regression", "Regression"),
+            "unmute": ("unmute", "Unmuted"),
+        }[self.when]
 
     def matches(self, group, event, is_new, is_regression, is_unmuted=False):
         """Return whether this event, in this state, is one to alert about."""
@@ -134,6 +186,8 @@ class Rule:
             return False
         if self.when == "unmute" and not is_unmuted:
             return False
+        # A counted condition is decided by sentry.alerts.rules: here, only
+        # whether this event may count as what makes it fire.
         if self.project and group.project.slug != self.project:
             return False
         if event.level < self.level:
@@ -229,12 +283,7 @@ def _rule(index, spec, known_channels):
         raise ConfigError(
             f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}"
         )
-    when = spec.get("when")
-    if when not in WHEN:
-        raise ConfigError(
-            f"{where}: 'when' must be one of {', '.join(map(repr, WHEN))} "
-            f"(got {when!r})"
-        )
+    when, numbers = _when(where, spec.get("when"))
     names = spec.get("channels")
     if isinstance(names, str):
         names = [names]
@@ -271,4 +320,32 @@ def _rule(index, spec, known_channels):
         level=level,
         tags=tuple(sorted(tags.items())),
         **texts,
+        **numbers,
     )
+
+
+def _when(where, when):
+    """Return ``(when, {"count": ..., "minutes": ...})`` of a rule's ``when``."""
+    if isinstance(when, str) and when in WHEN:
+        return when, {}
+    if isinstance(when, dict) and set(when) == {"events", "minutes"}:
+        count = _number(where, "events", when["events"], MAX_COUNT)
+        minutes = _number(where, "minutes", when["minutes"], MAX_MINUTES)
+        return "frequency", {"count": count, "minutes": minutes}
+    if isinstance(when, dict) and set(when) == {"reaches"}:
+        return "reaches", {"count": _number(where, "reaches", when["reaches"])}
+    raise ConfigError(
+        f"{where}: 'when' must be one of {', '.join(map(repr, WHEN))}, "
+        '{"events": N, "minutes": M} or {"reaches": N} '
+        f"(got {when!r})"
+    )
+
+
+def _number(where, name, value, largest=MAX_COUNT):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{where}: {name!r} must be a whole number (got {value!r})")
+    if not 1 <= value <= largest:
+        raise ConfigError(
+            f"{where}: {name!r} must be between 1 and {largest} (got {value})"
+        )
+    return value

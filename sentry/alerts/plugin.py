@@ -7,6 +7,7 @@ from ..conf import settings
 from ..plugins.base import Plugin
 from . import config, outbound
 from .messages import BUILDERS, facts
+from .rules import fires
 
 logger = logging.getLogger("sentry.errors")
 
@@ -20,7 +21,8 @@ class ChannelPlugin(Plugin):
     """
 
     kind = ""
-    # Rules so far fire on a new group or a regression only.
+    # Only the events that change a group's state, unless a rule counts
+    # events (see wants_post_process): then every one.
     post_process_only_changes = True
     # Each delivery is retried on its own (below): a retry of the whole hook
     # would send again to the channels that did get the message.
@@ -31,22 +33,33 @@ class ChannelPlugin(Plugin):
     delivery_retry_delay = 1.0
 
     def wants_post_process(self):
-        channels, _ = config.usable()
+        channels, rules = config.usable()
+        # Asked once a batch, before the events are handed out: a rule that
+        # counts events needs each one, the others only a group's changes
+        # (which keeps the cost of every other event at nothing).
+        self.post_process_only_changes = not any(
+            rule.counted and any(channels[n].kind == self.kind for n in rule.channels)
+            for rule in rules
+        )
         return any(channel.kind == self.kind for channel in channels.values())
 
     def post_process(self, group, event, is_new, is_regression, **kwargs):
-        channels, rules = config.usable()
+        channels, known = config.usable()
         is_unmuted = bool(kwargs.get("is_unmuted"))
         # Each channel gets one message an event, for the first rule that
         # sends it one (a rule that would only repeat it is not asked).
         targets = {}
-        for rule in rules:
+        for rule in known:
             names = [
                 name
                 for name in rule.channels
                 if name not in targets and channels[name].kind == self.kind
             ]
-            if names and rule.matches(group, event, is_new, is_regression, is_unmuted):
+            if (
+                names
+                and rule.matches(group, event, is_new, is_regression, is_unmuted)
+                and fires(rule, self.kind, group)
+            ):
                 targets.update(dict.fromkeys(names, rule))
         for name, rule in targets.items():
             about = facts(group, event, is_new, is_regression, rule.reason())

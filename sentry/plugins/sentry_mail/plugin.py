@@ -26,7 +26,10 @@ class MailPlugin(ChannelPlugin):
     delivery_attempts = 1
 
     def wants_post_process(self):
-        return bool(settings.ADMINS) or super().wants_post_process()
+        # The base class is asked first, and always: it also says whether
+        # every event is wanted.
+        wanted = super().wants_post_process()
+        return bool(settings.ADMINS) or wanted
 
     def post_process(self, group, event, is_new, is_regression, **kwargs):
         if (is_new or is_regression) and notifications.should_notify(event):
