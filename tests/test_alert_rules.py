@@ -262,23 +262,74 @@ def test_without_a_counting_rule_the_plugins_get_only_the_changes():
         assert not plugin.post_process_only_changes
 
 
+# --- the rate limit ----------------------------------------------------------------
+
+
+def regress(clock, minutes, message="flapping"):
+    GroupedMessage.objects.filter(message=message).update(
+        status=GroupedMessage.STATUS_RESOLVED
+    )
+    at(clock, minutes, message=message)
+
+
+def test_a_rate_limited_rule_sends_at_most_one_message_per_group_and_period(clock):
+    rule = {"when": "regression", "channels": ["ops"], "every": 60}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        at(clock, 0, message="flapping")
+        at(clock, 0, message="other")
+        regress(clock, 1)  # fires
+        regress(clock, 30)
+        regress(clock, 60, "other")  # another group: its own limit
+        regress(clock, 60)  # 59 minutes after the first: not yet
+        assert len(receiver.requests) == 2
+        regress(clock, 61)  # an hour (exactly) after
+        regress(clock, 62)
+
+    titles = [json.loads(r["body"])["group"]["title"] for r in receiver.requests]
+    assert titles == ["flapping", "other", "flapping"]
+
+
+def test_a_rate_limit_longer_than_the_window_spaces_a_frequency_rules_messages(
+    clock,
+):
+    rule = {"when": {"events": 1, "minutes": 1}, "channels": ["ops"], "every": 10}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        for minute in range(25):
+            at(clock, minute)
+
+    fired = [json.loads(r["body"])["group"]["times_seen"] for r in receiver.requests]
+    assert fired == [1, 11, 21]
+
+
 # --- several processes at once ----------------------------------------------------
 
 
 @pytest.mark.slow
 def test_processes_deciding_at_once_fire_each_rule_exactly_once():
     per_worker = 30
-    with Receiver() as often, Receiver() as reached, Receiver() as chat:
+    with (
+        Receiver() as often,
+        Receiver() as reached,
+        Receiver() as chat,
+        Receiver() as limited,
+    ):
         options = {
             "SENTRY_ALERT_CHANNELS": {
                 "often": {"plugin": "webhook", "url": often.url()},
                 "reached": {"plugin": "webhook", "url": reached.url()},
                 "chat": {"plugin": "slack", "url": chat.url()},
+                "limited": {"plugin": "webhook", "url": limited.url()},
             },
             "SENTRY_ALERT_RULES": [
                 # A window of an hour: the test may cross a minute, not an hour.
                 {"when": {"events": 20, "minutes": 60}, "channels": ["often"]},
                 {"when": {"reaches": 50}, "channels": ["reached", "chat"]},
+                # Would fire each minute but for its rate limit.
+                {
+                    "when": {"events": 5, "minutes": 1},
+                    "every": 60,
+                    "channels": ["limited"],
+                },
             ],
             "SENTRY_ALERTS_ALLOWED_NETWORKS": ["127.0.0.0/8"],
         }
@@ -293,7 +344,8 @@ def test_processes_deciding_at_once_fire_each_rule_exactly_once():
     assert actions(reached) == ["reaches"]
     # Each kind of channel decides on its own, once.
     assert len(chat.requests) == 1
-    assert AlertFiring.objects.count() == 3
+    assert actions(limited) == ["frequency"]
+    assert AlertFiring.objects.count() == 4
 
 
 # --- configuration -------------------------------------------------------------------
@@ -312,11 +364,20 @@ def test_processes_deciding_at_once_fire_each_rule_exactly_once():
         ({"reaches": 2**31}, "'reaches' must be between 1 and"),
         ({"reaches": 1.5}, "'reaches' must be a whole number"),
         ([["reaches", 5]], "'when' must be one of"),
+        ("regression", "every=0: 'every' must be between 1 and"),
+        ("regression", "every='1h': 'every' must be a whole number"),
+        ("regression", "every=43201: 'every' must be between 1 and 43200"),
+        ("new", "every=5: a 'new' rule sends at most one per group"),
+        ({"reaches": 5}, "every=5: a 'reaches' rule sends at most one"),
     ],
 )
 def test_a_condition_that_cannot_be_read_is_a_system_check_error(when, message):
     channels = {"ops": {"plugin": "webhook", "url": "http://x.example/"}}
-    with alerts(channels, [{"when": when, "channels": ["ops"]}]):
+    rule = {"when": when, "channels": ["ops"]}
+    if message.startswith("every="):
+        every, message = message.split(": ", 1)
+        rule["every"] = json.loads(every.removeprefix("every=").replace("'", '"'))
+    with alerts(channels, [rule]):
         errors = [e for e in checks.run_checks(databases=[]) if e.id == "sentry.E020"]
 
     assert len(errors) == 1
@@ -342,9 +403,11 @@ def test_the_dashboard_says_what_a_counted_rule_waits_for(admin_client):
     rules_ = [
         {"when": {"events": 50, "minutes": 5}, "channels": ["ops"]},
         {"when": {"reaches": 100}, "channels": ["ops"]},
+        {"when": "regression", "channels": ["ops"], "every": 60},
     ]
     with override_settings(SENTRY_ALERT_CHANNELS=channels, SENTRY_ALERT_RULES=rules_):
         page = admin_client.get("/sentry/alerts/").content.decode()
 
     assert "50 events of an error within 5 minutes" in page
     assert "total reaching 100 events" in page
+    assert "A regression, at most once every 60 minutes per error" in page

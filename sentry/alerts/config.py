@@ -25,10 +25,12 @@ WHEN = ("new", "regression", "unmute")
 COUNTED = ("frequency", "reaches")
 #: The longest window of a frequency condition: a day of per-minute counts.
 MAX_MINUTES = 24 * 60
+#: The longest rate limit (``"every"``): 30 days, in minutes.
+MAX_EVERY = 30 * 24 * 60
 #: The largest count a condition takes (what the counters hold everywhere).
 MAX_COUNT = 2**31 - 1
 RULE_KEYS = {"when", "channels", "project", "level", "environment", "release"}
-RULE_KEYS |= {"logger", "tags"}
+RULE_KEYS |= {"logger", "tags", "every"}
 CHANNEL_KEYS = {
     "webhook": {"plugin", "url", "secret"},
     "slack": {"plugin", "url"},
@@ -124,6 +126,9 @@ class Rule:
     tags: tuple = field(default_factory=tuple)
     count: int = 0
     minutes: int = 0
+    #: The rate limit: at most one message per group (and kind of channel)
+    #: every so many minutes; 0 for none.
+    every: int = 0
     key: str = ""
 
     def __post_init__(self):
@@ -152,11 +157,21 @@ class Rule:
         """Whether the rule counts events, and so must see every one."""
         return self.when in COUNTED
 
+    @property
+    def remembers(self):
+        """Whether the rule's firings are claimed (counted or rate-limited)."""
+        return self.counted or bool(self.every)
+
     def describe(self):
         """Return what the rule waits for, in words."""
+        words = self._describe_when()
+        if self.every:
+            words += f", at most once every {_minutes(self.every)} per error"
+        return words
+
+    def _describe_when(self):
         if self.when == "frequency":
-            minutes = "a minute" if self.minutes == 1 else f"{self.minutes} minutes"
-            return f"{self.count} events of an error within {minutes}"
+            return f"{self.count} events of an error within {_minutes(self.minutes)}"
         if self.when == "reaches":
             return f"An error's total reaching {self.count} events"
         return {
@@ -168,8 +183,7 @@ class Rule:
     def reason(self):
         """Return ``(action, headline)``: why a message of this rule is sent."""
         if self.when == "frequency":
-            minutes = "a minute" if self.minutes == 1 else f"{self.minutes} minutes"
-            return "frequency", f"{self.count} events within {minutes}"
+            return "frequency", f"{self.count} events within {_minutes(self.minutes)}"
         if self.when == "reaches":
             return "reaches", f"Seen {self.count} times"
         return {
@@ -201,6 +215,10 @@ class Rule:
         if self.release:
             wanted["release"] = self.release
         return all(tags.get(key) == value for key, value in wanted.items())
+
+
+def _minutes(count):
+    return "a minute" if count == 1 else f"{count} minutes"
 
 
 def event_tags(event):
@@ -313,12 +331,22 @@ def _rule(index, spec, known_channels):
         isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
     ):
         raise ConfigError(f"{where}: 'tags' must map tag names to values (strings)")
+    every = 0
+    if spec.get("every") is not None:
+        every = _number(where, "every", spec["every"], MAX_EVERY)
+        if when in ("new", "reaches"):
+            # Either happens once to a group: a limit per group means nothing.
+            raise ConfigError(
+                f"{where}: 'every' limits the messages about each group, and a "
+                f"{when!r} rule sends at most one per group"
+            )
     return Rule(
         index,
         when,
         tuple(names),
         level=level,
         tags=tuple(sorted(tags.items())),
+        every=every,
         **texts,
         **numbers,
     )

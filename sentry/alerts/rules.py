@@ -16,6 +16,10 @@ for the group in the last ``M`` minutes: after firing in minute ``f`` it
 fires next in minute ``f + M`` at the earliest, and only on ``N`` events
 counted from minute ``f + 1`` on, none of them counted twice.
 
+The rate limit (``"every": E``) is kept in the same table, per group: a
+rule fires again for a group only ``E`` minutes (exactly, not in whole
+minutes) after it last did.
+
 Each kind of channel (webhook, Slack...) decides on its own, in its
 plugin's thread: a rule naming a webhook and a Slack channel fires once for
 each of the two kinds.
@@ -47,19 +51,21 @@ def fires(rule, target, group):
     """
     Return whether ``rule`` sends its message about ``group`` now.
 
-    ``target`` is the kind of channel asking. For a counted rule, a firing
-    is claimed (and ``True`` returned) by one caller only, whichever process
-    it runs in. Call it only for an event ``rule.matches``.
+    ``target`` is the kind of channel asking. For a counted or rate-limited
+    rule, a firing is claimed (and ``True`` returned) by one caller only,
+    whichever process it runs in. Call it only for an event
+    ``rule.matches``.
     """
-    if not rule.counted:
+    if not rule.remembers:
         return True
-    if group.times_seen < rule.count:
-        # Neither condition can hold below its count: no query.
-        return False
-    if not _first_look(rule, target, group):
-        # Another event of the same batch: the group was read after the
-        # whole batch was committed, and that batch has been decided.
-        return False
+    if rule.counted:
+        if group.times_seen < rule.count:
+            # Neither condition can hold below its count: no query.
+            return False
+        if not _first_look(rule, target, group):
+            # Another event of the same batch: the group was read after the
+            # whole batch was committed, and that batch has been decided.
+            return False
     moment = now()
     if not _may_fire(rule, _remembered(rule, target, group), moment):
         return False
@@ -113,9 +119,14 @@ def _may_fire(rule, last, moment):
         return True
     if rule.when == "reaches":
         return False
-    # Minute granularity, as the counters: fired in minute f, next in f + M.
-    fired = last.replace(second=0, microsecond=0)
-    return moment >= fired + dt.timedelta(minutes=rule.minutes)
+    if rule.every and moment < last + dt.timedelta(minutes=rule.every):
+        return False
+    if rule.when == "frequency":
+        # Minute granularity, as the counters: fired in minute f, next in
+        # minute f + M.
+        fired = last.replace(second=0, microsecond=0)
+        return moment >= fired + dt.timedelta(minutes=rule.minutes)
+    return True
 
 
 # What this process knows. Two threads (two kinds of channel) may use it at
