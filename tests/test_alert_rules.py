@@ -9,7 +9,7 @@ from django.core import checks
 from django.test import override_settings
 
 from sentry import postprocess
-from sentry.alerts import config, rules
+from sentry.alerts import config, flood, rules
 from sentry.alerts.plugin import ChannelPlugin
 from sentry.alerts.state import AlertFiring
 from sentry.client.models import client as sentry_client
@@ -17,8 +17,10 @@ from sentry.digest import drain
 from sentry.models import GroupedMessage
 from sentry.workflow.mute import mute
 from tests.ingest_factories import make_key, message_event, post_events
+from tests.processes import wait_for
 from tests.receivers import Receiver
-from tests.test_alerts import alerts, delivered
+from tests.test_alerts import alerts as alerts_without_floods
+from tests.test_alerts import delivered
 from tests.test_concurrency import WORKERS, run_workers
 
 # The rules read the counters from the plugins' threads: committed rows only.
@@ -27,13 +29,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 T0 = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)
 
 
+def alerts(channels, rules, **extra):
+    """Settings that declare ``channels`` and ``rules``: the default flood limit."""
+    extra.setdefault("SENTRY_ALERT_FLOOD_LIMIT", 10)
+    return alerts_without_floods(channels, rules, **extra)
+
+
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
     monkeypatch.setattr(ChannelPlugin, "delivery_retry_delay", 0.01)
+    monkeypatch.setattr(flood, "GRACE", 0.2)
     rules.forget_all()
+    flood.forget_all()
     yield
     assert postprocess.flush(20)
     rules.forget_all()
+    flood.forget_all()
 
 
 class Clock:
@@ -301,6 +312,114 @@ def test_a_rate_limit_longer_than_the_window_spaces_a_frequency_rules_messages(
     assert fired == [1, 11, 21]
 
 
+# --- the flood summary --------------------------------------------------------------
+
+
+def summaries(receiver):
+    bodies = [json.loads(r["body"]) for r in receiver.requests]
+    return [b["summary"]["new_errors"] for b in bodies if b["action"] == "summary"]
+
+
+def test_a_flood_of_new_errors_sends_the_limit_then_one_summary(clock):
+    rule = {"when": "new", "channels": ["ops"], "flood_limit": 3}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        for n in range(8):
+            at(clock, 0, 59, message=f"new error {n}")
+        assert actions(receiver) == ["new"] * 3
+        # Sent when the minute is over (and its grace): the clock stands at
+        # 10:00:59, a second before.
+        assert wait_for(lambda: len(receiver.requests) == 4, timeout=10)
+        for n in range(2):
+            at(clock, 1, 10, message=f"next minute {n}")
+        delivered()
+
+    assert actions(receiver) == ["new"] * 3 + ["summary", "new", "new"]
+    summary = json.loads(receiver.requests[3]["body"])
+    assert summary["summary"]["new_errors"] == 5
+    assert summary["summary"]["from"] == "2026-12-07T10:00:00+00:00"
+    assert summary["summary"]["url"] == (
+        "https://errors.example.com/sentry/?project=default&sort=new"
+    )
+
+
+def test_the_default_flood_limit_is_the_settings(clock):
+    rule = {"when": "new", "channels": ["ops"]}
+    with (
+        Receiver() as receiver,
+        alerts(webhook(receiver), [rule], SENTRY_ALERT_FLOOD_LIMIT=2),
+    ):
+        for n in range(4):
+            at(clock, 0, 59, message=f"new error {n}")
+        assert wait_for(lambda: len(receiver.requests) == 3, timeout=10)
+
+    assert summaries(receiver) == [2]
+
+
+def test_a_flood_limit_of_zero_sends_every_message(clock):
+    rule = {"when": "new", "channels": ["ops"], "flood_limit": 0}
+    with (
+        Receiver() as receiver,
+        alerts(webhook(receiver), [rule], SENTRY_ALERT_FLOOD_LIMIT=1),
+    ):
+        for n in range(4):
+            at(clock, 0, 59, message=f"new error {n}")
+
+    assert actions(receiver) == ["new"] * 4
+
+
+def test_a_summary_nobody_sent_goes_with_the_next_one(clock):
+    from sentry.alerts.state import AlertFlood
+
+    rule = {"when": "new", "channels": ["ops"], "flood_limit": 1}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        for n in range(3):
+            at(clock, 0, 10, message=f"lost {n}")
+        delivered()
+        # As if the process had exited before its timer: not sent.
+        flood.forget_all()
+        for worker in postprocess._workers.values():
+            worker.timers.clear()
+        assert AlertFlood.objects.filter(collected=True).count() == 2
+        for n in range(3):
+            at(clock, 7, 59, message=f"later {n}")
+        assert wait_for(lambda: len(summaries(receiver)) == 2, timeout=10)
+
+    assert sorted(summaries(receiver)) == [2, 2]
+
+
+def test_a_mail_channel_gets_the_summary_by_mail(clock):
+    from django.core import mail
+
+    rule = {"when": "new", "channels": ["pager"], "flood_limit": 1}
+    channels = {"pager": {"plugin": "mail", "to": ["oncall@example.com"]}}
+    with alerts(channels, [rule]):
+        for n in range(4):
+            at(clock, 0, 59, message=f"new error {n}")
+        assert wait_for(lambda: len(mail.outbox) == 2, timeout=10)
+
+    assert mail.outbox[1].subject == "[Sentry] 3 more new errors in default"
+    assert "?project=default&sort=new" in mail.outbox[1].body
+    assert mail.outbox[1].to == ["oncall@example.com"]
+
+
+def test_a_summary_names_the_project_escaped_for_the_target(clock):
+    from sentry.models import Project
+
+    Project.objects.create(name="<!channel> *Shop*", slug="shop")
+    rule = {"when": "new", "channels": ["chat"], "flood_limit": 1}
+    with Receiver() as receiver:
+        channels = {"chat": {"plugin": "slack", "url": receiver.url()}}
+        with alerts(channels, [rule], SENTRY_PROJECT="shop"):
+            for n in range(3):
+                at(clock, 0, 59, message=f"new error {n}")
+            assert wait_for(lambda: len(receiver.requests) == 2, timeout=10)
+
+    text = json.loads(receiver.requests[1]["body"])["text"]
+    assert "<!channel>" not in text
+    assert text.startswith("*2 more new errors* in &lt;!channel&gt; *Shop*: <")
+    assert "/sentry/?project=shop&sort=new|a flood of new errors" in text
+
+
 # --- several processes at once ----------------------------------------------------
 
 
@@ -348,6 +467,29 @@ def test_processes_deciding_at_once_fire_each_rule_exactly_once():
     assert AlertFiring.objects.count() == 4
 
 
+@pytest.mark.slow
+def test_processes_flooded_at_once_send_the_limit_and_one_summary_in_all():
+    per_worker = 15
+    with Receiver() as receiver:
+        options = {
+            "SENTRY_ALERT_CHANNELS": webhook(receiver),
+            "SENTRY_ALERT_RULES": [{"when": "new", "channels": ["ops"]}],
+            "SENTRY_ALERTS_ALLOWED_NETWORKS": ["127.0.0.0/8"],
+        }
+        results = run_workers(
+            "flood",
+            str(per_worker),
+            json.dumps(options),
+            str(time.time() + 2.0),
+            (T0 + dt.timedelta(seconds=59)).isoformat(),
+        )
+
+    assert sum(r["recorded"] for r in results) == WORKERS * per_worker
+    assert all(r["flushed"] for r in results)
+    assert actions(receiver).count("new") == 10
+    assert summaries(receiver) == [WORKERS * per_worker - 10]
+
+
 # --- configuration -------------------------------------------------------------------
 
 
@@ -369,19 +511,39 @@ def test_processes_deciding_at_once_fire_each_rule_exactly_once():
         ("regression", "every=43201: 'every' must be between 1 and 43200"),
         ("new", "every=5: a 'new' rule sends at most one per group"),
         ({"reaches": 5}, "every=5: a 'reaches' rule sends at most one"),
+        ("regression", "flood_limit=5: 'flood_limit' is for 'new' rules only"),
+        ("new", "flood_limit=-1: 'flood_limit' must be between 1 and 10000"),
+        ("new", "flood_limit=true: 'flood_limit' must be a whole number"),
     ],
 )
 def test_a_condition_that_cannot_be_read_is_a_system_check_error(when, message):
     channels = {"ops": {"plugin": "webhook", "url": "http://x.example/"}}
     rule = {"when": when, "channels": ["ops"]}
-    if message.startswith("every="):
-        every, message = message.split(": ", 1)
-        rule["every"] = json.loads(every.removeprefix("every=").replace("'", '"'))
+    if message.startswith(("every=", "flood_limit=")):
+        setting, message = message.split(": ", 1)
+        name, value = setting.split("=")
+        rule[name] = json.loads(value.replace("'", '"'))
     with alerts(channels, [rule]):
         errors = [e for e in checks.run_checks(databases=[]) if e.id == "sentry.E020"]
 
     assert len(errors) == 1
     assert message in errors[0].msg
+
+
+@pytest.mark.parametrize("limit", [-1, "10", None, True, 10_001])
+def test_a_flood_limit_setting_that_cannot_be_read_is_a_system_check_error(limit):
+    with alerts({}, [], SENTRY_ALERT_FLOOD_LIMIT=limit):
+        errors = [e for e in checks.run_checks(databases=[]) if e.id == "sentry.E020"]
+
+    assert len(errors) == 1
+    assert "SENTRY_ALERT_FLOOD_LIMIT must be a whole number" in errors[0].msg
+
+
+def test_the_flood_limit_setting_is_a_known_setting():
+    with override_settings(SENTRY_ALERT_FLOOD_LIMIT=3):
+        warnings = checks.run_checks(databases=[])
+
+    assert not [w for w in warnings if "SENTRY_ALERT_FLOOD_LIMIT" in w.msg]
 
 
 def test_a_rules_key_is_what_it_says_not_where_it_is_listed():

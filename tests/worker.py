@@ -214,6 +214,46 @@ def record_alerted(count, options, start_at):
     }
 
 
+def record_flood(count, options, start_at, clock):
+    """
+    Record ``count`` new errors at the (fixed) time ``clock`` with the alert
+    settings ``options``; return once their alerts and summary are sent.
+    """
+    import datetime as dt
+
+    from django.test import override_settings
+
+    from sentry import postprocess
+    from sentry.alerts import flood, rules
+    from sentry.client.models import client
+    from sentry.plugins.testing import plugin_installed
+
+    at = dt.datetime.fromisoformat(clock)
+    rules.now = lambda: at
+    # Long enough for every process to be done with the minute.
+    flood.GRACE = 5.0
+    time.sleep(max(0.0, start_at - time.time()))
+    ids = []
+    with (
+        plugin_installed("sentry.plugins.sentry_webhooks"),
+        override_settings(SENTRY_THRASHING_LIMIT=0, **json.loads(options)),
+    ):
+        for n in range(count):
+            ids.append(client.create_from_text(f"new in {os.getpid()}: {n}"))
+        flushed = postprocess.flush(60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(
+            worker.timers for worker in list(postprocess._workers.values())
+        ):
+            time.sleep(0.1)
+        flushed = postprocess.flush(60) and flushed
+    return {
+        "recorded": sum(1 for i in ids if i),
+        "failed": sum(1 for i in ids if not i),
+        "flushed": flushed,
+    }
+
+
 def survive_failure():
     """Record through a database that fails; report what the caller saw."""
     from sentry.client.models import client
@@ -256,6 +296,10 @@ if __name__ == "__main__":
         output = store_muted(*map(int, sys.argv[2:5]), float(sys.argv[5]))
     elif mode == "alerted":
         output = record_alerted(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
+    elif mode == "flood":
+        output = record_flood(
+            int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5]
+        )
     elif mode == "survive":
         output = survive_failure()
     else:

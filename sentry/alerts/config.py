@@ -27,10 +27,12 @@ COUNTED = ("frequency", "reaches")
 MAX_MINUTES = 24 * 60
 #: The longest rate limit (``"every"``): 30 days, in minutes.
 MAX_EVERY = 30 * 24 * 60
+#: The largest flood limit (new-error messages a minute).
+MAX_FLOOD_LIMIT = 10_000
 #: The largest count a condition takes (what the counters hold everywhere).
 MAX_COUNT = 2**31 - 1
 RULE_KEYS = {"when", "channels", "project", "level", "environment", "release"}
-RULE_KEYS |= {"logger", "tags", "every"}
+RULE_KEYS |= {"logger", "tags", "every", "flood_limit"}
 CHANNEL_KEYS = {
     "webhook": {"plugin", "url", "secret"},
     "slack": {"plugin", "url"},
@@ -129,6 +131,10 @@ class Rule:
     #: The rate limit: at most one message per group (and kind of channel)
     #: every so many minutes; 0 for none.
     every: int = 0
+    #: A ``"new"`` rule's messages a minute (per project and kind of
+    #: channel) before the rest are summed up in one; ``None``: as
+    #: :setting:`SENTRY_ALERT_FLOOD_LIMIT` says; 0: no limit.
+    flood_limit: int | None = None
     key: str = ""
 
     def __post_init__(self):
@@ -289,6 +295,16 @@ def rules(known_channels=None):
     declared = settings.ALERT_RULES
     if not isinstance(declared, list | tuple):
         raise ConfigError("SENTRY_ALERT_RULES must be a list of rules")
+    limit = settings.ALERT_FLOOD_LIMIT
+    if (
+        not isinstance(limit, int)
+        or isinstance(limit, bool)
+        or not 0 <= limit <= MAX_FLOOD_LIMIT
+    ):
+        raise ConfigError(
+            "SENTRY_ALERT_FLOOD_LIMIT must be a whole number from 0 (no limit) "
+            f"to {MAX_FLOOD_LIMIT} (got {limit!r})"
+        )
     return [_rule(index, spec, known_channels) for index, spec in enumerate(declared)]
 
 
@@ -331,6 +347,13 @@ def _rule(index, spec, known_channels):
         isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
     ):
         raise ConfigError(f"{where}: 'tags' must map tag names to values (strings)")
+    flood_limit = None
+    if spec.get("flood_limit") is not None:
+        flood_limit = spec["flood_limit"]
+        if when != "new":
+            raise ConfigError(f"{where}: 'flood_limit' is for 'new' rules only")
+        if not (type(flood_limit) is int and flood_limit == 0):
+            flood_limit = _number(where, "flood_limit", flood_limit, MAX_FLOOD_LIMIT)
     every = 0
     if spec.get("every") is not None:
         every = _number(where, "every", spec["every"], MAX_EVERY)
@@ -347,6 +370,7 @@ def _rule(index, spec, known_channels):
         level=level,
         tags=tuple(sorted(tags.items())),
         every=every,
+        flood_limit=flood_limit,
         **texts,
         **numbers,
     )

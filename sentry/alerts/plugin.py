@@ -5,7 +5,7 @@ import time
 
 from ..conf import settings
 from ..plugins.base import Plugin
-from . import config, outbound
+from . import config, flood, outbound
 from .messages import BUILDERS, facts
 from .rules import fires
 
@@ -59,6 +59,7 @@ class ChannelPlugin(Plugin):
                 names
                 and rule.matches(group, event, is_new, is_regression, is_unmuted)
                 and fires(rule, self.kind, group)
+                and not flood.holds(self, rule, group)
             ):
                 targets.update(dict.fromkeys(names, rule))
         for name, rule in targets.items():

@@ -8,7 +8,7 @@ exactly once (see :mod:`sentry.alerts.rules`).
 
 from django.db import models
 
-from ..models import GroupedMessage, SentryManager
+from ..models import GroupedMessage, Project, SentryManager
 
 
 class AlertFiring(models.Model):
@@ -42,3 +42,33 @@ class AlertFiring(models.Model):
 
     def __str__(self):
         return f"{self.rule_key} {self.target} #{self.group_id}: {self.seq}"
+
+
+class AlertFlood(models.Model):
+    """
+    A new-error message of a rule in one minute, for one project and kind.
+
+    Slots 1, 2, 3... are taken by an insert one writer only can win: the
+    messages past the rule's limit are ``collected`` into the minute's
+    summary, which slot 0 claims (see :mod:`sentry.alerts.flood`).
+    """
+
+    rule_key = models.CharField(max_length=100)
+    target = models.CharField(max_length=32)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    minute = models.DateTimeField()
+    slot = models.PositiveIntegerField()
+    collected = models.BooleanField(default=False)
+
+    objects = SentryManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("rule_key", "target", "project", "minute", "slot"),
+                name="sentry_alertflood_uniq",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rule_key} {self.target} {self.minute:%H:%M}: {self.slot}"

@@ -1,5 +1,7 @@
 import logging
 
+from django.core.mail import EmailMessage
+
 from ... import notifications
 from ...alerts import config
 from ...alerts.plugin import ChannelPlugin
@@ -38,6 +40,19 @@ class MailPlugin(ChannelPlugin):
             super().post_process(group, event, is_new, is_regression, **kwargs)
 
     def deliver(self, channel, group, event, about):
+        if about["kind"] == "summary":
+            # No event to build the usual mail from: the summary's own.
+            notifications.send(
+                EmailMessage(
+                    subject=(
+                        f"{settings.EMAIL_SUBJECT_PREFIX}{about['headline']} "
+                        f"in {about['project']}"
+                    ),
+                    body=f"{about['title'].capitalize()}:\n\n{about['url']}\n",
+                    to=list(channel.to),
+                )
+            )
+            return
         notifications.send(
             notifications.build_mail(
                 event, group.pk, about["kind"] == "regression", list(channel.to)
