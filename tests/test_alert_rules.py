@@ -539,6 +539,18 @@ def test_a_flood_limit_setting_that_cannot_be_read_is_a_system_check_error(limit
     assert "SENTRY_ALERT_FLOOD_LIMIT must be a whole number" in errors[0].msg
 
 
+@pytest.mark.parametrize(("every", "warned"), [(5, True), (3, True), (6, False)])
+def test_a_rate_limit_within_a_frequency_window_is_a_warning(every, warned):
+    channels = {"ops": {"plugin": "webhook", "url": "http://x.example/"}}
+    rule = {"when": {"events": 9, "minutes": 5}, "every": every, "channels": ["ops"]}
+    with alerts(channels, [rule]):
+        found = [w for w in checks.run_checks(databases=[]) if w.id == "sentry.W007"]
+
+    assert len(found) == warned
+    if warned:
+        assert f"rule 0: 'every' ({every} minutes) limits nothing" in found[0].msg
+
+
 def test_the_flood_limit_setting_is_a_known_setting():
     with override_settings(SENTRY_ALERT_FLOOD_LIMIT=3):
         warnings = checks.run_checks(databases=[])

@@ -21,6 +21,7 @@ the summaries of the last day's minutes nobody summed up.
 
 import datetime as dt
 import logging
+import os
 import threading
 from typing import NamedTuple
 
@@ -178,3 +179,14 @@ def forget_all():
     """Forget the summaries this process has set to send (the tests')."""
     with _lock:
         _scheduled.clear()
+
+
+def _after_fork():
+    # The parent's timers are not the child's (sentry.postprocess forgets
+    # its workers at a fork): the child schedules its own summaries.
+    global _lock, _scheduled
+    _lock = threading.Lock()
+    _scheduled = set()
+
+
+os.register_at_fork(after_in_child=_after_fork)

@@ -26,6 +26,7 @@ each of the two kinds.
 """
 
 import datetime as dt
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -188,3 +189,13 @@ def forget_all():
     with _lock:
         _fired.clear()
         _looked.clear()
+
+
+def _after_fork():
+    # A lock held by another thread at the fork would never be released in
+    # the child; what the parent remembered stays true.
+    global _lock
+    _lock = threading.RLock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
