@@ -204,6 +204,34 @@ def test_a_frequency_rule_filters_the_events_that_may_fire_it(clock):
     assert body["event"]["environment"] == "production"
 
 
+def test_sdk_events_count_in_the_minute_they_are_stamped_with(client, monkeypatch):
+    # Through the SDK endpoint and the digest, stamped by the SDK: an hour-old
+    # event (sent late) does not count in the window running now.
+    key = make_key()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    monkeypatch.setattr(rules, "now", lambda: now)
+
+    def stamped(minutes_ago, count):
+        when = (now - dt.timedelta(minutes=minutes_ago)).isoformat()
+        return [message_event(message="late", timestamp=when) for _ in range(count)]
+
+    rule = {"when": {"events": 4, "minutes": 5}, "channels": ["ops"]}
+    with Receiver() as receiver:
+        settings = alerts(webhook(receiver), [rule], SENTRY_DIGEST="worker")
+        with settings:
+            post_events(client, key, stamped(60, 3) + stamped(0, 2))
+            drain(batch_size=100)
+            delivered()
+            assert receiver.requests == []
+            post_events(client, key, stamped(0, 2))
+            drain(batch_size=100)
+            delivered()
+
+    [body] = [json.loads(r["body"]) for r in receiver.requests]
+    assert body["action"] == "frequency"
+    assert body["group"]["times_seen"] == 7
+
+
 # --- {"reaches": N} ------------------------------------------------------------------
 
 
@@ -215,6 +243,21 @@ def test_a_reaches_rule_fires_once_on_the_event_that_reaches_the_count(clock):
 
     assert actions(receiver) == ["reaches"]
     assert json.loads(receiver.requests[0]["body"])["group"]["times_seen"] == 3
+
+
+def test_a_batch_that_passes_the_count_fires_once_saying_its_total(client):
+    key = make_key()
+    rule = {"when": {"reaches": 5}, "channels": ["ops"]}
+    with Receiver() as receiver:
+        settings = alerts(webhook(receiver), [rule], SENTRY_DIGEST="worker")
+        with settings:
+            post_events(client, key, [message_event(message="x") for _ in range(10)])
+            drain(batch_size=100)
+            delivered()
+
+    [body] = [json.loads(r["body"]) for r in receiver.requests]
+    assert body["action"] == "reaches"
+    assert body["group"]["times_seen"] == 10
 
 
 def test_reordered_or_added_rules_do_not_fire_again(clock):
