@@ -238,6 +238,19 @@ def test_sdk_events_count_in_the_minute_they_are_stamped_with(client, monkeypatc
     assert body["group"]["times_seen"] == 7
 
 
+def test_a_mail_channel_is_told_which_condition_fired(clock):
+    from django.core import mail
+
+    rule = {"when": {"events": 2, "minutes": 5}, "channels": ["pager"]}
+    channels = {"pager": {"plugin": "mail", "to": ["oncall@example.com"]}}
+    with alerts(channels, [rule]):
+        at(clock, 0, 1)
+        at(clock, 0, 2)
+
+    [message] = mail.outbox
+    assert message.subject == "[Sentry] 2 events within 5 minutes (ERROR): counted"
+
+
 # --- {"reaches": N} ------------------------------------------------------------------
 
 

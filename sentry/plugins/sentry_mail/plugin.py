@@ -53,11 +53,17 @@ class MailPlugin(ChannelPlugin):
                 )
             )
             return
-        notifications.send(
-            notifications.build_mail(
-                event, group.pk, about["kind"] == "regression", list(channel.to)
-            )
+        mail = notifications.build_mail(
+            event, group.pk, about["kind"] == "regression", list(channel.to)
         )
+        if about["kind"] not in ("new", "regression"):
+            # An unmute, a count reached: the subject says which, not "New".
+            subject = (
+                f"{settings.EMAIL_SUBJECT_PREFIX}{about['headline']} "
+                f"({about['level'].upper()}): {about['title']}"
+            )
+            mail.subject = " ".join(subject.split())[:200]
+        notifications.send(mail)
 
     def mail(self, group, event, is_regression, recipients):
         mail = notifications.build_mail(event, group.pk, is_regression, recipients)
