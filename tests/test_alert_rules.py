@@ -417,6 +417,23 @@ def test_the_default_flood_limit_is_the_settings(clock):
     assert summaries(receiver) == [2]
 
 
+def test_a_flood_in_one_project_holds_back_no_other_projects_errors(clock):
+    from sentry.models import Project
+
+    Project.objects.create(name="Shop", slug="shop")
+    rule = {"when": "new", "channels": ["ops"], "flood_limit": 1}
+    with Receiver() as receiver, alerts(webhook(receiver), [rule]):
+        at(clock, 0, 59, message="default 1")
+        at(clock, 0, 59, message="default 2")  # held back
+        with override_settings(SENTRY_PROJECT="shop"):
+            at(clock, 0, 59, message="shop 1")
+        assert wait_for(lambda: len(receiver.requests) == 3, timeout=10)
+
+    bodies = [json.loads(r["body"]) for r in receiver.requests]
+    assert [b["project"]["slug"] for b in bodies] == ["default", "shop", "default"]
+    assert bodies[2]["summary"]["new_errors"] == 1
+
+
 def test_a_flood_limit_of_zero_sends_every_message(clock):
     rule = {"when": "new", "channels": ["ops"], "flood_limit": 0}
     with (
