@@ -182,7 +182,7 @@ def _check_alerts():
     errors = []
     try:
         channels = config.channels()
-        config.rules(channels)
+        rules = config.rules(channels)
     except config.ConfigError as exc:
         errors.append(
             checks.Error(
@@ -191,7 +191,18 @@ def _check_alerts():
                 id="sentry.E020",
             )
         )
-        channels = {}
+        channels, rules = {}, []
+    for rule in rules:
+        if rule.when == "frequency" and 0 < rule.every <= rule.minutes:
+            errors.append(
+                checks.Warning(
+                    f"Alerts: rule {rule.index}: 'every' ({rule.every} minutes) "
+                    f"limits nothing: the rule fires at most once per window of "
+                    f"{rule.minutes} minutes anyway.",
+                    hint="Leave 'every' out, or make it longer than the window.",
+                    id="sentry.W007",
+                )
+            )
     for channel in channels.values():
         app = config.KINDS[channel.kind]
         if channel.kind != "mail" and not apps.is_installed(app):

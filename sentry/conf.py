@@ -136,6 +136,9 @@ DEFAULTS = {
     # {name: {"plugin": "webhook", "url": ...}} and a list of rules.
     "ALERT_CHANNELS": {},
     "ALERT_RULES": [],
+    # New-error messages a rule sends in a minute (per project and kind of
+    # channel) before it collects the rest into one summary; 0: no limit.
+    "ALERT_FLOOD_LIMIT": 10,
     # Networks (CIDR strings) alerts may be sent to although they are not
     # public: loopback, private, link-local... (refused by default).
     "ALERTS_ALLOWED_NETWORKS": [],

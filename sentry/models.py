@@ -32,6 +32,8 @@ from .fields import PackedPickleField, PackedTextField
 __all__ = (
     "AlertChannel",
     "AlertDelivery",
+    "AlertFiring",
+    "AlertFlood",
     "AlertRule",
     "ApiToken",
     "ArtifactBundle",
@@ -673,6 +675,7 @@ class ProjectCountByHour(models.Model):
 # API tokens and ingest keys live with the code that uses them; importable
 # from here like every model, and imported last as they use SentryManager.
 from .alerts.models import AlertChannel, AlertDelivery, AlertRule  # noqa: E402
+from .alerts.state import AlertFiring, AlertFlood  # noqa: E402
 from .api.tokens import ApiToken  # noqa: E402
 from .ingest.keys import ProjectKey  # noqa: E402
 from .packing import CompressionDictionary  # noqa: E402

@@ -11,6 +11,8 @@ times, then logged to ``sentry.errors``.
 """
 
 import atexit
+import heapq
+import itertools
 import logging
 import os
 import queue
@@ -165,6 +167,16 @@ def _submit(plugin, job):
         )
 
 
+def call_later(plugin, delay, func):
+    """
+    Call ``func()`` in ``plugin``'s thread ``delay`` seconds from now.
+
+    For work a hook leaves for later (a summary at the end of a minute).
+    Kept in memory: lost if the process exits first. Failures are logged.
+    """
+    _worker(plugin).call_later(delay, func)
+
+
 def _worker(plugin):
     # By class, not instance: the registry makes new instances when
     # INSTALLED_APPS changes, and each would leave a thread behind.
@@ -178,26 +190,69 @@ def _worker(plugin):
         return worker
 
 
+#: Put in a worker's queue to wake it up (a timer was added from elsewhere).
+_WAKE = object()
+_timer_order = itertools.count()
+
+
 class _Worker(threading.Thread):
-    """One plugin's deliveries, in order, one at a time."""
+    """One plugin's deliveries, in order, one at a time; and its timers."""
 
     def __init__(self, slug):
         super().__init__(name=f"sentry-post-process-{slug}", daemon=True)
         self.jobs = queue.Queue(maxsize=QUEUE_SIZE)
+        self.timers = []
+        self.timers_lock = threading.Lock()
+
+    def call_later(self, delay, func):
+        with self.timers_lock:
+            due = time.monotonic() + max(0.0, delay)
+            heapq.heappush(self.timers, (due, next(_timer_order), func))
+        if threading.current_thread() is not self:
+            # Waiting for a job with no timeout: wake up to set one. A full
+            # queue wakes it up soon anyway.
+            try:
+                self.jobs.put_nowait(_WAKE)
+            except queue.Full:
+                pass
 
     def run(self):
         while True:
-            plugin, job = self.jobs.get()
             try:
-                _deliver(plugin, *job)
+                item = self.jobs.get(timeout=self._until_next_timer())
+            except queue.Empty:
+                item = None
+            try:
+                if item is not None and item is not _WAKE:
+                    plugin, job = item
+                    _deliver(plugin, *job)
             except Exception:
                 # The plugin's own settings (attempts, delay) failed: the
                 # thread must live on, or the events behind this one are lost.
                 logger.exception("Plugin %r: post_process() not run", plugin)
             finally:
-                self.jobs.task_done()
+                self._run_timers()
+                if item is not None:
+                    self.jobs.task_done()
                 if self.jobs.empty():
                     _close_connections()
+
+    def _until_next_timer(self):
+        with self.timers_lock:
+            if not self.timers:
+                return None
+            return max(0.0, self.timers[0][0] - time.monotonic())
+
+    def _run_timers(self):
+        while True:
+            with self.timers_lock:
+                if not self.timers or self.timers[0][0] > time.monotonic():
+                    return
+                _, _, func = heapq.heappop(self.timers)
+            try:
+                func()
+            except Exception:
+                logger.exception("A post-processing timer failed: %r", func)
 
 
 def _deliver(plugin, group, occurrence, is_new, is_regression, is_unmuted=False):

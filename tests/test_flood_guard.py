@@ -201,7 +201,9 @@ def test_the_bound_is_exact_across_processes():
     rows in all (the limit), every occurrence counted.
     """
     per_worker, limit = 40, 12
-    results = run_workers("flood", str(per_worker), str(limit), str(time.time() + 2))
+    results = run_workers(
+        "flood-guard", str(per_worker), str(limit), str(time.time() + 2)
+    )
     assert sum(r["failed"] for r in results) == 0
     group = GroupedMessage.objects.get()
     assert group.times_seen == WORKERS * per_worker

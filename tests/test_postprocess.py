@@ -273,3 +273,32 @@ def test_a_plugin_with_a_retry_delay_that_is_no_number_loses_no_later_event(
 
     assert [c["event"].message for c in calls()] == ["first", "second"]
     assert any("post_process" in r.getMessage() for r in sentry_errors)
+
+
+@recorder
+def test_a_timer_runs_later_in_the_plugins_own_thread_and_a_failing_one_is_logged(
+    sentry_errors,
+):
+    plugin = RecorderPlugin()
+    ran = []
+    done = threading.Event()
+
+    def failing():
+        raise RuntimeError("timer broke")
+
+    def record():
+        ran.append(threading.current_thread().name)
+        done.set()
+
+    started = time.monotonic()
+    # From this thread, while the plugin's thread waits for jobs: it wakes.
+    postprocess.call_later(plugin, 0.3, failing)
+    postprocess.call_later(plugin, 0.4, record)
+    assert done.wait(10)
+
+    assert time.monotonic() - started >= 0.4
+    assert ran == ["sentry-post-process-recorder"]
+    assert any("timer failed" in r.getMessage() for r in sentry_errors)
+    # The thread lives on: events are still processed.
+    client.create_from_text("after the timers")
+    assert [c["event"].message for c in calls()] == ["after the timers"]

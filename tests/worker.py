@@ -185,7 +185,7 @@ def store_muted(batches, size, with_users, start_at):
     return {"muted": muted, "unmuted": unmuted, "failed": failed}
 
 
-def flood(count, limit, start_at):
+def flood_guard(count, limit, start_at):
     """
     Record ``count`` occurrences of one error under a flood guard of
     ``limit`` per 10 minutes, half through the in-process client, half in
@@ -271,6 +271,75 @@ def store_releases(batches, size, start_at):
     return {"regressed": regressed, "failed": failed}
 
 
+def record_alerted(count, options, start_at):
+    """
+    Record ``count`` events of one error with the alert settings ``options``
+    (JSON of ``{"SENTRY_...": value}``); return once their alerts are sent.
+    """
+    from django.test import override_settings
+
+    from sentry import postprocess
+    from sentry.client.models import client
+    from sentry.plugins.testing import plugin_installed
+
+    apps = ("sentry.plugins.sentry_webhooks", "sentry.plugins.sentry_slack")
+    time.sleep(max(0.0, start_at - time.time()))
+    ids = []
+    with (
+        plugin_installed(*apps),
+        override_settings(SENTRY_THRASHING_LIMIT=0, **json.loads(options)),
+    ):
+        for n in range(count):
+            ids.append(client.create_from_text("seen by every process", tags={"n": n}))
+        # Inside the settings: the plugins' threads read them.
+        flushed = postprocess.flush(60)
+    return {
+        "recorded": sum(1 for i in ids if i),
+        "failed": sum(1 for i in ids if not i),
+        "flushed": flushed,
+    }
+
+
+def record_flood(count, options, start_at, clock):
+    """
+    Record ``count`` new errors at the (fixed) time ``clock`` with the alert
+    settings ``options``; return once their alerts and summary are sent.
+    """
+    import datetime as dt
+
+    from django.test import override_settings
+
+    from sentry import postprocess
+    from sentry.alerts import flood, rules
+    from sentry.client.models import client
+    from sentry.plugins.testing import plugin_installed
+
+    at = dt.datetime.fromisoformat(clock)
+    rules.now = lambda: at
+    # Long enough for every process to be done with the minute.
+    flood.GRACE = 5.0
+    time.sleep(max(0.0, start_at - time.time()))
+    ids = []
+    with (
+        plugin_installed("sentry.plugins.sentry_webhooks"),
+        override_settings(SENTRY_THRASHING_LIMIT=0, **json.loads(options)),
+    ):
+        for n in range(count):
+            ids.append(client.create_from_text(f"new in {os.getpid()}: {n}"))
+        flushed = postprocess.flush(60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(
+            worker.timers for worker in list(postprocess._workers.values())
+        ):
+            time.sleep(0.1)
+        flushed = postprocess.flush(60) and flushed
+    return {
+        "recorded": sum(1 for i in ids if i),
+        "failed": sum(1 for i in ids if not i),
+        "flushed": flushed,
+    }
+
+
 def survive_failure():
     """Record through a database that fails; report what the caller saw."""
     from sentry.client.models import client
@@ -310,10 +379,16 @@ def main():
         output = store_users(*map(int, sys.argv[2:4]), float(sys.argv[4]))
     elif mode == "muted":
         output = store_muted(*map(int, sys.argv[2:5]), float(sys.argv[5]))
-    elif mode == "flood":
-        output = flood(*map(int, sys.argv[2:4]), float(sys.argv[4]))
+    elif mode == "flood-guard":
+        output = flood_guard(*map(int, sys.argv[2:4]), float(sys.argv[4]))
     elif mode == "releases":
         output = store_releases(*map(int, sys.argv[2:4]), float(sys.argv[4]))
+    elif mode == "alerted":
+        output = record_alerted(int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
+    elif mode == "flood":
+        output = record_flood(
+            int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5]
+        )
     elif mode == "survive":
         output = survive_failure()
     else:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import time
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
@@ -32,13 +33,27 @@ BIDI_CONTROLS = dict.fromkeys(
 )
 
 
-def facts(group, event, is_new, is_regression):
-    """Return what an alert says about an event, as plain (unescaped) text."""
+def facts(group, event, is_new, is_regression, reason=None):
+    """
+    Return what an alert says about an event, as plain (unescaped) text.
+
+    ``reason`` is ``(action, headline)``, from the rule that sends it
+    (:meth:`sentry.alerts.config.Rule.reason`); without one, the event's
+    state says.
+    """
     tags = event_tags(event)
     path = reverse("sentry:group", kwargs={"group_id": group.pk})
+    if reason is None:
+        reason = (
+            ("regression", "Regression")
+            if is_regression
+            else ("new", "New error")
+            if is_new
+            else ("event", "Error")
+        )
     return {
-        "kind": "regression" if is_regression else "new" if is_new else "event",
-        "headline": "Regression" if is_regression else "New error",
+        "kind": reason[0],
+        "headline": reason[1],
         "project": plain(group.project.name),
         "project_slug": group.project.slug,
         "short_id": group.qualified_short_id,
@@ -55,6 +70,38 @@ def facts(group, event, is_new, is_regression):
         "first_seen": group.first_seen.isoformat() if group.first_seen else None,
         "last_seen": group.last_seen.isoformat() if group.last_seen else None,
         "tags": tags,
+    }
+
+
+def summary_facts(project, count, minute):
+    """
+    Return what the summary of a flood says: ``count`` more new errors.
+
+    ``minute`` is the (UTC) minute they came in; the link is the project's
+    stream, newest errors first.
+    """
+    query = urlencode({"project": project.slug, "sort": "new"})
+    url = settings.URL_PREFIX.rstrip("/") + reverse("sentry:index") + "?" + query
+    errors = "error" if count == 1 else "errors"
+    return {
+        "kind": "summary",
+        "headline": f"{count} more new {errors}",
+        "project": plain(project.name),
+        "project_slug": project.slug,
+        "short_id": "",
+        "title": "a flood of new errors: see the stream",
+        "culprit": "",
+        "level": "",
+        "environment": "",
+        "release": "",
+        "count": count,
+        "url": url,
+        "group_id": None,
+        "message_id": None,
+        "datetime": minute.isoformat(),
+        "first_seen": minute.isoformat(),
+        "last_seen": (minute + datetime.timedelta(minutes=1)).isoformat(),
+        "tags": {},
     }
 
 
@@ -97,6 +144,8 @@ def plain(text, limit=MAX_TEXT):
 
 
 def _lines(facts, escape):
+    if facts["kind"] == "summary":
+        return [f"Project: {escape(facts['project'])}"]
     details = [
         ("Project", facts["project"]),
         ("Culprit", facts["culprit"]),
@@ -108,10 +157,26 @@ def _lines(facts, escape):
     return [f"{name}: {escape(value)}" for name, value in details if value]
 
 
+def _named(facts):
+    """Return the linked text: the short id and the title (a summary has no id)."""
+    return " ".join(part for part in (facts["short_id"], facts["title"]) if part)
+
+
 def webhook(facts, channel):
     """Return ``(body, headers)`` of the generic webhook (see docs/alerts.rst)."""
-    body = json.dumps(
-        {
+    if facts["kind"] == "summary":
+        document = {
+            "action": "summary",
+            "project": {"slug": facts["project_slug"], "name": facts["project"]},
+            "summary": {
+                "new_errors": facts["count"],
+                "from": facts["first_seen"],
+                "to": facts["last_seen"],
+                "url": facts["url"],
+            },
+        }
+    else:
+        document = {
             "action": facts["kind"],
             "project": {"slug": facts["project_slug"], "name": facts["project"]},
             "group": {
@@ -132,9 +197,8 @@ def webhook(facts, channel):
                 "release": facts["release"] or None,
                 "tags": facts["tags"],
             },
-        },
-        sort_keys=True,
-    ).encode()
+        }
+    body = json.dumps(document, sort_keys=True).encode()
     headers = {}
     if channel.secret:
         headers.update(signature_headers(channel.secret, body))
@@ -165,7 +229,7 @@ def slack_escape(text):
 def slack(facts, channel):
     escape = slack_escape
     head = f"*{facts['headline']}* in {escape(facts['project'])}: "
-    link = f"<{facts['url']}|{escape(facts['short_id'])} {escape(facts['title'])}>"
+    link = f"<{facts['url']}|{escape(_named(facts))}>"
     text = head + link
     detail = "\n".join(_lines(facts, escape))
     body = {
@@ -223,7 +287,7 @@ def teams_escape(text):
 def _markdown_text(facts, escape=markdown_escape):
     head = (
         f"**{facts['headline']}** in {escape(facts['project'])}: "
-        f"[{escape(facts['short_id'])} {escape(facts['title'])}]({facts['url']})"
+        f"[{escape(_named(facts))}]({facts['url']})"
     )
     return head, _lines(facts, escape)
 

@@ -5,8 +5,9 @@ import time
 
 from ..conf import settings
 from ..plugins.base import Plugin
-from . import config, outbound, store
+from . import config, flood, outbound, store
 from .messages import BUILDERS, facts
+from .rules import fires
 
 logger = logging.getLogger("sentry.errors")
 
@@ -20,7 +21,8 @@ class ChannelPlugin(Plugin):
     """
 
     kind = ""
-    # Rules so far fire on a new group or a regression only.
+    # Only the events that change a group's state, unless a rule counts
+    # events (see wants_post_process): then every one.
     post_process_only_changes = True
     # Each delivery is retried on its own (below): a retry of the whole hook
     # would send again to the channels that did get the message.
@@ -31,23 +33,39 @@ class ChannelPlugin(Plugin):
     delivery_retry_delay = 1.0
 
     def wants_post_process(self):
-        channels, _ = config.usable()
+        channels, rules = config.usable()
+        # Asked once a batch, before the events are handed out: a rule that
+        # counts events needs each one, the others only a group's changes
+        # (which keeps the cost of every other event at nothing).
+        self.post_process_only_changes = not any(
+            rule.counted and any(channels[n].kind == self.kind for n in rule.channels)
+            for rule in rules
+        )
         return any(channel.kind == self.kind for channel in channels.values())
 
     def post_process(self, group, event, is_new, is_regression, **kwargs):
-        channels, rules = config.usable()
-        names = {}
-        for rule in rules:
-            if rule.matches(group, event, is_new, is_regression):
-                for name in rule.channels:
-                    names.setdefault(name, rule_key(rule))
-        targets = [channels[n] for n in names if channels[n].kind == self.kind]
-        if not targets:
-            return
-        about = facts(group, event, is_new, is_regression)
-        for channel in targets:
+        channels, known = config.usable()
+        is_unmuted = bool(kwargs.get("is_unmuted"))
+        # Each channel gets one message an event, for the first rule that
+        # sends it one (a rule that would only repeat it is not asked).
+        targets = {}
+        for rule in known:
+            names = [
+                name
+                for name in rule.channels
+                if name not in targets and channels[name].kind == self.kind
+            ]
+            if (
+                names
+                and rule.matches(group, event, is_new, is_regression, is_unmuted)
+                and fires(rule, self.kind, group)
+                and not flood.holds(self, rule, group)
+            ):
+                targets.update(dict.fromkeys(names, rule))
+        for name, rule in targets.items():
+            about = facts(group, event, is_new, is_regression, rule.reason())
             self.deliver_with_retries(
-                channel, group, event, about, rule=names[channel.name]
+                channels[name], group, event, about, rule=rule.key
             )
 
     def deliver_with_retries(self, channel, group, event, about, rule=""):
@@ -105,11 +123,6 @@ class ChannelPlugin(Plugin):
         """
         body, headers = BUILDERS[self.kind](about, channel)
         return outbound.post(channel.url, body, headers)
-
-
-def rule_key(rule):
-    """Return what the delivery log names ``rule`` by."""
-    return rule.key or f"settings:{rule.index}"
 
 
 def _reason(exc):

@@ -213,7 +213,7 @@ def _rule_row(rule, visible):
             filters.append((name, getattr(rule, name)))
     filters += [(f"tag {key}", value) for key, value in rule.tags]
     return {
-        "when": {"new": "A new error", "regression": "A regression"}[rule.when],
+        "when": rule.describe(),
         "channels": rule.channels,
         "filters": filters,
     }

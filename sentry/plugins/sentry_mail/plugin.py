@@ -1,5 +1,7 @@
 import logging
 
+from django.core.mail import EmailMessage
+
 from ... import notifications
 from ...alerts import config
 from ...alerts.plugin import ChannelPlugin
@@ -27,7 +29,10 @@ class MailPlugin(ChannelPlugin):
     delivery_attempts = 1
 
     def wants_post_process(self):
-        return bool(settings.ADMINS) or super().wants_post_process()
+        # The base class is asked first, and always: it also says whether
+        # every event is wanted.
+        wanted = super().wants_post_process()
+        return bool(settings.ADMINS) or wanted
 
     def post_process(self, group, event, is_new, is_regression, **kwargs):
         is_unmuted = kwargs.get("is_unmuted", False)
@@ -39,11 +44,30 @@ class MailPlugin(ChannelPlugin):
             super().post_process(group, event, is_new, is_regression, **kwargs)
 
     def deliver(self, channel, group, event, about):
-        notifications.send(
-            notifications.build_mail(
-                event, group.pk, about["kind"] == "regression", list(channel.to)
+        if about["kind"] == "summary":
+            # No event to build the usual mail from: the summary's own.
+            notifications.send(
+                EmailMessage(
+                    subject=(
+                        f"{settings.EMAIL_SUBJECT_PREFIX}{about['headline']} "
+                        f"in {about['project']}"
+                    ),
+                    body=f"{about['title'].capitalize()}:\n\n{about['url']}\n",
+                    to=list(channel.to),
+                )
             )
+            return
+        mail = notifications.build_mail(
+            event, group.pk, about["kind"] == "regression", list(channel.to)
         )
+        if about["kind"] not in ("new", "regression"):
+            # An unmute, a count reached: the subject says which, not "New".
+            subject = (
+                f"{settings.EMAIL_SUBJECT_PREFIX}{about['headline']} "
+                f"({about['level'].upper()}): {about['title']}"
+            )
+            mail.subject = " ".join(subject.split())[:200]
+        notifications.send(mail)
 
     def mail(self, group, event, is_regression, recipients, is_unmuted=False):
         try:
