@@ -239,6 +239,8 @@ class AlertRuleAdminForm(forms.ModelForm):
             "release",
             "logger",
             "tags",
+            "every",
+            "flood_limit",
             "enabled",
         )
 
@@ -253,6 +255,7 @@ class AlertRuleAdminForm(forms.ModelForm):
             pass
         row = AlertRule(**{name: data.get(name) for name in self.Meta.fields})
         row.tags = row.tags or {}
+        row.every = row.every or 0
         # Stored as the list the dashboard saves ("ops" is ["ops"]).
         data["channels"] = row.channel_names
         try:

@@ -238,6 +238,38 @@ def test_a_rule_is_created_with_its_filters_and_used_at_once(browser):
     assert "A regression" in body and "tag team = core" in body
 
 
+def test_a_rule_has_a_rate_limit_and_a_flood_limit(browser):
+    add_channel(browser)
+    assert add_rule(browser, condition="regression", every="30").status_code == 302
+    assert add_rule(browser, condition="new", flood_limit="3").status_code == 302
+    limited, summed = config.usable()[1]
+    assert (limited.when, limited.every) == ("regression", 30)
+    assert (summed.when, summed.flood_limit) == ("new", 3)
+    body = page(browser)
+    assert "30 min per error" in body and "3 a minute" in body
+    # Shown again by the edit form.
+    rule = AlertRule.objects.get(every=30)
+    form = browser.get(reverse("sentry:alerts-rule-edit", args=[rule.pk]))
+    assert 'name="every" value="30"' in form.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        # A new error happens once: a limit per error means nothing.
+        ({"condition": "new", "every": "30"}, "every"),
+        ({"condition": "regression", "flood_limit": "3"}, "flood_limit"),
+        ({"condition": "regression", "every": "-1"}, "greater than or equal"),
+    ],
+)
+def test_limits_that_mean_nothing_are_refused(browser, fields, says):
+    add_channel(browser)
+    response = add_rule(browser, **fields)
+    assert response.status_code == 400
+    assert says in response.content.decode()
+    assert not AlertRule.objects.exists()
+
+
 def test_a_disabled_rule_is_kept_and_not_used(browser):
     add_channel(browser)
     add_rule(browser)

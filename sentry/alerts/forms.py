@@ -223,6 +223,23 @@ class RuleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One tag a line: name=value; all must match.",
     )
+    every = forms.IntegerField(
+        label="At most one message per error every (minutes)",
+        required=False,
+        min_value=0,
+        max_value=config.MAX_EVERY,
+        help_text="Empty or 0: no limit. Not for new errors or reaches N.",
+    )
+    flood_limit = forms.IntegerField(
+        label="Summary after (messages a minute)",
+        required=False,
+        min_value=0,
+        max_value=config.MAX_FLOOD_LIMIT,
+        help_text=(
+            "New errors only: past this many messages in a minute, one summary. "
+            "Empty: the site's setting; 0: never summed up."
+        ),
+    )
     enabled = forms.BooleanField(required=False, initial=True)
 
     def __init__(self, *args, projects, channels, instance=None, **kwargs):
@@ -283,6 +300,8 @@ class RuleForm(forms.Form):
         row.release = data["release"].strip()
         row.logger = data["logger"].strip()
         row.tags = data["tags"]
+        row.every = data.get("every") or 0
+        row.flood_limit = data.get("flood_limit")
         row.enabled = data["enabled"]
         try:
             config._rule(0, row.spec(), self.known)
@@ -306,6 +325,8 @@ def initial_of(rule):
         "release": rule.release,
         "logger": rule.logger,
         "tags": "\n".join(f"{k}={v}" for k, v in tags.items()),
+        "every": rule.every or None,
+        "flood_limit": rule.flood_limit,
         "enabled": rule.enabled,
     }
     when = rule.when

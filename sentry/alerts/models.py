@@ -118,6 +118,19 @@ class AlertRule(models.Model):
     release = models.CharField(_("release"), max_length=200, blank=True)
     logger = models.CharField(_("logger"), max_length=64, blank=True)
     tags = models.JSONField(_("tags"), default=dict, blank=True)
+    # The rate limit and the flood summary, as the settings' "every" and
+    # "flood_limit" (docs/alerts.rst): at most one message per error every
+    # so many minutes (0: none); a "new" rule's messages a minute before
+    # the rest are summed up (None: SENTRY_ALERT_FLOOD_LIMIT; 0: no limit).
+    every = models.PositiveIntegerField(
+        _("at most once every (minutes)"),
+        default=0,
+        blank=True,
+        help_text=_("0: no limit."),
+    )
+    flood_limit = models.PositiveIntegerField(
+        _("summary after (messages a minute)"), null=True, blank=True
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
     date_added = models.DateTimeField(_("added"), default=timezone.now)
 
@@ -156,6 +169,10 @@ class AlertRule(models.Model):
                 spec[name] = getattr(self, name)
         if self.tags:
             spec["tags"] = self.tags
+        if self.every:
+            spec["every"] = self.every
+        if self.flood_limit is not None:
+            spec["flood_limit"] = self.flood_limit
         return spec
 
 

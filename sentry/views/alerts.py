@@ -174,6 +174,10 @@ def _saved_rule_row(rule):
             filters.append((name, getattr(rule, name)))
     if isinstance(rule.tags, dict):
         filters += [(f"tag {key}", value) for key, value in rule.tags.items()]
+    if rule.every:
+        filters.append(("at most once every", f"{rule.every} min per error"))
+    if rule.flood_limit is not None:
+        filters.append(("summary after", f"{rule.flood_limit} a minute"))
     return {
         "pk": rule.pk,
         "when": describe_when(rule.when),
