@@ -394,6 +394,7 @@ def generate(args, now):
                     # Users affected: a share of the occurrences.
                     size // (2 + index % 7),
                     False,
+                    False,
                 )
             )
             if len(message_rows) >= 20_000:
@@ -420,9 +421,11 @@ def generate(args, now):
                 "last_seen",
                 "score",
                 # Columns without a database default (Django keeps defaults
-                # in Python): users affected, and the workflow's mute flag.
+                # in Python): users affected, the workflow's mute flag and
+                # its "resolved in the next release" flag.
                 "users",
                 "muted",
+                "resolved_in_next",
             ),
             group_rows,
         )
