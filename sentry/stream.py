@@ -117,6 +117,8 @@ class Scope:
     #: The query without the term: the join on the value's counter is the
     #: condition already.
     rest: object = None
+    #: Whether it is the environment selector's choice (not a search term).
+    from_selector: bool = False
 
     @property
     def has_trend(self):
@@ -256,8 +258,24 @@ class StreamQuery:
 
     @cached_property
     def scope(self):
-        """Return the :class:`Scope` of the counts shown, or None (whole errors)."""
-        return scope_of(self.search)
+        """
+        Return the :class:`Scope` of the counts shown, or None (whole errors).
+
+        The search's first ``key:value`` term, else the environment chosen in
+        the selector: the stream of one environment counts its events.
+        """
+        scope = scope_of(self.search)
+        if scope is None and self.environment and self.search is not None:
+            name = self.environment
+            scope = Scope(
+                "environment",
+                environments.KEY,
+                name,
+                f"environment:{name}",
+                rest=self.search,
+                from_selector=True,
+            )
+        return scope
 
     @property
     def sort_column(self):
@@ -294,7 +312,9 @@ class StreamQuery:
         if self.since:
             now = now or timezone.now()
             groups = groups.filter(last_seen__gte=now - SINCE[self.since][1])
-        if self.environment:
+        scope = self.scope
+        if self.environment and not (scope and scope.from_selector):
+            # (A scope of the environment joins its counters: that narrows.)
             groups = environments.narrow(groups, self.environment)
         if self.search_error is not None:
             return groups.none()  # unread: nothing, and the page says why

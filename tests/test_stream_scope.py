@@ -259,3 +259,25 @@ def test_only_trend_keys_keep_hourly_counts(client, key):
     keys = set(ValueCountByHour.objects.values_list("key", flat=True))
     assert {"tag:environment", "tag:release", "server_name"} <= keys
     assert keys <= TREND_KEYS
+
+
+def test_the_environment_selector_scopes_the_counts_too(staff, shop):
+    found = {row["title"]: row for row in rows(staff, environment="staging")}
+    assert sorted(found) == ["card declined", "stock is negative"]
+    assert found["card declined"]["times_seen"] == 1
+    assert sum(found["card declined"]["trend"]) == 1
+    assert titles(rows(staff, environment="staging", sort="freq")) == [
+        "stock is negative",
+        "card declined",
+    ]
+    page = staff.get(reverse("sentry:index"), {"environment": "staging"})
+    assert "<code>environment:staging</code>" in page.text
+
+
+def test_a_search_term_scopes_before_the_selector(staff, shop):
+    # The selector still narrows (seen in production); the counts are those
+    # of the term (the one tenant:acme event of "card declined").
+    found = rows(staff, environment="production", q="tenant:acme")
+    assert [(row["title"], row["times_seen"]) for row in found] == [
+        ("card declined", 1)
+    ]
