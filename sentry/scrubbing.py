@@ -520,7 +520,21 @@ class Scrubber:
         """Return ``value`` scrubbed, whatever key it is found under."""
         cls = type(value)
         if cls is dict:
-            return {self.key_text(k): self.entry(k, v) for k, v in value.items()}
+            rules, keys, clean = self.rules, self.keys, self.clean_texts
+            result = {}
+            for k, v in value.items():
+                # The common entry, without a call: a key decided before,
+                # kept as it is, walked into, holding a text seen clean.
+                if (
+                    type(v) is str
+                    and rules.get(k) is WALK
+                    and keys.get(k, UNSEEN) is None
+                    and (len(v) < MIN_TEXT_LENGTH or v in clean)
+                ):
+                    result[k] = v
+                else:
+                    result[self.key_text(k)] = self.entry(k, v)
+            return result
         if cls is list:
             return self.mask_options(value, [self.walk(item) for item in value])
         if cls is str:
