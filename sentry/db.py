@@ -89,13 +89,17 @@ def reclaimable_queue_connection(sender, connection, **kwargs):
     if connection.alias != get_write_alias(apps.get_model("sentry", "QueuedEvent")):
         return
     raw = connection.connection
-    if (
-        raw.in_transaction
-        or raw.execute("SELECT EXISTS (SELECT 1 FROM sqlite_master)").fetchone()[0]
-    ):
-        return
-    raw.execute("PRAGMA auto_vacuum = INCREMENTAL")
-    raw.execute("VACUUM")
+    try:
+        if (
+            raw.in_transaction
+            or raw.execute("SELECT EXISTS (SELECT 1 FROM sqlite_master)").fetchone()[0]
+        ):
+            return
+        raw.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        raw.execute("VACUUM")
+    except sqlite3.Error:
+        # A read-only or busy file: it keeps its mode, the connection works.
+        pass
 
 
 def truncate_log(alias):

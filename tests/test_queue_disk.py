@@ -209,6 +209,22 @@ def test_a_database_that_has_tables_keeps_its_vacuum_mode(tmp_path):
     assert fresh.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_an_empty_database_opened_read_only_is_left_as_it_is(tmp_path):
+    path = tmp_path / "empty.sqlite3"
+    sqlite3.connect(path).execute("PRAGMA user_version = 1")  # a file, no table
+    read_only = SimpleNamespace(
+        vendor="sqlite",
+        alias="default",
+        connection=sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None
+        ),
+    )
+
+    reclaimable_queue_connection(None, read_only)
+
+    assert read_only.connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+
+
 @apart
 def test_with_a_queue_database_only_the_queues_file_is_made_to_give_back(tmp_path):
     queue_file = sqlite_connection(tmp_path / "queue.sqlite3", alias="queue")
