@@ -16,7 +16,14 @@ in-process cost only.
     python benchmarks/capture.py            # 2,000 rounds
     python benchmarks/capture.py --quick    # a few hundred, for CI
 
-Prints a table of per-capture medians and the ratio.
+Prints a table of per-capture medians and the ratio. On a machine shared
+with other work the wall clock moves from run to run; the instructions a
+capture executes do not. ``--only`` warms the three captures up, then runs
+``--rounds`` of one and prints nothing: under callgrind, the difference
+with ``--only none`` divided by the rounds is one capture's instructions.
+
+    valgrind --tool=callgrind python benchmarks/capture.py --only stored --rounds 50
+    valgrind --tool=callgrind python benchmarks/capture.py --only none
 """
 
 import argparse
@@ -100,6 +107,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="a few hundred rounds")
+    parser.add_argument(
+        "--only",
+        choices=("stored", "queued", "sdk", "none"),
+        help="after the warm-up, run only this capture, untimed (for callgrind)",
+    )
     args = parser.parse_args()
     rounds = 200 if args.quick else args.rounds
 
@@ -148,6 +160,12 @@ def main():
             time_rounds(ours, 20)
             time_rounds(queued, 20)
             time_rounds(theirs, 20)
+            if args.only:
+                only = {"stored": ours, "queued": queued, "sdk": theirs}
+                if args.only in only:
+                    for _ in range(args.rounds):
+                        only[args.only]()
+                return
             ours_samples, queued_samples, theirs_samples = [], [], []
             for _ in range(5):
                 ours_samples += time_rounds(ours, rounds // 5)

@@ -10,7 +10,11 @@ distinct errors, :mod:`benchmarks.events`), queued and digested as the
 ingest endpoints do, with the flood guard off so that every event gets its
 ``Message`` row. Sizes are the pages each table and index takes (SQLite's
 ``dbstat``, PostgreSQL's ``pg_total_relation_size``), the emptied queue
-left out.
+left out. On SQLite the whole file is measured too -- what the site's disk
+holds: every page, the free pages the emptied queue left behind and the
+write-ahead log -- which on a small, fresh database is a good part of it:
+
+    python -m benchmarks.storage --events 3000    # a fresh database
 """
 
 import argparse
@@ -43,6 +47,22 @@ def sizes(vendor):
                 "AND name NOT LIKE '%queue%' GROUP BY name ORDER BY 2 DESC"
             )
         return cursor.fetchall()
+
+
+def file_size():
+    """Return ``(file bytes, free bytes, log bytes)`` of the SQLite database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA page_size")
+        page_size = cursor.fetchone()[0]
+        cursor.execute("PRAGMA page_count")
+        pages = cursor.fetchone()[0]
+        cursor.execute("PRAGMA freelist_count")
+        free = cursor.fetchone()[0]
+    name = connection.settings_dict["NAME"]
+    log = os.path.getsize(f"{name}-wal") if os.path.exists(f"{name}-wal") else 0
+    return pages * page_size, free * page_size, log
 
 
 def main():
@@ -89,6 +109,7 @@ def main():
             elapsed = time.perf_counter() - started
             stored = Message.objects.count()
             rows = sizes(connection.vendor)
+            whole = file_size() if connection.vendor == "sqlite" else None
         finally:
             database.drop()
 
@@ -98,6 +119,11 @@ def main():
     for name, size in rows[:12]:
         print(f"{name:<48} {size / stored:>12.0f}")
     print(f"{'all of the above and the rest':<48} {total / stored:>12.0f}")
+    if whole is not None:
+        file_bytes, free_bytes, log_bytes = whole
+        print(f"{'the whole file, per event':<48} {file_bytes / stored:>12.0f}")
+        print(f"{'  of which free pages':<48} {free_bytes / stored:>12.0f}")
+        print(f"{'write-ahead log left, per event':<48} {log_bytes / stored:>12.0f}")
     print(f"{'event payload as sent (JSON)':<48} {payload_bytes / count:>12.0f}")
     print(f"digest in this process: {count / elapsed:.0f} events/s (one core)")
 

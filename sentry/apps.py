@@ -15,7 +15,11 @@ class SentryConfig(AppConfig):
         from django.db.models.signals import post_delete, post_migrate, post_save
 
         from . import checks  # noqa: F401  (registers the system checks)
-        from .db import flush_deferred, secure_queue_connection
+        from .db import (
+            flush_deferred,
+            reclaimable_queue_connection,
+            secure_queue_connection,
+        )
         from .models import Project
         from .projects import ensure_default_project, forget_projects
         from .search.index import ensure_trigger
@@ -26,6 +30,11 @@ class SentryConfig(AppConfig):
         # Raw queue payloads are zeroed when freed (SQLite).
         connection_created.connect(
             secure_queue_connection, dispatch_uid="sentry.secure_queue_connection"
+        )
+        # ... and a new SQLite database gives the pages they took back.
+        connection_created.connect(
+            reclaimable_queue_connection,
+            dispatch_uid="sentry.reclaimable_queue_connection",
         )
         # Project 1, the site's own, is there after every migrate (and
         # after a flush, which empties the tables the migrations filled).

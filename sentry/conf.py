@@ -26,6 +26,9 @@ DEFAULTS = {
     # Zero what SQLite frees in the queue's database (PRAGMA secure_delete),
     # so that digested raw payloads do not stay in its file.
     "QUEUE_SECURE_DELETE": True,
+    # Make a new SQLite queue database give the pages of digested events back
+    # (auto_vacuum = INCREMENTAL) when the queue empties.
+    "QUEUE_VACUUM": True,
     # Flood guard: at most THRASHING_LIMIT stored occurrences of one error per
     # THRASHING_TIMEOUT seconds; further ones only increment the counters.
     "THRASHING_TIMEOUT": 60,

@@ -9,6 +9,7 @@ to the same database and commits independently.
 """
 
 import logging
+import sqlite3
 import threading
 import time
 
@@ -67,6 +68,40 @@ def secure_queue_connection(sender, connection, **kwargs):
     connection.connection.execute("PRAGMA secure_delete = ON")
 
 
+def reclaimable_queue_connection(sender, connection, **kwargs):
+    """
+    Make a new, empty SQLite queue database give freed pages back (``auto_vacuum``).
+
+    Connected to ``connection_created``. A digested batch frees the pages
+    its raw rows took -- about 6 KB an event -- and SQLite keeps free pages
+    in the file for reuse: on a small database, the free pages a burst of
+    events left behind can be half the file. With ``auto_vacuum =
+    INCREMENTAL`` a drain that empties the queue can give them back
+    (:func:`give_back_free_pages`). The mode can only be chosen while the
+    database has no table (then ``VACUUM`` of the empty file applies it at
+    once, also after ``journal_mode = WAL`` wrote its header): an existing
+    database keeps its mode. ``SENTRY_QUEUE_VACUUM = False`` leaves it alone.
+    """
+    if connection.vendor != "sqlite" or not settings.QUEUE_VACUUM:
+        return
+    from django.apps import apps
+
+    if connection.alias != get_write_alias(apps.get_model("sentry", "QueuedEvent")):
+        return
+    raw = connection.connection
+    try:
+        if (
+            raw.in_transaction
+            or raw.execute("SELECT EXISTS (SELECT 1 FROM sqlite_master)").fetchone()[0]
+        ):
+            return
+        raw.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        raw.execute("VACUUM")
+    except sqlite3.Error:
+        # A read-only or busy file: it keeps its mode, the connection works.
+        pass
+
+
 def truncate_log(alias):
     """
     Empty SQLite's write-ahead log of ``alias`` if nobody needs it; else copy it.
@@ -98,6 +133,55 @@ def truncate_log(alias):
             return not busy
     except DatabaseError:
         return False
+
+
+#: Free pages a queue database keeps, as a share of the pages in use: the
+#: room the next burst of events takes without growing the file.
+KEEP_FREE = 0.1
+
+
+def give_back_free_pages(alias):
+    """
+    Cut the free pages of SQLite database ``alias`` down to :data:`KEEP_FREE`.
+
+    Called when a drain has emptied the queue, before the log is truncated.
+    Only a database made with ``auto_vacuum = INCREMENTAL`` can give pages
+    back (see :func:`reclaimable_queue_connection`); for the others this is
+    one ``PRAGMA``. The pages beyond the share kept are released with
+    ``incremental_vacuum``, a short write transaction, tried without waiting
+    (a zero busy timeout): when another connection writes, the next drain
+    that empties the queue tries again. Return the number of pages given back.
+    """
+    connection = connections[alias]
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return 0
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA auto_vacuum")
+            if cursor.fetchone()[0] != 2:  # INCREMENTAL
+                return 0
+            cursor.execute("PRAGMA page_count")
+            pages = cursor.fetchone()[0]
+            cursor.execute("PRAGMA freelist_count")
+            free = cursor.fetchone()[0]
+            surplus = free - int((pages - free) * KEEP_FREE)
+            if surplus <= 0:
+                return 0
+            cursor.execute("PRAGMA busy_timeout")
+            timeout = cursor.fetchone()[0]
+            cursor.execute("PRAGMA busy_timeout = 0")
+            try:
+                # executescript() runs the pragma to its end; execute() would
+                # stop after its first step, which frees one page.
+                connection.connection.executescript(
+                    f"PRAGMA incremental_vacuum({int(surplus)})"
+                )
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+            cursor.execute("PRAGMA freelist_count")
+            return free - cursor.fetchone()[0]
+    except (DatabaseError, sqlite3.Error):
+        return 0
 
 
 def run_in_transaction(func, alias, retries=3):

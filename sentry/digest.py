@@ -43,6 +43,7 @@ from . import packing, pipeline, postprocess, queue
 from .conf import settings
 from .db import (
     get_write_alias,
+    give_back_free_pages,
     in_host_transaction,
     run_in_transaction,
     take_write_lock,
@@ -415,7 +416,10 @@ def drain(using=None, batch_size=None, max_batches=None, deadline=None, steal=Fa
             )
             if not claimed:
                 if report.batches:
-                    # Emptied: the raw payloads just deleted leave the log.
+                    # Emptied: the pages the raw payloads took go back
+                    # (beyond some room for the next burst), and the
+                    # payloads leave the log.
+                    give_back_free_pages(using)
                     truncate_log(using)
                 break
             rows = queue.load(using, claimed)

@@ -28,6 +28,9 @@ import json
 import re
 from urllib.parse import parse_qsl, urlencode
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
 from .conf import settings
 
 MASK = "********"
@@ -125,8 +128,9 @@ MIN_SSN_LENGTH = 11
 MIN_IBAN_LENGTH = 15
 
 #: How many texts with nothing to mask a scrubber remembers (see ``text``),
-#: and how many key verdicts.
+#: how many characters of them in all, and how many key verdicts.
 MAX_CLEAN_TEXTS = 10_000
+MAX_CLEAN_CHARS = 4_000_000
 MAX_VERDICTS = 10_000
 
 UNSEEN = object()
@@ -431,6 +435,7 @@ class Scrubber:
         # Texts with nothing to mask. The occurrences of one error repeat
         # most of theirs (the traceback, headers, messages): searched once.
         self.clean_texts = set()
+        self.clean_chars = 0
 
     def is_sensitive(self, key):
         verdict = self.verdicts.get(key)
@@ -515,7 +520,21 @@ class Scrubber:
         """Return ``value`` scrubbed, whatever key it is found under."""
         cls = type(value)
         if cls is dict:
-            return {self.key_text(k): self.entry(k, v) for k, v in value.items()}
+            rules, keys, clean = self.rules, self.keys, self.clean_texts
+            result = {}
+            for k, v in value.items():
+                # The common entry, without a call: a key decided before,
+                # kept as it is, walked into, holding a text seen clean.
+                if (
+                    type(v) is str
+                    and rules.get(k) is WALK
+                    and keys.get(k, UNSEEN) is None
+                    and (len(v) < MIN_TEXT_LENGTH or v in clean)
+                ):
+                    result[k] = v
+                else:
+                    result[self.key_text(k)] = self.entry(k, v)
+            return result
         if cls is list:
             return self.mask_options(value, [self.walk(item) for item in value])
         if cls is str:
@@ -552,8 +571,13 @@ class Scrubber:
         result = _apply(value, spans)
         # Only what came back as it went in: a text with nothing masked stays
         # the same object, as the caller always got it.
-        if result is value and len(self.clean_texts) < MAX_CLEAN_TEXTS:
+        if (
+            result is value
+            and len(self.clean_texts) < MAX_CLEAN_TEXTS
+            and self.clean_chars < MAX_CLEAN_CHARS
+        ):
             self.clean_texts.add(value)
+            self.clean_chars += len(value)
         return result
 
     def _assignment_spans(self, text, spans):
@@ -826,3 +850,34 @@ def scrub(data):
     if not settings.SCRUB_DATA:
         return data
     return Scrubber()(data)
+
+
+_process_scrubber = None
+
+
+def process_scrubber():
+    """
+    Return the scrubber this process's own captures share.
+
+    A site's errors repeat their keys (frames' variable names, headers) and
+    most of their texts (tracebacks, source lines, messages): a scrubber
+    kept for the life of the process decides each key once and searches
+    each clean text once, where a new one per capture did it all again --
+    half the cost of a repeated capture. What it remembers is bounded
+    (:data:`MAX_VERDICTS`, :data:`MAX_CLEAN_TEXTS`, :data:`MAX_CLEAN_CHARS`)
+    and depends only on the texts and ``SENTRY_SCRUB_FIELDS``: a change of
+    that setting makes a new one. Its tables are only ever read and added
+    to, so threads may share it.
+    """
+    global _process_scrubber
+    scrubber = _process_scrubber
+    if scrubber is None:
+        scrubber = _process_scrubber = Scrubber()
+    return scrubber
+
+
+@receiver(setting_changed)
+def _forget_process_scrubber(setting, **kwargs):
+    global _process_scrubber
+    if setting == "SENTRY_SCRUB_FIELDS":
+        _process_scrubber = None

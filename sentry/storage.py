@@ -463,12 +463,19 @@ def _fresh(using, events, results):
     """Return the indexes of the events that are not stored yet, in order."""
     ids = [event["message_id"] for event in events]
     stored = set()
-    for start in range(0, len(ids), 500):
-        stored.update(
-            Message.objects.using(using)
-            .filter(message_id__in=ids[start : start + 500])
-            .values_list("message_id", flat=True)
-        )
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    # Plain SQL: building the ORM's query cost the synchronous client more
+    # than running it (about a tenth of a capture).
+    select = (
+        f"SELECT {quote('message_id')} FROM {quote(Message._meta.db_table)} "
+        f"WHERE {quote('message_id')} IN "
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            cursor.execute(select + f"({', '.join(['%s'] * len(part))})", part)
+            stored.update(row[0] for row in cursor.fetchall())
     fresh = []
     for index, message_id in enumerate(ids):
         if message_id in stored:
@@ -894,12 +901,14 @@ def _count_values(using, pairs):
         hour = (event["project"], hour_of_event)
         by_hour[hour] = by_hour.get(hour, 0) + 1
     if filter_values:
-        FilterValue.objects.using(using).bulk_create(
+        insert_new(
+            using,
+            FilterValue,
             [
-                FilterValue(project_id=project_id, key=key, value=value)
+                {"project_id": project_id, "key": key, "value": value}
                 for project_id, key, value in sorted(filter_values)
             ],
-            ignore_conflicts=True,
+            unique=("project_id", "key", "value"),
         )
     upsert_counters(
         using,

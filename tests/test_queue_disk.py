@@ -9,6 +9,7 @@ aside as unreadable keep no secret and are purged.
 
 import json
 import os
+import sqlite3
 import time
 import uuid
 from types import SimpleNamespace
@@ -21,6 +22,7 @@ from django.test import override_settings
 from sentry import digest, queue
 from sentry.client.queued import QueuedSentryClient
 from sentry.conf import settings as sentry_settings
+from sentry.db import give_back_free_pages, reclaimable_queue_connection
 from sentry.models import Message, QueuedEvent
 from tests.complexity import assert_linear
 from tests.ingest_factories import exception_event, make_key, post_events
@@ -118,6 +120,130 @@ def test_queue_connections_zero_what_they_delete(client):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA secure_delete")
         assert cursor.fetchone()[0] == 1
+
+
+# --- the free pages the digested queue leaves ------------------------------------
+
+
+def page_counts(alias):
+    """Return ``(pages, free pages, auto_vacuum)`` of an SQLite database."""
+    with connections[alias].cursor() as cursor:
+        found = []
+        for pragma in ("page_count", "freelist_count", "auto_vacuum"):
+            cursor.execute(f"PRAGMA {pragma}")
+            found.append(cursor.fetchone()[0])
+    return tuple(found)
+
+
+def queue_events(count, padding=6000):
+    """Queue ``count`` SDK events of about ``padding`` bytes each."""
+    entries = []
+    for _ in range(count):
+        event = exception_event(extra={"blob": uuid.uuid4().hex * (padding // 32)})
+        entries.append(
+            queue.Entry(event["event_id"], queue.KIND_EVENT, json.dumps(event).encode())
+        )
+    queue.enqueue(queue.get_queue_alias(), entries)
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+@queued_only
+def test_a_new_database_gives_the_pages_of_digested_events_back():
+    assert page_counts("default")[2] == 2  # made INCREMENTAL when created
+    queue_events(300)
+    grown, _, _ = page_counts("default")
+
+    report = digest.drain()
+
+    pages, free, _ = page_counts("default")
+    assert report.digested == 300
+    assert Message.objects.count() == 300  # nothing lost on the way
+    assert free <= (pages - free) * 0.1 + 1
+    # About 2 MB of raw events went back to the file system.
+    assert pages * 4096 < grown * 4096 - 1_000_000
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+@queued_only
+def test_giving_pages_back_never_waits_for_another_writer():
+    queue_events(200)
+    QueuedEvent.objects.all().delete()
+    free_before = page_counts("default")[1]
+    other = sqlite3.connect(connections["default"].settings_dict["NAME"], timeout=30)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        started = time.monotonic()
+        assert give_back_free_pages("default") == 0
+        assert time.monotonic() - started < 1
+    finally:
+        other.rollback()
+        other.close()
+    assert page_counts("default")[1] == free_before
+    # The next time the queue empties, they go back.
+    assert give_back_free_pages("default") > 0
+
+
+def sqlite_connection(path, alias="default"):
+    """A connection as ``connection_created`` hands it over, on file ``path``."""
+    return SimpleNamespace(
+        vendor="sqlite",
+        alias=alias,
+        connection=sqlite3.connect(path, isolation_level=None),
+    )
+
+
+def test_a_database_that_has_tables_keeps_its_vacuum_mode(tmp_path):
+    existing = sqlite_connection(tmp_path / "site.sqlite3")
+    existing.connection.execute("CREATE TABLE site_order (id INTEGER)")
+    fresh = sqlite_connection(tmp_path / "new.sqlite3")
+    fresh.connection.execute("PRAGMA journal_mode = WAL")  # a header, no table
+
+    reclaimable_queue_connection(None, existing)
+    reclaimable_queue_connection(None, fresh)
+
+    vacuum = "PRAGMA auto_vacuum"
+    assert existing.connection.execute(vacuum).fetchone()[0] == 0
+    assert fresh.connection.execute(vacuum).fetchone()[0] == 2
+    assert fresh.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_empty_database_opened_read_only_is_left_as_it_is(tmp_path):
+    path = tmp_path / "empty.sqlite3"
+    sqlite3.connect(path).execute("PRAGMA user_version = 1")  # a file, no table
+    read_only = SimpleNamespace(
+        vendor="sqlite",
+        alias="default",
+        connection=sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, isolation_level=None
+        ),
+    )
+
+    reclaimable_queue_connection(None, read_only)
+
+    assert read_only.connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+
+
+@apart
+def test_with_a_queue_database_only_the_queues_file_is_made_to_give_back(tmp_path):
+    queue_file = sqlite_connection(tmp_path / "queue.sqlite3", alias="queue")
+    site_file = sqlite_connection(tmp_path / "site.sqlite3", alias="default")
+
+    reclaimable_queue_connection(None, queue_file)
+    reclaimable_queue_connection(None, site_file)
+
+    assert queue_file.connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
+    assert site_file.connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+
+
+@override_settings(SENTRY_QUEUE_VACUUM=False)
+def test_the_vacuum_mode_can_be_left_as_sqlite_makes_it(tmp_path):
+    fresh = sqlite_connection(tmp_path / "new.sqlite3")
+
+    reclaimable_queue_connection(None, fresh)
+
+    assert fresh.connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
 
 
 # --- the in-process queued client -----------------------------------------------

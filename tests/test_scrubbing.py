@@ -390,3 +390,55 @@ def test_secrets_used_as_dict_keys_are_masked():
 
 def test_a_key_that_is_an_assignment_has_its_value_masked_in_the_key_too():
     assert scrub({"password=x1": 1}) == {f"password={MASK}": MASK}
+
+
+# --- the scrubber the site's own captures share ------------------------------
+
+
+def capture_with_local(name, value):
+    """Record an error raised where a local ``name`` holds ``value``."""
+
+    def fail(**local):
+        raise ValueError("checkout failed")
+
+    try:
+        fail(**{name: value})
+    except ValueError:
+        return Message.objects.get(message_id=client.create_from_exception())
+
+
+def frame_vars(message):
+    frames = message.data["exception"]["values"][-1]["stacktrace"]["frames"]
+    return frames[-1]["vars"]["local"]
+
+
+@pytest.mark.django_db
+def test_captures_share_a_scrubber_that_follows_the_scrub_fields():
+    first = capture_with_local("coupon_code", "SPRING-2026")
+    with override_settings(SENTRY_SCRUB_FIELDS=["coupon"]):
+        second = capture_with_local("coupon_code", "SPRING-2026")
+    third = capture_with_local("coupon_code", "SPRING-2026")
+
+    assert frame_vars(first) == {"coupon_code": "SPRING-2026"}
+    assert frame_vars(second) == {"coupon_code": MASK}
+    assert frame_vars(third) == {"coupon_code": "SPRING-2026"}
+
+
+@pytest.mark.django_db
+def test_a_text_seen_clean_before_is_still_masked_under_a_sensitive_key():
+    clean = capture_with_local("note", "s3cr3t-value-1234")
+    secret = capture_with_local("password", "s3cr3t-value-1234")
+
+    assert "s3cr3t" in repr(frame_vars(clean))
+    assert frame_vars(secret) == {"password": MASK}
+
+
+def test_a_scrubber_remembers_clean_texts_within_a_bound_of_characters(monkeypatch):
+    monkeypatch.setattr("sentry.scrubbing.MAX_CLEAN_CHARS", 1000)
+    scrubber = Scrubber()
+
+    for n in range(100):
+        assert scrubber.text(f"{n:03d} " + "x" * 96) == f"{n:03d} " + "x" * 96
+
+    assert len(scrubber.clean_texts) == 10
+    assert scrubber.clean_chars == 1000

@@ -25,6 +25,7 @@ from django.http import Http404
 
 from .. import pipeline
 from ..conf import settings
+from ..scrubbing import process_scrubber
 from ..utils import stacks
 from ..utils.shaping import CUT_LABEL, Shaper, to_text
 from . import capture
@@ -173,7 +174,9 @@ class SentryClient:
             event = None
             try:
                 event = self.build_event(**kwargs)
-                event = pipeline.prepare(event, shaped=True)
+                event = pipeline.prepare(
+                    event, shaped=True, scrubber=process_scrubber()
+                )
                 return self.send(event)
             except Exception:
                 self.report_failure(event)
