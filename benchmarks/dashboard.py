@@ -503,7 +503,8 @@ def project_fields(number):
 def insert(connection, table, columns, rows):
     if not rows:
         return
-    names = ", ".join(columns)
+    # Quoted: "user" is a reserved word on PostgreSQL.
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor
