@@ -139,7 +139,7 @@ class App:
         self.digest = digest
         self.env = {
             **database.env(),
-            "SENTRY_SERVER_DIGEST": digest,
+            "SENTRY_SERVER_DIGEST": "worker" if digest == "none" else digest,
             "DJANGO_SETTINGS_MODULE": "benchmarks.server.settings",
         }
 
@@ -348,7 +348,7 @@ def measure_in_process(args, floor, public_key, templates):
     if profile is not None:
         import pstats
 
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(80)
     return {name: sorted(values)[len(values) // 2] for name, values in rounds.items()}
 
 
@@ -368,7 +368,12 @@ def write_templates(folder, variants):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--digest", choices=("worker", "embedded"), default="worker")
+    parser.add_argument(
+        "--digest",
+        choices=("worker", "embedded", "none"),
+        default="worker",
+        help="none: nobody digests (the accept path's own cost; nothing persisted)",
+    )
     parser.add_argument(
         "--servers", default=None, help="comma-separated: gunicorn,granian"
     )
@@ -384,6 +389,11 @@ def main():
     )
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the app's in-process calls"
+    )
+    parser.add_argument(
+        "--site-middleware",
+        action="store_true",
+        help="the app under the middleware startproject gives a site",
     )
     parser.add_argument("--quick", action="store_true", help="seconds (the tests)")
     args = parser.parse_args()
@@ -401,6 +411,8 @@ def main():
 
     # Nobody digests in this process: the in-process measure is the accept.
     os.environ["SENTRY_SERVER_DIGEST"] = "worker"
+    if args.site_middleware:
+        os.environ["SENTRY_SERVER_MIDDLEWARE"] = "site"
     with tempfile.TemporaryDirectory() as folder:
         database = Database(args.db, folder)
         key = database.create()
@@ -445,6 +457,7 @@ def print_report(args, in_process, servers, rows):
     load = os.getloadavg()[0]
     print(
         f"accept path against the floor: {args.db}, digest {args.digest}, "
+        f"{'site middleware, ' if args.site_middleware else ''}"
         f"{os.cpu_count()} cores, load average {load:.1f} at the end"
     )
     floor_cpu, app_cpu = in_process["floor"], in_process["app"]
