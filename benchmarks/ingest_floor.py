@@ -217,7 +217,9 @@ def measure_throughput(args, server, target, templates_file, auth):
         cpu0, digest0 = cpu_seconds(server_pids), cpu_seconds(worker_pids)
         persisted0 = target.persisted()
         started = time.monotonic()
-        requests, failed, _ = run_wrk(args, running.port, templates_file, auth, args.seconds)
+        requests, failed, _ = run_wrk(
+            args, running.port, templates_file, auth, args.seconds
+        )
         elapsed = time.monotonic() - started
         persisted1 = target.persisted()
         cpu1, digest1 = cpu_seconds(server_pids), cpu_seconds(worker_pids)
@@ -247,7 +249,9 @@ def measure_latency(args, server, target, public_key, rate):
 
         async def load():
             stop_at = time.monotonic() + args.warmup + args.hold
-            await generator.run(lambda elapsed: rate, lambda: time.monotonic() > stop_at)
+            await generator.run(
+                lambda elapsed: rate, lambda: time.monotonic() > stop_at
+            )
 
         asyncio.run(asyncio.wait_for(load(), timeout=args.hold + args.warmup + 120))
     started = min(scheduled for scheduled, _ in generator.stats.latencies)
@@ -287,7 +291,53 @@ def environ_for(body, auth):
     }
 
 
-def call_many(application, bodies, auth, profile=None):
+def callgrind_control(option):
+    """Tell the valgrind this process runs under (``--instructions``) to ``option``."""
+    subprocess.run(
+        ["callgrind_control", option, str(os.getpid())], check=True, capture_output=True
+    )
+
+
+def count_instructions(args):
+    """
+    Return the instructions per request of the floor and the app (callgrind).
+
+    The same in-process calls, run once under ``valgrind --tool=callgrind``,
+    counted only while they run: repeatable to a fraction of a percent
+    whatever else the machine does, unlike times.
+    """
+    folder = tempfile.mkdtemp()
+    try:
+        command = [
+            *("timeout", "-s", "KILL", "1200", "valgrind", "--tool=callgrind"),
+            *("--instr-atstart=no", f"--callgrind-out-file={folder}/out.%p"),
+            *(sys.executable, "-m", "benchmarks.ingest_floor", "--in-process-only"),
+            *("--calls", str(args.calls), "--rounds", "4", "--db", args.db),
+            *(["--site-middleware"] if args.site_middleware else []),
+        ]
+        counts = {}
+        for name in ("floor", "app"):
+            env = {**os.environ, "INGEST_FLOOR_CALLGRIND": name}
+            subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+            totals = []
+            for dump in Path(folder).glob("out.*"):
+                text = dump.read_text(errors="replace")
+                if f"Trigger: dump {name}" in text:
+                    totals += [
+                        int(line.split()[1])
+                        for line in text.splitlines()
+                        if line.startswith("totals:")
+                    ]
+                dump.unlink()
+            # The fewest: a round in which a background thread (sentry-sdk's,
+            # in this process) woke up counts its work too.
+            counts[name] = min(totals) / args.calls
+        return counts
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def call_many(application, bodies, auth, profile=None, counting=None):
     """Call a WSGI ``application`` once per body; return CPU ms per call."""
     statuses = []
 
@@ -297,6 +347,8 @@ def call_many(application, bodies, auth, profile=None):
     environs = [environ_for(body, auth) for body in bodies]
     if profile is not None:
         profile.enable()
+    if counting:
+        callgrind_control("--instr=on")
     started = time.process_time()
     for environ in environs:
         response = application(environ, start_response)
@@ -304,6 +356,9 @@ def call_many(application, bodies, auth, profile=None):
         if hasattr(response, "close"):
             response.close()
     elapsed = time.process_time() - started
+    if counting:
+        callgrind_control("--instr=off")
+        callgrind_control(f"--dump={counting}")
     if profile is not None:
         profile.disable()
     refused = [status for status in statuses if not status.startswith("200")]
@@ -326,9 +381,20 @@ def measure_in_process(args, floor, public_key, templates):
         import cProfile
 
         profile = cProfile.Profile()
+    # What the benchmark itself holds (events, sentry-sdk) is not the
+    # server's heap: kept out of the garbage collector's passes.
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    # Under callgrind (--instructions), one of them, counted in each round
+    # but the first (a dump each).
+    counted = os.environ.get("INGEST_FLOOR_CALLGRIND")
     # Alternate, several rounds: the median of each is what is printed.
     for round_ in range(args.rounds):
         for name, callable_ in (("floor", floor_app.application), ("app", application)):
+            if counted and name != counted:
+                continue
             bodies = [templates.body(n) for n in range(args.calls)]
             rounds[name].append(
                 call_many(
@@ -336,6 +402,7 @@ def measure_in_process(args, floor, public_key, templates):
                     bodies,
                     auth,
                     profile if name == "app" and round_ else None,
+                    counting=name if counted and round_ else None,
                 )
             )
     # The in-process calls' events are not digested: the servers start afresh.
@@ -349,7 +416,11 @@ def measure_in_process(args, floor, public_key, templates):
         import pstats
 
         pstats.Stats(profile).sort_stats("cumulative").print_stats(80)
-    return {name: sorted(values)[len(values) // 2] for name, values in rounds.items()}
+    return {
+        name: sorted(values)[len(values) // 2]
+        for name, values in rounds.items()
+        if values
+    }
 
 
 def write_templates(folder, variants):
@@ -395,6 +466,11 @@ def main():
         action="store_true",
         help="the app under the middleware startproject gives a site",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per request in process (valgrind)",
+    )
     parser.add_argument("--quick", action="store_true", help="seconds (the tests)")
     args = parser.parse_args()
     if args.quick:
@@ -424,6 +500,12 @@ def main():
 
             templates = Templates(EventFactory(), variants=50 if args.quick else 200)
             in_process = measure_in_process(args, floor, key.public_key, templates)
+            if os.environ.get("INGEST_FLOOR_CALLGRIND"):
+                return  # counted by the parent (count_instructions)
+            if args.instructions:
+                if shutil.which("valgrind") is None:
+                    sys.exit("valgrind is not installed: apt-get install valgrind")
+                in_process["instructions"] = count_instructions(args)
             rows = {}
             if not args.in_process_only:
                 templates_file = write_templates(folder, 50 if args.quick else 200)
@@ -465,6 +547,13 @@ def print_report(args, in_process, servers, rows):
         f"in process, CPU ms per request (median of {args.rounds} x {args.calls}): "
         f"floor {floor_cpu:.3f}, app {app_cpu:.3f}, app/floor {app_cpu / floor_cpu:.2f}"
     )
+    if "instructions" in in_process:
+        counts = in_process["instructions"]
+        print(
+            f"in process, instructions per request (callgrind, {args.calls} calls): "
+            f"floor {counts['floor'] / 1e6:.3f} M, app {counts['app'] / 1e6:.3f} M, "
+            f"app/floor {counts['app'] / counts['floor']:.2f}"
+        )
     if not rows:
         return
     print(
