@@ -415,7 +415,9 @@ def measure_in_process(args, floor, public_key, templates):
     if profile is not None:
         import pstats
 
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(80)
+        pstats.Stats(profile).sort_stats(
+            os.environ.get("INGEST_FLOOR_SORT", "cumulative")
+        ).print_stats(80)
     return {
         name: sorted(values)[len(values) // 2]
         for name, values in rounds.items()
@@ -572,8 +574,9 @@ def print_report(args, in_process, servers, rows):
     for server in servers:
         floor, app = rows[server, "floor"], rows[server, "app"]
         rate, p50, p99, refused = rows[server, "latency"]
+        ratio = app["persisted"] / floor["persisted"]
         print(
-            f"{server}: app/floor persisted {app['persisted'] / floor['persisted']:.2f}, "
+            f"{server}: app/floor persisted {ratio:.2f}, "
             f"CPU per request app/floor {app['cpu'] / floor['cpu']:.2f}; "
             f"at {rate:.0f}/s (80 %): accept p50 {p50:.1f} ms, p99 {p99:.1f} ms"
             f"{f', {refused} refused' if refused else ''}"
