@@ -146,6 +146,16 @@ class App:
     def persisted(self):
         return self.database.persisted()
 
+    def wait_for_digest(self, timeout=120):
+        """Wait until the digest has started, and has caught up (bounded)."""
+        from sentry.models import QueuedEvent
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.digest != "none":
+            if self.persisted() and not QueuedEvent.objects.exists():
+                return
+            time.sleep(0.2)
+
 
 class Running:
     """A server (and the app's digest worker) for one measure; stopped on exit."""
@@ -213,6 +223,10 @@ def measure_throughput(args, server, target, templates_file, auth):
     """Return a row of the server table: persisted/s, accepted/s, CPU per request."""
     with Running(args, server, target) as running:
         run_wrk(args, running.port, templates_file, auth, args.warmup)
+        if isinstance(target, App):
+            # The worker is up and the warm-up digested: the measure starts
+            # from an empty queue.
+            target.wait_for_digest()
         server_pids, worker_pids = running.server_pids(), running.worker_pids()
         cpu0, digest0 = cpu_seconds(server_pids), cpu_seconds(worker_pids)
         persisted0 = target.persisted()
@@ -245,6 +259,8 @@ def measure_latency(args, server, target, public_key, rate):
     templates = Templates(EventFactory(), variants=50 if args.quick else 200)
     auth = f"Sentry sentry_key={public_key}, sentry_version=7"
     with Running(args, server, target) as running:
+        # What the throughput measure left queued is digested first.
+        target.wait_for_digest()
         generator = LoadGenerator("127.0.0.1", running.port, auth, templates)
 
         async def load():
