@@ -206,7 +206,15 @@ def run_wrk(args, port, templates_file, auth, seconds):
     result = subprocess.run(
         [
             *("timeout", "-s", "KILL", str(int(seconds) + 30)),
-            *("wrk", "-t", "2", "-c", str(args.connections), "-d", f"{seconds}s"),
+            *(
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(args.connections),
+                "-d",
+                f"{max(round(seconds), 1)}s",
+            ),
             *("-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}/sentry/api/1/envelope/"),
             *("--", str(templates_file), secrets.token_hex(4), auth),
         ],
