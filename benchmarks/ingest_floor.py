@@ -488,6 +488,11 @@ def main():
         "--profile", action="store_true", help="cProfile the app's in-process calls"
     )
     parser.add_argument(
+        "--queue-db",
+        action="store_true",
+        help="the app's queue in a database of its own (SENTRY_QUEUE_DATABASE)",
+    )
+    parser.add_argument(
         "--site-middleware",
         action="store_true",
         help="the app under the middleware startproject gives a site",
@@ -516,7 +521,7 @@ def main():
     if args.site_middleware:
         os.environ["SENTRY_SERVER_MIDDLEWARE"] = "site"
     with tempfile.TemporaryDirectory() as folder:
-        database = Database(args.db, folder)
+        database = Database(args.db, folder, queue_db=args.queue_db)
         key = database.create()
         floor = Floor(args.db, folder, key.public_key)
         floor.create()
@@ -566,6 +571,7 @@ def print_report(args, in_process, servers, rows):
     print(
         f"accept path against the floor: {args.db}, digest {args.digest}, "
         f"{'site middleware, ' if args.site_middleware else ''}"
+        f"{'queue database, ' if args.queue_db else ''}"
         f"{os.cpu_count()} cores, load average {load:.1f} at the end"
     )
     floor_cpu, app_cpu = in_process["floor"], in_process["app"]
