@@ -5,6 +5,9 @@ The accept path against the machine's floor, side by side in one run.
     python -m benchmarks.ingest_floor --db postgresql
     python -m benchmarks.ingest_floor --quick          # seconds (the test suite)
     python -m benchmarks.ingest_floor --in-process-only --profile   # where it goes
+    python -m benchmarks.ingest_floor --in-process-only --calls 100 --instructions
+    python -m benchmarks.ingest_floor --queue-db       # the queue in its own file
+    python -m benchmarks.ingest_floor --site-middleware  # startproject's stack
 
 The **floor** is :mod:`benchmarks.floor_app`, a bare WSGI callable that
 checks the key, parses the same envelope and inserts the event into one
