@@ -50,8 +50,9 @@ sdks: system-packages $(JS_STAMP)
 
 # Chromium for the browser tests (openssl makes the TLS certificate the
 # Reporting API test needs); Go and Ruby with Debian's Sentry SDKs
-# (sentry-go is built in GOPATH mode, nothing is downloaded).
-DEBIAN_PACKAGES := chromium openssl golang-go golang-github-getsentry-sentry-go-dev ruby ruby-sentry-ruby
+# (sentry-go is built in GOPATH mode, nothing is downloaded); wrk for the
+# accept-path benchmark (tests/test_benchmark_ingest_floor.py).
+DEBIAN_PACKAGES := chromium openssl golang-go golang-github-getsentry-sentry-go-dev ruby ruby-sentry-ruby wrk
 system-packages:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null | grep -qx installed || echo $$p; done); \

@@ -9,7 +9,8 @@ of its own (``SENTRY_QUEUE_DATABASE``). ``SENTRY_SERVER_DIGEST`` picks
 ``SENTRY_DIGEST`` (default "embedded"). ``SENTRY_SERVER_CORS_ORIGINS``
 (comma-separated) sets ``SENTRY_INGEST_CORS_ORIGINS`` (default: any origin).
 No middleware: the ingest endpoints need none, and a site that only ingests
-should not pay for sessions and CSRF on every event.
+should not pay for sessions and CSRF on every event
+(``SENTRY_SERVER_MIDDLEWARE=site`` adds the stack ``startproject`` gives).
 """
 
 import os
@@ -63,6 +64,19 @@ INSTALLED_APPS = [
     "sentry",
 ]
 MIDDLEWARE = []
+if os.environ.get("SENTRY_SERVER_MIDDLEWARE") == "site":
+    # What ``startproject`` gives a site: the ingest endpoints under a real
+    # site's stack (benchmarks/ingest_floor.py --site-middleware).
+    INSTALLED_APPS += ["django.contrib.sessions", "django.contrib.messages"]
+    MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
 ROOT_URLCONF = "benchmarks.server.urls"
 TEMPLATES = [
     {

@@ -109,20 +109,22 @@ def _from_dsn(dsn):
 def request_credentials(request):
     """Return the credentials in the request's headers and query, or None."""
     found = []
-    header = request.headers.get("X-Sentry-Auth")
+    # META, not request.headers: that builds a dict of every header first.
+    header = request.META.get("HTTP_X_SENTRY_AUTH")
     if header:
         pairs = parse_sentry_auth(header)
         if pairs is None:
             raise Unauthorized("unparsable X-Sentry-Auth header")
         found.append(_from_pairs(pairs, "X-Sentry-Auth header"))
-    authorization = request.headers.get("Authorization")
+    authorization = request.META.get("HTTP_AUTHORIZATION")
     if authorization:
         if authorization.strip().lower().startswith("sentry "):
             pairs = parse_sentry_auth(authorization)
             found.append(_from_pairs(pairs, "Authorization header"))
         elif authorization.strip().lower().startswith("basic "):
             found.append(_from_basic(authorization))
-    if "sentry_key" in request.GET:
+    # Parsed only when there is one (browser SDKs send the key there).
+    if request.META.get("QUERY_STRING") and "sentry_key" in request.GET:
         pairs = {
             name[len("sentry_") :]: request.GET.get(name)
             for name in (
@@ -217,15 +219,16 @@ _key_cache_lock = threading.Lock()
 def lookup_key(public_key):
     """Return the :class:`ProjectKey` with this public key, or None (cached)."""
     timeout = settings.INGEST_KEY_CACHE_TIMEOUT
+    now = time.monotonic()
+    if timeout:
+        cached = _key_cache.get(public_key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
     # With its project: the project's rate limit is read for every event.
     keys = ProjectKey.objects.select_related("project")
-    if not timeout:
-        return keys.filter(public_key=public_key).first()
-    now = time.monotonic()
-    cached = _key_cache.get(public_key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
     key = keys.filter(public_key=public_key).first()
+    if not timeout:
+        return key
     with _key_cache_lock:
         if len(_key_cache) >= KEY_CACHE_SIZE:
             _key_cache.clear()

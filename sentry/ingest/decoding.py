@@ -137,7 +137,7 @@ def body_stream(request):
         return request
     if environ.get("wsgi.input_terminated"):
         return environ["wsgi.input"]
-    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+    if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
         return request
     # Importable only inside uWSGI, which puts it in sys.modules.
     uwsgi = sys.modules.get("uwsgi")

@@ -114,7 +114,7 @@ def origin_allowed(origin):
 
 def add_cors_headers(request, response):
     """Let browsers read the answer (and send the next request)."""
-    origin = request.headers.get("Origin")
+    origin = request.META.get("HTTP_ORIGIN")
     if not origin:
         return response
     if origin_allowed(origin):
@@ -127,7 +127,7 @@ def add_cors_headers(request, response):
 
 def preflight_response(request):
     """Answer a CORS preflight (``OPTIONS``)."""
-    origin = request.headers.get("Origin")
+    origin = request.META.get("HTTP_ORIGIN")
     if origin and not origin_allowed(origin):
         return error_response(Forbidden("origin not allowed"))
     response = HttpResponse(status=200)

@@ -54,7 +54,8 @@ def ingest_endpoint(view):
         if request.method == "OPTIONS":
             return preflight_response(request)
         try:
-            origin = request.headers.get("Origin")
+            # META, not request.headers (a dict of every header, built first).
+            origin = request.META.get("HTTP_ORIGIN")
             if origin and not origin_allowed(origin):
                 raise Forbidden("origin not allowed")
             if request.method != "POST":
@@ -76,7 +77,7 @@ def client_ip(request):
 def read_decoded(request, limit):
     """Return the request body, ``Content-Encoding`` undone, within ``limit``."""
     body = read_body(request, limit)
-    return decode_content(body, request.headers.get("Content-Encoding"), limit)
+    return decode_content(body, request.META.get("HTTP_CONTENT_ENCODING"), limit)
 
 
 @ingest_endpoint
@@ -90,7 +91,7 @@ def _envelope(request, project_id, credentials):
     key = get_key(credentials, project_id) if credentials is not None else None
     limit = settings.INGEST_MAX_ENVELOPE_SIZE
     body = read_body(request, limit)
-    encoding = request.headers.get("Content-Encoding")
+    encoding = request.META.get("HTTP_CONTENT_ENCODING")
     if key is None:
         # Only the envelope header names the key: decode that line alone and
         # refuse a bad key before decoding the rest (up to the limit). The
