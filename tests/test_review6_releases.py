@@ -14,8 +14,8 @@ from tests.dashboard_factories import staff_client
 pytestmark = pytest.mark.django_db
 
 
-def record(release):
-    event = {"message": "boom", "data": {"release": release}}
+def record(release, message="boom"):
+    event = {"message": message, "data": {"release": release}}
     return pipeline.record(pipeline.prepare(event, shaped=True))
 
 
@@ -50,3 +50,20 @@ def test_names_with_dots_or_slashes_that_are_no_segments_keep_their_page(name):
     page = browser.get(link)
     assert page.status_code == 200
     assert page.context["release"].version == name
+
+
+@pytest.mark.parametrize(
+    "name", ['a"b', "a\\b\\", 'x" release:"y', "1.0 is:resolved", "café\u202e"]
+)
+def test_a_hostile_name_s_stream_link_finds_its_error_and_no_other(name):
+    record(name)
+    record("y", message="other")
+    record("1.0", message="other")
+    browser = staff_client()
+    page = browser.get(reverse("sentry:releases", args=["default"]))
+    (url,) = [r.stream_url for r in page.context["page"].items if r.version == name]
+
+    stream = browser.get(url)
+
+    assert stream.status_code == 200
+    assert [row.message for row in stream.context["rows"]] == ["boom"]
