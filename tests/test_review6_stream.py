@@ -119,3 +119,26 @@ def test_hostile_searches_on_an_occurrence_page_and_the_stream_are_no_error(q):
     url = reverse("sentry:message", args=[group.pk, messages[1].message_id])
     assert browser.get(url, {"q": q}).status_code in (200, 400, 404)
     assert browser.get(reverse("sentry:index"), {"q": q}).status_code in (200, 400)
+
+
+def test_a_link_from_another_site_narrows_one_page_and_is_not_remembered():
+    record()
+    browser = staff_client()
+    index = reverse("sentry:index")
+
+    lured = browser.get(
+        index, {"environment": "nothing-here"}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+
+    assert list(lured.context["rows"]) == []
+    # The next visit is not left on an environment nobody chose.
+    assert (
+        len(browser.get(index, headers={"Sec-Fetch-Site": "none"}).context["rows"]) == 1
+    )
+    # Chosen on the page itself (or typed), it is remembered.
+    browser.get(
+        index, {"environment": "staging"}, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert list(browser.get(index).context["rows"]) == []
+    browser.get(index, {"environment": ""}, headers={"Sec-Fetch-Site": "none"})
+    assert len(browser.get(index).context["rows"]) == 1
