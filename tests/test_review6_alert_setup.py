@@ -127,3 +127,23 @@ def test_a_member_of_every_restricted_project_still_sets_them_up(
         client.get(reverse("sentry:alerts-channel-edit", args=[channel.pk])).status_code
         == 200
     )
+
+
+def test_the_alerts_page_offers_them_no_edit_of_a_row_for_every_project(
+    outsider, ledger
+):
+    shop = make_project(6, slug="shop")
+    every = AlertChannel.objects.create(name="ops", kind="webhook", url=HOOK)
+    own = AlertChannel.objects.create(
+        name="shop-ops", kind="webhook", url=HOOK, project=shop
+    )
+    rule = AlertRule.objects.create(channels=["ops"])
+
+    html = outsider.get(reverse("sentry:alerts")).content.decode()
+
+    assert reverse("sentry:alerts-channel-edit", args=[own.pk]) in html
+    assert reverse("sentry:alerts-channel-edit", args=[every.pk]) not in html
+    assert reverse("sentry:alerts-channel-delete", args=[every.pk]) not in html
+    assert reverse("sentry:alerts-rule-edit", args=[rule.pk]) not in html
+    # Still listed.
+    assert ">ops<" in html
