@@ -56,9 +56,14 @@ def remember(request):
         session.pop(SESSION_KEY, None)
 
 
+def storable(environment):
+    """Return whether a counter could hold ``environment`` (no NUL, not too long)."""
+    return can_be_stored(environment, MAX_VALUE_LENGTH)
+
+
 def narrow(groups, environment):
     """Return the groups of ``groups`` seen in ``environment``."""
-    if not can_be_stored(environment, MAX_VALUE_LENGTH):
+    if not storable(environment):
         return groups.none()
     seen = MessageFilterValue.objects.filter(key=KEY, value=environment)
     return groups.filter(pk__in=seen.values("group_id"))
