@@ -265,7 +265,14 @@ class StreamQuery:
         the selector: the stream of one environment counts its events.
         """
         scope = scope_of(self.search)
-        if scope is None and self.environment and self.search is not None:
+        if (
+            scope is None
+            and self.environment
+            and self.search is not None
+            # A value no row holds (a NUL: PostgreSQL refuses the
+            # statement) is narrowed to nothing instead, unscoped.
+            and environments.storable(self.environment)
+        ):
             name = self.environment
             scope = Scope(
                 "environment",

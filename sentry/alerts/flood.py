@@ -92,9 +92,13 @@ def _take_slot(key, most):
     """Take the minute's next slot; return its number."""
     using = get_write_alias(AlertFlood)
     taken = _rows(key, using).filter(slot__gt=0)
-    # Each lost insert is another writer's won one: it ends.
+    # Each lost insert is another writer's won one: it ends. Slots are
+    # taken in turn, so the highest is their number, read from the end of
+    # the unique index (ORDER BY ... LIMIT 1: PostgreSQL's MAX() read the
+    # whole range when its statistics were behind the flood). Counting them
+    # read the minute's rows for each new error: N errors read N*N/2.
     while True:
-        slot = taken.count() + 1
+        slot = (taken.order_by("-slot").values_list("slot", flat=True).first() or 0) + 1
         row = {**key._asdict(), "slot": slot, "collected": slot > most}
         if insert_new(using, AlertFlood, [row], UNIQUE):
             break

@@ -20,6 +20,11 @@ from ..constants import LOG_LEVELS
 from . import config
 from .models import URL_MAX_LENGTH, AlertChannel, AlertRule
 
+#: Why a user some project is hidden from must choose a project.
+EVERY_PROJECT = (
+    "Choose a project: a channel or rule for every project is set up by staff "
+    "who see every project."
+)
 #: A channel's name: it is typed in rules and sits in the test URL.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 #: Conditions offered, in the order shown, if the parser reads them (the
@@ -57,10 +62,13 @@ class ChannelForm(forms.ModelForm):
             "secret": "Webhooks only: signs each request (HMAC-SHA256); optional.",
         }
 
-    def __init__(self, *args, projects, **kwargs):
+    def __init__(self, *args, projects, every=True, **kwargs):
+        """``every``: whether the user may set a channel up for every project."""
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
-        self.fields["project"].required = False
+        self.fields["project"].required = not every
+        if not every:
+            self.fields["project"].error_messages["required"] = EVERY_PROJECT
         self.saved_url = self.instance.url if self.instance.pk else ""
         self.saved_secret = self.instance.secret if self.instance.pk else ""
         if self.instance.pk:
@@ -242,14 +250,21 @@ class RuleForm(forms.Form):
     )
     enabled = forms.BooleanField(required=False, initial=True)
 
-    def __init__(self, *args, projects, channels, instance=None, **kwargs):
-        """``channels`` maps the names offered to their project's id (or None)."""
+    def __init__(self, *args, projects, channels, instance=None, every=True, **kwargs):
+        """
+        ``channels`` maps the names offered to their project's id (or None);
+        ``every``: whether the user may set a rule up for every project.
+        """
         self.instance = instance or AlertRule()
         self.known = channels
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = initial_of(instance)
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
+        if not every:
+            self.fields["project"].required = True
+            self.fields["project"].help_text = ""
+            self.fields["project"].error_messages["required"] = EVERY_PROJECT
         self.offered = conditions()
         self.fields["condition"].choices = [(v, label) for v, label, _ in self.offered]
         self.fields["channels"].choices = [(name, name) for name in sorted(channels)]

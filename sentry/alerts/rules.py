@@ -97,6 +97,13 @@ def fires(rule, target, group):
     )
     if won:
         _remember(rule, target, group, moment)
+        # Only the last firing is read: the older ones go, so that an error
+        # firing every minute does not leave a row a minute for as long as
+        # it is kept. The one before is kept too, so that a caller that read
+        # it just now still finds its claim taken.
+        AlertFiring.objects.using(using).filter(
+            rule_key=rule.key, target=target, group=group.pk, seq__lt=seq - 1
+        ).delete()
     return bool(won)
 
 

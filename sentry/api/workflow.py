@@ -46,6 +46,9 @@ def read_body(request):
         return {}
     try:
         body = json.loads(request.body)
+    except RecursionError:
+        # "[[[[..." within the upload limit: a 500 otherwise.
+        raise ValueError("The body is nested too deeply.") from None
     except (ValueError, UnicodeDecodeError):
         raise ValueError("The body is not JSON.") from None
     if not isinstance(body, dict):

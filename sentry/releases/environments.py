@@ -23,6 +23,10 @@ PARAMETER = "environment"
 KEY = TAG_PREFIX + "environment"
 #: Where the choice is remembered.
 SESSION_KEY = "sentry.environment"
+#: Where a request that changes the remembered choice comes from (the
+#: browser's Sec-Fetch-Site): a page of this site, or typed or bookmarked.
+#: A browser that sends no such header is taken at its word.
+FROM_HERE = ("same-origin", "none")
 
 
 def chosen(request):
@@ -40,6 +44,11 @@ def remember(request):
     session = getattr(request, "session", None)
     if session is None or PARAMETER not in request.GET:
         return
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in FROM_HERE:
+        # A link on another site (or a mail) narrows this one page only:
+        # remembered, ?environment=nothing-here would empty the stream on
+        # every later visit without the user having chosen it.
+        return
     value = request.GET[PARAMETER]
     if value and can_be_stored(value, MAX_VALUE_LENGTH):
         session[SESSION_KEY] = value
@@ -47,9 +56,14 @@ def remember(request):
         session.pop(SESSION_KEY, None)
 
 
+def storable(environment):
+    """Return whether a counter could hold ``environment`` (no NUL, not too long)."""
+    return can_be_stored(environment, MAX_VALUE_LENGTH)
+
+
 def narrow(groups, environment):
     """Return the groups of ``groups`` seen in ``environment``."""
-    if not can_be_stored(environment, MAX_VALUE_LENGTH):
+    if not storable(environment):
         return groups.none()
     seen = MessageFilterValue.objects.filter(key=KEY, value=environment)
     return groups.filter(pk__in=seen.values("group_id"))

@@ -58,8 +58,12 @@ def release_url(project, name):
     Return the page of release ``name``, or None when no URL can name it.
 
     A name with a line break (a client sends what it likes) matches no
-    path: it is listed without a page of its own.
+    path, and one with a ``.`` or ``..`` segment (``../../admin``) is a
+    path a browser resolves elsewhere before asking for it: either is
+    listed without a page of its own.
     """
+    if any(segment in (".", "..") for segment in name.split("/")):
+        return None
     try:
         return reverse("sentry:release", args=[project.slug, name])
     except NoReverseMatch:

@@ -8,6 +8,7 @@ token; a saved form redirects to the Alerts page, never to an address taken
 from the request. A saved URL or secret never comes back to the browser.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,10 +20,15 @@ from ..alerts import config
 from ..alerts.forms import ChannelForm, RuleForm, rules_naming
 from ..alerts.models import AlertChannel, AlertRule
 from ..db import get_write_alias
-from ..projects import visible_projects
+from ..models import Project
+from ..projects import sees_every_project, visible_projects
 from .access import can_change_projects, dashboard_view
 
 CHANGE = "Setting alerts up needs the sentry.change_project permission."
+EVERY = (
+    "A channel or rule for every project is set up by staff who see every "
+    "project: it would send the errors of projects hidden from you."
+)
 
 #: What the Alerts page says after a change (``?done=<action>``).
 DONE = {
@@ -44,10 +50,26 @@ def _scoped(queryset, user):
     )
 
 
+def sees_all(user):
+    """
+    Return whether no project is hidden from ``user``.
+
+    Only then may they set up, change or delete a channel or rule of no
+    project: it serves every project's errors, restricted ones too.
+    """
+    if sees_every_project(user):
+        return True
+    return not Project.objects.exclude(
+        pk__in=visible_projects(user).values("pk")
+    ).exists()
+
+
 def _get(model, pk, user):
     row = _scoped(model.objects.all(), user).filter(pk=pk).first()
     if row is None:
         raise Http404("No such channel or rule.")
+    if row.project_id is None and not sees_all(user):
+        raise PermissionDenied(EVERY)
     return row
 
 
@@ -77,10 +99,11 @@ def channel_edit(request, channel_id):
 
 def _channel_form(request, channel, action):
     projects = visible_projects(request.user)
+    every = sees_all(request.user)
     if request.method != "POST":
-        form = ChannelForm(instance=channel, projects=projects)
+        form = ChannelForm(instance=channel, projects=projects, every=every)
         return _render(request, "channel", form, channel, status=200)
-    form = ChannelForm(request.POST, instance=channel, projects=projects)
+    form = ChannelForm(request.POST, instance=channel, projects=projects, every=every)
     if form.is_valid():
         try:
             with transaction.atomic(using=get_write_alias(AlertChannel)):
@@ -137,6 +160,7 @@ def _rule_form(request, rule, action):
         "projects": visible_projects(request.user),
         "channels": channel_owners(request.user),
         "instance": rule,
+        "every": sees_all(request.user),
     }
     if request.method != "POST":
         return _render(request, "rule", RuleForm(**options), rule, status=200)

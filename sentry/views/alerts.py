@@ -24,7 +24,7 @@ from ..constants import LEVEL_NAMES
 from ..models import GroupedMessage
 from ..projects import visible_groups, visible_projects
 from .access import can_change_projects, can_see_keys, dashboard_view
-from .alert_setup import DONE, _scoped
+from .alert_setup import DONE, _scoped, sees_all
 
 SEE = "Alert channels are shown to staff who may read the dashboard."
 TEST = "Sending a test notification needs the sentry.change_project permission."
@@ -90,6 +90,7 @@ def render_alerts(request, result=None, refused="", status=200):
     saved_rules = list(
         _scoped(AlertRule.objects.select_related("project"), request.user)
     )
+    can_test = can_change_projects(request.user)
     return TemplateResponse(
         request,
         "sentry/alerts.html",
@@ -103,7 +104,9 @@ def render_alerts(request, result=None, refused="", status=200):
             "result": result,
             "refused": refused,
             "done": DONE.get(request.GET.get("done", ""), ""),
-            "can_test": can_change_projects(request.user),
+            "can_test": can_test,
+            # Rows of no project: set up by staff no project is hidden from.
+            "every_project": can_test and sees_all(request.user),
             "allowed_networks": config.settings.ALERTS_ALLOWED_NETWORKS,
         },
         status=status,
@@ -180,6 +183,7 @@ def _saved_rule_row(rule):
         filters.append(("summary after", f"{rule.flood_limit} a minute"))
     return {
         "pk": rule.pk,
+        "project_id": rule.project_id,
         "when": describe_when(rule.when),
         "channels": rule.channel_names,
         "filters": filters,
