@@ -185,12 +185,29 @@ def test_giving_pages_back_never_waits_for_another_writer():
     assert give_back_free_pages("default") > 0
 
 
+#: Connections the tests below open themselves, closed after each test
+#: (Python 3.13 reports an SQLite connection collected while open).
+_opened = []
+
+
+@pytest.fixture(autouse=True)
+def _close_opened():
+    yield
+    while _opened:
+        _opened.pop().close()
+
+
+def opened(connection):
+    _opened.append(connection)
+    return connection
+
+
 def sqlite_connection(path, alias="default"):
     """A connection as ``connection_created`` hands it over, on file ``path``."""
     return SimpleNamespace(
         vendor="sqlite",
         alias=alias,
-        connection=sqlite3.connect(path, isolation_level=None),
+        connection=opened(sqlite3.connect(path, isolation_level=None)),
     )
 
 
@@ -211,12 +228,12 @@ def test_a_database_that_has_tables_keeps_its_vacuum_mode(tmp_path):
 
 def test_an_empty_database_opened_read_only_is_left_as_it_is(tmp_path):
     path = tmp_path / "empty.sqlite3"
-    sqlite3.connect(path).execute("PRAGMA user_version = 1")  # a file, no table
+    opened(sqlite3.connect(path)).execute("PRAGMA user_version = 1")  # no table
     read_only = SimpleNamespace(
         vendor="sqlite",
         alias="default",
-        connection=sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, isolation_level=None
+        connection=opened(
+            sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         ),
     )
 
