@@ -1,5 +1,7 @@
 """Setting alerts up on the dashboard: channels and rules, saved; the log shown."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -484,3 +486,11 @@ def test_a_declared_name_no_test_url_can_carry_still_lets_the_page_show(browser)
 
     assert response.status_code == 200
     assert "a/b" in response.content.decode()
+
+
+def test_the_page_title_and_body_hold_no_markup_of_the_page(browser):
+    body = page(browser)
+    title = re.search(r"<title>(.*?)</title>", body, re.S)[1]
+    assert "<" not in title and "Delivery log" not in title
+    assert re.search(r'<body[^>]*class="[^"<]*alerts[^"<]*"', body)
+    assert body.count("<h2>Delivery log</h2>") == 1
