@@ -9,7 +9,7 @@ counters read them: the event's own ``release`` / ``environment`` tag wins
 over the SDK's field, values cut and made storable alike.
 """
 
-from .tags import MAX_VALUE_LENGTH, storable
+from .tags import MAX_VALUE_LENGTH, event_tag, storable
 
 #: The user's fields that name them in the list, most readable first.
 USER_LABEL_FIELDS = ("email", "username", "id", "ip_address")
@@ -18,14 +18,10 @@ USER_LABEL_FIELDS = ("email", "username", "id", "ip_address")
 def event_columns(data):
     """Return ``{"release": ..., "environment": ..., "user": ...}`` of an event."""
     data = data if isinstance(data, dict) else {}
-    tags = data.get("tags")
-    tags = tags if isinstance(tags, dict) else {}
-    columns = {}
-    for name in ("release", "environment"):
-        value = tags.get(name)
-        # As sentry.tags.event_values: the event's own tag, else the field.
-        value = _text(data.get(name)) if value is None else str(value)
-        columns[name] = _cut(value)
+    # As the value counters read them: the event's own tag, else the field.
+    columns = {
+        name: event_tag({"data": data}, name) for name in ("release", "environment")
+    }
     columns["user"] = _cut(user_label(data.get("user")))
     return columns
 
