@@ -203,6 +203,11 @@ class _Worker(threading.Thread):
         self.jobs = queue.Queue(maxsize=QUEUE_SIZE)
         self.timers = []
         self.timers_lock = threading.Lock()
+        # Set while a timer's function runs, which flush() waits for: the
+        # timer has left the heap but its work (a summary being sent) is
+        # not done.
+        self.timer_running = False
+        self.timer_done = threading.Condition(self.timers_lock)
 
     def call_later(self, delay, func):
         with self.timers_lock:
@@ -249,10 +254,27 @@ class _Worker(threading.Thread):
                 if not self.timers or self.timers[0][0] > time.monotonic():
                     return
                 _, _, func = heapq.heappop(self.timers)
+                self.timer_running = True
             try:
                 func()
             except Exception:
                 logger.exception("A post-processing timer failed: %r", func)
+            finally:
+                with self.timers_lock:
+                    self.timer_running = False
+                    self.timer_done.notify_all()
+
+    def wait_for_timer(self, deadline):
+        """Wait for the timer running now, if any; return whether it is done."""
+        if threading.current_thread() is self:
+            return True  # a timer that flushes: it cannot wait for itself
+        with self.timers_lock:
+            while self.timer_running:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self.timer_done.wait(remaining)
+        return True
 
 
 def _deliver(plugin, group, occurrence, is_new, is_regression, is_unmuted=False):
@@ -286,7 +308,12 @@ def _close_connections():
 
 
 def flush(timeout=10):
-    """Wait until every queued delivery is done; return whether they all are."""
+    """
+    Wait until every queued delivery is done; return whether they all are.
+
+    A timer that is running (a summary being sent) is waited for as well;
+    timers not yet due are not.
+    """
     deadline = time.monotonic() + timeout
     with _workers_lock:
         workers = list(_workers.values())
@@ -298,6 +325,8 @@ def flush(timeout=10):
                 if remaining <= 0:
                     return False
                 jobs.all_tasks_done.wait(remaining)
+        if not worker.wait_for_timer(deadline):
+            return False
     return True
 
 

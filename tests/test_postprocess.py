@@ -302,3 +302,39 @@ def test_a_timer_runs_later_in_the_plugins_own_thread_and_a_failing_one_is_logge
     # The thread lives on: events are still processed.
     client.create_from_text("after the timers")
     assert [c["event"].message for c in calls()] == ["after the timers"]
+
+
+@recorder
+def test_flush_waits_for_a_timer_that_is_running():
+    # A process sending a flood summary from a timer waits for its timers
+    # to leave the heap, then flushes before it exits: the summary being
+    # sent must not be cut off (a CI run once lost it so).
+    plugin = RecorderPlugin()
+    started = threading.Event()
+    finished = []
+
+    def slow():
+        started.set()
+        time.sleep(0.5)
+        finished.append(True)
+
+    # Due later: the thread wakes for it by its timeout, not for a job.
+    postprocess.call_later(plugin, 0.3, slow)
+    assert started.wait(10)
+
+    assert postprocess.flush(10)
+    assert finished == [True]
+
+
+@recorder
+def test_flush_gives_up_on_a_timer_running_past_its_timeout():
+    plugin = RecorderPlugin()
+    started = threading.Event()
+    release = threading.Event()
+    postprocess.call_later(plugin, 0.3, lambda: (started.set(), release.wait(10)))
+    assert started.wait(10)
+    try:
+        assert postprocess.flush(0.2) is False
+    finally:
+        release.set()
+    assert postprocess.flush(10)
