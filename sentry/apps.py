@@ -21,6 +21,7 @@ class SentryConfig(AppConfig):
             secure_queue_connection,
         )
         from .models import Project
+        from .occurrences import ensure_trigger as ensure_occurrence_trigger
         from .projects import ensure_default_project, forget_projects
         from .search.index import ensure_trigger
 
@@ -47,6 +48,12 @@ class SentryConfig(AppConfig):
         # search index's is made again after every migrate.
         post_migrate.connect(
             ensure_trigger, sender=self, dispatch_uid="sentry.search_trigger"
+        )
+        # ... and the occurrence table's, which deletes occurrences' values.
+        post_migrate.connect(
+            ensure_occurrence_trigger,
+            sender=self,
+            dispatch_uid="sentry.occurrence_trigger",
         )
         # A renamed or deleted project is noticed at once in this process.
         for signal in (post_save, post_delete):

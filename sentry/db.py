@@ -350,7 +350,9 @@ def take_write_lock(alias, model):
         cursor.execute(f"UPDATE {table} SET id = id WHERE 0")
 
 
-def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
+def upsert_counters(
+    alias, model, rows, unique, add=(), greatest=(), least=(), returning=None
+):
     """
     Insert ``rows`` into ``model``'s table or add to the rows already there.
 
@@ -358,15 +360,27 @@ def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
     columns the ``add`` columns are summed, ``greatest`` columns keep the
     larger value and ``least`` columns the smaller one: the counter update is
     one statement, exact under concurrent writers.
+
+    With ``returning`` (a column, such as ``"id"``), return a dict from each
+    row's ``unique`` values (a tuple, in that order) to that column's value
+    in the table, read in the same statement.
     """
+    found = {}
     if not rows:
-        return
+        return found
     connection = connections[alias]
     columns = list(rows[0])
     rows = sorted(rows, key=lambda row: tuple(str(row[c]) for c in unique))
     if connection.vendor not in ("sqlite", "postgresql"):
         _upsert_portable(alias, model, rows, unique, add, greatest, least)
-        return
+        if returning is not None:
+            manager = model._base_manager.using(alias)
+            for row in rows:
+                key = {column_field(model, c): row[c] for c in unique}
+                found[tuple(row[c] for c in unique)] = manager.filter(
+                    **key
+                ).values_list(column_field(model, returning), flat=True)[0]
+        return found
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     fields = {f.column: f for f in model._meta.concrete_fields}
@@ -396,6 +410,9 @@ def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
         except TypeError:  # unhashable
             return get_prep(value, connection)
 
+    returned = ""
+    if returning is not None:
+        returned = " RETURNING " + ", ".join(quote(c) for c in (*unique, returning))
     # A batch's counters in few statements, each within the parameter limits
     # of SQLite (32,766) and PostgreSQL (65,535).
     chunk = max(1, 20000 // len(columns))
@@ -406,7 +423,7 @@ def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
                 f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
                 f"VALUES {', '.join([placeholders] * len(part))} "
                 f"ON CONFLICT ({', '.join(quote(c) for c in unique)}) "
-                f"DO UPDATE SET {', '.join(updates)}"
+                f"DO UPDATE SET {', '.join(updates)}{returned}"
             )
             params = [
                 prepared(column, get_prep, row[column])
@@ -414,6 +431,10 @@ def upsert_counters(alias, model, rows, unique, add=(), greatest=(), least=()):
                 for column, get_prep in prepare
             ]
             cursor.execute(sql, params)
+            if returning is not None:
+                for *key, value in cursor.fetchall():
+                    found[tuple(key)] = value
+    return found
 
 
 def _upsert_portable(alias, model, rows, unique, add, greatest, least):

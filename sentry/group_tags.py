@@ -7,10 +7,10 @@ whatever the number of occurrences, and do not depend on which occurrences
 retention has kept. A value's share is its count over the group's
 ``times_seen``: the part of the group's events that carried it.
 
-A value links to the search that finds it: the group's occurrences for what
-an occurrence keeps (server, site, URL, logger, level); the errors of the
-stream for the rest (tags, users), which are counted per error and not kept
-per occurrence (:mod:`sentry.search.apply`).
+A value links to the group's occurrences that have it: an occurrence keeps
+its server, site, URL, logger, level, release and environment as columns,
+and its other values as links to these counters (``OccurrenceValue``,
+:mod:`sentry.search.apply`).
 """
 
 import unicodedata
@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from . import pagination
 from .models import MessageFilterValue
-from .search.keys import LANGUAGE, NAMED, OCCURRENCE_COLUMNS
+from .search.keys import LANGUAGE, NAMED
 from .tags import (
     KNOWN_KEYS,
     TAG_PREFIX,
@@ -71,7 +71,7 @@ class TagValue:
 
     __slots__ = ("key", "value", "times_seen", "percent", "label", "url")
 
-    def __init__(self, key, value, times_seen, total, urls):
+    def __init__(self, key, value, times_seen, total, url):
         self.key = key
         self.value = value
         self.times_seen = times_seen
@@ -83,8 +83,7 @@ class TagValue:
             # No search finds it: no link rather than a link to another key.
             self.url = None
         else:
-            searched = urls[0] if key in OCCURRENCE_COLUMNS else urls[1]
-            self.url = searched + "?" + urlencode({"q": search_term(key, value)})
+            self.url = url + "?" + urlencode({"q": search_term(key, value)})
 
 
 class TagKey:
@@ -110,9 +109,9 @@ class TagKey:
         return f"{self.distinct} value{'' if self.distinct == 1 else 's'}"
 
 
-def search_urls(group):
-    """Return where a value is searched: the group's occurrences, the stream."""
-    return reverse("sentry:messages", args=[group.pk]), reverse("sentry:index")
+def search_url(group):
+    """Return where a value is searched: the group's occurrences."""
+    return reverse("sentry:messages", args=[group.pk])
 
 
 def top_values(group, per_key=SIDEBAR_VALUES, max_keys=MAX_KEYS):
@@ -189,13 +188,13 @@ def top_values(group, per_key=SIDEBAR_VALUES, max_keys=MAX_KEYS):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    urls = search_urls(group)
+    url = search_url(group)
     keys = {}
     for name, value, times_seen, total in rows:
         tag = keys.get(name)
         if tag is None:
             tag = keys[name] = TagKey(name, total)
-        tag.values.append(TagValue(name, value, times_seen, group.times_seen, urls))
+        tag.values.append(TagValue(name, value, times_seen, group.times_seen, url))
     return sorted(keys.values(), key=lambda tag: key_order(tag.key))
 
 
@@ -216,9 +215,9 @@ def key_values(group, key, params, page_size=PAGE_SIZE):
         params,
         page_size,
     )
-    urls = search_urls(group)
+    url = search_url(group)
     page.items = [
-        TagValue(row.key, row.value, row.times_seen, group.times_seen, urls)
+        TagValue(row.key, row.value, row.times_seen, group.times_seen, url)
         for row in page.items
     ]
     return page

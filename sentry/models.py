@@ -544,6 +544,44 @@ class MessageFilterValue(models.Model):
         return f"{self.key}={self.value} ({self.times_seen})"
 
 
+class OccurrenceValue(models.Model):
+    """
+    One of an occurrence's counted values that ``Message`` has no column for.
+
+    Its tags (``browser``, ``os``, the SDK's own...) and its user's
+    ``user.id`` / ``user.email`` / ``user.username`` / ``user.ip``: a link
+    from the group's counter of the value (``MessageFilterValue``) to the
+    occurrence, written with the occurrence, so that the occurrences tab,
+    the API and the feeds narrow by any key, read through an index. Deleted
+    with its occurrence by a database trigger (whatever deletes it: the
+    cleanup, the admin, a group's deletion), not by Django: deleting a
+    group's occurrences stays one statement.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    value = models.ForeignKey(
+        MessageFilterValue,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the first column of the unique index
+        related_name="+",
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # The occurrences with a value, newest stored first.
+            models.UniqueConstraint(
+                fields=("value", "message"), name="sentry_occval_value_message_uniq"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.value_id} of {self.message_id}"
+
+
 class GroupUser(models.Model):
     """
     A user a group hit, known by a hash of who they are.

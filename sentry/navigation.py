@@ -84,7 +84,7 @@ class Navigation:
 def navigate(message, query=""):
     """Return the :class:`Navigation` of ``message`` among its group's occurrences."""
     siblings = Message.objects.filter(group_id=message.group_id)
-    narrowed = _narrowed(siblings, query)
+    narrowed = _narrowed(siblings, query, message.group_id)
     if narrowed is not None:
         counts = _counted_matches(narrowed, message)
         if counts["here"]:
@@ -92,12 +92,12 @@ def navigate(message, query=""):
     return _links(siblings, message, _counts(siblings, message), "")
 
 
-def _narrowed(siblings, query):
+def _narrowed(siblings, query, group_id):
     """Return ``siblings`` narrowed to ``query``; None for no (readable) search."""
     if not query:
         return None
     try:
-        return apply_to_occurrences(siblings, parse(query))
+        return apply_to_occurrences(siblings, parse(query), group_id)
     except SearchError:
         return None
 

@@ -7,9 +7,24 @@ mean unpacking every row's data, so the digest copies them into columns of
 ``Message`` when it stores the event (:func:`event_columns`), as the value
 counters read them: the event's own ``release`` / ``environment`` tag wins
 over the SDK's field, values cut and made storable alike.
+
+Its other counted values (its tags, its user's id, e-mail, username and IP
+address) are linked to it by ``OccurrenceValue`` rows, written with it, and
+deleted with it by a database trigger (:data:`SQLITE_TRIGGER`).
 """
 
+from django.db import connections
+
 from .tags import MAX_VALUE_LENGTH, event_tag, storable
+
+#: The SQLite trigger that deletes an occurrence's values with it (migration
+#: 0028 makes it, and PostgreSQL's).
+SQLITE_TRIGGER_NAME = "sentry_occurrencevalue_forget"
+SQLITE_TRIGGER = (
+    f"CREATE TRIGGER IF NOT EXISTS {SQLITE_TRIGGER_NAME} AFTER DELETE ON "
+    "sentry_message BEGIN DELETE FROM sentry_occurrencevalue "
+    "WHERE message_id = OLD.id; END"
+)
 
 #: The user's fields that name them in the list, most readable first.
 USER_LABEL_FIELDS = ("email", "username", "id", "ip_address")
@@ -48,3 +63,31 @@ def _cut(value):
     if value is None:
         return None
     return storable(value[:MAX_VALUE_LENGTH]) or None
+
+
+def ensure_trigger(using="default", **kwargs):
+    """
+    Put the SQLite trigger back if a migration dropped it (``post_migrate``).
+
+    SQLite alters a table by making it anew, which drops its triggers: after
+    a migration that changes the occurrence table, the trigger is made
+    again and the values of occurrences deleted meanwhile are removed.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        if "sentry_occurrencevalue" not in tables or "sentry_message" not in tables:
+            return
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = %s",
+            [SQLITE_TRIGGER_NAME],
+        )
+        if cursor.fetchone():
+            return
+        cursor.execute(SQLITE_TRIGGER)
+        cursor.execute(
+            "DELETE FROM sentry_occurrencevalue WHERE message_id NOT IN "
+            "(SELECT id FROM sentry_message)"
+        )

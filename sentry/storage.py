@@ -35,6 +35,7 @@ from .models import (
     Message,
     MessageCountByMinute,
     MessageFilterValue,
+    OccurrenceValue,
     Project,
     ProjectCountByHour,
     ValueCountByHour,
@@ -49,6 +50,7 @@ from .search.index import index_groups
 from .tags import (  # noqa: F401 (re-exported: the names counters had here)
     MAX_KEY_LENGTH,
     MAX_VALUE_LENGTH,
+    OCCURRENCE_COLUMN_KEYS,
     TAG_PREFIX,
     TREND_KEYS,
     USER_KEYS,
@@ -268,8 +270,19 @@ def store_batch(using, events, keep_rows=None, before_commit=None):
     # are checked here.
     packing.pack_events(using, [events[i] for i in kept if "_packed" not in events[i]])
     packing.verify(using, [events[i] for i in kept])
-    _insert_messages(using, [(events[i], results[i]) for i in kept])
-    _count_values(using, [(events[i], results[i].group_id) for i in fresh])
+    rows = _insert_messages(using, [(events[i], results[i]) for i in kept])
+    value_ids, values = _count_values(
+        using, [(events[i], results[i].group_id) for i in fresh]
+    )
+    _link_values(
+        using,
+        [
+            (rows[events[i]["message_id"]], results[i].group_id, values[n])
+            for n, i in enumerate(fresh)
+            if results[i].stored
+        ],
+        value_ids,
+    )
     _count_users(using, [(events[i], results[i].group_id) for i in fresh])
     unmuted = _unmute(using, muted, events, results)
     _record_history(using, groups.values(), releases, results, unmuted)
@@ -683,10 +696,16 @@ MESSAGE_COLUMNS = (
 
 
 def _insert_messages(using, pairs):
-    """Insert the ``Message`` rows of a batch: a few multi-row ``INSERT``\\ s."""
+    """
+    Insert the ``Message`` rows of a batch: a few multi-row ``INSERT``\\ s.
+
+    Return a dict from each event's ``message_id`` to its row's id.
+    """
+    ids = {}
     if not pairs:
-        return
+        return ids
     connection = connections[using]
+    returning = connection.vendor in ("sqlite", "postgresql")
     quote = connection.ops.quote_name
     meta = Message._meta
     binary = connection.Database.Binary
@@ -722,14 +741,29 @@ def _insert_messages(using, pairs):
                     )
                 cursor.execute(
                     f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-                    f"VALUES {', '.join([row] * len(part))}",
+                    f"VALUES {', '.join([row] * len(part))}"
+                    + (
+                        f" RETURNING {quote('id')}, {quote('message_id')}"
+                        if returning
+                        else ""
+                    ),
                     params,
                 )
+                if returning:
+                    ids.update((message_id, pk) for pk, message_id in cursor.fetchall())
     except IntegrityError:
         # Stored by another writer since _fresh() looked. No savepoint: the
         # caller's transaction is rolled back, counting included, and the
         # batch can be tried again.
         raise DuplicateEvent([event["message_id"] for event, _ in pairs]) from None
+    if not returning:
+        wanted = [event["message_id"] for event, _ in pairs]
+        for start in range(0, len(wanted), 1000):
+            rows = Message.objects.using(using).filter(
+                message_id__in=wanted[start : start + 1000]
+            )
+            ids.update((m, pk) for pk, m in rows.values_list("pk", "message_id"))
+    return ids
 
 
 # Count one occurrence in its group and return the group's id, in one
@@ -867,16 +901,24 @@ def _count_portable(using, key, group, guard=None, wanted=None):
 
 
 def _count_values(using, pairs):
-    """Add ``(event, group_id)`` pairs to the value, minute and hour counters."""
+    """
+    Add ``(event, group_id)`` pairs to the value, minute and hour counters.
+
+    Return the value counters' ids (a dict from ``(group_id, key, value)``)
+    and each event's values (a list, in the order of ``pairs``).
+    """
     filter_values = set()
     by_value = {}
     by_minute = {}
     by_hour = {}
     by_value_hour = {}
+    values_of_events = []
     for event, group_id in pairs:
         now = event["datetime"]
         hour_of_event = now.replace(minute=0, second=0, microsecond=0)
-        for key, value in event_values(event):
+        values = event_values(event)
+        values_of_events.append(values)
+        for key, value in values:
             if key in TREND_KEYS:
                 bucket = (group_id, key, value, hour_of_event)
                 by_value_hour[bucket] = by_value_hour.get(bucket, 0) + 1
@@ -910,7 +952,9 @@ def _count_values(using, pairs):
             ],
             unique=("project_id", "key", "value"),
         )
-    upsert_counters(
+    # The counters' ids come back in the same statement: the occurrences'
+    # links to their values (_link_values) need them.
+    value_ids = upsert_counters(
         using,
         MessageFilterValue,
         list(by_value.values()),
@@ -918,6 +962,7 @@ def _count_values(using, pairs):
         add=("times_seen",),
         greatest=("last_seen",),
         least=("first_seen",),
+        returning="id",
     )
     upsert_counters(
         using,
@@ -958,6 +1003,37 @@ def _count_values(using, pairs):
         unique=("project_id", "date"),
         add=("times_seen",),
     )
+    return value_ids, values_of_events
+
+
+def _link_values(using, occurrences, value_ids):
+    """
+    Link occurrences to their values that no ``Message`` column keeps.
+
+    ``occurrences`` are ``(message pk, group_id, values)``; ``value_ids``
+    the counters' ids :func:`_count_values` returned. One multi-row
+    ``INSERT`` a few thousand links (an event has at most
+    ``sentry.tags.MAX_TAGS`` tags and four user fields).
+    """
+    links = [
+        (value_ids[(group_id, key, value)], pk)
+        for pk, group_id, values in occurrences
+        for key, value in values
+        if key not in OCCURRENCE_COLUMN_KEYS
+    ]
+    if not links:
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    table = quote(OccurrenceValue._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(links), 5000):
+            part = links[start : start + 5000]
+            cursor.execute(
+                f"INSERT INTO {table} ({quote('value_id')}, {quote('message_id')}) "
+                f"VALUES {', '.join(['(%s, %s)'] * len(part))}",
+                [column for link in part for column in link],
+            )
 
 
 def _count_users(using, pairs):

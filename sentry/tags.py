@@ -38,6 +38,9 @@ NUL_MARK = "\ufffd"
 
 #: The counter keys of the event's columns, as the sidebar lists them.
 COLUMN_KEYS = ("server_name", "site", "url", "logger", "level")
+#: Counter keys an occurrence (``Message``) keeps as columns of its own; an
+#: occurrence's other values are linked to it by ``OccurrenceValue`` rows.
+OCCURRENCE_COLUMN_KEYS = frozenset(COLUMN_KEYS) | {"tag:release", "tag:environment"}
 #: Tags derived from the SDK's fields, as the sidebar lists them.
 DERIVED_TAGS = (
     "release",

@@ -419,10 +419,9 @@ def test_occurrences_carry_and_are_searched_by_release_and_environment(api):
         ),
         (
             "sentry:api-occurrences",
-            "tenant:acme",
-            "tenant:acme",
-            "'tenant:acme' cannot narrow occurrences: tenant is "
-            "counted per error, not kept per occurrence; search the stream for it",
+            "tenant:",
+            "tenant:",
+            "'tenant:' has no value; write tenant:value or has:tenant",
         ),
         (
             "sentry:api-groups",

@@ -1,5 +1,6 @@
 """The group page's tags in a real browser: a value clicked opens its occurrences."""
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -61,13 +62,23 @@ def test_a_tag_value_clicked_on_the_group_page_opens_what_has_it(
     assert rows.count() == 1
     assert rows.first.locator("td.server").inner_text() == "web-02"
 
-    # An environment is counted per error: the errors seen in it.
+    # A user is linked to each occurrence: the error's occurrences it hit.
     page.go_back()
-    environment.locator("[data-tag-value]", has_text="staging").click()
-    page.wait_for_url("**/sentry/?q=*")
-    assert parse_qs(urlsplit(page.url).query) == {"q": ['environment:"staging"']}
-    titles = page.locator("tr.group a.title").all_inner_texts()
-    assert sorted(titles) == ["Checkout failed", "Stock sync failed"]
+    users = page.locator(".group-tags .tag-key", has_text="user.id")
+    label = page.locator(".tag-value-label", has_text=re.compile(r"^2$"))
+    users.locator("[data-tag-value]", has=label).click()
+    page.wait_for_url(f"**/sentry/group/{group.pk}/messages/?q=*")
+    assert parse_qs(urlsplit(page.url).query) == {"q": ['user.id:"2"']}
+    rows = page.locator("table.occurrences tbody tr")
+    assert rows.count() == 1
+    assert rows.first.locator("td.user").inner_text() == "2"
+
+    # So is the browser: all four occurrences had Chrome.
+    page.go_back()
+    browsers = page.locator(".group-tags .tag-key", has_text="browser")
+    browsers.locator("[data-tag-value]", has_text="Chrome").click()
+    page.wait_for_url(f"**/sentry/group/{group.pk}/messages/?q=*")
+    assert page.locator("table.occurrences tbody tr").count() == 4
     assert_no_problems(page)
 
 

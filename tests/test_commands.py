@@ -337,8 +337,8 @@ def test_fill_occurrences_copies_release_environment_and_user_out_of_old_rows():
     assert rows[nothing.pk] == rows[odd.pk] == (None, None, None)
     # A row with its columns already set is left as it is.
     assert rows[new.pk] == ("2.0", None, "bob")
-    assert (
-        out.getvalue() == f"Filled 5 of the 7 occurrences read (up to id {odd.pk}).\n"
+    assert out.getvalue() == (
+        f"Filled 5 of the 8 occurrences read and linked 0 values (up to id {new.pk}).\n"
     )
     # The search of the occurrences tab finds them now.
     assert Message.objects.filter(environment="staging").count() == 5
@@ -346,7 +346,7 @@ def test_fill_occurrences_copies_release_environment_and_user_out_of_old_rows():
     again = StringIO()
     call_command("sentry_fill_occurrences", "--after", str(old[2].pk), stdout=again)
     assert again.getvalue() == (
-        f"Filled 0 of the 2 occurrences read (up to id {odd.pk}).\n"
+        f"Filled 0 of the 5 occurrences read and linked 0 values (up to id {new.pk}).\n"
     )
 
 

@@ -152,14 +152,15 @@ def test_a_batch_costs_statements_per_group_not_per_event(
 
     # Claim (3), load, the groups' dictionaries (look up, create, read),
     # duplicates, lock, check of the dictionaries, 2 x (reopen + count +
-    # short id), the new groups' search text, messages, values, counters,
+    # short id), the new groups' search text, messages, values, the
+    # occurrences' links to their values, counters,
     # the values' hourly counts, the projects' hourly counts, the history of
     # the new groups (one INSERT), delete, savepoints: a constant, whatever
     # the batch size.
     # (PostgreSQL: no lock, but one query for the new groups and a lock of
     # their project's counter.) Plus the alert channels and rules saved on
     # the dashboard (2), read once every few seconds per process.
-    with django_assert_max_num_queries(41):
+    with django_assert_max_num_queries(42):
         report = drain(batch_size=500)
 
     assert report.digested == 200

@@ -265,9 +265,19 @@ def test_a_query_that_cannot_be_read_is_a_400_saying_why(token, name, query, rea
     assert response.content.decode() == f"The search cannot be read: {reason}.\n"
 
 
-def test_the_occurrence_feed_refuses_keys_occurrences_do_not_keep(token):
-    response = Client().get(
-        reverse("sentry:feed-messages"), {"token": token, "q": "tenant:acme"}
+def test_the_occurrence_feed_narrows_by_each_occurrence_s_tags(token):
+    for tenant in ("acme", "globex", "acme"):
+        sentry_client.create_from_text(
+            f"checkout failed for {tenant}", tags={"tenant": tenant}
+        )
+
+    found = items(
+        Client().get(
+            reverse("sentry:feed-messages"), {"token": token, "q": "tenant:acme"}
+        )
     )
 
-    assert response.status_code == 400
+    assert [item.description for item in found] == [
+        "checkout failed for acme",
+        "checkout failed for acme",
+    ]

@@ -250,14 +250,21 @@ def test_each_sidebar_value_links_to_the_search_that_finds_it(staff, key):
 
     searches = {search_of(href): urlsplit(href).path for href in links}
     occurrences = reverse("sentry:messages", args=[group.pk])
-    # What an occurrence keeps narrows the error's occurrences...
-    assert searches['server:"web-01"'] == occurrences
-    assert searches['level:"warning"'] == occurrences
-    assert searches['site:"shop"'] == occurrences
-    # ... what is counted per error finds the errors in the stream.
-    assert searches['environment:"pre \\"prod\\" \\\\ & co"'] == INDEX
-    assert searches['user.id:"7"'] == INDEX
-    assert searches['browser:"Chrome 120.0"'] == INDEX
+    # Every value narrows the error's occurrences: its columns and its
+    # other values (linked to each occurrence) alike...
+    for search in (
+        'server:"web-01"',
+        'level:"warning"',
+        'site:"shop"',
+        'environment:"pre \\"prod\\" \\\\ & co"',
+        'user.id:"7"',
+        'browser:"Chrome 120.0"',
+    ):
+        assert searches[search] == occurrences
+    # ... and finds the occurrence that has it.
+    for href in links:
+        page = staff.get(href).context["page"]
+        assert [m.group_id for m in page] == [group.pk], href
 
 
 def test_every_link_of_the_sidebar_is_a_search_the_pages_can_read(staff, key):

@@ -302,18 +302,51 @@ def test_an_event_s_own_environment_tag_wins_over_its_field_on_occurrences(clien
 
 
 @pytest.mark.parametrize(
-    "query", ["user.id:42", "tenant:acme", "browser:Chrome*", "has:tenant"]
+    ("query", "expected"),
+    [
+        ("tenant:acme", ["card declined"]),
+        ('region:"eu-west"', ["card declined"]),
+        ("!tenant:acme", ["cron skipped", "stock is negative"]),
+        ("tenant:glo*", ["stock is negative"]),
+        ("tenant:*BEX", ["stock is negative"]),
+        ("tenant:*c*", ["card declined"]),
+        ("has:tenant", ["card declined", "stock is negative"]),
+        ("!has:tenant", ["cron skipped"]),
+        ("user.id:42", ["card declined"]),
+        ("user.email:bob@example.org", ["stock is negative"]),
+        ("user.username:jane", ["card declined"]),
+        ("user.ip:203.0.113.9", ["stock is negative"]),
+        ("has:user.ip", ["stock is negative"]),
+        ("tenant:acme user.id:42 declined", ["card declined"]),
+        ("tenant:acme user.id:7", []),
+    ],
 )
-def test_a_key_occurrences_do_not_keep_is_refused_not_guessed(shop, query):
-    with pytest.raises(SearchError) as caught:
-        found_occurrences(query)
+def test_occurrences_are_narrowed_by_their_tags_and_user(shop, query, expected):
+    assert found_occurrences(query) == expected
 
-    key = query.split(":")[1] if query.startswith("has:") else query.split(":")[0]
-    assert caught.value.term == query
-    assert caught.value.reason == (
-        f"'{query}' cannot narrow occurrences: {key} is counted per error, "
-        "not kept per occurrence; search the stream for it"
-    )
+
+def test_an_occurrence_is_found_by_its_own_tags_not_its_group_s(client, key):
+    # One error, seen by two users with two tenants: each occurrence is
+    # found by its own values, where the group's counters have both.
+    for user, tenant in (("1", "acme"), ("2", "globex"), ("1", "globex")):
+        send(client, key, "one error", user={"id": user}, tags={"tenant": tenant})
+    send(client, key, "another error", user={"id": "2"}, tags={"tenant": "acme"})
+    group = GroupedMessage.objects.get(message="one error")
+
+    def users_of(query):
+        occurrences = apply_to_occurrences(group.message_set.all(), parse(query))
+        ids = sorted(m.data["user"]["id"] for m in occurrences)
+        # The same with the group's own counters only (its occurrences tab).
+        scoped = apply_to_occurrences(Message.objects.all(), parse(query), group.pk)
+        assert sorted(m.data["user"]["id"] for m in scoped) == ids
+        return ids
+
+    # Per error: both seen together, in each.
+    assert found("user.id:2 tenant:acme") == ["another error", "one error"]
+    assert users_of("user.id:2 tenant:acme") == []
+    assert users_of("tenant:globex") == ["1", "2"]
+    assert users_of("user.id:1 !tenant:globex") == ["1"]
+    assert users_of("has:browser") == []
 
 
 # --- hostile queries ------------------------------------------------------------------
@@ -331,9 +364,4 @@ def test_any_query_of_the_grammar_s_pieces_lists_or_is_refused(shop, pieces):
     except SearchError:
         return
     list(apply_to_groups(GroupedMessage.objects.all(), query))
-    try:
-        occurrences = apply_to_occurrences(Message.objects.all(), query)
-    except SearchError as exc:
-        assert "cannot narrow occurrences" in exc.reason
-    else:
-        list(occurrences)
+    list(apply_to_occurrences(Message.objects.all(), query))

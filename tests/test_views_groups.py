@@ -21,6 +21,7 @@ from tests.dashboard_factories import (
     sdk_event_data,
     staff_client,
 )
+from tests.ingest_factories import make_key, message_event, post_events
 
 pytestmark = pytest.mark.django_db
 
@@ -246,17 +247,33 @@ def test_the_occurrences_tab_says_why_a_query_cannot_be_read(staff):
     make_message(group)
 
     response = staff.get(
-        reverse("sentry:messages", args=[group.pk]), {"q": "user.email:jane@x.org"}
+        reverse("sentry:messages", args=[group.pk]), {"q": "user.email:"}
     )
     html = response.content.decode()
 
     assert response.status_code == 200
     assert list(response.context["page"]) == []
-    assert (
-        "The search cannot be read: &#x27;user.email:jane@x.org&#x27; cannot "
-        "narrow occurrences: user.email is counted per error, not kept per "
-        "occurrence; search the stream for it." in html
-    )
+    assert "The search cannot be read: &#x27;user.email:&#x27; has no value" in html
+
+
+def test_the_occurrences_tab_narrows_by_the_user_and_tags_of_each_occurrence(staff):
+    key = make_key()
+    for email, plan in (("jane@x.org", "free"), ("bob@x.org", "paid")):
+        event = message_event(
+            "checkout failed", user={"email": email}, tags={"plan": plan}
+        )
+        post_events(staff, key, [event])
+    group_id = Message.objects.first().group_id
+    url = reverse("sentry:messages", args=[group_id])
+
+    def emails(query):
+        page = staff.get(url, {"q": query}).context["page"]
+        return sorted(m.data["user"]["email"] for m in page)
+
+    assert emails("user.email:jane@x.org") == ["jane@x.org"]
+    assert emails("plan:paid") == ["bob@x.org"]
+    assert emails("!plan:paid") == ["jane@x.org"]
+    assert emails("user.email:*@x.org") == ["bob@x.org", "jane@x.org"]
 
 
 def test_searching_occurrences_costs_no_query_of_its_own(

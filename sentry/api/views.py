@@ -175,7 +175,7 @@ def occurrences(request, group_id):
         .defer("data", "traceback")
     )
     try:
-        queryset = apply_to_occurrences(queryset, _search(request))
+        queryset = apply_to_occurrences(queryset, _search(request), group.pk)
     except SearchError as exc:
         return _search_error(exc)
     page = _page(request, queryset, occurrence_summary)

@@ -10,19 +10,19 @@ the upper-cased value, for PostgreSQL); a suffix or a part (``*abc``,
 ``*abc*``) reads every value of the key.
 
 An occurrence (``Message``) has its level, logger, server, site, URL, time,
-release and environment as columns, but its other tags and its user only
-inside its packed data: those keys are refused on occurrences (a
-:class:`~.grammar.SearchError`), not answered with the group's counters,
-which would list occurrences that do not have the value.
+release and environment as columns; its other values (tags, the user's
+fields) are linked to it by ``OccurrenceValue`` rows: ``key:value`` is
+"linked to a counter of that key and value", through the counters'
+``(key, value)`` index and the links' ``(value, message)`` one.
 """
 
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import GroupedMessage, MessageFilterValue
+from ..models import GroupedMessage, MessageFilterValue, OccurrenceValue
 from ..workflow.mute import muted_now
 from . import keys
-from .grammar import Has, Muted, SearchError, Seen, Status, Word
+from .grammar import Has, Muted, Seen, Status, Word
 from .text import free_text_filter, occurrence_text_filter
 
 #: How each form of value compares. The wildcard forms ignore case: SQLite's
@@ -44,13 +44,14 @@ def apply_to_groups(queryset, query):
     return queryset.filter(condition) if condition else queryset
 
 
-def apply_to_occurrences(queryset, query):
+def apply_to_occurrences(queryset, query, group_id=None):
     """
     Return the ``Message`` rows of ``queryset`` that meet ``query``.
 
-    Raise :class:`~.grammar.SearchError` for a key occurrences do not keep.
+    ``group_id``: the occurrences are all of that group (its occurrences
+    tab), and only its value counters are looked at.
     """
-    condition = occurrence_condition(query)
+    condition = occurrence_condition(query, group_id)
     return queryset.filter(condition) if condition else queryset
 
 
@@ -63,16 +64,16 @@ def group_condition(query):
     return condition
 
 
-def occurrence_condition(query):
+def occurrence_condition(query, group_id=None):
     """
     Return ``query`` as a condition on occurrences (a ``Q``; empty: all).
 
-    Raise :class:`~.grammar.SearchError` for a key occurrences do not keep.
+    ``group_id``: as for :func:`apply_to_occurrences`.
     """
     condition = occurrence_text_filter(query.words) if query.words else Q()
     for term in query.terms:
         if not isinstance(term, Word):
-            condition &= _occurrence_condition(term)
+            condition &= _occurrence_condition(term, group_id)
     return condition
 
 
@@ -98,7 +99,7 @@ def _group_condition(term):
     return _negated(Q(pk__in=rows.values("group_id")), term)
 
 
-def _occurrence_condition(term):
+def _occurrence_condition(term, group_id=None):
     if isinstance(term, Status):
         return _negated(Q(group__status=term.status), term)
     if isinstance(term, Muted):
@@ -108,11 +109,16 @@ def _occurrence_condition(term):
         return _seen("datetime", term)
     column = keys.OCCURRENCE_COLUMNS.get(keys.NAMED.get(term.key, term.key))
     if column is None:
-        raise SearchError(
-            term.source,
-            f"'{term.source}' cannot narrow occurrences: {term.key} is counted per "
-            "error, not kept per occurrence; search the stream for it",
-        )
+        counters = MessageFilterValue.objects.filter(key=keys.stored(term.key))
+        if group_id is not None:
+            # Served by the (group, key, ...) index: has:user.id, or a
+            # wildcard, reads this group's values of the key, not every
+            # group's.
+            counters = counters.filter(group_id=group_id)
+        if not isinstance(term, Has):
+            counters = counters.filter(**{f"value__{LOOKUPS[term.mode]}": term.value})
+        links = OccurrenceValue.objects.filter(value__in=counters.values("pk"))
+        return _negated(Q(pk__in=links.values("message_id")), term)
     if isinstance(term, Has):
         if column in keys.GROUP_COLUMNS:
             return _negated(Q(), term)

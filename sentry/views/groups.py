@@ -77,7 +77,7 @@ def group_messages(request, group_id):
     occurrences = group.message_set.only(*LIST_FIELDS)
     search_error = None
     try:
-        occurrences = apply_to_occurrences(occurrences, parse(query))
+        occurrences = apply_to_occurrences(occurrences, parse(query), group.pk)
     except SearchError as exc:
         # Shown above an empty list; never the whole list unfiltered.
         search_error = exc

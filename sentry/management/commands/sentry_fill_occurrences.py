@@ -1,32 +1,42 @@
 """
-``manage.py sentry_fill_occurrences``: fill in the release, environment and
-user columns of the occurrences stored before migration 0024.
+``manage.py sentry_fill_occurrences``: give the occurrences stored before an
+upgrade what the occurrences tab reads of them.
 
-Those occurrences keep them only inside their packed data, so the occurrences
-tab shows them empty and ``environment:`` / ``release:`` do not find them.
-The command reads the occurrences whose three columns are empty, lowest id
-first, ``--batch`` at a time, and writes each batch in a transaction of its
-own: the digest never waits long for the database's write lock. Safe to stop
-and to run again; ``--after`` starts past an id a run printed. Occurrences
-whose event had none of the three are read again by every run (nothing marks
-them).
+- Migration 0025 gave each occurrence its release, environment and user as
+  columns: those stored before it keep them only inside their packed data.
+- Migration 0028 links each occurrence to its other values (tags, the
+  user's fields: ``OccurrenceValue``): those stored before it have none, so
+  ``tenant:acme`` or ``user.id:42`` does not find them among occurrences.
+
+The command reads the occurrences stored before the first one that has
+links (all of them if none has), lowest id first, ``--batch`` at a time,
+fills in the columns of those whose three are empty, links each to the
+group's counters of its values, and writes each batch in a transaction of
+its own: the digest never waits long for the database's write lock. Safe
+to stop and to run again (a link made already is left alone); ``--after``
+starts past an id a run printed. A value is linked only if its group
+counts it (a group recorded before the counters of migration 0018 may not).
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Min
 
-from ...db import get_write_alias
-from ...models import Message
+from ...db import get_write_alias, insert_new
+from ...models import Message, MessageFilterValue, OccurrenceValue
 from ...occurrences import event_columns
+from ...tags import OCCURRENCE_COLUMN_KEYS, event_values
 
 COLUMNS = ("release", "environment", "user")
 MAX_BATCH = 10_000
+#: Values looked up in one query (within every database's parameter limit).
+LOOKUP = 500
 
 
 class Command(BaseCommand):
     help = (
-        "Fill in the release, environment and user of the occurrences stored "
-        "before migration 0024 (read from their data), a batch at a time."
+        "Fill in what the occurrences tab reads of the occurrences stored "
+        "before migrations 0025 and 0028 (read from their data), a batch at a time."
     )
 
     def add_arguments(self, parser):
@@ -48,31 +58,81 @@ class Command(BaseCommand):
         if not 1 <= batch <= MAX_BATCH:
             raise CommandError(f"--batch must be from 1 to {MAX_BATCH:,}.")
         using = get_write_alias(Message)
-        empty = Message.objects.using(using).filter(
-            **{f"{name}__isnull": True for name in COLUMNS}
-        )
-        read = filled = 0
+        occurrences = Message.objects.using(using)
+        # Those stored since migration 0028 were linked when they were.
+        linked_from = OccurrenceValue.objects.using(using).aggregate(
+            first=Min("message_id")
+        )["first"]
+        if linked_from is not None:
+            occurrences = occurrences.filter(pk__lt=linked_from)
+        read = filled = linked = 0
         last = after
         while True:
             rows = list(
-                empty.filter(pk__gt=last).order_by("pk").only("pk", "data")[:batch]
+                occurrences.filter(pk__gt=last)
+                .order_by("pk")
+                .only("pk", "group_id", "data", *COLUMNS)[:batch]
             )
             if not rows:
                 break
             changed = []
             for row in rows:
-                columns = event_columns(row.data)
-                if any(columns.values()):
-                    for name in COLUMNS:
-                        setattr(row, name, columns[name])
-                    changed.append(row)
+                if all(getattr(row, name) is None for name in COLUMNS):
+                    columns = event_columns(row.data)
+                    if any(columns.values()):
+                        for name in COLUMNS:
+                            setattr(row, name, columns[name])
+                        changed.append(row)
+            links = _links(using, rows)
             with transaction.atomic(using=using):
                 Message.objects.using(using).bulk_update(changed, COLUMNS)
+                linked += len(
+                    insert_new(
+                        using, OccurrenceValue, links, unique=("value_id", "message_id")
+                    )
+                )
             read += len(rows)
             filled += len(changed)
             last = rows[-1].pk
             if options["verbosity"] > 1:
-                self.stdout.write(f"... up to id {last}: {filled:,} filled")
+                self.stdout.write(
+                    f"... up to id {last}: {filled:,} filled, {linked:,} linked"
+                )
         self.stdout.write(
-            f"Filled {filled:,} of the {read:,} occurrences read (up to id {last})."
+            f"Filled {filled:,} of the {read:,} occurrences read and linked "
+            f"{linked:,} values (up to id {last})."
         )
+
+
+def _links(using, rows):
+    """Return the ``OccurrenceValue`` rows of ``rows``: their values' counters."""
+    values_of = {}
+    wanted = {}
+    for row in rows:
+        if row.group_id is None:
+            continue
+        values_of[row.pk] = [
+            (key, value)
+            for key, value in event_values({"data": row.data})
+            if key not in OCCURRENCE_COLUMN_KEYS
+        ]
+        wanted.setdefault(row.group_id, set()).update(values_of[row.pk])
+    ids = {}
+    counters = MessageFilterValue.objects.using(using)
+    for group_id, pairs in wanted.items():
+        values = sorted({value for _, value in pairs})
+        keys = sorted({key for key, _ in pairs})
+        for start in range(0, len(values), LOOKUP):
+            found = counters.filter(
+                group_id=group_id,
+                key__in=keys,
+                value__in=values[start : start + LOOKUP],
+            ).values_list("pk", "key", "value")
+            for pk, key, value in found:
+                ids[(group_id, key, value)] = pk
+    return [
+        {"value_id": ids[(row.group_id, *pair)], "message_id": row.pk}
+        for row in rows
+        for pair in values_of.get(row.pk, ())
+        if (row.group_id, *pair) in ids
+    ]
