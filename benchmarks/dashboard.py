@@ -52,6 +52,7 @@ CLASSES = [
 ]
 LEVELS = [40] * 6 + [30] * 2 + [50, 20]
 ENVIRONMENTS = ["production"] * 6 + ["staging"] * 3 + ["development"]
+BROWSERS = ["Chrome 131", "Firefox 133", "Safari 18", "Edge 131", "Chrome 130"]
 #: Distinct releases (the issue's "200 distinct tag values").
 RELEASES = 200
 DAYS = 30
@@ -287,10 +288,15 @@ def generate(args, now):
     sizes = group_sizes(args.groups, args.occurrences)
     start = now - dt.timedelta(days=DAYS)
 
+    columns = ("id", *MESSAGE_COLUMNS)
     group_rows, message_rows = [], []
     minutes = collections.Counter()
     value_hours = collections.Counter()
     values = {}
+    # Each occurrence's links to its user and browser counters (what the
+    # occurrences tab narrows by): (counter key, message id).
+    links = []
+    message_id = 0
     if connection.vendor == "sqlite":
         # One big load: no rollback journal needed (the file is thrown away
         # if it fails); WAL again afterwards, as a site would run it.
@@ -328,13 +334,19 @@ def generate(args, now):
                 first + dt.timedelta(seconds=rng.random() * span) for _ in range(size)
             )
             times[0] = first
+            # Users affected: a share of the occurrences (as the group row says).
+            users = max(1, size // (2 + index % 7))
             for moment in times:
+                message_id += 1
                 server = servers[rng.randrange(len(servers))]
                 site = sites[rng.randrange(len(sites))]
                 url = f"https://shop.example.com/page/{rng.randrange(10)}/"
                 environment = environments[rng.randrange(len(environments))]
+                user = f"user-{rng.randrange(users)}"
+                browser = BROWSERS[rng.randrange(len(BROWSERS))]
                 message_rows.append(
                     (
+                        message_id,
                         group_id,
                         uuid.UUID(int=rng.getrandbits(128)).hex,
                         logger,
@@ -351,7 +363,7 @@ def generate(args, now):
                         site,
                         release,
                         environment,
-                        None,
+                        user,
                     )
                 )
                 minutes[group_id, moment.replace(second=0, microsecond=0)] += 1
@@ -363,16 +375,21 @@ def generate(args, now):
                     ("level", str(level)),
                     ("tag:release", release),
                     ("tag:environment", environment),
+                    ("user.id", user),
+                    ("tag:browser", browser),
                 ):
                     if key in TREND_KEYS:
                         hour = moment.replace(minute=0, second=0, microsecond=0)
                         value_hours[group_id, key, value, hour] += 1
                     seen = values.get((group_id, key, value))
                     if seen is None:
-                        values[group_id, key, value] = [1, moment, moment]
-                    else:
-                        seen[0] += 1
-                        seen[2] = moment
+                        # Its id: counters are inserted in this order.
+                        seen = values[group_id, key, value] = [0, moment, moment]
+                        seen.append(len(values))
+                    seen[0] += 1
+                    seen[2] = moment
+                    if key in ("user.id", "tag:browser"):
+                        links.append((seen[3], message_id))
             status = 1 if rng.random() < 0.2 and index % 50 != 49 else 0
             group_rows.append(
                 (
@@ -391,16 +408,15 @@ def generate(args, now):
                     adapt(times[0]),
                     adapt(times[-1]),
                     get_score(size, times[-1]),
-                    # Users affected: a share of the occurrences.
-                    size // (2 + index % 7),
+                    users,
                     False,
                     False,
                 )
             )
             if len(message_rows) >= 20_000:
-                insert(connection, "sentry_message", MESSAGE_COLUMNS, message_rows)
+                insert(connection, "sentry_message", columns, message_rows)
                 message_rows = []
-        insert(connection, "sentry_message", MESSAGE_COLUMNS, message_rows)
+        insert(connection, "sentry_message", columns, message_rows)
         insert(
             connection,
             "sentry_groupedmessage",
@@ -459,12 +475,13 @@ def generate(args, now):
         insert(
             connection,
             "sentry_messagefiltervalue",
-            ("group_id", "key", "value", "times_seen", "first_seen", "last_seen"),
+            ("id", "group_id", "key", "value", "times_seen", "first_seen", "last_seen"),
             [
-                (g, k, v, n, adapt(first), adapt(last))
-                for (g, k, v), (n, first, last) in values.items()
+                (pk, g, k, v, n, adapt(first), adapt(last))
+                for (g, k, v), (n, first, last, pk) in values.items()
             ],
         )
+        insert(connection, "sentry_occurrencevalue", ("value_id", "message_id"), links)
         insert(
             connection,
             "sentry_valuecountbyhour",
@@ -519,10 +536,10 @@ def insert(connection, table, columns, rows):
 def reset_sequences(connection):
     from django.core.management.color import no_style
 
-    from sentry.models import GroupedMessage, Project
+    from sentry.models import GroupedMessage, Message, MessageFilterValue, Project
 
     with connection.cursor() as cursor:
-        models = [GroupedMessage, Project]
+        models = [GroupedMessage, Project, Message, MessageFilterValue]
         for sql in connection.ops.sequence_reset_sql(no_style(), models):
             cursor.execute(sql)
 
@@ -625,6 +642,19 @@ def pages(hot_group_id, now):
         (
             "occurrences, environment",
             reverse("sentry:messages", args=[hot.pk]) + "?q=environment:staging",
+        ),
+        # Kept per occurrence as links to the counters (OccurrenceValue).
+        (
+            "occurrences, user",
+            reverse("sentry:messages", args=[hot.pk]) + "?q=user.id:user-7",
+        ),
+        (
+            "occurrences, browser",
+            reverse("sentry:messages", args=[hot.pk]) + "?q=browser:%22Safari+18%22",
+        ),
+        (
+            "occurrences, !browser",
+            reverse("sentry:messages", args=[hot.pk]) + "?q=!browser:Chrome*",
         ),
         ("occurrence", deep_message.get_absolute_url()),
         (
