@@ -9,6 +9,7 @@ with one upsert per table.
 """
 
 import datetime as dt
+import logging
 
 from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Value
@@ -61,6 +62,8 @@ from .tags import (  # noqa: F401 (re-exported: the names counters had here)
 )
 from .workflow.models import FIRST_SEEN, REGRESSED, UNMUTED, GroupActivity
 from .workflow.mute import unmute_reached, unmute_text
+
+logger = logging.getLogger("sentry.errors")
 
 #: What makes two events one group: their fields, and the group's columns.
 GROUP_KEY = ("project_id", "logger", "view", "checksum")
@@ -1015,12 +1018,22 @@ def _link_values(using, occurrences, value_ids):
     ``INSERT`` a few thousand links (an event has at most
     ``sentry.tags.MAX_TAGS`` tags and four user fields).
     """
-    links = [
-        (value_ids[(group_id, key, value)], pk)
-        for pk, group_id, values in occurrences
-        for key, value in values
-        if key not in OCCURRENCE_COLUMN_KEYS
-    ]
+    links = []
+    missing = 0
+    for pk, group_id, values in occurrences:
+        for key, value in values:
+            if key in OCCURRENCE_COLUMN_KEYS:
+                continue
+            value_id = value_ids.get((group_id, key, value))
+            if value_id is None:
+                # Not expected: the counter was written just now. Should a
+                # database give a value back changed, the occurrence is
+                # stored all the same, without that link.
+                missing += 1
+            else:
+                links.append((value_id, pk))
+    if missing:
+        logger.error("%d values of occurrences not linked: no counter id", missing)
     if not links:
         return
     connection = connections[using]

@@ -251,3 +251,22 @@ def test_the_migration_makes_the_links_and_their_trigger_and_goes_back(client, k
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
         ensure_trigger(connection.alias)
+
+
+def test_an_occurrence_whose_links_cannot_be_made_is_stored_all_the_same(
+    client, key, monkeypatch, caplog
+):
+    from sentry import storage
+
+    real = storage.upsert_counters
+
+    def ids_lost(*args, **kwargs):
+        real(*args, **kwargs)
+        return {}
+
+    monkeypatch.setattr(storage, "upsert_counters", ids_lost)
+    post_events(client, key, [message_event("kept", tags={"a": "1", "b": "2"})])
+
+    assert Message.objects.get().message == "kept"
+    assert OccurrenceValue.objects.count() == 0
+    assert "2 values of occurrences not linked" in caplog.text
