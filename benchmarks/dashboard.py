@@ -276,6 +276,7 @@ def generate(args, now):
     from django.db import connection, transaction
 
     from sentry import packing
+    from sentry.constants import FILTERED_KEYS
     from sentry.models import DEFAULT_PROJECT_ID, Project, get_score
     from sentry.search.index import index_groups
     from sentry.storage import MESSAGE_COLUMNS
@@ -496,7 +497,8 @@ def generate(args, now):
                 {
                     (DEFAULT_PROJECT_ID + (g - 1) % args.projects, k, v)
                     for (g, k, v) in values
-                    if k != "url"
+                    # As the storage offers them (sentry.storage._count_values).
+                    if k in FILTERED_KEYS or k == "tag:environment"
                 }
             ),
         )
@@ -580,6 +582,9 @@ def pages(hot_group_id, now):
     )
     n = target.pk - 1  # the group's index in generate()
     return [
+        # The floor: a dashboard page that reads no data (session, access
+        # check, the header and template of every page).
+        ("floor: API index (no data)", reverse("sentry:api-index")),
         ("stream", index),
         ("stream, sorted by last seen", f"{index}?sort=date"),
         ("stream, sorted by first seen", f"{index}?sort=new"),

@@ -567,15 +567,24 @@ class OccurrenceValue(models.Model):
         related_name="+",
     )
     message = models.ForeignKey(
-        Message, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        Message,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the first column of the unique index
+        related_name="+",
     )
 
     class Meta:
         constraints = [
-            # The occurrences with a value, newest stored first.
+            # An occurrence's values: is this one of them (checked on each
+            # occurrence of a list), and which to delete with it.
             models.UniqueConstraint(
-                fields=("value", "message"), name="sentry_occval_value_message_uniq"
+                fields=("message", "value"), name="sentry_occval_message_value_uniq"
             )
+        ]
+        indexes = [
+            # The occurrences with a value.
+            models.Index(fields=("value", "message"), name="sentry_occval_value_msg"),
         ]
 
     def __str__(self):

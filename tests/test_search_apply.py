@@ -325,7 +325,21 @@ def test_occurrences_are_narrowed_by_their_tags_and_user(shop, query, expected):
     assert found_occurrences(query) == expected
 
 
-def test_an_occurrence_is_found_by_its_own_tags_not_its_group_s(client, key):
+@pytest.mark.parametrize(
+    ("few_values", "few_occurrences"),
+    [
+        (100, 1000),  # few occurrences with the value: read from its links
+        (100, 0),  # many: each occurrence checked
+        (0, 1000),  # many values of the key: each occurrence checked
+    ],
+)
+def test_an_occurrence_is_found_by_its_own_tags_not_its_group_s(
+    client, key, monkeypatch, few_values, few_occurrences
+):
+    from sentry.search import apply
+
+    monkeypatch.setattr(apply, "FEW_VALUES", few_values)
+    monkeypatch.setattr(apply, "FEW_OCCURRENCES", few_occurrences)
     # One error, seen by two users with two tenants: each occurrence is
     # found by its own values, where the group's counters have both.
     for user, tenant in (("1", "acme"), ("2", "globex"), ("1", "globex")):
@@ -345,8 +359,11 @@ def test_an_occurrence_is_found_by_its_own_tags_not_its_group_s(client, key):
     assert found("user.id:2 tenant:acme") == ["another error", "one error"]
     assert users_of("user.id:2 tenant:acme") == []
     assert users_of("tenant:globex") == ["1", "2"]
+    assert users_of("tenant:*BEX user.id:1") == ["1"]
+    assert users_of("has:tenant") == ["1", "1", "2"]
     assert users_of("user.id:1 !tenant:globex") == ["1"]
     assert users_of("has:browser") == []
+    assert users_of("tenant:initech") == []
 
 
 # --- hostile queries ------------------------------------------------------------------

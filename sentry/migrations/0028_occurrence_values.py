@@ -63,6 +63,7 @@ class Migration(migrations.Migration):
                     "message",
                     models.ForeignKey(
                         db_constraint=False,
+                        db_index=False,
                         on_delete=django.db.models.deletion.DO_NOTHING,
                         related_name="+",
                         to="sentry.message",
@@ -82,8 +83,13 @@ class Migration(migrations.Migration):
             options={
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("value", "message"),
-                        name="sentry_occval_value_message_uniq",
+                        fields=("message", "value"),
+                        name="sentry_occval_message_value_uniq",
+                    )
+                ],
+                "indexes": [
+                    models.Index(
+                        fields=["value", "message"], name="sentry_occval_value_msg"
                     )
                 ],
             },

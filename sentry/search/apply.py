@@ -16,7 +16,8 @@ fields) are linked to it by ``OccurrenceValue`` rows: ``key:value`` is
 ``(key, value)`` index and the links' ``(value, message)`` one.
 """
 
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
 from ..models import GroupedMessage, MessageFilterValue, OccurrenceValue
@@ -36,6 +37,14 @@ LOOKUPS = {
 }
 #: A condition no row meets (Django answers it without a query).
 NOTHING = Q(pk__in=[])
+#: An error's values of a term read to choose how to find their occurrences
+#: (see _linked); past it, the term is checked on each occurrence.
+FEW_VALUES = 100
+#: Occurrences with the values (their counters' sum) up to which they are
+#: read from their links; past it, each occurrence is checked. Their ids
+#: become parameters of the list's query: 20 terms stay within SQLite's
+#: limit of 32,766.
+FEW_OCCURRENCES = 1000
 
 
 def apply_to_groups(queryset, query):
@@ -109,21 +118,69 @@ def _occurrence_condition(term, group_id=None):
         return _seen("datetime", term)
     column = keys.OCCURRENCE_COLUMNS.get(keys.NAMED.get(term.key, term.key))
     if column is None:
-        counters = MessageFilterValue.objects.filter(key=keys.stored(term.key))
+        # The value counters of the term (served by the (group, key, ...)
+        # index when the group is known: has:user.id, or a wildcard, reads
+        # this group's values of the key, not every group's).
+        match = {"key": keys.stored(term.key)}
         if group_id is not None:
-            # Served by the (group, key, ...) index: has:user.id, or a
-            # wildcard, reads this group's values of the key, not every
-            # group's.
-            counters = counters.filter(group_id=group_id)
+            match["group_id"] = group_id
         if not isinstance(term, Has):
-            counters = counters.filter(**{f"value__{LOOKUPS[term.mode]}": term.value})
-        links = OccurrenceValue.objects.filter(value__in=counters.values("pk"))
-        return _negated(Q(pk__in=links.values("message_id")), term)
+            match[f"value__{LOOKUPS[term.mode]}"] = term.value
+        if group_id is None or term.negated:
+            # "None of its links is one of them": one set of the links to
+            # leave out, whatever their number.
+            counters = MessageFilterValue.objects.filter(**match)
+            links = OccurrenceValue.objects.filter(value__in=counters.values("pk"))
+            return _negated(Q(pk__in=links.values("message_id")), term)
+        return _linked(match)
     if isinstance(term, Has):
         if column in keys.GROUP_COLUMNS:
             return _negated(Q(), term)
         return _negated(~Q(**{f"{column}__isnull": True}) & ~Q(**{column: ""}), term)
     return _negated(_column_match(column, term), term)
+
+
+def _linked(match):
+    """
+    Return "linked to a value counter that meets ``match``" for one error's
+    occurrences (``match``: lookups on ``MessageFilterValue``).
+
+    Two shapes, for the two ways its list is read fastest. The occurrences
+    are listed newest first from the ``(group, -datetime)`` index; a value
+    that few of them carry is best found from its links -- their ids are
+    read first (at most :data:`FEW_OCCURRENCES`), then those rows and no
+    other; one that many carry (a browser half the users have) is best
+    checked on each occurrence as the index yields them, the first page
+    being full after a few dozen (a subquery per occurrence: its links,
+    through their ``(message, value)`` index, each looked up among the
+    counters). A planner cannot tell which from its statistics (it guesses
+    the average value's share: it read a hot value's 20,000 links and
+    sorted them, 200 ms on PostgreSQL; and SQLite read the whole error's
+    index for a value two occurrences had), so the counters say it: they
+    count each value's occurrences. Two or three queries, bounded ones.
+    """
+    counters = MessageFilterValue.objects.filter(**match)
+    found = list(counters.values_list("pk", "times_seen")[: FEW_VALUES + 1])
+    if not found:
+        return NOTHING
+    if len(found) <= FEW_VALUES and sum(n for _, n in found) <= FEW_OCCURRENCES:
+        links = OccurrenceValue.objects.filter(value_id__in=[pk for pk, _ in found])
+        occurrences = list(
+            links.values_list("message_id", flat=True)[: FEW_OCCURRENCES + 1]
+        )
+        if len(occurrences) <= FEW_OCCURRENCES:  # as counted, unless edited
+            return Q(pk__in=occurrences) if occurrences else NOTHING
+    # Per occurrence: its links (the (message, value) index), each looked
+    # up in the set of the counters' ids (built once). A scalar subquery,
+    # not EXISTS, which PostgreSQL turns into a join read from the links'
+    # side; "value_id + 0", not value_id, which SQLite would look up in that
+    # index once for each of the counters (50,000 for has:user.id).
+    first_link = (
+        OccurrenceValue.objects.annotate(counter=F("value_id") + 0)
+        .filter(message_id=OuterRef("pk"), counter__in=counters.values("pk"))
+        .values("value_id")[:1]
+    )
+    return Q(IsNull(Subquery(first_link), False))
 
 
 def _column_match(column, term):

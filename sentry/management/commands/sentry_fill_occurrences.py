@@ -88,7 +88,7 @@ class Command(BaseCommand):
                 Message.objects.using(using).bulk_update(changed, COLUMNS)
                 linked += len(
                     insert_new(
-                        using, OccurrenceValue, links, unique=("value_id", "message_id")
+                        using, OccurrenceValue, links, unique=("message_id", "value_id")
                     )
                 )
             read += len(rows)
