@@ -351,7 +351,8 @@ def test_an_occurrence_is_found_by_its_own_tags_not_its_group_s(
         occurrences = apply_to_occurrences(group.message_set.all(), parse(query))
         ids = sorted(m.data["user"]["id"] for m in occurrences)
         # The same with the group's own counters only (its occurrences tab).
-        scoped = apply_to_occurrences(Message.objects.all(), parse(query), group.pk)
+        mine = Message.objects.filter(group_id=group.pk)
+        scoped = apply_to_occurrences(mine, parse(query), group.pk)
         assert sorted(m.data["user"]["id"] for m in scoped) == ids
         return ids
 
@@ -364,6 +365,12 @@ def test_an_occurrence_is_found_by_its_own_tags_not_its_group_s(
     assert users_of("user.id:1 !tenant:globex") == ["1"]
     assert users_of("has:browser") == []
     assert users_of("tenant:initech") == []
+    assert users_of("!tenant:initech") == ["1", "1", "2"]
+    # Every occurrence of the error has a tenant: none is without, said
+    # from the counters (and the same from the occurrences of all errors).
+    assert users_of("!has:tenant") == []
+    assert found_occurrences("!has:tenant") == []
+    assert found_occurrences("!has:user.id") == []
 
 
 # --- hostile queries ------------------------------------------------------------------
