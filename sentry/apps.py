@@ -12,7 +12,12 @@ class SentryConfig(AppConfig):
     def ready(self):
         from django.core.signals import request_finished
         from django.db.backends.signals import connection_created
-        from django.db.models.signals import post_delete, post_migrate, post_save
+        from django.db.models.signals import (
+            post_delete,
+            post_migrate,
+            post_save,
+            pre_migrate,
+        )
 
         from . import checks  # noqa: F401  (registers the system checks)
         from .db import (
@@ -21,6 +26,7 @@ class SentryConfig(AppConfig):
             secure_queue_connection,
         )
         from .models import Project
+        from .occurrences import drop_trigger as drop_occurrence_trigger
         from .occurrences import ensure_trigger as ensure_occurrence_trigger
         from .projects import ensure_default_project, forget_projects
         from .search.index import ensure_trigger
@@ -49,7 +55,13 @@ class SentryConfig(AppConfig):
         post_migrate.connect(
             ensure_trigger, sender=self, dispatch_uid="sentry.search_trigger"
         )
-        # ... and the occurrence table's, which deletes occurrences' values.
+        # ... and the occurrence table's, which deletes occurrences' values
+        # (dropped before migrating: a remade links table would trip on it).
+        pre_migrate.connect(
+            drop_occurrence_trigger,
+            sender=self,
+            dispatch_uid="sentry.occurrence_trigger_drop",
+        )
         post_migrate.connect(
             ensure_occurrence_trigger,
             sender=self,

@@ -65,6 +65,23 @@ def _cut(value):
     return storable(value[:MAX_VALUE_LENGTH]) or None
 
 
+def drop_trigger(using="default", plan=None, **kwargs):
+    """
+    Drop the SQLite trigger before migrations run (``pre_migrate``).
+
+    A migration that remakes the links' table on SQLite drops the old table
+    and renames the new one, which SQLite refuses while a trigger names the
+    table. :func:`ensure_trigger` makes it again after the migrations (and
+    deletes the links of occurrences deleted meanwhile). Nothing to do when
+    nothing is to be migrated.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite" or not plan:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER IF EXISTS {SQLITE_TRIGGER_NAME}")
+
+
 def ensure_trigger(using="default", **kwargs):
     """
     Put the SQLite trigger back if a migration dropped it (``post_migrate``).

@@ -326,20 +326,22 @@ def test_occurrences_are_narrowed_by_their_tags_and_user(shop, query, expected):
 
 
 @pytest.mark.parametrize(
-    ("few_values", "few_occurrences"),
+    ("few_values", "few_occurrences", "rare_share"),
     [
-        (100, 1000),  # few occurrences with the value: read from its links
-        (100, 0),  # many: each occurrence checked
-        (0, 1000),  # many values of the key: each occurrence checked
+        (100, 500, 100),  # few occurrences with the value: their ids read
+        (100, 0, 0),  # more, but rare among those searched: a subquery
+        (100, 0, 100),  # more, and common: each occurrence checked
+        (0, 500, 100),  # many values of the key: each occurrence checked
     ],
 )
 def test_an_occurrence_is_found_by_its_own_tags_not_its_group_s(
-    client, key, monkeypatch, few_values, few_occurrences
+    client, key, monkeypatch, few_values, few_occurrences, rare_share
 ):
     from sentry.search import apply
 
     monkeypatch.setattr(apply, "FEW_VALUES", few_values)
     monkeypatch.setattr(apply, "FEW_OCCURRENCES", few_occurrences)
+    monkeypatch.setattr(apply, "RARE_SHARE", rare_share)
     # One error, seen by two users with two tenants: each occurrence is
     # found by its own values, where the group's counters have both.
     for user, tenant in (("1", "acme"), ("2", "globex"), ("1", "globex")):

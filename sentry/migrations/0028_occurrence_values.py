@@ -25,12 +25,23 @@ CREATE = {
         "CREATE TRIGGER sentry_occurrencevalue_forget AFTER DELETE ON sentry_message "
         "REFERENCING OLD TABLE AS gone FOR EACH STATEMENT "
         "EXECUTE FUNCTION sentry_occurrencevalue_forget()",
+        # A TRUNCATE fires no DELETE trigger: the links go with it too. By
+        # DELETE: Django's flush truncates both tables in one statement, in
+        # which a TRUNCATE of the links is refused.
+        "CREATE FUNCTION sentry_occurrencevalue_truncate() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN DELETE FROM sentry_occurrencevalue; "
+        "RETURN NULL; END $$",
+        "CREATE TRIGGER sentry_occurrencevalue_truncate AFTER TRUNCATE "
+        "ON sentry_message FOR EACH STATEMENT "
+        "EXECUTE FUNCTION sentry_occurrencevalue_truncate()",
     ],
 }
 DROP = {
     "sqlite": ["DROP TRIGGER IF EXISTS sentry_occurrencevalue_forget"],
     "postgresql": [
+        "DROP TRIGGER IF EXISTS sentry_occurrencevalue_truncate ON sentry_message",
         "DROP TRIGGER IF EXISTS sentry_occurrencevalue_forget ON sentry_message",
+        "DROP FUNCTION IF EXISTS sentry_occurrencevalue_truncate()",
         "DROP FUNCTION IF EXISTS sentry_occurrencevalue_forget()",
     ],
 }

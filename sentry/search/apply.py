@@ -41,11 +41,16 @@ NOTHING = Q(pk__in=[])
 #: An error's values of a term read to choose how to find their occurrences
 #: (see _linked); past it, the term is checked on each occurrence.
 FEW_VALUES = 100
-#: Occurrences with the values (their counters' sum) up to which they are
-#: read from their links; past it, each occurrence is checked. Their ids
-#: become parameters of the list's query: 20 terms stay within SQLite's
-#: limit of 32,766.
-FEW_OCCURRENCES = 1000
+#: Occurrences with the values (their counters' sum) up to which their ids
+#: are read from their links and put in the list's query. They are its
+#: parameters, and an occurrence's page puts its search in one statement
+#: three times (sentry.navigation): 20 terms x 500 x 3 stay within SQLite's
+#: default limit of 32,766.
+FEW_OCCURRENCES = 500
+#: Past FEW_OCCURRENCES, a value with fewer than one occurrence in this many
+#: of those searched is still read from its links (by a subquery); a
+#: commoner one is checked on each occurrence as the list is read.
+RARE_SHARE = 100
 
 
 def apply_to_groups(queryset, query):
@@ -154,20 +159,39 @@ def _linked(match):
     the average value's share: it read a hot value's 20,000 links and
     sorted them, 200 ms on PostgreSQL; and SQLite read the whole error's
     index for a value two occurrences had), so the counters say it: they
-    count each value's occurrences. Two or three queries, bounded ones.
+    count each value's occurrences, and the errors' counts how many were
+    searched. Two to four queries, bounded ones.
     """
     counters = MessageFilterValue.objects.filter(**match)
     found = list(counters.values_list("pk", "times_seen")[: FEW_VALUES + 1])
     if not found:
         return NOTHING
-    if len(found) <= FEW_VALUES and sum(n for _, n in found) <= FEW_OCCURRENCES:
-        links = OccurrenceValue.objects.filter(value_id__in=[pk for pk, _ in found])
+    if len(found) > FEW_VALUES:
+        return _checked_each(match)
+    ids = [pk for pk, _ in found]
+    links = OccurrenceValue.objects.filter(value_id__in=ids)
+    counted = sum(n for _, n in found)
+    if counted <= FEW_OCCURRENCES:
         occurrences = list(
             links.values_list("message_id", flat=True)[: FEW_OCCURRENCES + 1]
         )
         if len(occurrences) <= FEW_OCCURRENCES:  # as counted, unless edited
             return Q(pk__in=occurrences) if occurrences else NOTHING
+    total = _scope_total(match)
+    if total is not None and counted * RARE_SHARE < total:
+        # More than a page of ids, but rare among the occurrences searched:
+        # still read from its links (the database joins them), not found by
+        # checking a hundred or more occurrences for each one shown.
+        return Q(pk__in=links.values("message_id"))
     return _checked_each(match)
+
+
+def _scope_total(match):
+    """Return the occurrences counted in the error searched, or in all errors."""
+    groups = GroupedMessage.objects.all()
+    if "group_id" in match:
+        groups = groups.filter(pk=match["group_id"])
+    return groups.aggregate(n=Sum("times_seen"))["n"]
 
 
 def _not_linked(match):
@@ -189,11 +213,9 @@ def _not_linked(match):
     ]
     if not counted:
         return Q()  # no occurrence has it
-    groups = GroupedMessage.objects.all()
-    if "group_id" in match:
-        groups = groups.filter(pk=match["group_id"])
-    total = groups.aggregate(n=Sum("times_seen"))["n"]
-    if total is not None and counted >= total:
+    # Equal, not "at least": an error's count edited by hand (lowered) says
+    # nothing of its occurrences.
+    if counted == _scope_total(match):
         return NOTHING
     return ~_checked_each(match)
 

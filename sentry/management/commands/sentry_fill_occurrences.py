@@ -8,19 +8,20 @@ upgrade what the occurrences tab reads of them.
   user's fields: ``OccurrenceValue``): those stored before it have none, so
   ``tenant:acme`` or ``user.id:42`` does not find them among occurrences.
 
-The command reads the occurrences stored before the first one that has
-links (all of them if none has), lowest id first, ``--batch`` at a time,
-fills in the columns of those whose three are empty, links each to the
-group's counters of its values, and writes each batch in a transaction of
-its own: the digest never waits long for the database's write lock. Safe
-to stop and to run again (a link made already is left alone); ``--after``
-starts past an id a run printed. A value is linked only if its group
-counts it (a group recorded before the counters of migration 0018 may not).
+The command reads the occurrences that have no link, lowest id first,
+``--batch`` at a time, fills in the columns of those whose three are empty,
+links each to the group's counters of its values, and writes each batch in
+a transaction of its own: the digest never waits long for the database's
+write lock. Safe to stop and to run again (what a run linked is not read
+again); ``--after`` starts past an id a run printed. Occurrences with no
+value to link (no tag, no user) are read again by every run. A value is
+linked only if its group counts it (a group recorded before the counters of
+migration 0018 may not).
 """
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Exists, OuterRef
 
 from ...db import get_write_alias, insert_new
 from ...models import Message, MessageFilterValue, OccurrenceValue
@@ -58,13 +59,14 @@ class Command(BaseCommand):
         if not 1 <= batch <= MAX_BATCH:
             raise CommandError(f"--batch must be from 1 to {MAX_BATCH:,}.")
         using = get_write_alias(Message)
-        occurrences = Message.objects.using(using)
-        # Those stored since migration 0028 were linked when they were.
-        linked_from = OccurrenceValue.objects.using(using).aggregate(
-            first=Min("message_id")
-        )["first"]
-        if linked_from is not None:
-            occurrences = occurrences.filter(pk__lt=linked_from)
+        # Those without a link: stored before migration 0028, or by a
+        # process still running older code, or left by a run stopped midway
+        # (the (message, value) index answers for each at once).
+        occurrences = Message.objects.using(using).filter(
+            ~Exists(
+                OccurrenceValue.objects.using(using).filter(message_id=OuterRef("pk"))
+            )
+        )
         read = filled = linked = 0
         last = after
         while True:
