@@ -144,8 +144,8 @@ def _occurrence_condition(term, group_id=None):
 
 def _linked(match):
     """
-    Return "linked to a value counter that meets ``match``" for one error's
-    occurrences (``match``: lookups on ``MessageFilterValue``).
+    Return "linked to a value counter that meets ``match``" (``match``:
+    lookups on ``MessageFilterValue``; with ``group_id``, one error's).
 
     Two shapes, for the two ways its list is read fastest. The occurrences
     are listed newest first from the ``(group, -datetime)`` index; a value
